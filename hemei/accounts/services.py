@@ -1,0 +1,106 @@
+"""Account writes: login bookkeeping, lockout, API tokens, users."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from hemei.accounts.backends import UsernameOrPhoneBackend, find_user
+from hemei.accounts.models import User
+from hemei.core.audit import audit_record
+from hemei.core.models import AuditEntry
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str, *, locked_until: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
+
+
+def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
+    """Authenticate and start a fresh session, or count the failure.
+
+    1. A locked account is refused without checking the password (no oracle while locked).
+    2. A wrong password increments the failure count with F() so parallel attempts all count;
+       the fifth in a row locks the account for HEMEI_LOCKOUT_MINUTES.
+    3. Success resets the count; django.contrib.auth.login() cycles the session key.
+    Every outcome leaves an audit row.
+    """
+    from django.utils.translation import gettext as _
+
+    user = find_user(login_name)
+    if user is not None and user.is_locked:
+        audit_record(actor=login_name, action=AuditEntry.Action.LOGIN_FAILED, obj=user,
+                     request=request, note="locked")
+        raise LoginRefused(_("This account is locked. Try again later."), locked_until=user.locked_until)
+    authenticated = UsernameOrPhoneBackend().authenticate(request, username=login_name, password=password)
+    if authenticated is None:
+        audit_record(
+            actor=login_name,
+            action=AuditEntry.Action.LOGIN_FAILED,
+            obj=user,
+            object_type="" if user else "accounts.user",
+            object_repr="" if user else login_name[:200],
+            request=request,
+        )
+        if user is not None:
+            with transaction.atomic():
+                User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+                user.refresh_from_db(fields=["failed_logins"])
+                if user.failed_logins >= settings.HEMEI_LOCKOUT_FAILURES:
+                    until = timezone.now() + dt.timedelta(minutes=settings.HEMEI_LOCKOUT_MINUTES)
+                    User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
+                    audit_record(actor=login_name, action=AuditEntry.Action.LOCKOUT, obj=user,
+                                 request=request, changes={"locked_until": [None, until]})
+                    raise LoginRefused(_("Too many failed attempts: the account is locked for %(m)d minutes.")
+                                       % {"m": settings.HEMEI_LOCKOUT_MINUTES}, locked_until=until)
+        raise LoginRefused(_("Wrong user name, phone number or password."))
+    User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
+    authenticated.backend = "hemei.accounts.backends.UsernameOrPhoneBackend"  # type: ignore[attr-defined]
+    login(request, authenticated)
+    audit_record(actor=authenticated, action=AuditEntry.Action.LOGIN, obj=authenticated, request=request)
+    return authenticated
+
+
+def user_logout(*, request: HttpRequest) -> None:
+    if request.user.is_authenticated:
+        audit_record(actor=request.user, action=AuditEntry.Action.LOGOUT, obj=request.user, request=request)
+    logout(request)  # flushes the session: the old key is gone server-side
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    display_name: str = "",
+    phone: str | None = None,
+    is_staff: bool = False,
+    actor: object = None,
+    validate: bool = True,
+) -> User:
+    user = User(username=username, display_name=display_name, phone=phone or None, is_staff=is_staff)
+    if validate:
+        validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    audit_record(actor=actor or "system", action=AuditEntry.Action.CREATE, obj=user,
+                 changes={"username": [None, username], "phone": [None, "***" if phone else None]})
+    return user
+
+
+@transaction.atomic
+def token_issue(*, user: User, actor: object = None) -> str:
+    """Return the user's API token, creating it on first use (audited)."""
+    token, created = Token.objects.get_or_create(user=user)
+    audit_record(actor=actor or "system", action=AuditEntry.Action.TOKEN, obj=user,
+                 note="created" if created else "shown")
+    return token.key

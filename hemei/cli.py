@@ -1,0 +1,59 @@
+"""The `hemei` command: one front door for operators.
+
+Each subcommand is a Django management command (so `manage.py <name>` works too); this
+wrapper maps the dashed names, sets the settings module and migrates the database named by
+DATABASE_URL first, so every subcommand works on a fresh database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+COMMANDS = {
+    "serve": ("serve", "Run the web server, the task worker and the sweeper."),
+    "demo": ("demo", "Build the deterministic demo county."),
+    "import-roster": ("import_roster", "Import a roster xlsx into a region (all-or-nothing)."),
+    "export-roster": ("export_roster", "Export a region's roster to xlsx."),
+    "token": ("token", "Print a user's API token."),
+    "verify": ("verify", "Check every invariant; non-zero exit on any violation."),
+    "bench": ("bench", "Run the benchmarks in bench/."),
+    "backup": ("backup", "Write the whole database to a file."),
+    "restore": ("restore", "Load a backup file into an empty database."),
+}
+NO_MIGRATE = {"backup"}
+
+
+def usage() -> str:
+    lines = ["usage: hemei <command> [options]   (hemei <command> --help for details)", "", "commands:"]
+    lines += [f"  {name:<15} {help_}" for name, (_cmd, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"hemei: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemei.settings")
+    import django
+    from django.core.management import call_command, execute_from_command_line
+
+    django.setup()
+    wants_help = "-h" in rest or "--help" in rest
+    if not wants_help and name not in NO_MIGRATE:
+        call_command("migrate", interactive=False, verbosity=0)
+    command = COMMANDS[name][0]
+    try:
+        execute_from_command_line([f"hemei {name}", command, *rest])
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else (1 if exc.code else 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

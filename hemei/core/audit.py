@@ -1,0 +1,72 @@
+"""The one writer of audit rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from hemei.core.models import AuditEntry
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    ip = request.META.get("REMOTE_ADDR")
+    return ip or None
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    county_code: str = "",
+    changes: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Append one audit row. `changes` maps field → [old, new] (or any JSON detail)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        county_code = county_code or str(getattr(obj, "county_code", "") or "")
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_name=(user.get_username() if user else str(actor or ""))[:150],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        county_code=county_code[:6],
+        changes={k: _jsonable(v) for k, v in (changes or {}).items()},
+        ip=client_ip(request),
+        note=note[:300],
+    )
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """Field-by-field [old, new] for the fields that changed."""
+    return {
+        key: [_jsonable(old.get(key)), _jsonable(new.get(key))]
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+
+from hemei.regions.access import scope_for
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness plus a database round trip; no login, no personal data."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        db = "ok"
+    except Exception:  # noqa: BLE001 - health checks report, never raise
+        db = "error"
+    status = 200 if db == "ok" else 503
+    return JsonResponse({"status": "ok" if db == "ok" else "error", "database": db,
+                         "vendor": connection.vendor}, status=status)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to their own start page."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    scope = scope_for(request.user)
+    if scope.is_staff_scope:
+        return redirect("workbench")
+    if scope.household_ids:
+        return redirect("villager-home")
+    return redirect("no-posts")

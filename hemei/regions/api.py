@@ -1,0 +1,191 @@
+"""REST API for regions, households and residents: scoped querysets, masked personal data,
+writes through the same services as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hemei.regions import services
+from hemei.regions.access import access_households, access_region, access_regions, access_residents, scope_for
+from hemei.regions.models import Household, Region, Resident
+
+
+class RegionSerializer(serializers.ModelSerializer[Region]):
+    parent_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "level", "parent_code", "valid_from", "valid_to"]
+
+    def get_parent_code(self, obj: Region) -> str | None:
+        if obj.depth <= 1:
+            return None
+        parent_path = obj.path[: -Region.steplen]
+        codes: dict[str, str] = self.context.setdefault("_parent_codes", {})
+        if parent_path not in codes:
+            codes[parent_path] = Region.objects.filter(path=parent_path).values_list("code", flat=True).first() or ""
+        return codes[parent_path]
+
+
+class ResidentSerializer(serializers.ModelSerializer[Resident]):
+    """ID numbers and phones are masked unless the caller holds the reveal permission (and then
+    only through the audited /reveal/ action, never in lists)."""
+
+    id_number = serializers.CharField(source="id_masked", read_only=True)
+    phone = serializers.CharField(source="phone_masked", read_only=True)
+    household = serializers.PrimaryKeyRelatedField(read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Resident
+        fields = ["id", "household", "name", "name_initials", "id_number", "sex", "birth_date", "phone",
+                  "relation", "is_party_member", "tags", "status", "status_date"]
+
+
+class ResidentCreateSerializer(serializers.Serializer[Any]):
+    household = serializers.IntegerField()
+    name = serializers.CharField(max_length=50)
+    id_number = serializers.CharField(max_length=18)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    relation = serializers.ChoiceField(choices=Resident.Relation.choices, default=Resident.Relation.OTHER)
+    is_party_member = serializers.BooleanField(default=False)
+
+
+class ResidentUpdateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=50, required=False)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    relation = serializers.ChoiceField(choices=Resident.Relation.choices, required=False)
+    is_party_member = serializers.BooleanField(required=False)
+
+
+class RevealSerializer(serializers.Serializer[Any]):
+    field = serializers.ChoiceField(choices=["id_number", "phone"])
+
+
+class HouseholdSerializer(serializers.ModelSerializer[Household]):
+    grid = serializers.CharField(source="region.code", read_only=True)
+    village = serializers.CharField(source="village.code", read_only=True)
+    head_name = serializers.CharField(source="head.name", read_only=True, default=None)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Household
+        fields = ["id", "number", "grid", "village", "head", "head_name", "address", "tags", "lives_in_village"]
+
+
+class HouseholdCreateSerializer(serializers.Serializer[Any]):
+    grid = serializers.CharField(max_length=15)
+    number = serializers.CharField(max_length=30)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lives_in_village = serializers.BooleanField(default=True)
+
+
+REGION_FILTERS = [
+    OpenApiParameter("region", str, description="Region code: restrict to this region"),
+    OpenApiParameter("sub", str, description="1 (default): this region and below; 0: this region only"),
+]
+
+
+def _region_filter(request: Request, qs: QuerySet[Any], field: str = "region") -> QuerySet[Any]:
+    code = request.query_params.get("region")
+    if not code:
+        return qs
+    region = access_region(request.user, code)
+    if request.query_params.get("sub", "1") == "0":
+        return qs.filter(**{field: region})
+    return qs.filter(**{f"{field}__path__startswith": region.path})
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet[Region]):
+    serializer_class = RegionSerializer
+    lookup_field = "code"
+    filterset_fields = ["level"]
+
+    def get_queryset(self) -> QuerySet[Region]:
+        return access_regions(self.request.user).order_by("path")
+
+
+class HouseholdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Household]):
+    serializer_class = HouseholdSerializer
+
+    def get_queryset(self) -> QuerySet[Household]:
+        qs = access_households(self.request.user).select_related("region", "village", "head").prefetch_related("tags")
+        return _region_filter(self.request, qs).order_by("region__code", "number", "pk")
+
+    @extend_schema(parameters=REGION_FILTERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=HouseholdCreateSerializer, responses={201: HouseholdSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = HouseholdCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        grid = access_region(request.user, data.validated_data["grid"], write=True)
+        household = services.household_create(
+            grid=grid, number=data.validated_data["number"], address=data.validated_data["address"],
+            lives_in_village=data.validated_data["lives_in_village"], actor=request.user,
+        )
+        return Response(HouseholdSerializer(household).data, status=status.HTTP_201_CREATED)
+
+
+class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet[Resident]):
+    serializer_class = ResidentSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Resident]:
+        qs = access_residents(self.request.user).prefetch_related("tags")
+        household = self.request.query_params.get("household")
+        if household:
+            qs = qs.filter(household_id=household) if household.isdigit() else qs.none()
+        return _region_filter(self.request, qs).order_by("household_id", "pk")
+
+    @extend_schema(parameters=[*REGION_FILTERS, OpenApiParameter("household", int)])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ResidentCreateSerializer, responses={201: ResidentSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = ResidentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        household = access_households(request.user, write=True).filter(pk=values.pop("household")).first()
+        if household is None:
+            raise Http404
+        resident = services.resident_create(household=household, actor=request.user, **values)
+        return Response(ResidentSerializer(resident).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ResidentUpdateSerializer, responses={200: ResidentSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        resident = access_residents(request.user, write=True).filter(pk=kwargs["pk"]).first()
+        if resident is None:
+            raise Http404
+        data = ResidentUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        resident = services.resident_update(resident=resident, actor=request.user, request=request,
+                                            **data.validated_data)
+        return Response(ResidentSerializer(resident).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=RevealSerializer, responses={200: RevealSerializer})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, pk: str | None = None) -> Response:
+        """Return one full ID number or phone (needs the reveal permission; audited)."""
+        resident = self.get_object()
+        data = RevealSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not scope_for(request.user).can_reveal:
+            return Response({"error": {"code": "permission_denied", "message": "reveal not allowed", "fields": {}}},
+                            status=status.HTTP_403_FORBIDDEN)
+        value = services.personal_data_reveal(user=request.user, resident=resident,
+                                              field=data.validated_data["field"], request=request)
+        return Response({"field": data.validated_data["field"], "value": value})

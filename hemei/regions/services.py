@@ -1,0 +1,350 @@
+"""Every write to regions, households, residents and posts. Views, API, CLI and imports
+call these; each is atomic and leaves an audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from hemei.core.audit import audit_record, diff
+from hemei.core.idnumbers import IdNumberError, parse_id_number
+from hemei.core.models import AuditEntry
+from hemei.core.text import pinyin_initials
+from hemei.regions.access import scope_for
+from hemei.regions.models import (
+    CODE_LENGTH,
+    LEVEL_ORDER,
+    Household,
+    HouseholdLink,
+    Level,
+    MoveRecord,
+    Post,
+    Region,
+    Resident,
+    Role,
+    Tag,
+)
+
+PHONE_DIGITS = 11
+
+
+def _county_of(region: Region) -> Region:
+    if region.level == Level.COUNTY:
+        return region
+    county = region.get_ancestors().filter(level=Level.COUNTY).first()
+    if county is None:
+        raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": region})
+    return county
+
+
+def _village_of(grid: Region) -> Region:
+    if grid.level == Level.VILLAGE:
+        return grid
+    parent = grid.get_parent()
+    if grid.level != Level.GRID or parent is None or parent.level != Level.VILLAGE:
+        raise ValidationError(_("Households belong to a grid of a village."))
+    return parent
+
+
+def normalise_phone(raw: str | None) -> str:
+    phone = "".join(ch for ch in str(raw or "") if ch.isdigit())
+    if not phone:
+        return ""
+    if len(phone) == 13 and phone.startswith("86"):
+        phone = phone[2:]
+    if len(phone) != PHONE_DIGITS or not phone.startswith("1"):
+        raise ValidationError(_("Phone number must be 11 digits starting with 1."))
+    return phone
+
+
+@transaction.atomic
+def region_create(
+    *,
+    name: str,
+    level: str,
+    code: str,
+    parent: Region | None = None,
+    valid_from: dt.date | None = None,
+    actor: Any = "system",
+) -> Region:
+    """Add a region below its parent; the code must extend the parent's code."""
+    if level not in Level.values:
+        raise ValidationError(_("Unknown region level %(l)s.") % {"l": level})
+    expected = CODE_LENGTH[Level(level)]
+    if len(code) != expected or not code.isdigit():
+        raise ValidationError(
+            _("A %(level)s code has %(n)d digits.") % {"level": Level(level).label, "n": expected}
+        )
+    if parent is not None:
+        if LEVEL_ORDER.index(Level(level)) <= LEVEL_ORDER.index(Level(parent.level)):
+            raise ValidationError(_("A region must be below its parent's level."))
+        if not code.startswith(parent.code):
+            raise ValidationError(_("Code %(c)s does not extend parent code %(p)s.") % {"c": code, "p": parent.code})
+    if Region.objects.filter(code=code).exists():
+        raise ValidationError(_("Region code %(c)s already exists.") % {"c": code})
+    fields = {"name": name, "level": level, "code": code, "valid_from": valid_from}
+    region = parent.add_child(**fields) if parent is not None else Region.add_root(**fields)
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=region, county_code=code[:6],
+                 changes={k: [None, v] for k, v in fields.items()})
+    return region
+
+
+def _check_can_write(actor: Any, region: Region) -> None:
+    if isinstance(actor, str):  # system jobs (demo, CLI as operator) are trusted callers
+        return
+    if not scope_for(actor).covers_path(region.path, write=True):
+        raise PermissionDenied(_("This region is outside your posts."))
+
+
+@transaction.atomic
+def household_create(
+    *,
+    grid: Region,
+    number: str,
+    address: str = "",
+    tags: list[Tag] | None = None,
+    lives_in_village: bool = True,
+    actor: Any = "system",
+) -> Household:
+    _check_can_write(actor, grid)
+    village = _village_of(grid)
+    number = str(number).strip()
+    if not number:
+        raise ValidationError(_("Household number is required."))
+    if Household.objects.filter(village=village, number=number).exists():
+        raise ValidationError(_("Household number %(n)s already exists in %(v)s.") % {"n": number, "v": village.name})
+    household = Household.objects.create(
+        county=_county_of(grid), region=grid, village=village, number=number,
+        address=address, lives_in_village=lives_in_village,
+    )
+    if tags:
+        household.tags.set(tags)
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=household, county_code=grid.code[:6],
+                 changes={"number": [None, number], "grid": [None, grid.code], "address": [None, address]})
+    return household
+
+
+def check_id_number(
+    raw: str, *, sex: str | None = None, birth_date: dt.date | None = None
+) -> tuple[str, str, dt.date, list[str]]:
+    """Validate an ID number and any sex / birth date given beside it."""
+    try:
+        parsed = parse_id_number(raw)
+    except IdNumberError as exc:
+        raise ValidationError(str(exc), code="id_number") from None
+    if sex and sex != parsed.sex:
+        raise ValidationError(_("Sex does not match the ID number."), code="sex_mismatch")
+    if birth_date and birth_date != parsed.birth_date:
+        raise ValidationError(_("Birth date does not match the ID number."), code="birth_mismatch")
+    return parsed.number, parsed.sex, parsed.birth_date, parsed.warnings
+
+
+@transaction.atomic
+def resident_create(
+    *,
+    household: Household,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    relation: str = Resident.Relation.OTHER,
+    is_party_member: bool = False,
+    sex: str | None = None,
+    birth_date: dt.date | None = None,
+    tags: list[Tag] | None = None,
+    actor: Any = "system",
+) -> Resident:
+    """Register a resident in a household.
+
+    1. Check the ID number (errors raise, unknown area code is only a warning) and that any
+       given sex and birth date agree with it.
+    2. Refuse an ID number already registered anywhere (one person, one row).
+    3. A resident related as "head" becomes the household's head.
+    """
+    _check_can_write(actor, household.region)
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("Name is required."))
+    number, sex, birth, _warnings = check_id_number(id_number, sex=sex, birth_date=birth_date)
+    if Resident.objects.filter(id_number=number).exists():
+        raise ValidationError(_("ID number is already registered."), code="duplicate_id")
+    phone = normalise_phone(phone)
+    resident = Resident.objects.create(
+        county_id=household.county_id, region_id=household.region_id, household=household,
+        name=name, name_initials=pinyin_initials(name), id_number=number, id_tail=number[-4:],
+        sex=sex, birth_date=birth, phone=phone, phone_tail=phone[-4:], relation=relation,
+        is_party_member=is_party_member,
+    )
+    if tags:
+        resident.tags.set(tags)
+    if relation == Resident.Relation.HEAD:
+        _set_head(household, resident)
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=resident,
+                 county_code=household.county_code,
+                 changes={"name": [None, name], "household": [None, household.number]})
+    return resident
+
+
+def _set_head(household: Household, resident: Resident) -> None:
+    if household.head_id and household.head_id != resident.pk:
+        Resident.objects.filter(pk=household.head_id, relation=Resident.Relation.HEAD).update(
+            relation=Resident.Relation.OTHER
+        )
+    household.head = resident
+    household.save(update_fields=["head", "updated_at"])
+
+
+RESIDENT_EDITABLE = {"name", "phone", "relation", "is_party_member", "id_number"}
+
+
+@transaction.atomic
+def resident_update(*, resident: Resident, actor: Any, request: HttpRequest | None = None, **changes: Any) -> Resident:
+    _check_can_write(actor, resident.region)
+    unknown = set(changes) - RESIDENT_EDITABLE
+    if unknown:
+        raise ValidationError(_("Fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    before = {k: getattr(resident, k) for k in changes}
+    if "id_number" in changes:
+        number, sex, birth, _w = check_id_number(changes["id_number"])
+        if Resident.objects.filter(id_number=number).exclude(pk=resident.pk).exists():
+            raise ValidationError(_("ID number is already registered."), code="duplicate_id")
+        resident.id_number, resident.id_tail, resident.sex, resident.birth_date = number, number[-4:], sex, birth
+        changes["id_number"] = number
+    if "phone" in changes:
+        resident.phone = normalise_phone(changes["phone"])
+        resident.phone_tail = resident.phone[-4:]
+        changes["phone"] = resident.phone
+    if "name" in changes:
+        resident.name = str(changes["name"]).strip()
+        resident.name_initials = pinyin_initials(resident.name)
+    for key in ("relation", "is_party_member"):
+        if key in changes:
+            setattr(resident, key, changes[key])
+    resident.save()
+    if changes.get("relation") == Resident.Relation.HEAD:
+        _set_head(resident.household, resident)
+    changed = diff(before, {k: getattr(resident, k) for k in changes})
+    # Personal data never lands in the audit log in clear text.
+    for key in ("id_number", "phone"):
+        if key in changed:
+            changed[key] = ["***", "***"]
+    if changed:
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=resident, changes=changed, request=request)
+    return resident
+
+
+@transaction.atomic
+def resident_set_status(
+    *, resident: Resident, status: str, on: dt.date, actor: Any, note: str = ""
+) -> Resident:
+    _check_can_write(actor, resident.region)
+    if status not in Resident.Status.values:
+        raise ValidationError(_("Unknown status."))
+    old = resident.status
+    Resident.objects.filter(pk=resident.pk).update(status=status, status_date=on)
+    resident.status, resident.status_date = status, on
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=resident,
+                 changes={"status": [old, status], "status_date": [None, on]}, note=note)
+    return resident
+
+
+@transaction.atomic
+def resident_move(
+    *, resident: Resident, to_household: Household, on: dt.date, reason: str = "", actor: Any
+) -> MoveRecord:
+    """Move a resident to another household; the move stays as a history row."""
+    _check_can_write(actor, resident.region)
+    _check_can_write(actor, to_household.region)
+    if to_household.pk == resident.household_id:
+        raise ValidationError(_("The resident already lives in this household."))
+    source = resident.household
+    record = MoveRecord.objects.create(
+        household=to_household, resident=resident, from_household=source,
+        from_region_id=resident.region_id, to_region_id=to_household.region_id,
+        moved_on=on, reason=reason, recorded_by=actor if not isinstance(actor, str) else None,
+    )
+    if source.head_id == resident.pk:
+        source.head = None
+        source.save(update_fields=["head", "updated_at"])
+    Resident.objects.filter(pk=resident.pk).update(
+        household=to_household, region_id=to_household.region_id, county_id=to_household.county_id,
+        relation=Resident.Relation.OTHER,
+    )
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=resident,
+                 changes={"household": [source.number, to_household.number]}, note=reason)
+    return record
+
+
+@transaction.atomic
+def household_move(
+    *, household: Household, to_grid: Region, on: dt.date, reason: str = "", actor: Any
+) -> MoveRecord:
+    """Move a whole household to another grid (e.g. grids re-drawn); residents follow."""
+    _check_can_write(actor, household.region)
+    _check_can_write(actor, to_grid)
+    village = _village_of(to_grid)
+    if village.pk != household.village_id and Household.objects.filter(
+        village=village, number=household.number
+    ).exists():
+        raise ValidationError(_("Household number %(n)s already exists in %(v)s.") % {"n": household.number, "v": village.name})
+    record = MoveRecord.objects.create(
+        household=household, from_region_id=household.region_id, to_region=to_grid,
+        moved_on=on, reason=reason, recorded_by=actor if not isinstance(actor, str) else None,
+    )
+    old_grid = household.region.code
+    county = _county_of(to_grid)
+    Household.objects.filter(pk=household.pk).update(region=to_grid, village=village, county=county)
+    Resident.objects.filter(household=household).update(region=to_grid, county=county)
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=household,
+                 changes={"grid": [old_grid, to_grid.code]}, note=reason)
+    household.refresh_from_db()
+    return record
+
+
+def personal_data_reveal(
+    *, user: Any, resident: Resident, field: str, request: HttpRequest | None = None
+) -> str:
+    """Return a full ID number or phone to a user allowed to see it; every reveal is audited."""
+    if field not in {"id_number", "phone"}:
+        raise ValidationError(_("Only ID numbers and phones are masked."))
+    if not scope_for(user).can_reveal:
+        raise PermissionDenied(_("You may not reveal personal data."))
+    audit_record(actor=user, action=AuditEntry.Action.REVEAL, obj=resident, request=request,
+                 changes={"field": field})
+    return str(getattr(resident, field))
+
+
+@transaction.atomic
+def post_assign(
+    *, user: Any, region: Region, role: str, resident: Resident | None = None,
+    started_on: dt.date | None = None, actor: Any = "system",
+) -> Post:
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+    if role == Role.VILLAGER and resident is None:
+        raise ValidationError(_("A villager account must be linked to a resident."))
+    post = Post.objects.create(user=user, region=region, role=role, resident=resident,
+                               started_on=started_on or dt.date.today())
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=post, county_code=region.code[:6],
+                 changes={"user": [None, user.username], "role": [None, role], "region": [None, region.code]})
+    return post
+
+
+@transaction.atomic
+def household_link_create(
+    *, household: Household, kind: str, post: Post | None = None, resident: Resident | None = None,
+    actor: Any = "system",
+) -> HouseholdLink:
+    if (post is None) == (resident is None):
+        raise ValidationError(_("A link names either a cadre post or a party member."))
+    if resident is not None and not resident.is_party_member:
+        raise ValidationError(_("Only party members link households as party members."))
+    link = HouseholdLink.objects.create(household=household, kind=kind, post=post, resident=resident)
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=link, county_code=household.county_code,
+                 changes={"household": [None, household.number], "kind": [None, kind]})
+    return link

@@ -1,0 +1,196 @@
+"""Staff workbench and villager home. Thin: reads via selectors/access, writes via services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hemei.core.models import AuditEntry
+from hemei.regions import services
+from hemei.regions.access import (
+    access_household,
+    access_region,
+    access_resident,
+    audit_county_codes,
+    can_browse_audit,
+    scope_for,
+)
+from hemei.regions.forms import ResidentForm, ResidentStatusForm
+from hemei.regions.models import Household, MoveRecord, Region, Resident
+from hemei.regions.selectors import TreeNode, household_search, region_counts, region_tree
+
+PAGE_SIZE = 50
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not scope_for(request.user).is_staff_scope:
+        raise Http404
+
+
+@login_required
+def workbench(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    return household_list(request, template="regions/workbench.html")
+
+
+@login_required
+def household_list(request: HttpRequest, template: str = "regions/household_list.html") -> HttpResponse:
+    """Households in scope; ?region=<code>&sub=1|0&q=<text>. htmx gets the table partial."""
+    _staff_only(request)
+    code = request.GET.get("region", "")
+    region = access_region(request.user, code) if code else None
+    include_sub = request.GET.get("sub", "1") != "0"
+    q = request.GET.get("q", "")
+    page = Paginator(household_search(request.user, region=region, include_sub=include_sub, q=q),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "region": region, "include_sub": include_sub, "q": q,
+        "counts": region_counts(region) if region else None,
+    }
+    if template == "regions/workbench.html":
+        tree = region_tree(request.user)
+        context["tree"] = tree
+        context["tree_chart"] = _chart_rows(tree, region)
+    if request.htmx and template != "regions/workbench.html":
+        return render(request, "regions/household_list.html#table", context)
+    return render(request, template, context)
+
+
+def _chart_rows(tree: list[TreeNode], region: Region | None) -> list[dict[str, object]]:
+    """Households per child of the selected region (or per top region) for the bar chart."""
+    nodes = tree
+    stack = list(tree)
+    while region is not None and stack:
+        node = stack.pop()
+        if node.region.pk == region.pk:
+            nodes = node.children or [node]
+            break
+        stack.extend(node.children)
+    if len(nodes) == 1 and nodes[0].children:
+        nodes = nodes[0].children
+    return [{"name": n.region.name, "value": n.households} for n in nodes]
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household = access_household(request.user, pk)
+    scope = scope_for(request.user)
+    if not scope.is_staff_scope:
+        return redirect("villager-home")
+    residents = household.residents.prefetch_related("tags").order_by("relation", "birth_date")
+    ids = [str(r.pk) for r in residents]
+    history = AuditEntry.objects.filter(
+        Q(object_type="regions.household", object_id=str(household.pk))
+        | Q(object_type="regions.resident", object_id__in=ids)
+    )[:50]
+    moves = MoveRecord.objects.filter(Q(household=household) | Q(from_household=household)).select_related(
+        "resident", "from_region", "to_region")
+    return render(request, "regions/household_detail.html", {
+        "household": household,
+        "residents": residents,
+        "tags": household.tags.all(),
+        "links": household.links.select_related("post__user", "resident"),
+        "history": history,
+        "moves": moves,
+        "can_write": scope.covers_path(household.region.path, write=True),
+        "can_reveal": scope.can_reveal,
+    })
+
+
+@login_required
+@require_POST
+def resident_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    resident = access_resident(request.user, pk)
+    try:
+        value = services.personal_data_reveal(user=request.user, resident=resident, field=field, request=request)
+    except ValidationError:
+        raise Http404 from None
+    return render(request, "regions/reveal.html", {"value": value})
+
+
+@login_required
+def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = access_resident(request.user, pk, write=True)
+    initial = {"name": resident.name, "phone": "", "relation": resident.relation,
+               "is_party_member": resident.is_party_member}
+    form = ResidentForm(request.POST or None, initial=initial)
+    status_form = ResidentStatusForm(prefix="s")
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "phone" or v}
+        try:
+            services.resident_update(resident=resident, actor=request.user, request=request, **changes)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("household-detail", pk=resident.household_id)
+    return render(request, "regions/resident_edit.html",
+                  {"form": form, "status_form": status_form, "resident": resident})
+
+
+@login_required
+@require_POST
+def resident_status(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = access_resident(request.user, pk, write=True)
+    form = ResidentStatusForm(request.POST, prefix="s")
+    if not form.is_valid():
+        messages.error(request, _("Please give a status and a date."))
+        return redirect("resident-edit", pk=pk)
+    services.resident_set_status(resident=resident, status=form.cleaned_data["status"],
+                                 on=form.cleaned_data["on"], note=form.cleaned_data["note"], actor=request.user)
+    messages.success(request, _("Saved."))
+    return redirect("household-detail", pk=resident.household_id)
+
+
+@login_required
+def villager_home(request: HttpRequest) -> HttpResponse:
+    """A villager's own household: large type, few steps."""
+    scope = scope_for(request.user)
+    if not scope.household_ids:
+        raise Http404
+    households = Household.objects.filter(pk__in=scope.household_ids).select_related("village", "region", "head")
+    members = Resident.objects.filter(household__in=households).order_by("relation", "birth_date")
+    return render(request, "regions/villager_home.html", {"households": households, "members": members})
+
+
+@login_required
+def no_posts(request: HttpRequest) -> HttpResponse:
+    return render(request, "regions/no_posts.html", status=403)
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """County admins browse their county's audit rows; filters by action, user, object, date."""
+    if not can_browse_audit(request.user):
+        raise PermissionDenied
+    qs = AuditEntry.objects.all()
+    codes = audit_county_codes(request.user)
+    if codes is not None:
+        qs = qs.filter(county_code__in=codes)
+    action = request.GET.get("action", "")
+    actor = request.GET.get("actor", "").strip()
+    obj = request.GET.get("object", "").strip()
+    date_from = request.GET.get("from", "")
+    date_to = request.GET.get("to", "")
+    if action:
+        qs = qs.filter(action=action)
+    if actor:
+        qs = qs.filter(actor_name__icontains=actor)
+    if obj:
+        qs = qs.filter(Q(object_repr__icontains=obj) | Q(object_type=obj))
+    if date_from:
+        qs = qs.filter(at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(at__date__lte=date_to)
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return render(request, "regions/audit_log.html", {
+        "page": page, "actions": AuditEntry.Action.choices,
+        "f": {"action": action, "actor": actor, "object": obj, "from": date_from, "to": date_to},
+    })
