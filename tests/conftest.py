@@ -127,3 +127,9 @@ def login(client: Any) -> Any:
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """PBKDF2 costs ~0.3 s a user; tests hash with MD5 (never used outside tests)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -52,6 +52,7 @@ def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
             request=request,
         )
         if user is not None:
+            until = None
             with transaction.atomic():
                 User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
                 user.refresh_from_db(fields=["failed_logins"])
@@ -60,8 +61,10 @@ def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
                     User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
                     audit_record(actor=login_name, action=AuditEntry.Action.LOCKOUT, obj=user,
                                  request=request, changes={"locked_until": [None, until]})
-                    raise LoginRefused(_("Too many failed attempts: the account is locked for %(m)d minutes.")
-                                       % {"m": settings.HEMEI_LOCKOUT_MINUTES}, locked_until=until)
+            # Raised after the block: raising inside would roll the lockout back.
+            if until is not None:
+                raise LoginRefused(_("Too many failed attempts: the account is locked for %(m)d minutes.")
+                                   % {"m": settings.HEMEI_LOCKOUT_MINUTES}, locked_until=until)
         raise LoginRefused(_("Wrong user name, phone number or password."))
     User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
     authenticated.backend = "hemei.accounts.backends.UsernameOrPhoneBackend"  # type: ignore[attr-defined]

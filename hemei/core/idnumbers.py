@@ -35,7 +35,8 @@ class IdNumber:
 
 
 def check_character(first17: str) -> str:
-    return str(ric.calc_check_digit(first17))
+    # stdnum's calc_check_digit expects the full number and ignores its last character.
+    return str(ric.calc_check_digit(first17 + "0"))
 
 
 def _birth_date(digits: str) -> dt.date:

@@ -36,7 +36,7 @@ PHONE_DIGITS = 11
 def _county_of(region: Region) -> Region:
     if region.level == Level.COUNTY:
         return region
-    county = region.get_ancestors().filter(level=Level.COUNTY).first()
+    county = Region.objects.get_ancestors(region).filter(level=Level.COUNTY).first()
     if county is None:
         raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": region})
     return county
@@ -45,7 +45,7 @@ def _county_of(region: Region) -> Region:
 def _village_of(grid: Region) -> Region:
     if grid.level == Level.VILLAGE:
         return grid
-    parent = grid.get_parent()
+    parent = Region.objects.get_parent(grid)
     if grid.level != Level.GRID or parent is None or parent.level != Level.VILLAGE:
         raise ValidationError(_("Households belong to a grid of a village."))
     return parent
@@ -88,7 +88,9 @@ def region_create(
     if Region.objects.filter(code=code).exists():
         raise ValidationError(_("Region code %(c)s already exists.") % {"c": code})
     fields = {"name": name, "level": level, "code": code, "valid_from": valid_from}
-    region = parent.add_child(**fields) if parent is not None else Region.add_root(**fields)
+    region = (
+        Region.objects.add_child(parent, fields) if parent is not None else Region.objects.add_root(fields)
+    )
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=region, county_code=code[:6],
                  changes={k: [None, v] for k, v in fields.items()})
     return region

@@ -21,7 +21,7 @@ def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     statements = SQLITE if vendor == "sqlite" else POSTGRES if vendor == "postgresql" else []
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, None)  # None: no placeholder parsing of the "%" in plpgsql
 
 
 def backwards(apps, schema_editor):
