@@ -65,7 +65,7 @@ def test_grid_worker_finds_a_household_by_pinyin_initials(browser, live_world, t
 
 
 def test_villager_signs_in_by_phone_on_a_phone(browser, live_world):
-    world, base = live_world
+    _world, base = live_world
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                             has_touch=True)
     sign_in(page, base, "13800001111")

@@ -67,7 +67,7 @@ def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
                                    % {"m": settings.HEMEI_LOCKOUT_MINUTES}, locked_until=until)
         raise LoginRefused(_("Wrong user name, phone number or password."))
     User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
-    authenticated.backend = "hemei.accounts.backends.UsernameOrPhoneBackend"  # type: ignore[attr-defined]
+    authenticated.backend = "hemei.accounts.backends.UsernameOrPhoneBackend"
     login(request, authenticated)
     audit_record(actor=authenticated, action=AuditEntry.Action.LOGIN, obj=authenticated, request=request)
     return authenticated

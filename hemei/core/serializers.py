@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.serializers.json import Deserializer as Deserializer  # noqa: PLC0414
+from django.core.serializers.json import Deserializer as Deserializer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.json import Serializer as JSONSerializer
 
@@ -24,5 +24,5 @@ class LosslessEncoder(DjangoJSONEncoder):
 
 class Serializer(JSONSerializer):
     def _init_options(self) -> None:
-        super()._init_options()
+        super()._init_options()  # type: ignore[misc]
         self.json_kwargs["cls"] = LosslessEncoder

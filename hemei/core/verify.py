@@ -63,10 +63,10 @@ def check_household_places() -> list[str]:
     problems = []
     wrong_village = Household.objects.exclude(region__code__startswith=F("village__code"))
     if wrong_village.exists():
-        problems.append(f"{wrong_village.count()} households whose grid is not in their village: {_ids(wrong_village)}")
+        problems.append(f"{wrong_village.count()} households with a grid outside their village: {_ids(wrong_village)}")
     wrong_county = Household.objects.exclude(region__code__startswith=F("county__code"))
     if wrong_county.exists():
-        problems.append(f"{wrong_county.count()} households whose grid is not in their county: {_ids(wrong_county)}")
+        problems.append(f"{wrong_county.count()} households with a grid outside their county: {_ids(wrong_county)}")
     bad_head = Household.objects.filter(head__isnull=False).exclude(head__household=F("pk"))
     if bad_head.exists():
         problems.append(f"{bad_head.count()} households whose head lives elsewhere: {_ids(bad_head)}")
@@ -78,13 +78,16 @@ def check_resident_places() -> list[str]:
     from hemei.regions.models import Resident
 
     wrong = Resident.objects.filter(~Q(region=F("household__region")) | ~Q(county=F("household__county")))
-    return [f"{wrong.count()} residents whose grid/county differ from their household's: {_ids(wrong)}"] if wrong.exists() else []
+    if not wrong.exists():
+        return []
+    return [f"{wrong.count()} residents whose grid/county differ from their household's: {_ids(wrong)}"]
 
 
 def _residents() -> Iterator[tuple[int, str, str, object, str]]:
     from hemei.regions.models import Resident
 
-    yield from Resident.objects.values_list("pk", "id_number", "sex", "birth_date", "id_tail").iterator(chunk_size=20000)
+    rows = Resident.objects.values_list("pk", "id_number", "sex", "birth_date", "id_tail")
+    yield from rows.iterator(chunk_size=20000)
 
 
 @invariant("resident-id-numbers")
@@ -130,7 +133,9 @@ def check_audit_guard() -> list[str]:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='core_auditentry'")
         elif connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'core_auditentry'::regclass AND NOT tgisinternal")
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'core_auditentry'::regclass AND NOT tgisinternal"
+            )
         else:
             return []
         names = {row[0] for row in cursor.fetchall()}

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.core.exceptions import PermissionDenied
 
 from hemei.regions.models import WRITE_ROLES, Household, Post, Region, Resident, Role
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from hemei.regions import services
 from hemei.regions.access import access_households, access_region, access_regions, access_residents, scope_for
-from hemei.regions.models import Household, Region, Resident
+from hemei.regions.models import Household, Region, Resident, Tag
 
 
 class RegionSerializer(serializers.ModelSerializer[Region]):
@@ -29,7 +29,7 @@ class RegionSerializer(serializers.ModelSerializer[Region]):
         if obj.depth <= 1:
             return None
         parent_path = obj.path[: -Region.steplen]
-        codes: dict[str, str] = self.context.setdefault("_parent_codes", {})
+        codes: dict[str, str] = self.context.setdefault("_parent_codes", {})  # type: ignore[attr-defined]
         if parent_path not in codes:
             codes[parent_path] = Region.objects.filter(path=parent_path).values_list("code", flat=True).first() or ""
         return codes[parent_path]
@@ -41,8 +41,8 @@ class ResidentSerializer(serializers.ModelSerializer[Resident]):
 
     id_number = serializers.CharField(source="id_masked", read_only=True)
     phone = serializers.CharField(source="phone_masked", read_only=True)
-    household = serializers.PrimaryKeyRelatedField(read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    household: serializers.PrimaryKeyRelatedField[Household] = serializers.PrimaryKeyRelatedField(read_only=True)
+    tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = Resident
@@ -74,7 +74,7 @@ class HouseholdSerializer(serializers.ModelSerializer[Household]):
     grid = serializers.CharField(source="region.code", read_only=True)
     village = serializers.CharField(source="village.code", read_only=True)
     head_name = serializers.CharField(source="head.name", read_only=True, default=None)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = Household

@@ -248,6 +248,9 @@ class MoveRecord(models.Model):
         verbose_name_plural = _("moves")
         ordering = ["-moved_on", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.moved_on} {self.from_region_id} → {self.to_region_id}"
+
 
 class Role(models.TextChoices):
     VILLAGER = "villager", _("villager")

@@ -22,10 +22,7 @@ def household_search(
     """
     qs = access_households(user)
     if region is not None:
-        if include_sub:
-            qs = qs.filter(region__path__startswith=region.path)
-        else:
-            qs = qs.filter(region=region)
+        qs = qs.filter(region__path__startswith=region.path) if include_sub else qs.filter(region=region)
     q = q.strip()
     if q:
         members = Resident.objects.filter(household=OuterRef("pk"))

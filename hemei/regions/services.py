@@ -293,7 +293,9 @@ def household_move(
     if village.pk != household.village_id and Household.objects.filter(
         village=village, number=household.number
     ).exists():
-        raise ValidationError(_("Household number %(n)s already exists in %(v)s.") % {"n": household.number, "v": village.name})
+        raise ValidationError(
+            _("Household number %(n)s already exists in %(v)s.") % {"n": household.number, "v": village.name}
+        )
     record = MoveRecord.objects.create(
         household=household, from_region_id=household.region_id, to_region=to_grid,
         moved_on=on, reason=reason, recorded_by=actor if not isinstance(actor, str) else None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,7 +52,7 @@ def household_list(request: HttpRequest, template: str = "regions/household_list
     q = request.GET.get("q", "")
     page = Paginator(household_search(request.user, region=region, include_sub=include_sub, q=q),
                      PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
+    context: dict[str, Any] = {
         "page": page, "region": region, "include_sub": include_sub, "q": q,
         "counts": region_counts(region) if region else None,
     }
@@ -58,7 +60,7 @@ def household_list(request: HttpRequest, template: str = "regions/household_list
         tree = region_tree(request.user)
         context["tree"] = tree
         context["tree_chart"] = _chart_rows(tree, region)
-    if request.htmx and template != "regions/workbench.html":
+    if getattr(request, "htmx", False) and template != "regions/workbench.html":
         return render(request, "regions/household_list.html#table", context)
     return render(request, template, context)
 

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             )
         ]
         if not options["no_worker"]:
-            procs.append(subprocess.Popen(  # noqa: S603
+            procs.append(subprocess.Popen(
                 [sys.executable, "-m", "django", "db_worker", "--queue-name", "default", "--interval", "1"],
                 env=env,
             ))

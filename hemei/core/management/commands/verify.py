@@ -9,7 +9,10 @@ from hemei.core.verify import run_all
 
 
 class Command(BaseCommand):
-    help = "Check every invariant (region tree, codes, places, ID numbers, posts, audit guard). Exit 1 on any violation."
+    help = (
+        "Check every invariant (region tree, codes, places, ID numbers, posts, audit guard). "
+        "Exit 1 on any violation."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         failed = 0
