@@ -61,7 +61,7 @@ def test_grid_worker_finds_a_household_by_pinyin_initials(browser, live_world, t
     assert "王建国" in body and "李秀英" in body
     assert world.head_a.id_number not in body and world.head_a.id_masked in body
     assert cjk_font_ready(page)
-    page.screenshot(path=str(tmp_path / "household.png"))
+    page.screenshot(path=os.environ.get("HEMEI_SCREENSHOT", str(tmp_path / "household.png")), full_page=True)
 
 
 def test_villager_signs_in_by_phone_on_a_phone(browser, live_world):

@@ -90,7 +90,7 @@ def test_healthz_needs_no_login(db, client):
 def test_chinese_is_the_default_and_english_selectable(world, client):
     client.force_login(world.user("secretary"))
     zh = client.get(reverse("workbench")).content.decode()
-    assert 'lang="zh-hans"' in zh
+    assert 'lang="zh-hans"' in zh and "工作台" in zh
     client.post(reverse("set_language"), {"language": "en", "next": "/w/"})
     en = client.get(reverse("workbench")).content.decode()
     assert 'lang="en"' in en and "Workbench" in en
