@@ -126,3 +126,23 @@ def test_party_member_links(world):
     cadre = Post.objects.get(user=world.user("secretary"))
     services.household_link_create(household=world.house_a, kind="cadre", post=cadre)
     assert HouseholdLink.objects.count() == 2
+
+
+def test_a_closed_grid_keeps_its_history(world):
+    with pytest.raises(ValidationError) as exc:  # households still live there
+        services.region_close(region=world.grid_c, on=dt.date(2026, 6, 30))
+    assert exc.value.code == "not_empty"
+    new_grid = services.region_create(name="新网格", level="grid", code="140110101202002", parent=world.village2)
+    services.household_move(household=world.house_c, to_grid=new_grid, on=dt.date(2026, 6, 30),
+                            reason="网格调整", actor="system")
+    services.region_close(region=world.grid_c, on=dt.date(2026, 6, 30), merged_into=new_grid)
+    world.grid_c.refresh_from_db()
+    assert world.grid_c.valid_to == dt.date(2026, 6, 30) and not world.grid_c.is_current
+    # The move still names the old grid.
+    assert MoveRecord.objects.get(household=world.house_c).from_region == world.grid_c
+    with pytest.raises(ValidationError) as exc:
+        services.region_close(region=world.grid_c, on=dt.date(2026, 7, 1))
+    assert exc.value.code == "closed"
+    with pytest.raises(ValidationError) as exc:  # a grid does not merge into a village
+        services.region_close(region=new_grid, on=dt.date(2026, 7, 1), merged_into=world.village)
+    assert exc.value.code == "level"

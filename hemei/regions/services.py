@@ -96,6 +96,32 @@ def region_create(
     return region
 
 
+@transaction.atomic
+def region_close(
+    *, region: Region, on: dt.date, merged_into: Region | None = None, actor: Any = "system"
+) -> Region:
+    """End a region (a village merged into another, a grid re-drawn) without deleting it.
+
+    1. Its households must have moved first (`household_move`), so no one is left in a
+       region that no longer exists.
+    2. The row stays with `valid_to` set: history (moves, audit, later cases) still points
+       at the place as it was.
+    """
+    if region.valid_to is not None:
+        raise ValidationError(_("Region %(r)s is already closed.") % {"r": region.name}, code="closed")
+    if merged_into is not None and merged_into.level != region.level:
+        raise ValidationError(_("A region merges into a region of the same level."), code="level")
+    if Household.objects.filter(region__path__startswith=region.path).exists():
+        raise ValidationError(
+            _("Move the households of %(r)s before closing it.") % {"r": region.name}, code="not_empty"
+        )
+    Region.objects.filter(path__startswith=region.path, valid_to__isnull=True).update(valid_to=on)
+    region.refresh_from_db()
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=region, county_code=region.code[:6],
+                 changes={"valid_to": [None, on], "merged_into": [None, merged_into.code if merged_into else None]})
+    return region
+
+
 def _check_can_write(actor: Any, region: Region) -> None:
     if isinstance(actor, str):  # system jobs (demo, CLI as operator) are trusted callers
         return
