@@ -1,11 +1,19 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hemei.core.idnumbers import IdNumberError, make_id_number, parse_id_number
 from hemei.core.masking import mask_id_number, mask_name, mask_phone
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are matched in English; the default language is Chinese."""
+    with translation.override("en"):
+        yield
+
 
 VALID = make_id_number("140110", dt.date(1998, 1, 1), 1)  # 晋源区 exists since 1997
 

@@ -85,23 +85,19 @@ class Command(BaseCommand):
         benchmarks = discover()
         if options["list"]:
             for name, module in benchmarks.items():
-                summary = (module.__doc__ or "").strip().splitlines()[0]
+                summary = (module.__doc__ or "").strip().splitlines()[0].removeprefix(f"{name}:").strip()
                 self.stdout.write(f"{name:<16} {summary}")
             return
         names = options["names"] or list(benchmarks)
         unknown = [n for n in names if n not in benchmarks]
         if unknown:
-            raise CommandError(
-                f"Unknown benchmark(s): {', '.join(unknown)}. Known: {', '.join(benchmarks)}"
-            )
+            raise CommandError(f"Unknown benchmark(s): {', '.join(unknown)}. Known: {', '.join(benchmarks)}")
         package = _bench_package()
         out_dir = package.bench_dir()
         out_dir.mkdir(parents=True, exist_ok=True)
         scale: str = options["scale"]
         machine = package.machine()
-        self.stdout.write(
-            f"Benchmarks at scale {scale} on {machine['cpus']} CPUs ({machine['cpu']})"
-        )
+        self.stdout.write(f"Benchmarks at scale {scale} on {machine['cpus']} CPUs ({machine['cpu']})")
         failed = 0
         for name in names:
             self.stdout.write(self.style.MIGRATE_HEADING(f"{name}"))

@@ -1,0 +1,127 @@
+"""Benchmarks run by `hemei bench` (see docs/benchmarks.md).
+
+Each module here exposes `run(scale, out) -> dict` and is named on the command line by its
+file name with dashes (`roster_import.py` → `roster-import`). A result has:
+
+- `checks`: ratios against a floor measured in the same run, each with its goal, so a
+  slower or faster machine does not change the verdict;
+- `figures`: absolute numbers (rows/s, ms, queries) for the record;
+- `details`: the raw measurements.
+
+Work that needs its own database (a county of a million households, an import into a
+throwaway region) runs in a child process (`hemei bench --internal module:function`) with
+DATABASE_URL pointing at an SQLite file, because one Django process cannot cleanly switch
+databases; the child prints its result as one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT_MARKER = "BENCH-RESULT "
+SCALES = ("tiny", "small", "full")  # tiny: the test suite's smoke run
+
+
+def bench_dir() -> Path:
+    """Where results and reusable benchmark databases go (`hemei bench --out`)."""
+    return Path(os.environ.get("HEMEI_BENCH_DIR", ROOT / "var" / "bench"))
+
+
+def check(what: str, value: float, goal: str, ok: bool | None) -> dict[str, Any]:
+    """One verdict line; ok=None marks a figure reported against a floor without a goal."""
+    return {
+        "what": what,
+        "value": round(value, 3),
+        "goal": goal,
+        "ok": None if ok is None else bool(ok),
+    }
+
+
+def median_seconds(fn: Callable[[], object], *, repeat: int, warmup: int = 2) -> float:
+    """Median wall time of `fn` over `repeat` calls after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def run_child(
+    target: str, kwargs: dict[str, Any], *, database: Path, out: TextIO, prefix: str = "    "
+) -> dict[str, Any]:
+    """Run `target` ("bench.module:function") in a child `hemei bench --internal` process on
+    the SQLite file `database` (created and migrated when missing); return its result.
+
+    The child's output is passed through line by line, so a long build shows progress.
+    """
+    database.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "PYTHONUNBUFFERED": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "hemei.cli",
+        "bench",
+        "--internal",
+        target,
+        "--internal-args",
+        json.dumps(kwargs),
+    ]
+    result: dict[str, Any] | None = None
+    tail: list[str] = []
+    with subprocess.Popen(  # noqa: S603 - our own CLI with our own arguments
+        cmd,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(RESULT_MARKER):
+                result = json.loads(line[len(RESULT_MARKER) :])
+                continue
+            tail = [*tail[-30:], line]
+            if line.strip() and "UserWarning" not in line and "mw_instance" not in line:
+                out.write(prefix + line)
+                out.flush()
+    if proc.returncode != 0 or result is None:
+        raise RuntimeError(f"{target} failed (exit {proc.returncode}):\n{''.join(tail)}")
+    return result
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import django
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import sqlite3
+
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "system": f"{platform.system()} {platform.release()}",
+    }
