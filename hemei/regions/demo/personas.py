@@ -189,8 +189,8 @@ def _sees(persona: Persona, region: Region, home: XishaoHousehold, per_grid: dic
         return "everything, and the Django admin at /admin/"
     if persona.role == Role.VILLAGER:
         return (
-            f"own household {home.number} (head {home.head_name}) in 第一网格, own cases "
-            f"and points, the public board; may sign in with phone {home.head_phone}"
+            f"own household {home.number} (head {home.head_name}) in 第一网格 at /me/; "
+            f"may sign in with phone {home.head_phone}"
         )
     if persona.where.startswith("grid"):
         return f"only the {per_grid[int(persona.where[4:])]} households of {region.name}"
