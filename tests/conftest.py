@@ -7,6 +7,7 @@ second township, so every scope boundary (grid, village, township) can be crosse
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -33,14 +34,19 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-_seq = iter(range(100, 999))
+_seq = itertools.count()
 
 
-def new_id(birth: dt.date = dt.date(1970, 5, 6), *, male: bool = True) -> str:
+def new_id(birth: dt.date | None = None, *, male: bool = True) -> str:
+    """A fresh checksum-valid number; unique within the test process (sequence cycles, the
+    birth date moves on a day every 400 numbers so the pool never runs out)."""
     while True:
         n = next(_seq)
-        if (n % 2 == 1) == male:
-            return make_id_number("140110", birth, n)
+        seq = 100 + n % 800
+        if (seq % 2 == 1) != male:
+            continue
+        day = birth or dt.date(1970, 5, 6) + dt.timedelta(days=n // 800)
+        return make_id_number("140110", day, seq)
 
 
 @dataclass

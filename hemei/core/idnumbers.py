@@ -10,6 +10,7 @@ while a wrong check character or an impossible date is an error.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -88,7 +89,10 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     return IdNumber(number=number, birth_date=birth, sex=sex, warnings=warnings)
 
 
+@functools.lru_cache(maxsize=4096)
 def area_known(area: str, year: int) -> bool:
+    """Whether the bundled GB/T 2260 table knows the area code for that year (cached: a roster
+    repeats a handful of area codes and birth years thousands of times)."""
     results = numdb.get("cn/loc").info(area)
     info = {k: v for _part, props in results for k, v in props.items()}
     county = info.get("county")
