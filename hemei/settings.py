@@ -212,7 +212,13 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
 
 MAILERS = {
-    "default": {"BACKEND": os.environ.get("HEMEI_MAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+    "default": {
+        "BACKEND": os.environ.get(
+            "HEMEI_MAIL_BACKEND",
+            # A laptop prints mail to the console; a deployment sends it (EMAIL_HOST etc. from env).
+            "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+        )
+    }
 }
 
 SERIALIZATION_MODULES = {"hemei-json": "hemei.core.serializers"}
