@@ -211,13 +211,11 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# A laptop prints mail to the console; a deployment sends it over SMTP.
+_MAIL_DEFAULT = "smtp" if PRODUCTION else "console"
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "HEMEI_MAIL_BACKEND",
-            # A laptop prints mail to the console; a deployment sends it (EMAIL_HOST etc. from env).
-            "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
-        )
+        "BACKEND": os.environ.get("HEMEI_MAIL_BACKEND", f"django.core.mail.backends.{_MAIL_DEFAULT}.EmailBackend")
     }
 }
 
