@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -29,6 +29,8 @@ from hemei.regions.models import Household, MoveRecord, Region, Resident
 from hemei.regions.selectors import TreeNode, household_search, region_counts, region_tree
 
 PAGE_SIZE = 50
+# Members are listed head first, then by age.
+HEAD_FIRST = Case(When(relation=Resident.Relation.HEAD, then=Value(0)), default=Value(1))
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -86,7 +88,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_scope:
         return redirect("villager-home")
-    residents = household.residents.prefetch_related("tags").order_by("relation", "birth_date")
+    residents = household.residents.prefetch_related("tags").order_by(HEAD_FIRST, "birth_date")
     ids = [str(r.pk) for r in residents]
     history = AuditEntry.objects.filter(
         Q(object_type="regions.household", object_id=str(household.pk))
@@ -158,7 +160,7 @@ def villager_home(request: HttpRequest) -> HttpResponse:
     if not scope.household_ids:
         raise Http404
     households = Household.objects.filter(pk__in=scope.household_ids).select_related("village", "region", "head")
-    members = Resident.objects.filter(household__in=households).order_by("relation", "birth_date")
+    members = Resident.objects.filter(household__in=households).order_by(HEAD_FIRST, "birth_date")
     return render(request, "regions/villager_home.html", {"households": households, "members": members})
 
 
