@@ -58,6 +58,15 @@ def test_it_rejects_impossible_birth_dates(date):
         parse_id_number(first17 + check_character(first17))
 
 
+def test_area_codes_are_checked_against_the_years_after_birth():
+    # 晋源区 exists since 1997: a resident born in 1960 got the number later, no warning.
+    assert parse_id_number(make_id_number("140110", dt.date(1960, 1, 1), 1)).warnings == []
+    # 南郊区 (1983-1997) cannot have issued a number to someone born in 2005: a warning only.
+    late = parse_id_number(make_id_number("140112", dt.date(2005, 1, 1), 1))
+    assert len(late.warnings) == 1 and "140112" in late.warnings[0]
+    assert parse_id_number(make_id_number("140112", dt.date(1990, 1, 1), 1)).warnings == []
+
+
 def test_an_unknown_area_code_is_only_a_warning():
     number = make_id_number("149999", dt.date(1980, 1, 1), 1)
     parsed = parse_id_number(number)

@@ -90,14 +90,28 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
 
 
 @functools.lru_cache(maxsize=4096)
-def area_known(area: str, year: int) -> bool:
-    """Whether the bundled GB/T 2260 table knows the area code for that year (cached: a roster
-    repeats a handful of area codes and birth years thousands of times)."""
+def area_known(area: str, birth_year: int) -> bool:
+    """Whether the area code could have been assigned to someone born in `birth_year`.
+
+    A number takes the code of the place where it was issued, which is at or after birth:
+    晋源区 (140110, since 1997) is right for a resident born in 1960 who got the number in
+    2000, while 南郊区 (140112, 1983-1997) cannot belong to someone born in 2005. So a code is
+    known if it existed at some time from the birth year on. Cached: a roster repeats a
+    handful of codes and years thousands of times.
+    """
     results = numdb.get("cn/loc").info(area)
     info = {k: v for _part, props in results for k, v in props.items()}
     county = info.get("county")
     if not county:
         return False
+    for name in county.split(","):
+        if not name.startswith("["):
+            return True
+        span = name[1:].split("]")[0]
+        _start, _sep, end = span.partition("-")
+        if not end or birth_year <= int(end):
+            return True
+    return False
     for name in county.split(","):
         if not name.startswith("["):
             return True
