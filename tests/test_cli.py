@@ -138,3 +138,12 @@ def test_backup_restores_from_sqlite_into_postgresql(tmp_path):
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_demo_refuses_a_production_system(tmp_path):
+    result = hemei("demo", db=f"sqlite:///{tmp_path}/p.sqlite3", check=False,
+                   extra_env={"HEMEI_PRODUCTION": "1", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.org"})
+    assert result.returncode != 0
+    assert "production" in (result.stderr + result.stdout)
+    con = sqlite3.connect(tmp_path / "p.sqlite3")
+    assert con.execute("SELECT count(*) FROM accounts_user").fetchone()[0] == 0

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hemei.core.idnumbers import IdNumberError, make_id_number, parse_id_number
 from hemei.core.masking import mask_id_number, mask_name, mask_phone
 
+
 @pytest.fixture(autouse=True)
 def _english():
     """Messages are matched in English; the default language is Chinese."""

@@ -69,7 +69,23 @@ def test_a_success_resets_the_failure_count(world, client):
 def test_unknown_users_get_the_same_answer_and_an_audit_row(world, client):
     response = post_login(client, "nobody", "wrong-Password1")
     assert response.status_code == 401
-    assert AuditEntry.objects.filter(action="login_failed", actor_name="nobody").exists()
+    assert AuditEntry.objects.filter(action="login_failed", actor_name="no***").exists()
+
+
+def test_failed_phone_logins_never_store_the_phone(world, client):
+    post_login(client, "13800001111", "wrong-Password1")  # the villager's phone
+    post_login(client, "13999998888", "wrong-Password1")  # nobody's phone
+    rows = AuditEntry.objects.filter(action="login_failed")
+    assert [r.actor_name for r in rows.order_by("id")] == ["villager", "139****8888"]
+    assert "13999998888" not in str(list(rows.values()))
+
+
+def test_login_rows_reach_the_county_audit_log(world, client):
+    post_login(client, "grid1", PASSWORD)
+    entry = AuditEntry.objects.get(action="login", actor_name="grid1")
+    assert entry.county_code == "140110"
+    client.force_login(world.user("county"))
+    assert "grid1" in client.get(reverse("audit-log") + "?action=login").content.decode()
 
 
 def test_login_starts_a_new_session_and_logout_ends_it(world, client):

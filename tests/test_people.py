@@ -146,3 +146,48 @@ def test_a_closed_grid_keeps_its_history(world):
     with pytest.raises(ValidationError) as exc:  # a grid does not merge into a village
         services.region_close(region=new_grid, on=dt.date(2026, 7, 1), merged_into=world.village)
     assert exc.value.code == "level"
+
+
+def test_a_head_who_stops_being_head_leaves_the_household_headless(world):
+    from hemei.core.verify import check_household_places
+
+    services.resident_update(resident=world.head_a, actor=world.user("grid_a"), relation="spouse")
+    world.house_a.refresh_from_db()
+    assert world.house_a.head is None
+    services.resident_set_status(resident=world.head_b, status="deceased", on=dt.date(2026, 5, 1),
+                                 actor=world.user("grid_b"))
+    world.house_b.refresh_from_db()
+    assert world.house_b.head is None
+    assert check_household_places() == []
+
+
+def test_verify_names_a_household_with_two_heads(world):
+    from hemei.core.verify import check_household_places
+
+    Resident.objects.filter(household=world.house_a).update(relation="head")  # behind the services' back
+    assert any("more than one" in p for p in check_household_places())
+
+
+def test_closed_grids_and_villages_take_no_households(world):
+    with pytest.raises(ValidationError):
+        services.household_create(grid=world.village, number="888")
+    world.grid_b.valid_to = dt.date(2020, 1, 1)
+    world.grid_b.save()
+    with pytest.raises(ValidationError):
+        services.household_create(grid=world.grid_b, number="889")
+    with pytest.raises(ValidationError):
+        services.household_move(household=world.house_a, to_grid=world.grid_b, on=dt.date(2026, 1, 1),
+                                actor="system")
+
+
+def test_a_villager_post_needs_a_resident_of_the_region(world):
+    from hemei.regions.models import Role
+
+    with pytest.raises(ValidationError):
+        services.post_assign(user=world.user("outsider"), region=world.village, role=Role.VILLAGER,
+                             resident=world.head_c)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.post_assign(user=world.user("outsider"), region=world.grid_b, role=Role.GRID_WORKER,
+                             actor=world.user("grid_a"))

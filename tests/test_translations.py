@@ -31,7 +31,8 @@ def test_placeholders_survive_translation():
     for block, msgid in entries():
         if not msgid:
             continue
-        msgstr = "".join(re.findall(r'"(.*)"', (re.search(r"^msgstr(?:\[0\])? ((?:\".*\"\n?)+)", block, re.M) or [""])[0]))
+        found = re.search(r"^msgstr(?:\[0\])? ((?:\".*\"\n?)+)", block, re.M)
+        msgstr = "".join(re.findall(r'"(.*)"', found[0] if found else ""))
         assert sorted(re.findall(r"%\(\w+\)[sd]|%\(\w+\)\.1f", msgid)) == sorted(
             re.findall(r"%\(\w+\)[sd]|%\(\w+\)\.1f", msgstr)
         ), msgid

@@ -22,5 +22,12 @@ class User(AbstractUser):
         return self.display_name or self.username
 
     @property
+    def county_code(self) -> str:
+        """The county of the user's first post: audit rows about the account (logins, tokens)
+        then show up in that county's audit log."""
+        post = self.posts.select_related("region").order_by("pk").first() if self.pk else None
+        return post.region.code[:6] if post is not None else ""
+
+    @property
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()

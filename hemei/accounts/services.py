@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from hemei.accounts.backends import UsernameOrPhoneBackend, find_user
 from hemei.accounts.models import User
 from hemei.core.audit import audit_record
+from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
 
 
@@ -23,6 +24,16 @@ class LoginRefused(Exception):
     def __init__(self, message: str, *, locked_until: dt.datetime | None = None) -> None:
         super().__init__(message)
         self.locked_until = locked_until
+
+
+def login_label(login_name: str, user: User | None) -> str:
+    """What the audit log records for a login attempt: the account's user name when it exists,
+    otherwise a masked form of what was typed (it may be a phone number, or a password typed
+    into the wrong box)."""
+    if user is not None:
+        return user.get_username()
+    typed = (login_name or "").strip()
+    return mask_phone(typed) if typed.isdigit() else typed[:2] + "***"
 
 
 def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
@@ -37,18 +48,19 @@ def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
     from django.utils.translation import gettext as _
 
     user = find_user(login_name)
+    label = login_label(login_name, user)
     if user is not None and user.is_locked:
-        audit_record(actor=login_name, action=AuditEntry.Action.LOGIN_FAILED, obj=user,
+        audit_record(actor=label, action=AuditEntry.Action.LOGIN_FAILED, obj=user,
                      request=request, note="locked")
         raise LoginRefused(_("This account is locked. Try again later."), locked_until=user.locked_until)
     authenticated = UsernameOrPhoneBackend().authenticate(request, username=login_name, password=password)
     if authenticated is None:
         audit_record(
-            actor=login_name,
+            actor=label,
             action=AuditEntry.Action.LOGIN_FAILED,
             obj=user,
             object_type="" if user else "accounts.user",
-            object_repr="" if user else login_name[:200],
+            object_repr="" if user else label,
             request=request,
         )
         if user is not None:
@@ -59,7 +71,7 @@ def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
                 if user.failed_logins >= settings.HEMEI_LOCKOUT_FAILURES:
                     until = timezone.now() + dt.timedelta(minutes=settings.HEMEI_LOCKOUT_MINUTES)
                     User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
-                    audit_record(actor=login_name, action=AuditEntry.Action.LOCKOUT, obj=user,
+                    audit_record(actor=label, action=AuditEntry.Action.LOCKOUT, obj=user,
                                  request=request, changes={"locked_until": [None, until]})
             # Raised after the block: raising inside would roll the lockout back.
             if until is not None:

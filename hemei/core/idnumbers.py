@@ -112,14 +112,6 @@ def area_known(area: str, birth_year: int) -> bool:
         if not end or birth_year <= int(end):
             return True
     return False
-    for name in county.split(","):
-        if not name.startswith("["):
-            return True
-        span = name[1:].split("]")[0]
-        start, _sep, end = span.partition("-")
-        if (not start or year >= int(start)) and (not end or year <= int(end)):
-            return True
-    return False
 
 
 def make_id_number(area: str, birth: dt.date, sequence: int) -> str:

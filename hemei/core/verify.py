@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from hemei.core.idnumbers import IdNumberError, parse_id_number
 
@@ -70,6 +70,18 @@ def check_household_places() -> list[str]:
     bad_head = Household.objects.filter(head__isnull=False).exclude(head__household=F("pk"))
     if bad_head.exists():
         problems.append(f"{bad_head.count()} households whose head lives elsewhere: {_ids(bad_head)}")
+    not_head = Household.objects.filter(head__isnull=False).filter(
+        ~Q(head__relation="head") | ~Q(head__status="living")
+    )
+    if not_head.exists():
+        problems.append(f"{not_head.count()} households whose head is not a living 户主: {_ids(not_head)}")
+    two_heads = (
+        Household.objects.filter(residents__relation="head", residents__status="living")
+        .annotate(heads=Count("residents"))
+        .filter(heads__gt=1)
+    )
+    if two_heads.exists():
+        problems.append(f"{two_heads.count()} households with more than one 户主: {_ids(two_heads)}")
     return problems
 
 

@@ -361,6 +361,9 @@ class HouseholdLink(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.household_id}"
+
 
 class RosterImport(models.Model):
     """One uploaded roster file and the background import that checks and applies it.

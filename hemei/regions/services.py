@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -43,8 +43,10 @@ def _county_of(region: Region) -> Region:
 
 
 def _village_of(grid: Region) -> Region:
-    if grid.level == Level.VILLAGE:
-        return grid
+    """The village of a grid that can take households: a current grid directly below a village."""
+    if grid.valid_to is not None and grid.valid_to < dt.date.today():
+        raise ValidationError(_("Grid %(g)s was closed on %(d)s.") % {"g": grid.name, "d": grid.valid_to},
+                              code="closed")
     parent = Region.objects.get_parent(grid)
     if grid.level != Level.GRID or parent is None or parent.level != Level.VILLAGE:
         raise ValidationError(_("Households belong to a grid of a village."))
@@ -146,10 +148,16 @@ def household_create(
         raise ValidationError(_("Household number is required."))
     if Household.objects.filter(village=village, number=number).exists():
         raise ValidationError(_("Household number %(n)s already exists in %(v)s.") % {"n": number, "v": village.name})
-    household = Household.objects.create(
-        county=_county_of(grid), region=grid, village=village, number=number,
-        address=address, lives_in_village=lives_in_village,
-    )
+    try:
+        with transaction.atomic():
+            household = Household.objects.create(
+                county=_county_of(grid), region=grid, village=village, number=number,
+                address=address, lives_in_village=lives_in_village,
+            )
+    except IntegrityError:  # a parallel request took the number between check and insert
+        raise ValidationError(
+            _("Household number %(n)s already exists in %(v)s.") % {"n": number, "v": village.name}
+        ) from None
     if tags:
         household.tags.set(tags)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=household, county_code=grid.code[:6],
@@ -201,12 +209,16 @@ def resident_create(
     if Resident.objects.filter(id_number=number).exists():
         raise ValidationError(_("ID number is already registered."), code="duplicate_id")
     phone = normalise_phone(phone)
-    resident = Resident.objects.create(
-        county_id=household.county_id, region_id=household.region_id, household=household,
-        name=name, name_initials=pinyin_initials(name), id_number=number, id_tail=number[-4:],
-        sex=sex, birth_date=birth, phone=phone, phone_tail=phone[-4:], relation=relation,
-        is_party_member=is_party_member,
-    )
+    try:
+        with transaction.atomic():
+            resident = Resident.objects.create(
+                county_id=household.county_id, region_id=household.region_id, household=household,
+                name=name, name_initials=pinyin_initials(name), id_number=number, id_tail=number[-4:],
+                sex=sex, birth_date=birth, phone=phone, phone_tail=phone[-4:], relation=relation,
+                is_party_member=is_party_member,
+            )
+    except IntegrityError:  # a parallel registration; the database message would hold the full ID
+        raise ValidationError(_("ID number is already registered."), code="duplicate_id") from None
     if tags:
         resident.tags.set(tags)
     if relation == Resident.Relation.HEAD:
@@ -215,6 +227,12 @@ def resident_create(
                  county_code=household.county_code,
                  changes={"name": [None, name], "household": [None, household.number]})
     return resident
+
+
+def _clear_head_if(resident: Resident) -> None:
+    """A resident who stops being head (new relation, death, moving out) leaves the household
+    without a head until someone else is named; a stale head would mislead every list."""
+    Household.objects.filter(pk=resident.household_id, head=resident).update(head=None)
 
 
 def _set_head(household: Household, resident: Resident) -> None:
@@ -256,6 +274,8 @@ def resident_update(*, resident: Resident, actor: Any, request: HttpRequest | No
     resident.save()
     if changes.get("relation") == Resident.Relation.HEAD:
         _set_head(resident.household, resident)
+    elif "relation" in changes:
+        _clear_head_if(resident)
     changed = diff(before, {k: getattr(resident, k) for k in changes})
     # Personal data never lands in the audit log in clear text.
     for key in ("id_number", "phone"):
@@ -276,6 +296,8 @@ def resident_set_status(
     old = resident.status
     Resident.objects.filter(pk=resident.pk).update(status=status, status_date=on)
     resident.status, resident.status_date = status, on
+    if status != Resident.Status.LIVING:
+        _clear_head_if(resident)
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=resident,
                  changes={"status": [old, status], "status_date": [None, on]}, note=note)
     return resident
@@ -358,6 +380,10 @@ def post_assign(
         raise ValidationError(_("Unknown role."))
     if role == Role.VILLAGER and resident is None:
         raise ValidationError(_("A villager account must be linked to a resident."))
+    if resident is not None and not resident.region.path.startswith(region.path):
+        raise ValidationError(_("The resident does not live in %(r)s.") % {"r": region.name})
+    if not isinstance(actor, str) and not scope_for(actor).covers_path(region.path, write=True):
+        raise PermissionDenied(_("This region is outside your posts."))
     post = Post.objects.create(user=user, region=region, role=role, resident=resident,
                                started_on=started_on or dt.date.today())
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=post, county_code=region.code[:6],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -56,14 +57,15 @@ def household_list(request: HttpRequest, template: str = "regions/household_list
                      PAGE_SIZE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "page": page, "region": region, "include_sub": include_sub, "q": q,
-        "counts": region_counts(region) if region else None,
     }
     if template == "regions/workbench.html":
         tree = region_tree(request.user)
         context["tree"] = tree
         context["tree_chart"] = _chart_rows(tree, region)
     if getattr(request, "htmx", False) and template != "regions/workbench.html":
+        # The partial shows no counts: no three subtree counts per search.
         return render(request, "regions/household_list.html#table", context)
+    context["counts"] = region_counts(region) if region else None
     return render(request, template, context)
 
 
@@ -169,6 +171,15 @@ def no_posts(request: HttpRequest) -> HttpResponse:
     return render(request, "regions/no_posts.html", status=403)
 
 
+def _date_param(request: HttpRequest, name: str) -> str:
+    """A YYYY-MM-DD filter value, or "" for anything else (a typo must not become a 500)."""
+    value = request.GET.get(name, "")
+    try:
+        return dt.date.fromisoformat(value).isoformat() if value else ""
+    except ValueError:
+        return ""
+
+
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """County admins browse their county's audit rows; filters by action, user, object, date."""
@@ -181,8 +192,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     actor = request.GET.get("actor", "").strip()
     obj = request.GET.get("object", "").strip()
-    date_from = request.GET.get("from", "")
-    date_to = request.GET.get("to", "")
+    date_from = _date_param(request, "from")
+    date_to = _date_param(request, "to")
     if action:
         qs = qs.filter(action=action)
     if actor:

@@ -24,7 +24,9 @@ CADRE_LINKS_EACH = 15
 # What the county administrator may do in the Django admin: configuration only (household
 # types, the region tree to look at, posts). The admin's lists are not scoped by county, so
 # households, residents and the audit log stay in the workbench, where scope applies.
-STAFF_PERMISSIONS = ("view_tag", "add_tag", "change_tag", "view_region", "view_post", "add_post", "change_post")
+# Posts are not edited in the Django admin by county staff: its forms are not scoped (only
+# superusers may change posts there).
+STAFF_PERMISSIONS = ("view_tag", "add_tag", "change_tag")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--force", action="store_true", help="build even when HEMEI_PRODUCTION=1 (a staging copy)"
+        )
+        parser.add_argument(
             "--seed",
             type=int,
             default=DEFAULT_SEED,
@@ -52,6 +55,9 @@ class Command(BaseCommand):
         seed: int = options["seed"]
         households: int | None = options["households"]
         password: str = options["password"]
+        if settings.PRODUCTION and not options.get("force"):
+            # The demo creates a superuser with a published password.
+            raise CommandError("Refusing to build the demo county on a production system (HEMEI_PRODUCTION=1).")
         if households is not None and households < 1:
             raise CommandError("--households must be positive.")
         try:
