@@ -11,7 +11,7 @@ import os
 import sys
 
 COMMANDS = {
-    "serve": ("serve", "Run the web server, the task worker and the sweeper."),
+    "serve": ("serve", "Run the web server and the background task worker."),
     "demo": ("demo", "Build the deterministic demo county."),
     "import-roster": ("import_roster", "Import a roster xlsx into a region (all-or-nothing)."),
     "export-roster": ("export_roster", "Export a region's roster to xlsx."),
