@@ -118,6 +118,28 @@ def test_dry_run_through_the_page_writes_nothing(world: Any, login: Any) -> None
     assert job.created_residents == 4 and people() == before
 
 
+@pytest.mark.parametrize("outcome", ["done", "failed", "crashed"])
+def test_uploaded_file_is_deleted_after_the_import(world: Any, login: Any, settings: Any,
+                                                   monkeypatch: Any, outcome: str) -> None:
+    client = login(world.user("secretary"))
+    rows = base_rows(world)
+    if outcome == "failed":
+        rows[3][5] = world.grid_c.code  # outside the village: the import refuses the file
+    if outcome == "crashed":
+        def crash(**kwargs: Any) -> None:
+            raise RuntimeError("boom")
+        monkeypatch.setattr("hemei.regions.tasks.roster_import", crash)
+    upload(client, world.village.code, xlsx(rows))
+    job = RosterImport.objects.get()
+    assert job.status == (RosterImport.Status.DONE if outcome == "done"
+                          else RosterImport.Status.FAILED)
+    # The upload was stored under its name, the name stays on the row, the file is gone.
+    stored = Path(settings.MEDIA_ROOT) / job.file.name
+    assert job.file.name.startswith("imports/") and job.file.name.endswith(".xlsx")
+    assert stored.parent.is_dir() and not stored.exists()
+    assert not any(path.is_file() for path in Path(settings.MEDIA_ROOT).rglob("*"))
+
+
 @pytest.mark.parametrize("target", ["grid_b", "village"])
 def test_grid_worker_cannot_import_outside_own_grid(world: Any, login: Any, target: str) -> None:
     client = login(world.user("grid_a"))

@@ -34,6 +34,7 @@ def roster_import_task(import_id: int, language: str = "") -> dict[str, Any]:
     2. Import, reporting progress to the row at most every PROGRESS_MIN_SECONDS.
     3. Store the report and counts; status "done" when the file was applied (or checked,
        for a dry run) and "failed" when it had errors or the import crashed.
+    4. Delete the uploaded file either way (`_discard_upload`).
     """
     started = RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.QUEUED).update(
         status=RosterImport.Status.RUNNING, started_at=timezone.now(), percent=0
@@ -73,8 +74,10 @@ def roster_import_task(import_id: int, language: str = "") -> dict[str, Any]:
                 message=_("The import stopped with an internal error; nothing was written."),
             )], error_count=1, dry_run=job.dry_run)
             _store(import_id, report)
+            _discard_upload(job)
             raise  # the task backend records the failure and the traceback too
     _store(import_id, report)
+    _discard_upload(job)
     return {"ok": report.ok, "rows": report.rows, "errors": report.error_count}
 
 
@@ -91,3 +94,21 @@ def _store(import_id: int, report: ImportReport) -> None:
         report=report.to_dict(),
         finished_at=timezone.now(),
     )
+
+
+def _discard_upload(job: RosterImport) -> None:
+    """Delete the uploaded roster from storage once its import has finished.
+
+    The file holds full ID numbers and phones. Once the import is over it is no longer
+    needed: the register holds what was applied and the row holds the (masked) report, and
+    nothing imports the same upload twice. The row keeps the file name as a record of what
+    was uploaded.
+    """
+    if not job.file.name:
+        return
+    try:
+        job.file.storage.delete(job.file.name)
+    except OSError:
+        # The outcome is already stored; a file that could not be removed must not turn a
+        # finished import into a failed task, but it must not go unnoticed either.
+        logger.exception("roster import %s: could not delete %s", job.pk, job.file.name)
