@@ -162,3 +162,43 @@ def test_template_with_the_example_row_imports(world: Any) -> None:
     report = roster_import(source=buffer, region=world.village, actor="test")
     assert report.ok, report.errors
     assert report.created_residents == 1
+
+
+def test_read_only_posts_cannot_download_a_whole_roster(world, client):
+    from django.urls import reverse
+
+    client.force_login(world.user("shop"))
+    response = client.get(reverse("roster-export") + f"?region={world.village.code}")
+    assert response.status_code in (403, 404)
+    page = client.get(reverse("household-list") + f"?region={world.village.code}").content.decode()
+    assert reverse("roster-export") not in page
+    client.force_login(world.user("secretary"))
+    page = client.get(reverse("household-list") + f"?region={world.village.code}").content.decode()
+    assert reverse("roster-export") in page
+
+
+def test_cli_acting_as_a_user_is_scoped(world, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("export_roster", str(tmp_path / "b.xlsx"), region=world.grid_b.code, as_user="grid1")
+    with pytest.raises(CommandError):  # grid1 may not reveal
+        call_command("export_roster", str(tmp_path / "a.xlsx"), region=world.grid_a.code, as_user="grid1", reveal=True)
+    call_command("export_roster", str(tmp_path / "a.xlsx"), region=world.grid_a.code, as_user="grid1")
+    assert (tmp_path / "a.xlsx").exists() and not (tmp_path / "b.xlsx").exists()
+
+
+def test_cli_import_as_a_user_outside_the_region_is_refused(world, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from hemei.regions.models import Household
+    from hemei.regions.roster import roster_export
+
+    path = tmp_path / "grid_b.xlsx"
+    path.write_bytes(roster_export(region=world.grid_b, reveal=True, actor="test"))
+    before = Household.objects.count()
+    with pytest.raises(CommandError):
+        call_command("import_roster", str(path), region=world.grid_b.code, as_user="grid1")
+    assert Household.objects.count() == before

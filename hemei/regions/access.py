@@ -89,12 +89,20 @@ def _path_q(paths: tuple[str, ...], prefix: str) -> Q:
     return q
 
 
-def access_regions(user: Any) -> QuerySet[Region]:
-    """Regions the user may browse: their subtrees (and the ancestors are not included)."""
+def require_staff_scope(user: Any) -> None:
+    """Staff pages (workbench, roster) are for posts over regions; villagers get a 404."""
+    if not scope_for(user).is_staff_scope:
+        raise Http404
+
+
+def access_regions(user: Any, *, write: bool = False) -> QuerySet[Region]:
+    """Regions the user may browse (or, with write, change): their subtrees, not ancestors."""
     scope = scope_for(user)
     qs = Region.objects.all()
     if scope.everything:
         return qs
+    if write:
+        return qs.filter(_path_q(scope.write_paths, ""))
     q = _path_q(scope.read_paths, "")
     if scope.household_ids:
         q |= Q(households__in=scope.household_ids)

@@ -23,6 +23,7 @@ from hemei.regions.access import (
     access_resident,
     audit_county_codes,
     can_browse_audit,
+    require_staff_scope,
     scope_for,
 )
 from hemei.regions.forms import ResidentForm, ResidentStatusForm
@@ -35,8 +36,7 @@ HEAD_FIRST = Case(When(relation=Resident.Relation.HEAD, then=Value(0)), default=
 
 
 def _staff_only(request: HttpRequest) -> None:
-    if not scope_for(request.user).is_staff_scope:
-        raise Http404
+    require_staff_scope(request.user)
 
 
 @login_required
@@ -57,6 +57,7 @@ def household_list(request: HttpRequest, template: str = "regions/household_list
                      PAGE_SIZE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "page": page, "region": region, "include_sub": include_sub, "q": q,
+        "can_export": region is not None and scope_for(request.user).covers_path(region.path, write=True),
     }
     if template == "regions/workbench.html":
         tree = region_tree(request.user)

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hemei.accounts.models import User
-from hemei.regions.access import access_region, access_regions, scope_for
+from hemei.regions.access import access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Region, RosterImport
 from hemei.regions.roster import (
     XLSX_MAGIC,
@@ -47,20 +47,12 @@ def _user(request: HttpRequest) -> User:
 
 
 def _staff_only(request: HttpRequest) -> None:
-    if not scope_for(request.user).is_staff_scope:
-        raise Http404
+    require_staff_scope(request.user)
 
 
 def writable_regions(user: Any) -> QuerySet[Region]:
     """Townships, villages and grids the user may change (their write subtrees)."""
-    scope = scope_for(user)
-    regions = Region.objects.filter(level__in=IMPORT_LEVELS).order_by("path")
-    if scope.everything:
-        return regions
-    q = Q(pk__in=[])
-    for path in scope.write_paths:
-        q |= Q(path__startswith=path)
-    return regions.filter(q)
+    return access_regions(user, write=True).filter(level__in=IMPORT_LEVELS).order_by("path")
 
 
 def _choices(regions: QuerySet[Region]) -> list[tuple[str, str]]:
@@ -146,7 +138,7 @@ def roster_import_page(request: HttpRequest) -> HttpResponse:
     else:
         initial = request.GET.get("region", "")
         form = RosterImportForm(choices=choices, initial={"region": initial})
-    export_regions = access_regions(request.user).filter(level__in=EXPORT_LEVELS).order_by("path")
+    export_regions = writable_regions(request.user).filter(level__in=EXPORT_LEVELS).order_by("path")
     context = {
         "form": form,
         "can_import": bool(choices),
@@ -213,7 +205,9 @@ def roster_export_view(request: HttpRequest) -> HttpResponseBase:
     code = request.GET.get("region", "")
     if not code:
         raise Http404
-    region = access_region(request.user, code)
+    # The whole roster of a region is for the posts that keep it, not for read-only posts
+    # (shop keeper, care worker …) who see households one at a time.
+    region = access_region(request.user, code, write=True)
     data = roster_export(
         region=region, reveal=scope_for(request.user).can_reveal, actor=request.user,
         include_sub=request.GET.get("sub", "1") != "0", request=request,

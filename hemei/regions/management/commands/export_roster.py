@@ -7,22 +7,17 @@ in the export's audit row like every export).
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from hemei.accounts.models import User
+from hemei.regions.access import scope_for
+from hemei.regions.management.commands._actor import add_actor_arguments, command_actor
 from hemei.regions.models import Region
 from hemei.regions.roster import roster_export
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 class Command(BaseCommand):
@@ -37,8 +32,7 @@ class Command(BaseCommand):
                                  "and re-import the file")
         parser.add_argument("--only-region", action="store_true",
                             help="only residents registered directly at this region, not below")
-        parser.add_argument("--actor", default=None,
-                            help="name recorded in the audit log (default cli:<login name>)")
+        add_actor_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         region = Region.objects.filter(code=options["region"]).first()
@@ -47,9 +41,15 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if path.suffix.lower() != ".xlsx":
             raise CommandError(_("The file name must end in .xlsx."))
-        data = roster_export(region=region, reveal=options["reveal"],
-                             actor=options["actor"] or _operator(),
-                             include_sub=not options["only_region"])
+        actor = command_actor(options)
+        reveal = options["reveal"]
+        if isinstance(actor, User):
+            scope = scope_for(actor)
+            if not scope.covers_path(region.path, write=True):
+                raise CommandError(_("This region is outside your posts."))
+            if reveal and not scope.can_reveal:
+                raise CommandError(_("You may not reveal personal data."))
+        data = roster_export(region=region, reveal=reveal, actor=actor, include_sub=not options["only_region"])
         path.write_bytes(data)
         self.stdout.write(self.style.SUCCESS(
             _("Wrote %(path)s (%(size)d bytes).") % {"path": path, "size": len(data)}

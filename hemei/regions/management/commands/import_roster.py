@@ -6,23 +6,17 @@ On any error nothing is written, the row-by-row report is printed and the exit c
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from hemei.regions.management.commands._actor import add_actor_arguments, command_actor
 from hemei.regions.models import Region
 from hemei.regions.roster import ImportReport, RowError, report_to_xlsx, roster_import
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name in some containers
-        return "cli"
 
 
 def format_error(error: RowError) -> str:
@@ -46,8 +40,7 @@ class Command(BaseCommand):
                             help="check the file and print what would change; write nothing")
         parser.add_argument("--report", metavar="XLSX",
                             help="also write the row-by-row report to this xlsx file")
-        parser.add_argument("--actor", default=None,
-                            help="name recorded in the audit log (default cli:<login name>)")
+        add_actor_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
@@ -63,8 +56,11 @@ class Command(BaseCommand):
                 text = f"{done * 100 // total}%" if total else f"{done:,}"
                 self.stderr.write(f"\r{text}   ", ending="")
 
-        report = roster_import(source=path, region=region, actor=options["actor"] or _operator(),
-                               dry_run=options["dry_run"], progress=progress)
+        try:
+            report = roster_import(source=path, region=region, actor=command_actor(options),
+                                   dry_run=options["dry_run"], progress=progress)
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
         if show_progress:
             self.stderr.write("")
         if options["report"]:
