@@ -191,3 +191,16 @@ def test_a_villager_post_needs_a_resident_of_the_region(world):
     with pytest.raises(PermissionDenied):
         services.post_assign(user=world.user("outsider"), region=world.grid_b, role=Role.GRID_WORKER,
                              actor=world.user("grid_a"))
+
+
+def test_links_are_scoped_unique_and_within_the_village(world):
+    from django.core.exceptions import PermissionDenied
+
+    services.household_link_create(household=world.house_b, kind="party_member", resident=world.head_a)
+    with pytest.raises(ValidationError):  # twice
+        services.household_link_create(household=world.house_b, kind="party_member", resident=world.head_a)
+    with pytest.raises(ValidationError):  # 王建国 lives in 西邵村, 东邵村's household is elsewhere
+        services.household_link_create(household=world.house_c, kind="party_member", resident=world.head_a)
+    with pytest.raises(PermissionDenied):
+        services.household_link_create(household=world.house_b, kind="party_member", resident=world.head_a,
+                                       actor=world.user("grid_a"))

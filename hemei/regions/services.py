@@ -4,6 +4,7 @@ call these; each is atomic and leaves an audit row."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -165,6 +166,69 @@ def household_create(
     return household
 
 
+def _check_tags(tags: Iterable[Tag], *, applies_to: str, current: Iterable[Tag] = ()) -> list[Tag]:
+    """Tags for a household or a resident: of the right kind, and in use unless already set."""
+    kept = {t.pk for t in current}
+    result: list[Tag] = []
+    for tag in tags:
+        if tag.applies_to not in (applies_to, Tag.AppliesTo.BOTH):
+            raise ValidationError(_("Tag %(t)s cannot be used here.") % {"t": tag.name}, code="tag_kind")
+        if not tag.active and tag.pk not in kept:
+            raise ValidationError(_("Tag %(t)s is no longer in use.") % {"t": tag.name}, code="tag_inactive")
+        result.append(tag)
+    return result
+
+
+def _tag_names(tags: Iterable[Tag]) -> list[str]:
+    return sorted(t.name for t in tags)
+
+
+@transaction.atomic
+def household_update(
+    *,
+    household: Household,
+    actor: Any,
+    request: HttpRequest | None = None,
+    address: str | None = None,
+    tags: Iterable[Tag] | None = None,
+    lives_in_village: bool | None = None,
+) -> Household:
+    """Change a household's address, tags and lives-in-village flag (None keeps a value).
+
+    1. Lock the row, so two clerks saving at once each see the other's result in the diff.
+    2. Tags must apply to households; a tag taken out of use may stay but not be added.
+    3. One audit row with old → new per changed field (tags as sorted names); none if
+       nothing changed.
+    """
+    _check_can_write(actor, household.region)
+    household = Household.objects.select_for_update().select_related("region").get(pk=household.pk)
+    old_tags = list(household.tags.all())
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    fields: list[str] = []
+    if address is not None:
+        before["address"], after["address"] = household.address, str(address).strip()
+        household.address = after["address"]
+        fields.append("address")
+    if lives_in_village is not None:
+        before["lives_in_village"], after["lives_in_village"] = household.lives_in_village, bool(lives_in_village)
+        household.lives_in_village = bool(lives_in_village)
+        fields.append("lives_in_village")
+    new_tags: list[Tag] | None = None
+    if tags is not None:
+        new_tags = _check_tags(tags, applies_to=Tag.AppliesTo.HOUSEHOLD, current=old_tags)
+        before["tags"], after["tags"] = _tag_names(old_tags), _tag_names(new_tags)
+    changed = diff(before, after)
+    if not changed:
+        return household
+    if fields:
+        household.save(update_fields=[*fields, "updated_at"])
+    if new_tags is not None and "tags" in changed:
+        household.tags.set(new_tags)
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=household, changes=changed, request=request)
+    return household
+
+
 def check_id_number(
     raw: str, *, sex: str | None = None, birth_date: dt.date | None = None
 ) -> tuple[str, str, dt.date, list[str]]:
@@ -287,6 +351,22 @@ def resident_update(*, resident: Resident, actor: Any, request: HttpRequest | No
 
 
 @transaction.atomic
+def resident_set_tags(
+    *, resident: Resident, tags: Iterable[Tag], actor: Any, request: HttpRequest | None = None
+) -> Resident:
+    """Replace a resident's tags; the audit row lists the tag names before and after."""
+    _check_can_write(actor, resident.region)
+    resident = Resident.objects.select_for_update().select_related("region").get(pk=resident.pk)
+    old_tags = list(resident.tags.all())
+    new_tags = _check_tags(tags, applies_to=Tag.AppliesTo.RESIDENT, current=old_tags)
+    changed = diff({"tags": _tag_names(old_tags)}, {"tags": _tag_names(new_tags)})
+    if changed:
+        resident.tags.set(new_tags)
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=resident, changes=changed, request=request)
+    return resident
+
+
+@transaction.atomic
 def resident_set_status(
     *, resident: Resident, status: str, on: dt.date, actor: Any, note: str = ""
 ) -> Resident:
@@ -337,6 +417,8 @@ def household_move(
     """Move a whole household to another grid (e.g. grids re-drawn); residents follow."""
     _check_can_write(actor, household.region)
     _check_can_write(actor, to_grid)
+    if to_grid.pk == household.region_id:
+        raise ValidationError(_("The household is already in this grid."))
     village = _village_of(to_grid)
     if village.pk != household.village_id and Household.objects.filter(
         village=village, number=household.number
@@ -396,11 +478,17 @@ def household_link_create(
     *, household: Household, kind: str, post: Post | None = None, resident: Resident | None = None,
     actor: Any = "system",
 ) -> HouseholdLink:
+    _check_can_write(actor, household.region)
     if (post is None) == (resident is None):
         raise ValidationError(_("A link names either a cadre post or a party member."))
     if resident is not None and not resident.is_party_member:
         raise ValidationError(_("Only party members link households as party members."))
+    if resident is not None and not resident.region.path.startswith(household.village.path):
+        raise ValidationError(_("The party member lives in another village."))
+    if HouseholdLink.objects.filter(household=household, post=post, resident=resident).exists():
+        raise ValidationError(_("This household is already linked to this person."))
     link = HouseholdLink.objects.create(household=household, kind=kind, post=post, resident=resident)
+    who = resident.name if resident is not None else str(post.user) if post is not None else ""
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=link, county_code=household.county_code,
-                 changes={"household": [None, household.number], "kind": [None, kind]})
+                 changes={"household": [None, household.number], "kind": [None, kind], "linked": [None, who]})
     return link

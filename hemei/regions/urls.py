@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hemei.regions import views
+from hemei.regions import views, views_edit
 
 urlpatterns = [
     path("w/", views.workbench, name="workbench"),
@@ -12,4 +12,12 @@ urlpatterns = [
     path("w/audit/", views.audit_log, name="audit-log"),
     path("me/", views.villager_home, name="villager-home"),
     path("no-posts/", views.no_posts, name="no-posts"),
+    # Pages that change the register (hemei.regions.views_edit).
+    path("w/regions/<str:code>/households/new/", views_edit.household_create, name="household-create"),
+    path("w/households/<int:pk>/edit/", views_edit.household_edit, name="household-edit"),
+    path("w/households/<int:pk>/residents/new/", views_edit.resident_create, name="resident-create"),
+    path("w/households/<int:pk>/move/", views_edit.household_move, name="household-move"),
+    path("w/households/<int:pk>/links/new/", views_edit.household_link, name="household-link"),
+    path("w/residents/<int:pk>/tags/", views_edit.resident_tags, name="resident-tags"),
+    path("w/residents/<int:pk>/move/", views_edit.resident_move, name="resident-move"),
 ]

@@ -127,7 +127,7 @@ def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     resident = access_resident(request.user, pk, write=True)
     initial = {"name": resident.name, "phone": "", "relation": resident.relation,
                "is_party_member": resident.is_party_member}
-    form = ResidentForm(request.POST or None, initial=initial)
+    form = ResidentForm(request.POST if request.method == "POST" else None, initial=initial)
     status_form = ResidentStatusForm(prefix="s")
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if k != "phone" or v}
