@@ -86,7 +86,10 @@ def test_secretary_reveals_an_id_number_with_htmx(browser, live_world):
     page.wait_for_url(f"{base}/w/")
     page.goto(f"{base}/w/households/{world.house_a.pk}/")
     assert world.head_a.id_number not in page.inner_text("body")
-    page.locator("tr", has_text="王建国").locator("button").first.click()
+    button = page.locator("tr", has_text="王建国").locator("button").first
+    # The button must be readable: not white on the white table (a bug once).
+    assert button.evaluate("b => getComputedStyle(b).color") != "rgb(255, 255, 255)"
+    button.click()
     page.wait_for_selector(f"text={world.head_a.id_number}")
     from hemei.core.models import AuditEntry
 

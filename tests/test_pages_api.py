@@ -136,3 +136,12 @@ def test_api_creates_residents_with_masked_output(world, client):
 def test_pages_need_login(db, client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_not_found_pages_are_friendly_and_chinese(world, client, settings):
+    settings.DEBUG = False
+    client.force_login(world.user("grid_a"))
+    response = client.get(reverse("household-detail", args=[world.house_b.pk]))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "页面不存在" in body and "张志强" not in body
