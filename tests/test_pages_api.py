@@ -145,3 +145,20 @@ def test_not_found_pages_are_friendly_and_chinese(world, client, settings):
     assert response.status_code == 404
     body = response.content.decode()
     assert "页面不存在" in body and "张志强" not in body
+
+
+def test_region_api_names_parents_in_constant_queries(world, client):
+    client.force_login(world.user("county"))
+    with CaptureQueriesContext(connection) as queries:
+        rows = client.get("/api/v1/regions/").json()["results"]
+    parents = {r["code"]: r["parent_code"] for r in rows}
+    assert parents["140110"] is None
+    assert parents["140110101201001"] == "140110101201"
+    assert parents["140110101"] == "140110"
+    few = len(queries)
+    services.region_create(name="新村", level="village", code="140110101203", parent=world.township)
+    services.region_create(name="新网格", level="grid", code="140110101203001",
+                           parent=world.township.__class__.objects.get(code="140110101203"))
+    with CaptureQueriesContext(connection) as more:
+        client.get("/api/v1/regions/")
+    assert len(more) == few

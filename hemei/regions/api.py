@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Length, Substr
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -19,20 +20,12 @@ from hemei.regions.models import Household, Region, Resident, Tag
 
 
 class RegionSerializer(serializers.ModelSerializer[Region]):
-    parent_code = serializers.SerializerMethodField()
+    # Annotated by RegionViewSet.get_queryset: one query per page, not one per parent.
+    parent_code = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = Region
         fields = ["id", "code", "name", "level", "parent_code", "valid_from", "valid_to"]
-
-    def get_parent_code(self, obj: Region) -> str | None:
-        if obj.depth <= 1:
-            return None
-        parent_path = obj.path[: -Region.steplen]
-        codes: dict[str, str] = self.context.setdefault("_parent_codes", {})  # type: ignore[attr-defined]
-        if parent_path not in codes:
-            codes[parent_path] = Region.objects.filter(path=parent_path).values_list("code", flat=True).first() or ""
-        return codes[parent_path]
 
 
 class ResidentSerializer(serializers.ModelSerializer[Resident]):
@@ -110,7 +103,10 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet[Region]):
     filterset_fields = ["level"]
 
     def get_queryset(self) -> QuerySet[Region]:
-        return access_regions(self.request.user).order_by("path")
+        parent = Region.objects.filter(
+            path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Region.steplen)
+        ).values("code")[:1]
+        return access_regions(self.request.user).annotate(parent_code=Subquery(parent)).order_by("path")
 
 
 class HouseholdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Household]):
