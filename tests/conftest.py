@@ -139,3 +139,11 @@ def login(client: Any) -> Any:
 def _fast_password_hasher(settings: Any) -> None:
     """PBKDF2 costs ~0.3 s a user; tests hash with MD5 (never used outside tests)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Cached figures (the region tree) must not leak from one test's data into the next."""
+    from django.core.cache import cache
+
+    cache.clear()

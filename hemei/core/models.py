@@ -1,10 +1,11 @@
-"""Core models: the append-only audit log."""
+"""Core models: the append-only audit log and the working-day calendar."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -81,3 +82,50 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("AuditEntry rows are append-only")
+
+
+class CalendarDay(models.Model):
+    """An exception to the weekday rule (Mon–Fri work, Sat–Sun rest) for one date.
+
+    `holiday` (休息日): no work that day, usually a public holiday on a weekday; `workday`
+    (调休上班): a make-up working day on a weekend. Rows with a blank `county_code` are national
+    (entered from each year's State Council notice); a county may add its own rows, which win
+    over a national row on the same date for that county. Read by `hemei.core.calendar`.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("day off (holiday)")
+        WORKDAY = "workday", _("make-up working day")
+
+    date = models.DateField(_("date"))  # indexed by the unique (date, county_code) constraint
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=50, blank=True, help_text=_("For example 春节 or 国庆节."))
+    county_code = models.CharField(
+        _("county code"),
+        max_length=6,
+        blank=True,
+        default="",
+        help_text=_("Blank for a national day; a 6-digit county code for a day of that county only."),
+    )
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("working-day calendar")
+        ordering = ["date", "county_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "county_code"], name="core_calendarday_unique_date_scope"),
+        ]
+
+    def __str__(self) -> str:
+        parts = [f"{self.date:%Y-%m-%d}", str(self.get_kind_display()), self.name, self.county_code]
+        return " ".join(part for part in parts if part)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.county_code and not (len(self.county_code) == 6 and self.county_code.isdigit()):
+            raise ValidationError({"county_code": _("A county code has 6 digits.")})
+        # A national make-up working day on Monday–Friday changes nothing; it is a typo for a
+        # weekend date. A county row may still say "workday" on a weekday to cancel a national
+        # holiday for that county.
+        if self.date and self.kind == self.Kind.WORKDAY and not self.county_code and self.date.weekday() < 5:
+            raise ValidationError({"date": _("A make-up working day falls on a Saturday or Sunday.")})

@@ -114,7 +114,7 @@ class HouseholdViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Ho
 
     def get_queryset(self) -> QuerySet[Household]:
         qs = access_households(self.request.user).select_related("region", "village", "head").prefetch_related("tags")
-        return _region_filter(self.request, qs).order_by("region__code", "number", "pk")
+        return _region_filter(self.request, qs).order_by("region_id", "number", "pk")
 
     @extend_schema(parameters=REGION_FILTERS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
