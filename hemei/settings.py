@@ -157,6 +157,10 @@ HEMEI_UPLOAD_MAX_BYTES = int(os.environ.get("HEMEI_UPLOAD_MAX_MB", "20")) * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- working-day calendar ----------------------------------------------------------------
+# A deadline of n working days ends at this local time on the n-th working day.
+HEMEI_WORKDAY_END = os.environ.get("HEMEI_WORKDAY_END", "17:30")
+
 # --- background work --------------------------------------------------------------------
 TASKS = {
     "default": {

@@ -127,7 +127,7 @@ def add_working_days(start: dt.datetime, n: int, *, county_code: str = "") -> dt
     if n == 0:
         if days.working(day) and local <= _end_of(day):
             return _end_of(day)
-        n = 2
+        n = 1
     counted = 0
     while counted < n:
         day += dt.timedelta(days=1)
