@@ -305,3 +305,14 @@ def test_admin_edits_are_audited(client):
                                                             "county_code": ""})
     assert response.status_code == 200
     assert not CalendarDay.objects.filter(date=dt.date(2026, 3, 19)).exists()
+
+
+def test_verify_wants_the_current_year_in_the_calendar(db):
+    import time_machine
+
+    from hemei.core.verify import check_calendar_year
+
+    with time_machine.travel(dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)):
+        assert check_calendar_year() == []
+    with time_machine.travel(dt.datetime(2031, 6, 1, 12, tzinfo=dt.UTC)):
+        assert "2031" in check_calendar_year()[0]

@@ -18,6 +18,19 @@ CHECKS: dict[str, Check] = {}
 LIMIT = 20  # problems listed per check; the count is always complete
 
 
+NOTICES: dict[str, Check] = {}
+
+
+def notice(name: str) -> Callable[[Check], Check]:
+    """Register a check whose findings are printed but do not make `hemei verify` fail."""
+
+    def register(fn: Check) -> Check:
+        NOTICES[name] = fn
+        return fn
+
+    return register
+
+
 def invariant(name: str) -> Callable[[Check], Check]:
     def register(fn: Check) -> Check:
         CHECKS[name] = fn
@@ -156,3 +169,22 @@ def check_audit_guard() -> list[str]:
 
 def run_all() -> dict[str, list[str]]:
     return {name: check() for name, check in CHECKS.items()}
+
+
+def run_notices() -> dict[str, list[str]]:
+    return {name: check() for name, check in NOTICES.items()}
+
+
+@notice("calendar-current-year")
+def check_calendar_year() -> list[str]:
+    """Deadlines count working days: without this year's State Council holidays every deadline
+    over a festival is wrong. A notice, not a violation: the notice for a year is published
+    only weeks before it starts, and nothing stored is inconsistent meanwhile."""
+    from django.utils import timezone
+
+    from hemei.core.models import CalendarDay
+
+    year = timezone.localdate().year
+    if CalendarDay.objects.filter(date__year=year, county_code="").exists():
+        return []
+    return [f"no national holidays entered for {year} (admin → working-day calendar; docs/calendar.md)"]

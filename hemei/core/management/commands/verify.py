@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from hemei.core.verify import run_all
+from hemei.core.verify import run_all, run_notices
 
 
 class Command(BaseCommand):
@@ -24,6 +24,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"     {p}")
             else:
                 self.stdout.write(f"ok   {name}")
+        for name, findings in run_notices().items():
+            for finding in findings:
+                self.stdout.write(f"note {name}: {finding}")
         if failed:
             self.stdout.write(f"{failed} invariant(s) violated")
             sys.exit(1)
