@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -101,13 +102,18 @@ def user_create(
     is_staff: bool = False,
     actor: object = None,
     validate: bool = True,
+    county_code: str = "",
+    request: HttpRequest | None = None,
 ) -> User:
+    """Create an account. `county_code`: the county whose audit log shows the row (a new
+    account has no post yet, so the user's own county is still unknown)."""
     user = User(username=username, display_name=display_name, phone=phone or None, is_staff=is_staff)
     if validate:
         validate_password(password, user)
     user.set_password(password)
     user.save()
     audit_record(actor=actor or "system", action=AuditEntry.Action.CREATE, obj=user,
+                 county_code=county_code, request=request,
                  changes={"username": [None, username], "phone": [None, "***" if phone else None]})
     return user
 
@@ -119,3 +125,44 @@ def token_issue(*, user: User, actor: object = None) -> str:
     audit_record(actor=actor or "system", action=AuditEntry.Action.TOKEN, obj=user,
                  note="created" if created else "shown")
     return token.key
+
+
+def _check_can_manage(actor: object, user: User, *, password: bool = False) -> None:
+    """People pages act for a user; system callers (CLI, demo) are trusted."""
+    from django.utils.translation import gettext as _
+
+    from hemei.regions.access import can_manage_account
+
+    if isinstance(actor, str) or actor is None:
+        return
+    if not can_manage_account(actor, user, password=password):
+        raise PermissionDenied(_("You may not manage this account."))
+
+
+@transaction.atomic
+def user_unlock(*, user: User, actor: object, request: HttpRequest | None = None) -> User:
+    """Lift a lockout: clears locked_until and the failure count (audited, also when the
+    account was not locked, so every manager's action shows in the log)."""
+    _check_can_manage(actor, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
+    User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
+    user.locked_until, user.failed_logins = None, 0
+    audit_record(actor=actor or "system", action=AuditEntry.Action.UPDATE, obj=user, request=request,
+                 note="unlock", changes={k: [v, None if k == "locked_until" else 0] for k, v in before.items()})
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str, actor: object, request: HttpRequest | None = None) -> User:
+    """Set a password a manager typed (after the password policy). The audit row says that
+    the password changed, never what it is. Changing the password ends the account's other
+    sessions (Django checks the session's password hash on every request)."""
+    _check_can_manage(actor, user, password=True)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor or "system", action=AuditEntry.Action.UPDATE, obj=user, request=request,
+                 note="password set", changes={"password": ["***", "***"]})
+    return user

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from hemei.regions.models import WRITE_ROLES, Household, Post, Region, Resident, Role
+from hemei.regions.models import WRITE_ROLES, Household, Level, Post, PostQuerySet, Region, Resident, Role
 
 
 @dataclass(frozen=True)
@@ -176,3 +176,151 @@ def audit_county_codes(user: Any) -> list[str] | None:
         return None
     posts = Post.objects.current().filter(user=user, role=Role.COUNTY_ADMIN).select_related("region")
     return sorted({p.region.code[:6] for p in posts})
+
+
+# --- managing people and posts (hemei.regions.views_people) -----------------------------
+#
+# Who may give whom which post. A manager assigns only roles below their own authority,
+# only inside the region of their managing post, and only at a level where the role is
+# held. The same rule decides who may end a post, unlock an account or reset a password.
+
+# What a village's secretary or director may hand out in the village and its grids.
+VILLAGE_MANAGED_ROLES: frozenset[str] = frozenset(
+    {
+        Role.GRID_WORKER,
+        Role.GRID_LEADER,
+        Role.COMMITTEE,
+        Role.SUPERVISION,
+        Role.ACCOUNTANT,
+        Role.SHOP_KEEPER,
+        Role.CARE_WORKER,
+        Role.VILLAGER,
+    }
+)
+# Managing role → roles its holder may assign at or below the post's region.
+MANAGED_ROLES: dict[str, frozenset[str]] = {
+    Role.SECRETARY: VILLAGE_MANAGED_ROLES,
+    Role.DIRECTOR: VILLAGE_MANAGED_ROLES,
+    Role.TOWNSHIP_STAFF: VILLAGE_MANAGED_ROLES | {Role.SECRETARY, Role.DIRECTOR},
+    Role.COUNTY_ADMIN: frozenset(Role.values) - {Role.COUNTY_ADMIN},
+}
+# Region levels at which a role is held: a secretary serves a village, not a grid.
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    Role.VILLAGER: frozenset({Level.VILLAGE}),
+    Role.GRID_WORKER: frozenset({Level.VILLAGE, Level.GRID}),
+    Role.GRID_LEADER: frozenset({Level.VILLAGE, Level.GRID}),
+    Role.SECRETARY: frozenset({Level.VILLAGE}),
+    Role.DIRECTOR: frozenset({Level.VILLAGE}),
+    Role.COMMITTEE: frozenset({Level.VILLAGE}),
+    Role.SUPERVISION: frozenset({Level.VILLAGE}),
+    Role.ACCOUNTANT: frozenset({Level.VILLAGE}),
+    Role.SHOP_KEEPER: frozenset({Level.VILLAGE}),
+    Role.CARE_WORKER: frozenset({Level.TOWNSHIP, Level.VILLAGE, Level.GRID}),
+    Role.TOWNSHIP_STAFF: frozenset({Level.TOWNSHIP}),
+    Role.COUNTY_DISPATCHER: frozenset({Level.COUNTY}),
+    Role.COUNTY_ADMIN: frozenset({Level.COUNTY}),
+}
+
+
+@dataclass(frozen=True)
+class ManagerGrant:
+    """One managing post: the roles its holder may assign at or below `path`."""
+
+    path: str
+    roles: frozenset[str]
+
+
+def manager_grants(user: Any) -> tuple[ManagerGrant, ...]:
+    """The user's current managing posts (cached on the user object, i.e. per request).
+    A superuser holds one grant over everything."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ()
+    cached = getattr(user, "_hemei_manager_grants", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        grants: tuple[ManagerGrant, ...] = (ManagerGrant("", frozenset(Role.values)),)
+    else:
+        posts = (
+            Post.objects.current().filter(user=user, role__in=list(MANAGED_ROLES))
+            .select_related("region").order_by("region__path", "pk")
+        )
+        grants = tuple(ManagerGrant(p.region.path, MANAGED_ROLES[p.role]) for p in posts)
+    user._hemei_manager_grants = grants
+    return grants
+
+
+def can_manage_posts(user: Any) -> bool:
+    """Whether the user sees the people pages at all."""
+    return bool(manager_grants(user))
+
+
+def manage_paths(user: Any) -> tuple[str, ...]:
+    """Region subtrees whose posts the user manages ('' = everything)."""
+    return _minimal({g.path for g in manager_grants(user)})
+
+
+def roles_at(grants: tuple[ManagerGrant, ...], region: Region) -> frozenset[str]:
+    """Roles the grants allow at this region: authority there, and a role held at its level."""
+    roles: set[str] = set()
+    for grant in grants:
+        if region.path.startswith(grant.path):
+            roles |= grant.roles
+    return frozenset(r for r in roles if region.level in ROLE_LEVELS.get(r, ()))
+
+
+def assignable_roles(user: Any, region: Region) -> frozenset[str]:
+    """Roles the user may assign (and end) at this region; empty outside their scope."""
+    return roles_at(manager_grants(user), region)
+
+
+def access_managed_posts(user: Any) -> PostQuerySet:
+    """Posts (current and ended) at regions the user manages."""
+    paths = manage_paths(user)
+    if "" in paths:
+        return Post.objects.all()
+    return Post.objects.filter(_path_q(paths, "region__")) if paths else Post.objects.none()
+
+
+def access_managed_users(user: Any) -> QuerySet[Any]:
+    """Accounts holding (or having held) a post the user manages. A superuser reaches every
+    account; for everyone else an account without a post in scope does not exist."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.all()
+    paths = manage_paths(user)
+    if "" in paths:
+        return users
+    return users.filter(pk__in=access_managed_posts(user).values("user_id"))
+
+
+def access_managed_user(user: Any, pk: Any) -> Any:
+    try:
+        return access_managed_users(user).get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_manage_account(manager: Any, target: Any, *, password: bool = False) -> bool:
+    """Whether the manager may unlock (or, with password, set the password of) the account.
+
+    1. The manager must have authority over every current post of the account: otherwise a
+       director could take over the secretary's account, or a village secretary the account
+       of someone who also serves elsewhere.
+    2. Superuser and Django-admin accounts are left to superusers.
+    3. Setting a password hands over everything the account may do, so the account may not
+       hold a permission (e.g. revealing personal data) that the manager lacks.
+    """
+    if not can_manage_posts(manager):
+        return False
+    if manager.is_superuser:
+        return True
+    if target.is_superuser or target.is_staff:
+        return False
+    if not access_managed_users(manager).filter(pk=target.pk).exists():
+        return False
+    grants = manager_grants(manager)
+    for post in Post.objects.current().filter(user=target).select_related("region"):
+        if post.role not in roles_at(grants, post.region):
+            return False
+    return not password or target.get_all_permissions() <= manager.get_all_permissions()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hemei.regions import views, views_edit
+from hemei.regions import views, views_edit, views_people
 
 urlpatterns = [
     path("w/", views.workbench, name="workbench"),
@@ -20,4 +20,13 @@ urlpatterns = [
     path("w/households/<int:pk>/links/new/", views_edit.household_link, name="household-link"),
     path("w/residents/<int:pk>/tags/", views_edit.resident_tags, name="resident-tags"),
     path("w/residents/<int:pk>/move/", views_edit.resident_move, name="resident-move"),
+    # People and posts (hemei.regions.views_people).
+    path("w/people/", views_people.people_list, name="people-list"),
+    path("w/people/new/", views_people.people_create, name="people-create"),
+    path("w/people/users/<int:pk>/", views_people.people_user, name="people-user"),
+    path("w/people/users/<int:pk>/posts/new/", views_people.post_add, name="people-post-add"),
+    path("w/people/users/<int:pk>/unlock/", views_people.account_unlock, name="people-unlock"),
+    path("w/people/users/<int:pk>/password/", views_people.account_password, name="people-password"),
+    path("w/people/posts/<int:pk>/end/", views_people.post_end, name="people-post-end"),
+    path("w/people/residents/<int:pk>/account/", views_people.villager_account, name="people-villager-account"),
 ]
