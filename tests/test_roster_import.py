@@ -451,3 +451,27 @@ def test_inactive_or_resident_only_tags_are_refused(world: Any) -> None:
     report = run(xlsx(rows), world.village)
     assert_refused(report, before, row=2, column="户类型", word="低保户")
     assert_refused(report, before, row=5, column="户类型", word="残疾人")
+
+
+def test_changed_residents_get_audit_rows_with_old_and_new_values(world, tmp_path):
+    from hemei.core.models import AuditEntry
+    from hemei.regions.roster import roster_export, roster_import
+
+    path = tmp_path / "village.xlsx"
+    path.write_bytes(roster_export(region=world.village, reveal=True, actor="test"))
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[headers.index("姓名")].value == "王建国":
+            row[headers.index("姓名")].value = "王建军"
+            row[headers.index("联系电话")].value = "13500001234"
+    wb.save(path)
+    report = roster_import(source=path, region=world.village, actor=world.user("secretary"))
+    assert report.ok and report.updated_residents == 1
+    entry = AuditEntry.objects.get(object_type="regions.resident", object_id=str(world.head_a.pk), action="update")
+    assert entry.changes == {"name": ["王建国", "王建军"], "phone": ["***", "***"]}
+    assert entry.actor_name == "secretary" and entry.county_code == "140110"
+    assert "13500001234" not in str(entry.changes)

@@ -18,6 +18,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hemei.core.audit import audit_record_many
+from hemei.core.models import AuditEntry
 from hemei.core.text import pinyin_initials
 from hemei.regions import services
 from hemei.regions.models import Household, Level, Region, Resident
@@ -240,6 +242,19 @@ class Plan:
                 self.unchanged += 1
 
     @staticmethod
+    def _audit_diff(existing: _Existing, row: Row, phone: str, party: bool) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if existing.name != row.name:
+            changes["name"] = [existing.name, row.name]
+        if existing.relation != row.relation:
+            changes["relation"] = [existing.relation, row.relation]
+        if existing.party != party:
+            changes["is_party_member"] = [existing.party, party]
+        if existing.phone != phone:
+            changes["phone"] = ["***", "***"]
+        return changes
+
+    @staticmethod
     def _changes(existing: _Existing, row: Row) -> list[str]:
         fields: list[str] = []
         if existing.name != row.name:
@@ -346,12 +361,16 @@ class Plan:
             written += len(batch)
             tick(written)
 
+        audit_items: list[tuple[str, str, dict[str, Any]]] = []
         for batch in chunks(list(self.updates.items()), WRITE_BATCH):
             changed = []
             for pk, row in batch:
                 existing = self.existing[row.id_number]
                 phone = existing.phone if row.phone is None else row.phone
                 party = existing.party if row.party is None else row.party
+                diff = self._audit_diff(existing, row, phone, party)
+                if diff:  # a household change alone is audited by resident_move
+                    audit_items.append((str(pk), row.name, diff))
                 changed.append(Resident(
                     pk=pk, name=row.name, name_initials=_initials(row.name), phone=phone,
                     phone_tail=phone[-4:], relation=row.relation, is_party_member=party,
@@ -365,6 +384,10 @@ class Plan:
             )
             written += len(batch)
             tick(written)
+        # Old and new values per changed resident, as the services record them (a phone
+        # change is recorded as changed, never with the numbers).
+        audit_record_many(actor=actor, action=AuditEntry.Action.UPDATE, object_type="regions.resident",
+                          county_code=self.region.code[:6], items=audit_items, note="roster import")
 
         self._write_heads(now)
         self._write_tags(now)
