@@ -16,6 +16,7 @@ COMMANDS = {
     "import-roster": ("import_roster", "Import a roster xlsx into a region (all-or-nothing)."),
     "export-roster": ("export_roster", "Export a region's roster to xlsx."),
     "token": ("token", "Print a user's API token."),
+    "sweep": ("sweep", "Escalate every case past a deadline (--now to sweep as of a moment)."),
     "verify": ("verify", "Check every invariant; non-zero exit on any violation."),
     "bench": ("bench", "Run the benchmarks in bench/."),
     "backup": ("backup", "Write the whole database to a file."),

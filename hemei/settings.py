@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "hemei.core",
     "hemei.accounts",
     "hemei.regions",
+    "hemei.cases",
 ]
 
 MIDDLEWARE = [

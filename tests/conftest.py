@@ -147,3 +147,16 @@ def _empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Tests marked postgres_only (row locks between threads, DB-level delete guards) are
+    deselected, not skipped, when the suite runs on SQLite: the PostgreSQL pass of `make test`
+    runs them, and a skip would fail CI under HEMEI_REQUIRE_ALL=1."""
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    keep = [item for item in items if item.get_closest_marker("postgres_only") is None]
+    dropped = [item for item in items if item.get_closest_marker("postgres_only") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

@@ -1,0 +1,36 @@
+"""`hemei sweep [--now 2027-01-01T09:00+08:00]`: escalate every case past a deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from hemei.cases.sweep import sweep
+
+
+def parse_now(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(_("--now must be an ISO date and time, e.g. 2027-01-01T09:00+08:00.")) from None
+    if moment.tzinfo is None:
+        raise CommandError(_("--now needs a time zone, e.g. 2027-01-01T09:00+08:00."))
+    return moment
+
+
+class Command(BaseCommand):
+    help = ("Escalate every case past its accept-by or resolve-by deadline one tier up "
+            "(village → township → county). Safe to run repeatedly and from several processes.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--now", help="sweep as of this moment (ISO 8601 with a time zone); default: now")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = parse_now(options["now"]) if options.get("now") else None
+        done = sweep(now)
+        for item in done:
+            self.stdout.write(f"{item.number} {item.deadline} {item.from_tier} → {item.to_tier}")
+        self.stdout.write(_("%(n)d case(s) escalated.") % {"n": len(done)})

@@ -1,0 +1,214 @@
+"""Cases (诉求/问题台账): categories with time limits, the case itself and its timeline.
+
+Deadlines are stored timestamps computed by `hemei.core.calendar` from the category's limits
+(ARCHITECTURE rule 5); the timeline (`CaseEvent`) is append-only history (rule 3); every write
+goes through `hemei.cases.services` (rule 1) and the escalation sweep (`hemei.cases.sweep`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hemei.core.models import AppendOnlyError, AppendOnlyQuerySet
+from hemei.regions.models import Household, Region, Resident
+
+
+class Category(models.Model):
+    """A kind of request with its time limits. `county` blank = the default catalogue every
+    county uses; a county may add its own rows (editable per county, issue 3)."""
+
+    class Kind(models.TextChoices):
+        CONSULTATION = "consultation", _("consultation")
+        HELP = "help", _("request for help")
+        SUGGESTION = "suggestion", _("suggestion")
+        COMPLAINT = "complaint", _("complaint")
+        URGENT = "urgent", _("urgent")
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("county"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("Blank for the default catalogue of every county."),
+    )
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # None = accept by the end of the same working day (12345 practice: 当日受理).
+    accept_hours = models.PositiveSmallIntegerField(
+        _("hours to accept"), null=True, blank=True, help_text=_("Blank: by the end of the same working day.")
+    )
+    resolve_working_days = models.PositiveSmallIntegerField(_("working days to resolve"), null=True, blank=True)
+    resolve_hours = models.PositiveSmallIntegerField(
+        _("hours to resolve"), null=True, blank=True, help_text=_("For urgent categories, in clock hours.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    sort = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("case category")
+        verbose_name_plural = _("case categories")
+        ordering = ["sort", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "name"], name="cases_category_name_per_county"),
+            models.UniqueConstraint(fields=["name"], condition=models.Q(county__isnull=True),
+                                    name="cases_category_default_name"),
+            # Exactly one resolve limit: working days or clock hours.
+            models.CheckConstraint(
+                condition=(models.Q(resolve_working_days__isnull=False, resolve_hours__isnull=True)
+                           | models.Q(resolve_working_days__isnull=True, resolve_hours__isnull=False)),
+                name="cases_category_one_resolve_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseCounter(models.Model):
+    """The last sequence number used for a county and year (public case numbers)."""
+
+    county = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="cases_counter_county_year")]
+
+    def __str__(self) -> str:
+        return f"{self.county_id}-{self.year}: {self.last}"
+
+
+class Case(models.Model):
+    class Source(models.TextChoices):
+        VILLAGER = "villager", _("villager")
+        VISIT = "visit", _("household visit")
+        PATROL = "patrol", _("patrol")
+        PHONE = "phone", _("phone call")
+        DEVICE = "device", _("device alarm")
+        API = "api", _("API")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted")
+        ACCEPTED = "accepted", _("accepted")
+        IN_PROGRESS = "in_progress", _("in progress")
+        RESOLVED = "resolved", _("resolved")
+        CLOSED = "closed", _("closed")
+        REJECTED = "rejected", _("rejected")
+        MERGED = "merged", _("merged")
+
+    class Tier(models.TextChoices):
+        VILLAGE = "village", _("village")
+        TOWNSHIP = "township", _("township")
+        COUNTY = "county", _("county")
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("satisfied")
+        BASICALLY = "basically", _("basically satisfied")
+        UNSATISFIED = "unsatisfied", _("unsatisfied")
+
+    number = models.CharField(_("case number"), max_length=30, unique=True)
+    county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="cases")
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    reporter = models.ForeignKey(
+        Resident, verbose_name=_("reporter"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="reported_cases",
+    )
+    reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(_("title"), max_length=100)
+    description = models.TextField(_("description"), max_length=4000)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("responsible person"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="responsible_cases",
+    )
+    responsible_unit = models.CharField(_("responsible unit"), max_length=100, blank=True)
+    measures = models.TextField(_("measures taken"), max_length=4000, blank=True)
+    accept_by = models.DateTimeField(_("accept by"))
+    resolve_by = models.DateTimeField(_("resolve by"))
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.VILLAGE)
+    # Frozen once set (statistics: on-time rate per unit and period); a later fix never clears them.
+    overdue_accept = models.BooleanField(_("accepted late"), default=False)
+    overdue_resolve = models.BooleanField(_("resolved late"), default=False)
+    rating = models.CharField(_("rating"), max_length=12, choices=Rating.choices, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    created_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep reads only overdue open cases: cost follows the overdue, not the table.
+            models.Index(fields=["status", "accept_by"], name="cases_case_status_accept"),
+            models.Index(fields=["status", "resolve_by"], name="cases_case_status_resolve"),
+            models.Index(fields=["county", "created_at"], name="cases_case_county_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def county_code(self) -> str:
+        return self.number[:6]
+
+
+class CaseEvent(models.Model):
+    """One step on a case's timeline. Append-only: the model and queryset refuse update/delete."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted")
+        ACCEPTED = "accepted", _("accepted")
+        STARTED = "started", _("work started")
+        RESOLVED = "resolved", _("resolved")
+        RATED = "rated", _("rated")
+        REOPENED = "reopened", _("reopened")
+        CLOSED = "closed", _("closed")
+        REJECTED = "rejected", _("rejected")
+        ESCALATED = "escalated", _("escalated")
+        REMINDED = "reminded", _("reminded")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # No FK constraint, like the audit log: removing a user never touches history.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    from_status = models.CharField(_("from status"), max_length=12, choices=Case.Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=12, choices=Case.Status.choices, blank=True)
+    note = models.TextField(_("note"), max_length=4000, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    objects: ClassVar[AppendOnlyQuerySet] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("CaseEvent rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("CaseEvent rows are append-only")

@@ -1,0 +1,84 @@
+"""The escalation sweep: late cases climb one tier (village → township → county).
+
+`sweep(now)` is idempotent and safe to run from several processes at once:
+1. Read the ids of open cases below county tier whose accept-by (still submitted) or
+   resolve-by (accepted or in progress) lies at or before `now` — an index range scan, so the
+   cost follows the overdue cases, not the table.
+2. For each, in its own transaction, move it up with a conditional update on
+   (pk, tier, status, the deadline as read). Only the sweeper whose update changed one row acts;
+   a concurrent sweeper's update matches nothing (PostgreSQL re-checks the WHERE after the
+   first commits), so each deadline escalates exactly once.
+3. The winner freezes the overdue flag, gives the case a new deadline at the new tier (the
+   same limit again, counted from `now`) and writes an `escalated` event and an audit row.
+A case at county tier has nowhere to climb; it stays overdue (the supervision board shows it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from hemei.cases.deadlines import accept_deadline, resolve_deadline
+from hemei.cases.models import Case, CaseEvent
+from hemei.core.audit import audit_record
+
+NEXT_TIER = {Case.Tier.VILLAGE: Case.Tier.TOWNSHIP, Case.Tier.TOWNSHIP: Case.Tier.COUNTY}
+RESOLVING = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    number: str
+    deadline: str  # "accept" or "resolve"
+    from_tier: str
+    to_tier: str
+
+
+def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
+    field = "accept_by" if deadline == "accept" else "resolve_by"
+    statuses = (Case.Status.SUBMITTED,) if deadline == "accept" else RESOLVING
+    with transaction.atomic():
+        case = Case.objects.select_related("category").filter(pk=pk).first()
+        if case is None or case.status not in statuses or case.tier not in NEXT_TIER:
+            return None
+        old_deadline = getattr(case, field)
+        if old_deadline > now:
+            return None
+        old_tier, new_tier = case.tier, NEXT_TIER[Case.Tier(case.tier)]
+        compute = accept_deadline if deadline == "accept" else resolve_deadline
+        new_deadline = compute(case.category, now, case.county_code)
+        flag = "overdue_accept" if deadline == "accept" else "overdue_resolve"
+        changed = Case.objects.filter(
+            pk=pk, tier=old_tier, status=case.status, **{field: old_deadline}
+        ).update(tier=new_tier, escalated_at=now, updated_at=now, **{field: new_deadline, flag: True})
+        if changed != 1:
+            return None  # another sweeper (or a clerk) got there first
+        CaseEvent.objects.create(
+            case=case, at=now, actor=None, kind=CaseEvent.Kind.ESCALATED,
+            from_status=case.status, to_status=case.status,
+            data={"deadline": deadline, "from_tier": old_tier, "to_tier": new_tier,
+                  "missed": old_deadline.isoformat(), field: new_deadline.isoformat()},
+        )
+        audit_record(actor="sweep", action="update", obj=case, note="escalated",
+                     changes={"tier": [old_tier, new_tier], field: [old_deadline, new_deadline], flag: [None, True]})
+    return Escalation(case.number, deadline, old_tier, new_tier)
+
+
+def sweep(now: dt.datetime | None = None) -> list[Escalation]:
+    """Escalate every case past a deadline as of `now` (default: the current time)."""
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("sweep needs a timezone-aware time")
+    below_county = list(NEXT_TIER)
+    late_accept = Case.objects.filter(status=Case.Status.SUBMITTED, accept_by__lte=now, tier__in=below_county)
+    late_resolve = Case.objects.filter(status__in=RESOLVING, resolve_by__lte=now, tier__in=below_county)
+    done: list[Escalation] = []
+    for deadline, qs in (("accept", late_accept), ("resolve", late_resolve)):
+        for pk in qs.order_by(f"{deadline}_by", "pk").values_list("pk", flat=True).iterator(chunk_size=2000):
+            result = _escalate(pk, deadline=deadline, now=now)
+            if result is not None:
+                done.append(result)
+    return done
