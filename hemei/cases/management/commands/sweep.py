@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -27,10 +28,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--now", help="sweep as of this moment (ISO 8601 with a time zone); default: now")
+        parser.add_argument("--every", type=int, metavar="SECONDS",
+                            help="keep sweeping every SECONDS (what `hemei serve` runs beside the web server)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        now = parse_now(options["now"]) if options.get("now") else None
+        self.verbosity = int(options.get("verbosity", 1))
+        if options.get("every"):
+            if options.get("now"):
+                raise CommandError("--every and --now exclude each other")
+            # A loop in one process; each pass is the same idempotent sweep, so a second
+            # sweeper (cron, another node) running at the same time never double-acts.
+            while True:
+                self._sweep_once(None)
+                time.sleep(max(options["every"], 1))
+        self._sweep_once(parse_now(options["now"]) if options.get("now") else None)
+
+    def _sweep_once(self, now: dt.datetime | None) -> None:
         done = sweep(now)
         for item in done:
             self.stdout.write(f"{item.number} {item.deadline} {item.from_tier} → {item.to_tier}")
-        self.stdout.write(_("%(n)d case(s) escalated.") % {"n": len(done)})
+        if done or self.verbosity >= 1:
+            self.stdout.write(_("%(n)d case(s) escalated.") % {"n": len(done)})

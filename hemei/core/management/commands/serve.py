@@ -14,13 +14,14 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve Hemei with gunicorn and run the background task worker beside it."
+    help = "Serve Hemei with gunicorn, with the background task worker and the deadline sweeper beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="do not start the task worker and the deadline sweeper")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """1. Collect static files (whitenoise serves them). 2. Start gunicorn and the
@@ -39,6 +40,11 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "django", "db_worker", "--queue-name", "default", "--interval", "1"],
+                env=env,
+            ))
+            # Deadlines pass with no one acting: escalation within a minute of a deadline.
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "django", "sweep", "--every", "30", "--verbosity", "0"],
                 env=env,
             ))
         self.stdout.write(f"Hemei is serving on http://{bind}/ (Ctrl-C to stop)")
