@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("hemei.regions.urls")),
     path("", include("hemei.regions.urls_roster")),
+    path("", include("hemei.cases.urls")),
 ]

@@ -1,0 +1,325 @@
+"""Case pages: the villager's "我要反映" / "我的诉求" and the staff case list, detail, supervision
+board and ledger export. Thin: reads via `hemei.cases.access`, writes via `hemei.cases.services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from hemei.accounts.models import User
+from hemei.cases import services
+from hemei.cases.access import access_case, access_cases
+from hemei.cases.ledger import ledger_export
+from hemei.cases.models import Case, CaseEvent, Category
+from hemei.regions.access import access_region, require_staff_scope, scope_for
+from hemei.regions.models import Post, Region, Resident, Role
+
+PAGE_SIZE = 50
+BOARD_LIMIT = 500
+S = Case.Status
+OPEN = services.OPEN_STATUSES
+RESOLVING = (S.ACCEPTED, S.IN_PROGRESS)
+
+# The timeline in plain words for the reporter (适老化: no jargon, no status codes).
+PLAIN_EVENTS: dict[str, Any] = {
+    CaseEvent.Kind.SUBMITTED: gettext_lazy("We have received your request."),
+    CaseEvent.Kind.ACCEPTED: gettext_lazy("Your request has been taken on and someone is responsible for it."),
+    CaseEvent.Kind.STARTED: gettext_lazy("Work on your request has started."),
+    CaseEvent.Kind.RESOLVED: gettext_lazy("Your request has been dealt with. Please tell us if you are satisfied."),
+    CaseEvent.Kind.RATED: gettext_lazy("Thank you for your rating. The request is closed."),
+    CaseEvent.Kind.REOPENED: gettext_lazy("You were not satisfied, so the work continues."),
+    CaseEvent.Kind.CLOSED: gettext_lazy("The request is closed."),
+    CaseEvent.Kind.REJECTED: gettext_lazy("Your request could not be taken on."),
+    CaseEvent.Kind.ESCALATED: gettext_lazy("It took too long, so the level above is now supervising it."),
+    CaseEvent.Kind.REMINDED: gettext_lazy("The person responsible has been reminded."),
+}
+
+
+def _overdue_q(now: dt.datetime) -> Q:
+    """Late now (open and past its current deadline) or late at some point (frozen flags)."""
+    return (Q(status=S.SUBMITTED, accept_by__lt=now) | Q(status__in=RESOLVING, resolve_by__lt=now)
+            | Q(overdue_accept=True) | Q(overdue_resolve=True))
+
+
+def _late_since(case: Case, now: dt.datetime) -> dt.datetime | None:
+    """When an open case became late: the current deadline if it has passed, else the moment
+    it was escalated (the sweep escalates at or just after the missed deadline)."""
+    if case.status not in OPEN:
+        return None
+    deadline = case.accept_by if case.status == S.SUBMITTED else case.resolve_by
+    candidates = [t for t in (deadline if deadline < now else None, case.escalated_at) if t is not None]
+    return min(candidates) if candidates else None
+
+
+def _is_late(case: Case, now: dt.datetime) -> bool:
+    return case.overdue_accept or case.overdue_resolve or _late_since(case, now) is not None
+
+
+def _plain_timeline(case: Case) -> list[dict[str, Any]]:
+    rows = []
+    for event in case.events.order_by("at", "id"):
+        text = str(PLAIN_EVENTS.get(event.kind, event.get_kind_display()))
+        detail = ""
+        if event.kind == CaseEvent.Kind.RESOLVED or event.kind == CaseEvent.Kind.REJECTED:
+            detail = event.note
+        elif event.kind == CaseEvent.Kind.ACCEPTED and event.data.get("unit"):
+            detail = event.data["unit"]
+        rows.append({"at": event.at, "text": text, "detail": detail})
+    return rows
+
+
+# --- villager pages -------------------------------------------------------------------------
+
+
+def _villager_cases(user: Any) -> QuerySet[Case]:
+    """Only the cases of the villager's own household, even for a user who also holds staff posts."""
+    scope = scope_for(user)
+    if not scope.household_ids:
+        raise Http404
+    return access_cases(user).filter(reporter__household_id__in=scope.household_ids)
+
+
+def _villager_case(user: Any, number: str) -> Case:
+    case = _villager_cases(user).select_related("category").filter(number=number).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def _villager_resident(user: Any) -> Resident:
+    post = (Post.objects.current().filter(user=user, role=Role.VILLAGER, resident__isnull=False)
+            .select_related("resident__household__region").order_by("pk").first())
+    if post is None or post.resident is None:
+        raise Http404
+    return post.resident
+
+
+@login_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    cases = _villager_cases(request.user).select_related("category")[:100]
+    return render(request, "cases/my_cases.html", {"cases": cases})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_case_new(request: HttpRequest) -> HttpResponse:
+    resident = _villager_resident(request.user)
+    household = resident.household
+    categories = list(Category.objects.filter(active=True)
+                      .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
+    values = {"category": "", "title": "", "description": ""}
+    errors: list[str] = []
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        category = next((c for c in categories if str(c.pk) == values["category"]), None)
+        if category is None:
+            errors.append(_("Please choose what kind of problem it is."))
+        else:
+            try:
+                case = services.case_submit(
+                    actor=request.user, region=household.region, category=category, title=values["title"],
+                    description=values["description"], source=Case.Source.VILLAGER, household=household,
+                    reporter=resident,
+                )
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                messages.success(request, _("Your request %(n)s has been sent.") % {"n": case.number})
+                return redirect("my-case", number=case.number)
+    return render(request, "cases/my_case_new.html",
+                  {"categories": categories, "values": values, "errors": errors})
+
+
+@login_required
+def my_case(request: HttpRequest, number: str) -> HttpResponse:
+    case = _villager_case(request.user, number)
+    return render(request, "cases/my_case.html", {
+        "case": case, "timeline": _plain_timeline(case), "ratings": Case.Rating.choices,
+        "can_rate": case.status == S.RESOLVED,
+    })
+
+
+@login_required
+@require_POST
+def my_case_rate(request: HttpRequest, number: str) -> HttpResponse:
+    case = _villager_case(request.user, number)
+    try:
+        services.case_rate(actor=request.user, case=case, rating=request.POST.get("rating", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Thank you for your rating."))
+    return redirect("my-case", number=case.number)
+
+
+# --- staff pages ----------------------------------------------------------------------------
+
+
+def _filtered_cases(request: HttpRequest, now: dt.datetime) -> tuple[QuerySet[Case], dict[str, Any]]:
+    qs = access_cases(request.user)
+    code = request.GET.get("region", "")
+    region = access_region(request.user, code) if code else None
+    f = {k: request.GET.get(k, "") for k in ("status", "category", "overdue", "tier")}
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    if f["status"] in S.values:
+        qs = qs.filter(status=f["status"])
+    if f["category"].isdigit():
+        qs = qs.filter(category_id=int(f["category"]))
+    if f["tier"] in Case.Tier.values:
+        qs = qs.filter(tier=f["tier"])
+    if f["overdue"] == "1":
+        qs = qs.filter(_overdue_q(now))
+    return qs, {"region": region, "f": f}
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    now = timezone.now()
+    qs, context = _filtered_cases(request, now)
+    page = Paginator(qs.select_related("category", "region", "responsible"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    for case in page:
+        setattr(case, "is_late", _is_late(case, now))  # noqa: B010 (for the template)
+    context.update({
+        "page": page, "statuses": S.choices, "tiers": Case.Tier.choices,
+        "categories": Category.objects.filter(active=True).only("pk", "name"),
+    })
+    return render(request, "cases/case_list.html", context)
+
+
+@login_required
+def case_board(request: HttpRequest) -> HttpResponse:
+    """督办: open cases in scope that are late now or were escalated, longest late first."""
+    require_staff_scope(request.user)
+    now = timezone.now()
+    qs = access_cases(request.user).filter(status__in=OPEN).filter(
+        Q(escalated_at__isnull=False) | Q(status=S.SUBMITTED, accept_by__lt=now)
+        | Q(status__in=RESOLVING, resolve_by__lt=now))
+    code = request.GET.get("region", "")
+    region = access_region(request.user, code) if code else None
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path)
+    rows = []
+    for case in qs.select_related("category", "region", "responsible")[:BOARD_LIMIT]:
+        since = _late_since(case, now) or now
+        rows.append(BoardRow(case=case, since=since, late_for=_duration(now - since)))
+    rows.sort(key=lambda r: r.since)
+    return render(request, "cases/case_board.html", {"rows": rows, "region": region})
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    case: Case
+    since: dt.datetime
+    late_for: str
+
+
+def _duration(delta: dt.timedelta) -> str:
+    days, seconds = delta.days, delta.seconds
+    hours = seconds // 3600
+    if days:
+        return _("%(d)d days %(h)d hours") % {"d": days, "h": hours}
+    return _("%(h)d hours %(m)d minutes") % {"h": hours, "m": (seconds % 3600) // 60}
+
+
+def _responsible_candidates(region: Region) -> QuerySet[User]:
+    """Users holding a current staff post at the case's region, above it, or below it."""
+    ancestors = [region.path[:i] for i in range(Region.steplen, len(region.path) + 1, Region.steplen)]
+    user_ids = (Post.objects.current().exclude(role=Role.VILLAGER)
+                .filter(Q(region__path__in=ancestors) | Q(region__path__startswith=region.path))
+                .values("user_id"))
+    return User.objects.filter(pk__in=user_ids, is_active=True).order_by("username")
+
+
+@login_required
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    require_staff_scope(request.user)
+    case = access_case(request.user, number)
+    can_write = scope_for(request.user).covers_path(case.region.path, write=True)
+    allowed = services.ALLOWED.get(case.status, frozenset())
+    return render(request, "cases/case_detail.html", {
+        "case": case,
+        "events": case.events.select_related("actor").order_by("at", "id"),
+        "can_write": can_write,
+        "can_accept": can_write and S.ACCEPTED in allowed,
+        "can_start": can_write and S.IN_PROGRESS in allowed and case.status != S.RESOLVED,
+        "can_resolve": can_write and S.RESOLVED in allowed,
+        "can_reject": can_write and S.REJECTED in allowed,
+        "candidates": _responsible_candidates(case.region) if can_write and S.ACCEPTED in allowed else [],
+        "is_late": _is_late(case, timezone.now()),
+    })
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    require_staff_scope(request.user)
+    case = access_case(request.user, number)
+    if not scope_for(request.user).covers_path(case.region.path, write=True):
+        raise PermissionDenied
+    post = request.POST
+    try:
+        if action == "accept":
+            responsible = None
+            if post.get("responsible"):
+                responsible = _responsible_candidates(case.region).filter(pk=post["responsible"]).first() \
+                    if post["responsible"].isdigit() else None
+                if responsible is None:
+                    raise ValidationError(_("Choose a responsible person from the list."))
+            services.case_accept(actor=request.user, case=case, responsible=responsible,
+                                 unit=post.get("unit", ""))
+        elif action == "start":
+            services.case_start(actor=request.user, case=case, note=post.get("note", ""))
+        elif action == "resolve":
+            services.case_resolve(actor=request.user, case=case, measures=post.get("measures", ""))
+        elif action == "reject":
+            services.case_reject(actor=request.user, case=case, reason=post.get("reason", ""))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("case-detail", number=case.number)
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def case_ledger(request: HttpRequest) -> HttpResponse:
+    """台账 xlsx for a region (read scope) and an optional period of submission dates."""
+    require_staff_scope(request.user)
+    code = request.GET.get("region", "")
+    if not code:
+        messages.error(request, _("Choose a region for the ledger."))
+        return redirect(reverse("case-list"))
+    region = access_region(request.user, code)
+    date_from, date_to = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
+    data = ledger_export(region=region, date_from=date_from, date_to=date_to, actor=request.user,
+                         request=request)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"ledger-{region.code}-{date_from or ''}-{date_to or ''}.xlsx".replace("--", "-")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
