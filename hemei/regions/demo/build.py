@@ -14,6 +14,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
+from hemei.cases.demo import demo_cases
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.regions import services
@@ -75,7 +76,9 @@ def demo_build(
        in batches of whole villages.
     4. Create the persona accounts and posts (post service, audited) and the 两委 members'
        household links in 西邵村.
-    5. Write one "import" audit row describing the build.
+    5. Unless the county is benchmark-sized (over 100,000 households), add a year of cases
+       (`hemei.cases.demo.demo_cases`, prints "cases: N").
+    6. Write one "import" audit row describing the build.
     """
     started = time.perf_counter()
     summary = DemoSummary(created=False, seed=seed, password=password)
@@ -121,6 +124,8 @@ def demo_build(
         )
         counts.links = links + cadre_links
         summary.counts = counts
+        # A year of cases in every state (issue 3); benchmark-sized builds stay as they were.
+        cases = demo_cases(seed=seed, stdout=stdout) if households is None or households <= 100_000 else 0
         audit_record(
             actor=DEMO_ACTOR,
             action=AuditEntry.Action.IMPORT,
@@ -134,6 +139,7 @@ def demo_build(
                 "residents": counts.residents,
                 "party_members": counts.party_members,
                 "links": counts.links,
+                "cases": cases,
             },
             note="demo county built by `hemei demo`",
         )

@@ -1,0 +1,368 @@
+"""A year of demo cases for `hemei demo` (issue 3, "Demo").
+
+`demo_cases(seed=…)` writes about 300 cases in 西邵村 and two neighbouring villages of the
+demo county, spread over the 12 months before a fixed reference time (`DEMO_NOW`, never the
+wall clock), in every state: closed with ratings, closed after a 不满意 reopening, resolved
+awaiting rating, in progress, accepted, submitted, rejected, and overdue ones the escalation
+sweep moved up to the township or the county.
+
+Each case is simulated step by step as the services and the sweep would have written it:
+the same transitions (`services.ALLOWED`), the same deadlines (`hemei.cases.deadlines`, from
+the case's own submission time), the same event data, and a sweep every few minutes that
+escalates a missed deadline (frozen overdue flag, new deadline from the sweep time). Rows are
+then bulk-inserted; case numbers come from the county's `CaseCounter`, so later real cases
+continue the sequence. Everything is drawn from `random.Random(seed)` in a fixed order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import random
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+
+from hemei.cases.deadlines import accept_deadline, resolve_deadline
+from hemei.cases.models import Case, CaseCounter, CaseEvent, Category
+from hemei.cases.services import ALLOWED
+from hemei.cases.sweep import NEXT_TIER
+from hemei.regions.models import Household, Level, Post, Region, Resident, Role
+
+SH = ZoneInfo("Asia/Shanghai")
+# The demo's "now": cases lie in the 12 months before it and none of their steps after it.
+DEMO_NOW = dt.datetime(2026, 11, 1, 9, 0, tzinfo=SH)
+XISHAO_CODE = "140110101201"
+TOTAL = 300
+S = Case.Status
+K = CaseEvent.Kind
+AT = object()  # a field set to the time of the step
+
+
+class Output(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+# Per category: titles, descriptions, measures (any title may go with any description).
+PHRASES: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "环境卫生": (
+        ["垃圾清运不及时", "村口垃圾堆积", "排水沟堵塞发臭", "公厕无人打扫", "河道漂浮垃圾"],
+        ["垃圾已经堆了好几天没人清运，气味很大，夏天招蚊蝇。", "路边垃圾桶满了溢出来，狗扒得到处都是。",
+         "排水沟被淤泥和杂物堵住，下雨就往路上漫水。"],
+        ["已联系保洁员当日清运，并增加清运频次。", "组织人员清理淤泥杂物，疏通排水沟。", "安排专人每日巡查保洁。"],
+    ),
+    "道路交通": (
+        ["村道坑洼", "路灯不亮", "巷道被杂物占用", "桥边护栏损坏", "道路积水"],
+        ["村里主路有几处大坑，晚上骑电动车容易摔倒。", "这一段路灯坏了半个月，晚上出门很不方便。",
+         "有人在巷子里堆放建材，车辆和行人都过不去。"],
+        ["已用沥青修补路面坑洼。", "已联系电工更换灯具，恢复照明。", "已劝导清理占道杂物，道路恢复通行。"],
+    ),
+    "供水供暖": (
+        ["自来水停水", "水压太低", "暖气不热", "供水管道漏水"],
+        ["从早上开始家里就停水了，也没有通知，做饭都成问题。", "天冷了家里暖气一直不热，老人受不了。",
+         "路边水管破了一直往外冒水，浪费也结冰。"],
+        ["已联系供水站抢修管道，当日恢复供水。", "已协调供热单位排气检修，室温恢复正常。", "已关阀维修漏点。"],
+    ),
+    "矛盾纠纷": (
+        ["邻里宅基地纠纷", "排水引起邻里矛盾", "家庭赡养纠纷", "土地承包边界争议"],
+        ["和邻居因为宅基地边界的事争执多次，希望村里出面调解。", "邻居家的雨水排到我家院子里，说了几次不改。",
+         "兄弟几个对老人赡养分摊有分歧，闹得很僵。"],
+        ["村调解委员会组织双方现场调解，达成书面协议。", "网格员上门沟通，双方各让一步，矛盾化解。",
+         "依据承包合同和测绘资料明确边界。"],
+    ),
+    "治安隐患": (
+        ["夜间有陌生人徘徊", "监控探头损坏", "空房门窗破损"],
+        ["最近晚上常有陌生人在村里转，大家有点担心。", "村口的监控坏了很久，出了事没法查。"],
+        ["已通报派出所并加强夜间巡逻。", "已报修监控设备，恢复正常。", "已联系房主加固门窗。"],
+    ),
+    "消防隐患": (
+        ["柴草堆放靠近民房", "私拉乱接电线", "消防通道被占"],
+        ["有人把玉米秆堆在房子边上，一旦着火很危险。", "有户人家从屋里拉电线给电动车充电，很不安全。"],
+        ["已督促清理柴草，移至安全地点。", "已拆除私拉电线，宣传安全用电。", "已清理通道杂物。"],
+    ),
+    "食品安全": (
+        ["小卖部售卖过期食品", "流动摊贩卫生差"],
+        ["在村里小卖部买到的饮料已经过期了，担心还有别的。", "村口流动摊贩的熟食没有遮盖，卫生条件差。"],
+        ["已联系市场监管所检查，下架过期商品。", "已劝离无证摊贩并告知办证流程。"],
+    ),
+    "养老服务": (
+        ["独居老人需要助餐", "老人申请上门探访", "高龄补贴未到账"],
+        ["隔壁独居老人腿脚不方便，吃饭成问题。", "家里老人长期卧床，希望有人定期上门看看。",
+         "老人的高龄补贴这个季度还没到账。"],
+        ["已纳入村老年食堂送餐名单。", "已安排养老服务人员每周上门探访。", "已核实并补发高龄补贴。"],
+    ),
+    "政策咨询": (
+        ["咨询医保缴费", "咨询低保申请条件", "咨询危房改造政策"],
+        ["想问一下今年城乡居民医保怎么交，交多少。", "家里困难，想了解一下低保需要什么条件。"],
+        ["已电话答复缴费标准和渠道。", "已上门讲解申请条件和所需材料。"],
+    ),
+    "其他": (
+        ["建议增设健身器材", "建议开通村内公交", "广场舞噪音扰民"],
+        ["村里广场的健身器材太少了，建议再加几样。", "晚上广场舞音响开得太大，影响休息。"],
+        ["已列入村级项目计划。", "已与相关人员沟通，控制音量和时间。"],
+    ),
+}
+CATEGORY_WEIGHTS = {"环境卫生": 24, "道路交通": 18, "供水供暖": 10, "矛盾纠纷": 12, "治安隐患": 5,
+                    "消防隐患": 4, "食品安全": 3, "养老服务": 9, "政策咨询": 10, "其他": 5}
+REJECT_REASONS = ["重复反映，已并入在办诉求。", "不属于村级受理范围，已告知反映人向相关部门咨询。", "反映内容不实。"]
+SOURCES = [Case.Source.VILLAGER, Case.Source.VISIT, Case.Source.PHONE, Case.Source.PATROL]
+
+# Outcome → share of the cases. "open_late": an open case the sweep escalated.
+PLAN_MIX = [("closed", 66), ("closed_late", 5), ("reopened", 5), ("rejected", 4), ("resolved", 4),
+            ("in_progress", 4), ("accepted", 3), ("submitted", 3), ("open_late", 6)]
+
+
+@dataclass
+class _Sim:
+    """One case being played forward in time; `events` are its timeline in order."""
+
+    case: Case
+    category: Category
+    county_code: str
+    rng: random.Random
+    clock: dt.datetime
+    events: list[CaseEvent] = field(default_factory=list)
+
+    def _add(self, kind: str, at: dt.datetime, actor: Any, from_status: str, to_status: str, note: str = "",
+             data: dict[str, Any] | None = None) -> None:
+        self.events.append(CaseEvent(at=at, actor=actor, kind=kind, from_status=from_status, to_status=to_status,
+                                     note=note, data=data or {}))
+        self.clock = at
+        self.case.updated_at = at
+
+    def sweep_until(self, t: dt.datetime) -> None:
+        """What the sweep (every few minutes) did before `t`: each missed deadline climbs a tier."""
+        c = self.case
+        while c.status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS) and c.tier in NEXT_TIER:
+            deadline = "accept" if c.status == S.SUBMITTED else "resolve"
+            fld = f"{deadline}_by"
+            missed = getattr(c, fld)
+            when = missed + dt.timedelta(minutes=self.rng.randint(1, 9), seconds=self.rng.randint(0, 59))
+            if when >= t:
+                return
+            compute = accept_deadline if deadline == "accept" else resolve_deadline
+            new = compute(self.category, when, self.county_code)
+            old_tier, new_tier = c.tier, NEXT_TIER[Case.Tier(c.tier)]
+            c.tier, c.escalated_at = new_tier, when
+            setattr(c, fld, new)
+            setattr(c, f"overdue_{deadline}", True)
+            self._add(K.ESCALATED, when, None, c.status, c.status,
+                      data={"deadline": deadline, "from_tier": old_tier, "to_tier": new_tier,
+                            "missed": missed.isoformat(), fld: new.isoformat()})
+
+    def step(self, at: dt.datetime, kind: str, to: str, actor: Any = None, note: str = "",
+             data: dict[str, Any] | None = None, **fields: Any) -> bool:
+        """One transition at `at`, after the sweeps due before it; False (nothing done) if it
+        would lie after the demo's now."""
+        at = max(at, self.clock + dt.timedelta(minutes=3))
+        if at >= DEMO_NOW:
+            return False
+        self.sweep_until(at)
+        at = max(at, self.clock + dt.timedelta(minutes=3))
+        c = self.case
+        assert to in ALLOWED[c.status], (c.status, to)
+        old = c.status
+        c.status = to
+        for name, value in fields.items():
+            setattr(c, name, at if value is AT else value)
+        self._add(kind, at, actor, old, to, note=note, data=data)
+        return True
+
+    def before(self, deadline: dt.datetime, lo: float = 0.1, hi: float = 0.7) -> dt.datetime:
+        """A time between the clock and `deadline` (on time), before the demo's now."""
+        deadline = min(deadline, DEMO_NOW - dt.timedelta(minutes=30))
+        span = max((deadline - self.clock).total_seconds(), 600.0)
+        return self.clock + dt.timedelta(seconds=int(span * self.rng.uniform(lo, hi)))
+
+    def after(self, deadline: dt.datetime, hours: tuple[int, int]) -> dt.datetime:
+        return deadline + dt.timedelta(hours=self.rng.randint(*hours), minutes=self.rng.randint(0, 59))
+
+
+def _ensure_categories() -> list[Category]:
+    rows = list(Category.objects.filter(county__isnull=True, active=True).order_by("sort", "name"))
+    if not rows:  # a database emptied after migrating (some test setups): seed the catalogue
+        importlib.import_module("hemei.cases.migrations.0002_default_categories").forwards(apps, None)
+        rows = list(Category.objects.filter(county__isnull=True, active=True).order_by("sort", "name"))
+    return rows
+
+
+def _villages(county: Region) -> list[Region]:
+    """西邵村 and the next two villages of its township with households (any village if not)."""
+    xishao = Region.objects.get(code=XISHAO_CODE)
+    township = Region.objects.get_parent(xishao)
+    inhabited = Household.objects.filter(county=county).values("village_id")
+    villages = Region.objects.filter(level=Level.VILLAGE, pk__in=inhabited).exclude(pk=xishao.pk)
+    others = list(villages.filter(path__startswith=township.path).order_by("code")[:2])
+    if len(others) < 2:
+        others += list(villages.exclude(pk__in=[v.pk for v in others]).order_by("code")[: 2 - len(others)])
+    return [xishao, *others]
+
+
+def demo_cases(*, seed: int, stdout: Output | None = None) -> int:
+    """Create the demo cases; returns how many. Call once, when the demo county is new."""
+    rng = random.Random(seed * 7919 + 3)
+    county = Region.objects.get(code=XISHAO_CODE[:6])
+    categories = {c.name: c for c in _ensure_categories()}
+    names = [n for n in CATEGORY_WEIGHTS if n in categories] or sorted(categories)
+    weights = [CATEGORY_WEIGHTS.get(n, 1) for n in names]
+    villages = _villages(county)
+    posts = list(Post.objects.current().filter(region__path__startswith=villages[0].path)
+                 .select_related("user", "region", "resident").order_by("region__code", "role", "user__username"))
+    staff_by_region: dict[int, list[Any]] = {}
+    secretary = None
+    villager_post = None
+    for post in posts:
+        if post.role in (Role.GRID_WORKER, Role.GRID_LEADER):
+            staff_by_region.setdefault(post.region_id, []).append(post.user)
+        elif post.role == Role.SECRETARY:
+            secretary = post.user
+        elif post.role == Role.VILLAGER and villager_post is None:
+            villager_post = post
+    adult = DEMO_NOW.date().replace(year=DEMO_NOW.year - 18)
+    reporters: dict[int, list[Resident]] = {
+        v.pk: list(Resident.objects.filter(household__village=v, status=Resident.Status.LIVING,
+                                           birth_date__lte=adult).order_by("id"))
+        for v in villages
+    }
+    shares = [0.6, 0.2, 0.2] if len(villages) == 3 else [1.0 / len(villages)] * len(villages)
+    plans = [p for p, n in PLAN_MIX for _ in range(n)]
+
+    sims: list[_Sim] = []
+    for i in range(TOTAL):
+        vi = rng.choices(range(len(villages)), weights=shares)[0]
+        village = villages[vi]
+        if not reporters[village.pk]:
+            continue
+        if vi == 0 and i < 6 and villager_post is not None and villager_post.resident is not None:
+            reporter = villager_post.resident  # the villager persona sees a few of their own
+        else:
+            reporter = rng.choice(reporters[village.pk])
+        plan = rng.choice(plans)
+        category = categories[rng.choices(names, weights=weights)[0]]
+        titles, descriptions, measures = PHRASES.get(category.name, PHRASES["其他"])
+        # How long ago it was submitted: open cases are recent, settled ones anywhere in the year.
+        ago_hours = {
+            "submitted": (1, 36), "accepted": (2, 60), "in_progress": (6, 120), "resolved": (10, 120),
+            "open_late": (72, 24 * 30),
+        }.get(plan)
+        if ago_hours is None:  # settled: any day of the year, in the daytime
+            day = DEMO_NOW.date() - dt.timedelta(days=rng.randint(20, 364))
+            created = dt.datetime.combine(day, dt.time(rng.randint(7, 20), rng.randint(0, 59)), tzinfo=SH)
+        else:
+            created = DEMO_NOW - dt.timedelta(hours=rng.randint(*ago_hours), minutes=rng.randint(0, 59))
+        staff = staff_by_region.get(reporter.region_id, [])
+        if category.name in ("矛盾纠纷", "养老服务") and secretary is not None:
+            staff = [secretary]
+        responsible = rng.choice(staff) if staff else None
+        unit = "" if responsible is not None else f"{village.name}村民委员会"
+        source = rng.choice(SOURCES)
+        villager_user = villager_post.user if villager_post is not None and reporter == villager_post.resident else None
+        entered_by = villager_user if source == Case.Source.VILLAGER else responsible
+        case = Case(
+            county=county, region_id=reporter.region_id, household_id=reporter.household_id, reporter=reporter,
+            reporter_name=reporter.name, source=source, category=category, title=rng.choice(titles),
+            description=rng.choice(descriptions), status=S.SUBMITTED,
+            accept_by=accept_deadline(category, created, county.code),
+            resolve_by=resolve_deadline(category, created, county.code),
+            created_by=entered_by, created_at=created, updated_at=created,
+        )
+        sim = _Sim(case=case, category=category, county_code=county.code, rng=rng, clock=created)
+        sim._add(K.SUBMITTED, created, entered_by, "", S.SUBMITTED,
+                 data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
+        _play(sim, plan, responsible=responsible, unit=unit, measures=measures, rater=villager_user)
+        sim.sweep_until(DEMO_NOW)
+        sims.append(sim)
+
+    sims.sort(key=lambda s: (s.case.created_at, s.case.title))
+    _number(county, [s.case for s in sims])
+    cases = Case.objects.bulk_create([s.case for s in sims], batch_size=500)
+    events = []
+    for case, sim in zip(cases, sims, strict=True):
+        for event in sim.events:
+            event.case = case
+            events.append(event)
+    CaseEvent.objects.bulk_create(events, batch_size=1000)
+    if stdout is not None:
+        stdout.write(f"cases: {len(cases)}\n")
+    return len(cases)
+
+
+def _play(sim: _Sim, plan: str, *, responsible: Any, unit: str, measures: list[str], rater: Any) -> None:
+    """Walk one case through the transitions its plan asks for (stopping at the demo's now)."""
+    c, rng = sim.case, sim.rng
+    actor = responsible
+
+    def accept(at: dt.datetime) -> bool:
+        return sim.step(at, K.ACCEPTED, S.ACCEPTED, actor, data={"responsible": getattr(responsible, "pk", None),
+                                                                 "unit": unit},
+                        responsible=responsible, responsible_unit=unit, accepted_at=AT)
+
+    def resolve(at: dt.datetime) -> bool:
+        text = rng.choice(measures)
+        return sim.step(at, K.RESOLVED, S.RESOLVED, actor, note=text, measures=text, resolved_at=AT)
+
+    def rate(rating: str) -> bool:
+        at = sim.clock + dt.timedelta(hours=rng.randint(3, 72))
+        if rating == Case.Rating.UNSATISFIED:
+            at = max(at, sim.clock + dt.timedelta(minutes=3))
+            new = resolve_deadline(sim.category, at, sim.county_code)
+            return sim.step(at, K.REOPENED, S.IN_PROGRESS, rater, note="问题没有彻底解决，还是老样子。",
+                            data={"rating": rating, "resolve_by": new.isoformat()},
+                            rating=rating, resolve_by=new, resolved_at=None)
+        return sim.step(at, K.RATED, S.CLOSED, rater, data={"rating": rating}, rating=rating, closed_at=AT)
+
+    def good() -> str:
+        return Case.Rating.SATISFIED if rng.random() < 0.82 else Case.Rating.BASICALLY
+
+    if plan == "submitted":
+        return
+    if plan == "rejected" and rng.random() < 0.7:
+        at = sim.before(c.accept_by)
+        sim.step(at, K.REJECTED, S.REJECTED, actor, note=rng.choice(REJECT_REASONS),
+                 closed_at=AT)
+        return
+    late_accept = plan == "open_late" and rng.random() < 0.4
+    if late_accept and rng.random() < 0.3:
+        return  # still waiting to be accepted, escalated to the township and the county
+    if not accept(sim.after(c.accept_by, (1, 30)) if late_accept else sim.before(c.accept_by)):
+        return
+    if plan == "rejected":
+        at = sim.before(c.resolve_by, 0.05, 0.2)
+        sim.step(at, K.REJECTED, S.REJECTED, actor, note=rng.choice(REJECT_REASONS),
+                 closed_at=AT)
+        return
+    if plan == "accepted":
+        return
+    start = plan in ("in_progress", "open_late", "reopened") or rng.random() < 0.7
+    if start and not sim.step(sim.before(c.resolve_by, 0.02, 0.15), K.STARTED, S.IN_PROGRESS, actor,
+                              note="已到现场查看，正在处理。"):
+        return
+    if plan in ("in_progress", "open_late"):
+        return
+    late = plan == "closed_late"
+    if not resolve(sim.after(c.resolve_by, (2, 96)) if late else sim.before(c.resolve_by, 0.2, 0.9)):
+        return
+    if plan == "resolved":
+        return
+    if plan == "reopened" and (
+        not rate(Case.Rating.UNSATISFIED) or not resolve(sim.before(c.resolve_by, 0.2, 0.8))
+    ):
+        return
+    rate(good())
+
+
+def _number(county: Region, cases: list[Case]) -> None:
+    """Numbers in submission order from the county's counter, as `services._next_number` does."""
+    by_year: dict[int, CaseCounter] = {}
+    for case in cases:
+        year = case.created_at.astimezone(SH).year
+        counter = by_year.get(year)
+        if counter is None:
+            counter, _created = CaseCounter.objects.select_for_update().get_or_create(county=county, year=year)
+            by_year[year] = counter
+        counter.last += 1
+        case.number = f"{county.code}-{year}-{counter.last:06d}"
+    for counter in by_year.values():
+        counter.save(update_fields=["last"])
