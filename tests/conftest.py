@@ -7,12 +7,15 @@ second township, so every scope boundary (grid, village, township) can be crosse
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 import os
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Permission
 
 from hemei.accounts.models import User
@@ -160,3 +163,19 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> dt.datetime:
+    """A moment in Beijing time (deadlines are counted in local working days)."""
+    return dt.datetime(y, m, d, hh, mm, tzinfo=SH)
+
+
+@pytest.fixture
+def migration_seeds(db: Any) -> None:
+    """The seeds of the calendar (2026 holidays) and case-category migrations, re-applied
+    idempotently: a transactional test elsewhere in the same worker flushes migration rows."""
+    for module in ("hemei.core.migrations.0004_calendar_2026", "hemei.cases.migrations.0002_default_categories"):
+        importlib.import_module(module).forwards(django_apps, None)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import threading
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
@@ -20,21 +17,9 @@ from hemei.cases.services import case_accept, case_rate, case_reject, case_resol
 from hemei.cases.sweep import sweep
 from hemei.core.models import AppendOnlyError, AuditEntry
 from hemei.regions import services as region_services
+from tests.conftest import at
 
-SH = ZoneInfo("Asia/Shanghai")
-calendar_seed = importlib.import_module("hemei.core.migrations.0004_calendar_2026")
-category_seed = importlib.import_module("hemei.cases.migrations.0002_default_categories")
-
-
-def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> dt.datetime:
-    return dt.datetime(y, m, d, hh, mm, tzinfo=SH)
-
-
-@pytest.fixture(autouse=True)
-def seeds(db):
-    """The migrations' seeds, re-applied (idempotently): a transactional test flushes them."""
-    calendar_seed.forwards(apps, None)
-    category_seed.forwards(apps, None)
+pytestmark = pytest.mark.usefixtures("migration_seeds")
 
 
 def cat(name: str) -> Category:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib
 import io
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 import time_machine
-from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,20 +16,9 @@ from hemei.cases.services import case_accept, case_resolve, case_submit
 from hemei.cases.sweep import sweep
 from hemei.cases.views import PLAIN_EVENTS
 from hemei.core.models import AuditEntry
+from tests.conftest import at
 
-SH = ZoneInfo("Asia/Shanghai")
-calendar_seed = importlib.import_module("hemei.core.migrations.0004_calendar_2026")
-category_seed = importlib.import_module("hemei.cases.migrations.0002_default_categories")
-
-
-def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> dt.datetime:
-    return dt.datetime(y, m, d, hh, mm, tzinfo=SH)
-
-
-@pytest.fixture(autouse=True)
-def seeds(db):
-    calendar_seed.forwards(apps, None)
-    category_seed.forwards(apps, None)
+pytestmark = pytest.mark.usefixtures("migration_seeds")
 
 
 def cat(name: str = "环境卫生") -> Category:

@@ -7,14 +7,12 @@ goes through `hemei.cases.services` (rule 1) and the escalation sweep (`hemei.ca
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.models import AppendOnlyError, AppendOnlyQuerySet
+from hemei.core.models import AppendOnlyModel
 from hemei.regions.models import Household, Region, Resident
 
 
@@ -167,7 +165,7 @@ class Case(models.Model):
         return self.number[:6]
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One step on a case's timeline. Append-only: the model and queryset refuse update/delete."""
 
     class Kind(models.TextChoices):
@@ -195,8 +193,6 @@ class CaseEvent(models.Model):
     note = models.TextField(_("note"), max_length=4000, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
-    objects: ClassVar[AppendOnlyQuerySet] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
-
     class Meta:
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
@@ -204,11 +200,3 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise AppendOnlyError("CaseEvent rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("CaseEvent rows are append-only")

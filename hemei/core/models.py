@@ -23,11 +23,29 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
 
 
-class AuditEntry(models.Model):
+class AppendOnlyModel(models.Model):
+    """History rows (audit entries, case events): inserted once, never changed or removed by
+    the application. Corrections are new rows that point at what they correct."""
+
+    objects: ClassVar[AppendOnlyQuerySet] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditEntry(AppendOnlyModel):
     """Who did what to which object, when, with old and new values.
 
-    Written only by `hemei.core.audit.audit_record`. The application refuses updates and
-    deletes (model and queryset); the database refuses them too (triggers, migration 0002).
+    Written only by `hemei.core.audit`. The application refuses updates and deletes
+    (AppendOnlyModel); the database refuses them too (triggers, migration 0002).
     """
 
     class Action(models.TextChoices):
@@ -64,8 +82,6 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
-    objects: ClassVar[AppendOnlyQuerySet] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
-
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
@@ -75,13 +91,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise AppendOnlyError("AuditEntry rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("AuditEntry rows are append-only")
 
 
 class CalendarDay(models.Model):

@@ -66,6 +66,15 @@ class Region(MP_Node):
     def county_code(self) -> str:
         return self.code[:6]
 
+    def county_ancestor(self) -> Region | None:
+        """The county this region lies in (itself for a county): ancestors are path prefixes,
+        so one query."""
+        if self.level == Level.COUNTY:
+            return self
+        step = Region.steplen
+        prefixes = [self.path[:i] for i in range(step, len(self.path), step)]
+        return Region.objects.filter(path__in=prefixes, level=Level.COUNTY).first()
+
     @property
     def is_current(self) -> bool:
         return self.valid_to is None or self.valid_to >= dt.date.today()

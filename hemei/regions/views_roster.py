@@ -63,15 +63,6 @@ def _choices(regions: QuerySet[Region]) -> list[tuple[str, str]]:
     ]
 
 
-def _county_of(region: Region) -> Region | None:
-    if region.level == Level.COUNTY:
-        return region
-    # Ancestors are path prefixes; one query, no deprecated treebeard helper.
-    steplen = Region.steplen
-    prefixes = [region.path[:i] for i in range(steplen, len(region.path), steplen)]
-    return Region.objects.filter(path__in=prefixes, level=Level.COUNTY).first()
-
-
 class RosterImportForm(forms.Form):
     region = forms.ChoiceField(label=gettext_lazy("Import into region"))
     file = forms.FileField(label=gettext_lazy("Roster file (.xlsx)"))
@@ -119,7 +110,7 @@ def roster_import_page(request: HttpRequest) -> HttpResponse:
         code = request.POST.get("region", "")
         region = access_region(request.user, code, write=True) if code else None
         form = RosterImportForm(request.POST, request.FILES, choices=choices)
-        county = _county_of(region) if region is not None else None
+        county = region.county_ancestor() if region is not None else None
         if form.is_valid() and region is not None:
             if county is None:
                 form.add_error("region", _("This region is not inside a county."))

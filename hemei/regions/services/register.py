@@ -31,9 +31,7 @@ PHONE_DIGITS = 11
 
 
 def _county_of(region: Region) -> Region:
-    if region.level == Level.COUNTY:
-        return region
-    county = Region.objects.get_ancestors(region).filter(level=Level.COUNTY).first()
+    county = region.county_ancestor()
     if county is None:
         raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": region})
     return county
