@@ -148,7 +148,7 @@ def test_sweep_escalates_once_per_deadline_and_climbs_tiers(world):
         case = submit(world)
     assert sweep(at(2026, 3, 2, 17, 0)) == []
     first = sweep(at(2026, 3, 2, 18, 0))
-    assert [(e.number, e.deadline, e.from_tier, e.to_tier) for e in first] == [
+    assert [(e.ref, e.deadline, e.from_tier, e.to_tier) for e in first] == [
         (case.number, "accept", "village", "township")]
     assert sweep(at(2026, 3, 2, 18, 0)) == [] and sweep(at(2026, 3, 3, 9, 0)) == []
     case.refresh_from_db()
@@ -171,7 +171,7 @@ def test_sweep_escalates_late_resolution_and_leaves_resolved_cases_alone(world):
         case_resolve(actor="clerk", case=done, measures="已处理")
     assert late.resolve_by == at(2026, 3, 16, 17, 30)
     escalated = sweep(at(2026, 3, 17, 9, 0))
-    assert [(e.number, e.deadline) for e in escalated] == [(late.number, "resolve")]
+    assert [(e.ref, e.deadline) for e in escalated] == [(late.number, "resolve")]
     late.refresh_from_db()
     done.refresh_from_db()
     assert late.tier == "township" and late.overdue_resolve and late.resolve_by == at(2026, 3, 31, 17, 30)

@@ -208,7 +208,7 @@ def test_board_lists_escalated_case(world, login):
         page = login(world.user("township")).get(reverse("case-board")).content.decode()
     assert late.number not in page
     escalated = sweep(now=at(2026, 3, 2, 18))
-    assert {e.number for e in escalated} == {late.number, fine.number}
+    assert {e.ref for e in escalated} == {late.number, fine.number}
     case_accept(actor="clerk", case=fine, unit="村委会")  # accepted late: still escalated, still open
     with time_machine.travel(at(2026, 3, 3, 10), tick=False):
         page = login(world.user("township")).get(reverse("case-board")).content.decode()

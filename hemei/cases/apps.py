@@ -6,3 +6,6 @@ class CasesConfig(AppConfig):
     name = "hemei.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from hemei.cases import sweep  # noqa: F401  (registers the cases sweeper)

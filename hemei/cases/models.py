@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hemei.core import sweeps
 from hemei.core.models import AppendOnlyModel
 from hemei.regions.models import Household, Region, Resident
 
@@ -96,10 +97,7 @@ class Case(models.Model):
         REJECTED = "rejected", _("rejected")
         MERGED = "merged", _("merged")
 
-    class Tier(models.TextChoices):
-        VILLAGE = "village", _("village")
-        TOWNSHIP = "township", _("township")
-        COUNTY = "county", _("county")
+    Tier = sweeps.Tier  # shared with every other escalating deadline
 
     class Rating(models.TextChoices):
         SATISFIED = "satisfied", _("satisfied")
@@ -145,6 +143,13 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    # A client-chosen key (form render, API header, Open311 token): the same submission sent
+    # twice by the same account creates one case (the double tap on a slow phone network).
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("case")
@@ -155,6 +160,10 @@ class Case(models.Model):
             models.Index(fields=["status", "accept_by"], name="cases_case_status_accept"),
             models.Index(fields=["status", "resolve_by"], name="cases_case_status_resolve"),
             models.Index(fields=["county", "created_at"], name="cases_case_county_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "idempotency_key"], condition=~models.Q(idempotency_key=""),
+                                    name="cases_case_idempotency"),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +188,14 @@ class CaseEvent(AppendOnlyModel):
         REJECTED = "rejected", _("rejected")
         ESCALATED = "escalated", _("escalated")
         REMINDED = "reminded", _("reminded")
+        MERGED = "merged", _("merged into another case")
+        TRANSFERRED = "transferred", _("transferred")
+        EXTENSION_ASKED = "extension_asked", _("extension asked")
+        EXTENSION_GRANTED = "extension_granted", _("extension granted")
+        EXTENSION_REFUSED = "extension_refused", _("extension refused")
+        PHOTO = "photo", _("photo added")
+        TABLED = "tabled", _("put to a village meeting")
+        DECIDED = "decided", _("decided by a village meeting")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
@@ -187,7 +204,7 @@ class CaseEvent(AppendOnlyModel):
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
         on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
     )
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     from_status = models.CharField(_("from status"), max_length=12, choices=Case.Status.choices, blank=True)
     to_status = models.CharField(_("to status"), max_length=12, choices=Case.Status.choices, blank=True)
     note = models.TextField(_("note"), max_length=4000, blank=True)
@@ -200,3 +217,72 @@ class CaseEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class DeadlineExtension(models.Model):
+    """A request to move a case's resolve-by, decided by the tier above (history as rows: a
+    decided request is never edited again; a second request is a new row)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        GRANTED = "granted", _("granted")
+        REFUSED = "refused", _("refused")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="extensions")
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.PROTECT,
+                                 related_name="+")
+    asked_at = models.DateTimeField(_("asked"), default=timezone.now)
+    old_resolve_by = models.DateTimeField(_("deadline before"))
+    until = models.DateTimeField(_("new deadline asked"))
+    reason = models.TextField(_("reason"), max_length=1000)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+        ordering = ["-asked_at", "-id"]
+        constraints = [
+            # At most one open request per case: a second ask waits for the first decision.
+            models.UniqueConstraint(fields=["case"], condition=models.Q(status="pending"),
+                                    name="cases_extension_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.until:%Y-%m-%d} ({self.status})"
+
+
+def _photo_path(instance: CasePhoto, filename: str) -> str:
+    # Never the uploader's file name (it can carry personal data); a random name per photo.
+    import uuid
+
+    return f"cases/{instance.case.county_code}/{uuid.uuid4().hex}.jpg"
+
+
+class CasePhoto(models.Model):
+    """A photo of the problem (from the reporter) or of the result (from the person resolving
+    it). Stored re-encoded as JPEG without EXIF, so no GPS position or camera serial leaks."""
+
+    class Stage(models.TextChoices):
+        REPORTED = "reported", _("the problem")
+        RESOLVED = "resolved", _("the result")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="photos")
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    image = models.ImageField(_("photo"), upload_to=_photo_path, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case photo")
+        verbose_name_plural = _("case photos")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage} {self.pk}"

@@ -16,25 +16,15 @@ A case at county tier has nowhere to climb; it stays overdue (the supervision bo
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
 from django.db import transaction
 from django.utils import timezone
 
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseEvent
 from hemei.core.audit import audit_record
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
 
-NEXT_TIER = {Case.Tier.VILLAGE: Case.Tier.TOWNSHIP, Case.Tier.TOWNSHIP: Case.Tier.COUNTY}
 RESOLVING = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
-
-
-@dataclass(frozen=True)
-class Escalation:
-    number: str
-    deadline: str  # "accept" or "resolve"
-    from_tier: str
-    to_tier: str
 
 
 def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
@@ -47,14 +37,13 @@ def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
         old_deadline = getattr(case, field)
         if old_deadline > now:
             return None
-        old_tier, new_tier = case.tier, NEXT_TIER[Case.Tier(case.tier)]
+        old_tier, new_tier = case.tier, NEXT_TIER[case.tier]
         compute = accept_deadline if deadline == "accept" else resolve_deadline
         new_deadline = compute(case.category, now, case.county_code)
         flag = "overdue_accept" if deadline == "accept" else "overdue_resolve"
-        changed = Case.objects.filter(
-            pk=pk, tier=old_tier, status=case.status, **{field: old_deadline}
-        ).update(tier=new_tier, escalated_at=now, updated_at=now, **{field: new_deadline, flag: True})
-        if changed != 1:
+        if not claim_once(Case, pk, expect={"tier": old_tier, "status": case.status, field: old_deadline},
+                          update={"tier": new_tier, "escalated_at": now, "updated_at": now,
+                                  field: new_deadline, flag: True}):
             return None  # another sweeper (or a clerk) got there first
         CaseEvent.objects.create(
             case=case, at=now, actor=None, kind=CaseEvent.Kind.ESCALATED,
@@ -64,9 +53,10 @@ def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
         )
         audit_record(actor="sweep", action="update", obj=case, note="escalated",
                      changes={"tier": [old_tier, new_tier], field: [old_deadline, new_deadline], flag: [None, True]})
-    return Escalation(case.number, deadline, old_tier, new_tier)
+    return Escalation("case", case.number, deadline, old_tier, new_tier)
 
 
+@sweeper("cases")
 def sweep(now: dt.datetime | None = None) -> list[Escalation]:
     """Escalate every case past a deadline as of `now` (default: the current time)."""
     now = now or timezone.now()

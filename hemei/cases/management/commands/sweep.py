@@ -1,4 +1,5 @@
-"""`hemei sweep [--now 2027-01-01T09:00+08:00]`: escalate every case past a deadline."""
+"""`hemei sweep [--now 2027-01-01T09:00+08:00]`: act on every missed deadline (cases, monitoring,
+disclosure schedules: every sweeper registered in `hemei.core.sweeps`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from hemei.cases.sweep import sweep
+from hemei.core.sweeps import sweep_all
 
 
 def parse_now(value: str) -> dt.datetime:
@@ -23,7 +24,7 @@ def parse_now(value: str) -> dt.datetime:
 
 
 class Command(BaseCommand):
-    help = ("Escalate every case past its accept-by or resolve-by deadline one tier up "
+    help = ("Escalate everything past its deadline (cases, monitoring steps, disclosure schedules) one tier up "
             "(village → township → county). Safe to run repeatedly and from several processes.")
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -44,8 +45,8 @@ class Command(BaseCommand):
         self._sweep_once(parse_now(options["now"]) if options.get("now") else None)
 
     def _sweep_once(self, now: dt.datetime | None) -> None:
-        done = sweep(now)
+        done = sweep_all(now)
         for item in done:
-            self.stdout.write(f"{item.number} {item.deadline} {item.from_tier} → {item.to_tier}")
+            self.stdout.write(f"{item.kind} {item.ref} {item.deadline} {item.from_tier} → {item.to_tier}")
         if done or self.verbosity >= 1:
-            self.stdout.write(_("%(n)d case(s) escalated.") % {"n": len(done)})
+            self.stdout.write(_("%(n)d item(s) escalated.") % {"n": len(done)})
