@@ -16,6 +16,7 @@ A case at county tier has nowhere to climb; it stays overdue (the supervision bo
 from __future__ import annotations
 
 import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
