@@ -1,0 +1,326 @@
+"""REST API for cases (`/api/v1/cases/`): scoped reads through `hemei.cases.access`, every
+write through `hemei.cases.services`, a refused transition is a 409 with a structured error.
+
+Personal data: a case carries no ID number or phone; the reporter's name is shown to staff
+and to the reporter's own household (the only cases a villager can read at all).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hemei.cases import services
+from hemei.cases.access import access_cases
+from hemei.cases.models import Case, CaseEvent, Category
+from hemei.regions.access import access_region, scope_for
+from hemei.regions.models import Post, Resident, Role
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_MAX = 64  # Case.idempotency_key max_length
+
+
+def api_error(code: str, message: str, http_status: int, fields: dict[str, Any] | None = None) -> Response:
+    """The same body as hemei.core.api.exception_handler: {"error": {"code", "message", "fields"}}."""
+    return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=http_status)
+
+
+ErrorSerializer = inline_serializer(
+    "Error",
+    fields={
+        "error": inline_serializer(
+            "ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(),
+            },
+        )
+    },
+)
+
+
+# --- serializers ----------------------------------------------------------------------------
+
+
+class CaseSerializer(serializers.ModelSerializer[Case]):
+    county = serializers.CharField(source="county.code", read_only=True)
+    region = serializers.CharField(source="region.code", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    responsible = serializers.CharField(source="responsible.username", read_only=True, default=None,
+                                        allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = ["number", "county", "region", "region_name", "category", "category_name", "source", "title",
+                  "description", "status", "tier", "reporter_name", "responsible", "responsible_unit", "measures",
+                  "accept_by", "resolve_by", "overdue_accept", "overdue_resolve", "rating", "created_at",
+                  "updated_at", "accepted_at", "resolved_at", "closed_at", "escalated_at"]
+        read_only_fields = fields
+
+
+class CaseCreateSerializer(serializers.Serializer[Any]):
+    category = serializers.IntegerField(help_text="Category id (GET /open311/v2/services.json lists them).")
+    title = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=services.TEXT_LIMIT)
+    region = serializers.CharField(
+        max_length=15, required=False, allow_blank=True, default="",
+        help_text="Village or grid code (staff: required, in your write scope; villagers: your household's grid).",
+    )
+    source = serializers.ChoiceField(
+        choices=[Case.Source.API, Case.Source.PHONE, Case.Source.VISIT, Case.Source.PATROL], default=Case.Source.API,
+        help_text="Staff only; a villager's case is always source=villager.",
+    )
+    reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class AcceptSerializer(serializers.Serializer[Any]):
+    unit = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    responsible = serializers.CharField(max_length=150, required=False, allow_blank=True, default="",
+                                        help_text="Username of a staff member posted at, above or below the region.")
+
+
+class NoteSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(max_length=services.TEXT_LIMIT, required=False, allow_blank=True, default="")
+
+
+class ResolveSerializer(serializers.Serializer[Any]):
+    measures = serializers.CharField(max_length=services.TEXT_LIMIT)
+
+
+class RejectSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=services.TEXT_LIMIT)
+
+
+class RateSerializer(serializers.Serializer[Any]):
+    rating = serializers.ChoiceField(choices=Case.Rating.choices)
+    note = serializers.CharField(max_length=services.TEXT_LIMIT, required=False, allow_blank=True, default="")
+
+
+class CaseEventSerializer(serializers.ModelSerializer[CaseEvent]):
+    # Plain strings: the same choice set as Case.status, blank when an event changes none
+    # (an enum here would be a second schema name for the case status choices).
+    from_status = serializers.CharField(read_only=True, help_text="Case status before the event, or blank.")
+    to_status = serializers.CharField(read_only=True, help_text="Case status after the event, or blank.")
+    class Meta:
+        model = CaseEvent
+        fields = ["kind", "at", "from_status", "to_status", "note"]
+        read_only_fields = fields
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Case.Status.choices)
+    tier = django_filters.ChoiceFilter(choices=Case.Tier.choices)
+    category = django_filters.NumberFilter(field_name="category_id")
+    region = django_filters.CharFilter(method="filter_region", help_text="Region code: this region and below.")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Case
+        fields = ["status", "tier", "category", "region", "created_after", "created_before"]
+
+    def filter_region(self, qs: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        # access_region answers 404 for a region outside the caller's scope (no leak).
+        region = access_region(self.request.user if self.request else None, value)
+        return qs.filter(region__path__startswith=region.path)
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+def _villager_resident(user: Any) -> Resident | None:
+    post = (Post.objects.current().filter(user=user, role=Role.VILLAGER, resident__isnull=False)
+            .select_related("resident__household__region").order_by("pk").first())
+    return post.resident if post is not None else None
+
+
+CASE_404 = OpenApiResponse(ErrorSerializer, description="Not found or outside your scope")
+CASE_409 = OpenApiResponse(ErrorSerializer, description="Transition not allowed from the current status")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Cases in your scope", responses={200: CaseSerializer(many=True)}),
+    retrieve=extend_schema(summary="One case by its public number", responses={200: CaseSerializer, 404: CASE_404}),
+)
+class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilter
+    lookup_field = "number"
+    lookup_value_regex = r"[0-9A-Za-z-]+"
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return access_cases(self.request.user).select_related(
+            "county", "region", "category", "responsible").order_by("-created_at", "-id")
+
+    def _case(self) -> Case:
+        case = access_cases(self.request.user).select_related("category", "region", "county").filter(
+            number=self.kwargs["number"]).first()
+        if case is None:
+            raise Http404
+        return case
+
+    def _writable_case(self) -> Case:
+        """Staff with write scope over the case's region; anyone else who can read it gets 403."""
+        case = self._case()
+        if not scope_for(self.request.user).covers_path(case.region.path, write=True):
+            if not scope_for(self.request.user).is_staff_scope:
+                raise Http404
+            raise PermissionDenied("You may read this case but not change it.")
+        return case
+
+    def _run(self, fn: Any, **kwargs: Any) -> Response:
+        try:
+            case = fn(actor=self.request.user, **kwargs)
+        except ValidationError as exc:
+            if exc.code in ("transition", "conflict"):
+                return api_error(exc.code, "; ".join(exc.messages), status.HTTP_409_CONFLICT)
+            return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
+        return Response(CaseSerializer(self._reload(case)).data)
+
+    def _reload(self, case: Case) -> Case:
+        return Case.objects.select_related("county", "region", "category", "responsible").get(pk=case.pk)
+
+    @extend_schema(
+        summary="Submit a case",
+        request=CaseCreateSerializer,
+        parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+                                     description="Same account + same key: the case already created is returned "
+                                                 "(200); a different payload under the same key: 409.")],
+        responses={201: CaseSerializer, 200: CaseSerializer, 400: ErrorSerializer, 404: CASE_404,
+                   409: OpenApiResponse(ErrorSerializer, description="Idempotency key reused with another payload")},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = CaseCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
+        if len(key) > IDEMPOTENCY_MAX:
+            return api_error("invalid", f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_MAX} characters.",
+                             status.HTTP_400_BAD_REQUEST)
+        scope = scope_for(request.user)
+        submit: dict[str, Any] = {"title": v["title"], "description": v["description"]}
+        if v["region"] or scope.is_staff_scope:
+            if not v["region"]:
+                return api_error("invalid", "region is required.", status.HTTP_400_BAD_REQUEST,
+                                 {"region": ["This field is required."]})
+            submit.update(region=access_region(request.user, v["region"], write=True), source=v["source"],
+                          reporter_name=v["reporter_name"])
+        else:
+            resident = _villager_resident(request.user)
+            if resident is None:
+                raise Http404
+            submit.update(region=resident.household.region, household=resident.household, reporter=resident,
+                          source=Case.Source.VILLAGER)
+        county = submit["region"].county_ancestor()
+        category = Category.objects.filter(pk=v["category"], active=True).filter(
+            Q(county__isnull=True) | Q(county_id=getattr(county, "pk", None))).first()
+        if category is None:
+            return api_error("invalid", "Unknown category.", status.HTTP_400_BAD_REQUEST,
+                             {"category": ["Unknown category."]})
+        submit["category"] = category
+        try:
+            case = services.case_submit(actor=request.user, idempotency_key=key, **submit)
+        except ValidationError as exc:
+            if exc.code == "conflict":  # the key was used before for another payload
+                return api_error("idempotency_conflict", "; ".join(exc.messages), status.HTTP_409_CONFLICT)
+            return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
+        # A replay (same account, key and payload) answers 200 with the case made the first time.
+        code = status.HTTP_200_OK if getattr(case, "replayed", False) else status.HTTP_201_CREATED
+        return Response(CaseSerializer(self._reload(case)).data, status=code)
+
+    @extend_schema(summary="Accept: a responsible person or unit takes the case on", request=AcceptSerializer,
+                   responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: CASE_404,
+                              409: CASE_409})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, number: str | None = None) -> Response:
+        case = self._writable_case()
+        data = AcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        responsible = None
+        if data.validated_data["responsible"]:
+            from hemei.cases.views import _responsible_candidates
+
+            responsible = _responsible_candidates(case.region).filter(
+                username=data.validated_data["responsible"]).first()
+            if responsible is None:
+                return api_error("invalid", "Unknown responsible person for this region.",
+                                 status.HTTP_400_BAD_REQUEST, {"responsible": ["Unknown user."]})
+        return self._run(services.case_accept, case=case, responsible=responsible, unit=data.validated_data["unit"])
+
+    @extend_schema(summary="Start work", request=NoteSerializer,
+                   responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: CASE_404,
+                              409: CASE_409})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, number: str | None = None) -> Response:
+        case = self._writable_case()
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if case.status == Case.Status.RESOLVED:
+            # resolved → in progress is the reopening by an unsatisfied rating, not a staff step.
+            return api_error("transition", "A resolved case is reopened only by the reporter's rating.",
+                             status.HTTP_409_CONFLICT)
+        return self._run(services.case_start, case=case, note=data.validated_data["note"])
+
+    @extend_schema(summary="Resolve with the measures taken", request=ResolveSerializer,
+                   responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: CASE_404,
+                              409: CASE_409})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, number: str | None = None) -> Response:
+        case = self._writable_case()
+        data = ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._run(services.case_resolve, case=case, measures=data.validated_data["measures"])
+
+    @extend_schema(summary="Reject with a reason", request=RejectSerializer,
+                   responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: CASE_404,
+                              409: CASE_409})
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, number: str | None = None) -> Response:
+        case = self._writable_case()
+        data = RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._run(services.case_reject, case=case, reason=data.validated_data["reason"])
+
+    @extend_schema(summary="Rate the result (the reporter's household only)", request=RateSerializer,
+                   responses={200: CaseSerializer, 400: ErrorSerializer, 404: CASE_404, 409: CASE_409})
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, number: str | None = None) -> Response:
+        # Only the reporter's household rates (as on the "我的诉求" page); staff who can read the
+        # case get a 404 here like anyone else outside that household.
+        households = scope_for(request.user).household_ids
+        case = access_cases(request.user).select_related("category", "region", "county").filter(
+            number=number, reporter__household_id__in=households).first()
+        if case is None:
+            raise Http404
+        data = RateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._run(services.case_rate, case=case, rating=data.validated_data["rating"],
+                         note=data.validated_data["note"])
+
+    @extend_schema(summary="The case's timeline", responses={200: CaseEventSerializer(many=True), 404: CASE_404})
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def events(self, request: Request, number: str | None = None) -> Response:
+        case = self._case()
+        events = CaseEvent.objects.filter(case=case).order_by("at", "id")
+        return Response(CaseEventSerializer(events, many=True).data)
