@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "hemei.accounts",
     "hemei.regions",
     "hemei.cases",
+    "hemei.meetings",
+    "hemei.visits",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +157,9 @@ STORAGES = {
     },
 }
 HEMEI_UPLOAD_MAX_BYTES = int(os.environ.get("HEMEI_UPLOAD_MAX_MB", "20")) * 1024 * 1024
+# Case photos: checked and re-encoded without EXIF (hemei/cases/photos.py).
+HEMEI_PHOTO_MAX_BYTES = int(os.environ.get("HEMEI_PHOTO_MAX_MB", "10")) * 1024 * 1024
+HEMEI_PHOTO_MAX_SIDE = 2048
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -1,0 +1,356 @@
+"""Return-to-poverty monitoring (防返贫动态监测): entry, the procedure and risk removal.
+
+Procedure (DOMAIN.md): 入户核实 → 村级评议 + 公示 ≥ 5 days → 乡镇审核 → 县级审定, normally within
+15 days. Each open step has a deadline (`step_due`) in working days from `hemei.core.calendar`;
+a missed one climbs a tier through the shared sweep (`hemei.visits.sweep`). Every step moves
+with a conditional update on (pk, step) so two clerks never both act (rule 6), writes a
+`MonitoringEvent` and an audit row.
+
+Who acts: verification at the household's grid, the village review and notice at its village,
+the township review at its township, the county decision at its county (a write post over that
+region; a superuser anywhere).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hemei.core.audit import audit_record
+from hemei.core.calendar import add_working_days
+from hemei.regions.access import scope_for
+from hemei.regions.models import Household, Level, Region
+from hemei.visits.models import (
+    OPEN_STEPS,
+    AssistanceMeasure,
+    IncomeCheck,
+    Monitoring,
+    MonitoringEvent,
+    Visit,
+)
+from hemei.visits.services import _money, _text
+
+St = Monitoring.Step
+# Working days for each step (the notice itself runs in calendar days, then the village has
+# NOTICE days to conclude): 3 + 2 + 5-day notice + 1 + 3 + 3 ≈ 15 days overall.
+DEFAULT_STEP_DAYS: dict[str, int] = {St.VERIFY: 3, St.REVIEW: 2, St.NOTICE: 1, St.TOWNSHIP: 3, St.COUNTY: 3}
+MIN_NOTICE_DAYS = 5
+STABLE_MONTHS = 6
+# Which region level decides each open step.
+STEP_LEVEL: dict[str, str] = {St.VERIFY: Level.GRID, St.REVIEW: Level.VILLAGE, St.NOTICE: Level.VILLAGE,
+                              St.TOWNSHIP: Level.TOWNSHIP, St.COUNTY: Level.COUNTY}
+
+
+def step_days(step: str) -> int:
+    days = getattr(settings, "HEMEI_MONITORING_STEP_DAYS", {}) or {}
+    return int(days.get(step, DEFAULT_STEP_DAYS[step]))
+
+
+def step_deadline(m: Monitoring, step: str, start: dt.datetime) -> dt.datetime | None:
+    """When `step`, begun at `start`, must be done; None for a closed step."""
+    if step not in DEFAULT_STEP_DAYS:
+        return None
+    if step == St.NOTICE and m.notice_until is not None:
+        # The notice must run to its last day; the village then has a working day to conclude.
+        end = dt.datetime.combine(m.notice_until, dt.time(23, 59), tzinfo=timezone.get_default_timezone())
+        start = max(start, end)
+    return add_working_days(start, step_days(step), county_code=m.county_code)
+
+
+def open_monitoring(household: Household) -> Monitoring | None:
+    """The household's record in procedure or under monitoring, if any."""
+    return household.monitorings.filter(step__in=[*OPEN_STEPS, St.MONITORED]).first()
+
+
+def step_region(m: Monitoring, step: str) -> Region:
+    """The region whose write post decides `step` (grid, village, township or county)."""
+    level = STEP_LEVEL.get(step, Level.VILLAGE)
+    if level == Level.GRID:
+        return m.region
+    if level == Level.VILLAGE:
+        return m.household.village
+    step_len = Region.steplen
+    prefixes = [m.region.path[:i] for i in range(step_len, len(m.region.path), step_len)]
+    region = Region.objects.filter(path__in=prefixes, level=level).first()
+    if region is None:
+        raise ValidationError(_("No %(level)s above this household.") % {"level": level})
+    return region
+
+
+def can_act(user: Any, m: Monitoring, step: str | None = None) -> bool:
+    step = step or m.step
+    if step not in STEP_LEVEL and step != St.MONITORED:
+        return False
+    region = step_region(m, step if step in STEP_LEVEL else St.VERIFY)
+    return scope_for(user).covers_path(region.path, write=True)
+
+
+def _require(user: Any, m: Monitoring, step: str | None = None) -> None:
+    if not can_act(user, m, step):
+        raise ValidationError(_("This step is decided at another level."), code="scope")
+
+
+def _event(m: Monitoring, *, kind: str, actor: Any, at: dt.datetime, from_step: str = "", to_step: str = "",
+           note: str = "", data: dict[str, Any] | None = None) -> MonitoringEvent:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return MonitoringEvent.objects.create(monitoring=m, at=at, actor=user, kind=kind, from_step=from_step,
+                                          to_step=to_step, note=note, data=data or {})
+
+
+def _clean_risks(risks: list[str] | None) -> list[str]:
+    risks = list(dict.fromkeys(risks or []))
+    bad = [r for r in risks if r not in Monitoring.Risk.values]
+    if bad:
+        raise ValidationError(_("Unknown risk type %(r)s.") % {"r": ", ".join(bad)})
+    return risks
+
+
+@transaction.atomic
+def monitoring_enter(
+    *,
+    actor: Any,
+    household: Household,
+    source: str,
+    kind: str = "",
+    risks: list[str] | None = None,
+    detail: str = "",
+    income_per_capita: Any = None,
+    has_labour: bool = True,
+    department: str = "",
+    visit: Visit | None = None,
+    skip_scope: bool = False,
+) -> Monitoring:
+    """A household enters the procedure at 入户核实. Refused when it already has an open record.
+    `skip_scope` only for callers that checked it (a villager's own household, a visit)."""
+    if source not in Monitoring.Source.values:
+        raise ValidationError(_("Unknown source %(s)s.") % {"s": source})
+    if kind and kind not in Monitoring.Kind.values:
+        raise ValidationError(_("Unknown kind %(k)s.") % {"k": kind})
+    if not skip_scope and not scope_for(actor).covers_path(household.region.path, write=True):
+        raise ValidationError(_("This is outside your area."), code="scope")
+    Household.objects.select_for_update().filter(pk=household.pk).first()  # one open record per household
+    if open_monitoring(household) is not None:
+        raise ValidationError(_("This household is already under monitoring or in the procedure."),
+                              code="duplicate")
+    now = timezone.now()
+    m = Monitoring(
+        household=household, county_id=household.county_id, region=household.region, kind=kind,
+        risks=_clean_risks(risks), source=source, department=_text(department, _("Department"), limit=100),
+        detail=_text(detail, _("Situation"), limit=2000), income_per_capita=_money(income_per_capita, _("Income")),
+        has_labour=has_labour, visit=visit, step=St.VERIFY, step_started_at=now,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None, created_at=now, updated_at=now,
+    )
+    m.region = household.region
+    m.step_due = step_deadline(m, St.VERIFY, now)
+    m.save()
+    _event(m, kind="entered", actor=actor, at=now, to_step=St.VERIFY, data={"source": source})
+    audit_record(actor=actor, action="create", obj=m, changes={"step": [None, St.VERIFY], "source": [None, source]})
+    return m
+
+
+def _move(m: Monitoring, *, to: str, actor: Any, kind: str, note: str = "", fields: dict[str, Any] | None = None,
+          data: dict[str, Any] | None = None) -> Monitoring:
+    """Conditional update on (pk, step as read); the new step gets its deadline, the tier goes
+    back to the village (a new step starts fresh; its own lateness escalates it again)."""
+    old = m.step
+    now = timezone.now()
+    values: dict[str, Any] = {"step": to, "updated_at": now, "step_started_at": now, **(fields or {})}
+    for key, value in (fields or {}).items():
+        setattr(m, key, value)
+    values["step_due"] = step_deadline(m, to, now)
+    if to in OPEN_STEPS:
+        values["tier"] = Monitoring.Tier.VILLAGE
+    if Monitoring.objects.filter(pk=m.pk, step=old).update(**values) != 1:
+        raise ValidationError(_("The record was changed by someone else; reload it."), code="conflict")
+    _event(m, kind=kind, actor=actor, at=now, from_step=old, to_step=to, note=note, data=data)
+    audit_record(actor=actor, action="update", obj=m, note=kind,
+                 changes={"step": [old, to], **{k: [None, v] for k, v in (fields or {}).items()}})
+    m.refresh_from_db()
+    return m
+
+
+def _expect(m: Monitoring, *steps: str) -> None:
+    if m.step not in steps:
+        raise ValidationError(_("Not possible at the step %(s)s.") % {"s": St(m.step).label}, code="transition")
+
+
+@transaction.atomic
+def monitoring_verify(*, actor: Any, monitoring: Monitoring, confirmed: bool, kind: str = "",
+                      risks: list[str] | None = None, has_labour: bool | None = None, note: str = "") -> Monitoring:
+    """入户核实: confirmed → 村级评议 (kind and at least one risk type needed); else not included."""
+    m = monitoring
+    _expect(m, St.VERIFY)
+    _require(actor, m)
+    note = _text(note, _("Note"))
+    if not confirmed:
+        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="not_confirmed", note=note,
+                     fields={"decided_at": timezone.now()})
+    kind = kind or m.kind
+    if kind not in Monitoring.Kind.values:
+        raise ValidationError(_("Choose the kind of household."))
+    risks = _clean_risks(risks if risks is not None else m.risks)
+    if not risks:
+        raise ValidationError(_("Choose at least one risk type."))
+    fields: dict[str, Any] = {"kind": kind, "risks": risks}
+    if has_labour is not None:
+        fields["has_labour"] = has_labour
+    return _move(m, to=St.REVIEW, actor=actor, kind="verified", note=note, fields=fields)
+
+
+@transaction.atomic
+def monitoring_publish_notice(*, actor: Any, monitoring: Monitoring, start: dt.date, days: int,
+                              text: str = "") -> Monitoring:
+    """村级评议 held: the public notice runs `days` (≥ 5) calendar days from `start`."""
+    m = monitoring
+    _expect(m, St.REVIEW)
+    _require(actor, m)
+    if days < MIN_NOTICE_DAYS:
+        raise ValidationError(_("A public notice runs at least %(n)d days.") % {"n": MIN_NOTICE_DAYS},
+                              code="notice")
+    if start < timezone.localdate() - dt.timedelta(days=1):
+        raise ValidationError(_("The notice cannot start in the past."))
+    until = start + dt.timedelta(days=days - 1)
+    return _move(m, to=St.NOTICE, actor=actor, kind="notice", note=_text(text, _("Notice text")),
+                 fields={"notice_from": start, "notice_until": until, "notice_text": _text(text, _("Notice text"))},
+                 data={"from": start.isoformat(), "until": until.isoformat()})
+
+
+@transaction.atomic
+def monitoring_village_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
+    """After the notice has run its days (objections considered) the village passes it on."""
+    m = monitoring
+    _expect(m, St.NOTICE)
+    _require(actor, m)
+    if m.notice_until is None or timezone.localdate() <= m.notice_until:
+        raise ValidationError(_("The public notice runs until %(d)s.") % {"d": m.notice_until}, code="notice")
+    note = _text(note, _("Note"))
+    if not agreed:
+        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="village_refused", note=note,
+                     fields={"decided_at": timezone.now()})
+    return _move(m, to=St.TOWNSHIP, actor=actor, kind="village_agreed", note=note)
+
+
+@transaction.atomic
+def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
+    m = monitoring
+    _expect(m, St.TOWNSHIP)
+    _require(actor, m)
+    note = _text(note, _("Note"))
+    if not agreed:
+        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="township_refused", note=note,
+                     fields={"decided_at": timezone.now()})
+    return _move(m, to=St.COUNTY, actor=actor, kind="township_agreed", note=note)
+
+
+@transaction.atomic
+def monitoring_county_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
+    m = monitoring
+    _expect(m, St.COUNTY)
+    _require(actor, m)
+    note = _text(note, _("Note"))
+    now = timezone.now()
+    if not agreed:
+        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="county_refused", note=note, fields={"decided_at": now})
+    return _move(m, to=St.MONITORED, actor=actor, kind="approved", note=note, fields={"decided_at": now})
+
+
+ACTIONS = {
+    St.VERIFY: "verify", St.REVIEW: "notice", St.NOTICE: "village", St.TOWNSHIP: "township", St.COUNTY: "county",
+}
+
+
+@transaction.atomic
+def monitoring_add_measure(*, actor: Any, monitoring: Monitoring, measure: str, department: str,
+                           date: dt.date) -> AssistanceMeasure:
+    m = monitoring
+    _expect(m, St.MONITORED, *OPEN_STEPS)
+    _require(actor, m, St.VERIFY)
+    row = AssistanceMeasure.objects.create(
+        monitoring=m, measure=_text(measure, _("Measure"), limit=200, required=True),
+        department=_text(department, _("Department"), limit=100, required=True), date=date, recorded_by=actor)
+    _event(m, kind="measure", actor=actor, at=timezone.now(), note=row.measure,
+           data={"department": row.department, "date": date.isoformat()})
+    audit_record(actor=actor, action="create", obj=row, county_code=m.county_code,
+                 changes={"measure": [None, row.measure]})
+    return row
+
+
+@transaction.atomic
+def monitoring_check_income(*, actor: Any, monitoring: Monitoring, checked_on: dt.date, income_per_capita: Any,
+                            stable: bool, note: str = "") -> IncomeCheck:
+    m = monitoring
+    _expect(m, St.MONITORED)
+    _require(actor, m, St.VERIFY)
+    if checked_on > timezone.localdate():
+        raise ValidationError(_("A check cannot be dated in the future."))
+    income = _money(income_per_capita, _("Per-capita yearly income"))
+    if income is None:
+        raise ValidationError(_("%(field)s is required.") % {"field": _("Per-capita yearly income")})
+    row = IncomeCheck.objects.create(monitoring=m, checked_on=checked_on, income_per_capita=income, stable=stable,
+                                     note=_text(note, _("Note"), limit=200), recorded_by=actor)
+    _event(m, kind="income_check", actor=actor, at=timezone.now(),
+           data={"checked_on": checked_on.isoformat(), "income": str(income), "stable": stable})
+    audit_record(actor=actor, action="create", obj=row, county_code=m.county_code,
+                 changes={"income": [None, income], "stable": [None, stable]})
+    return row
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def stable_since(m: Monitoring) -> dt.date | None:
+    """The first check of the unbroken run of stable checks that ends with the latest check."""
+    first: dt.date | None = None
+    for check in reversed(list(m.income_checks.order_by("checked_on", "id"))):
+        if not check.stable:
+            break
+        first = check.checked_on
+    return first
+
+
+def removal_blockers(m: Monitoring, on: dt.date | None = None) -> list[str]:
+    """Why the risk cannot be removed (empty: it can)."""
+    on = on or timezone.localdate()
+    reasons: list[str] = []
+    if m.step != St.MONITORED:
+        reasons.append(_("Only a household under monitoring can have its risk removed."))
+    if not m.has_labour:
+        reasons.append(_("A household without labour capacity stays under monitoring (no risk removal)."))
+    since = stable_since(m)
+    if since is None or since > _months_before(on, STABLE_MONTHS):
+        reasons.append(_("Risk removal needs at least %(n)d months of stable income, recorded in income checks.")
+                       % {"n": STABLE_MONTHS})
+    return reasons
+
+
+@transaction.atomic
+def monitoring_remove_risk(*, actor: Any, monitoring: Monitoring, note: str = "") -> Monitoring:
+    """风险消除: only after ≥ 6 months of stable income and never without labour capacity."""
+    m = monitoring
+    _require(actor, m, St.VERIFY)
+    reasons = removal_blockers(m)
+    if reasons:
+        raise ValidationError(reasons, code="removal")
+    now = timezone.now()
+    return _move(m, to=St.REMOVED, actor=actor, kind="removed", note=_text(note, _("Note")),
+                 fields={"removed_at": now}, data={"stable_since": str(stable_since(m))})
+
+
+def parse_decimal(value: str) -> decimal.Decimal | None:
+    return _money(value, _("Amount"))

@@ -1,0 +1,61 @@
+"""Missed monitoring step deadlines climb one tier through the shared sweep (`hemei sweep`).
+
+1. Read the ids of records at an open step, below county tier, whose `step_due` is at or before
+   `now` (the (step, step_due) index: cost follows the late records).
+2. For each, in its own transaction, claim it with a conditional update on (pk, step, tier,
+   step_due as read) — only the sweeper whose update changed the row acts, so each deadline
+   escalates exactly once even with two sweepers at the same moment.
+3. The winner freezes `was_overdue`, gives the step a new deadline at the new tier (the same
+   limit, counted from `now`) and writes an `escalated` event and an audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from hemei.core.audit import audit_record
+from hemei.core.calendar import add_working_days
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
+from hemei.visits.models import OPEN_STEPS, Monitoring, MonitoringEvent
+
+
+def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
+    from hemei.visits.monitoring import step_days
+
+    with transaction.atomic():
+        m = Monitoring.objects.select_related("region").filter(pk=pk).first()
+        if m is None or m.step not in OPEN_STEPS or m.tier not in NEXT_TIER or m.step_due is None:
+            return None
+        if m.step_due > now:
+            return None
+        old_due, old_tier, new_tier = m.step_due, m.tier, NEXT_TIER[m.tier]
+        new_due = add_working_days(now, step_days(m.step), county_code=m.county_code)
+        if not claim_once(Monitoring, pk, expect={"step": m.step, "tier": old_tier, "step_due": old_due},
+                          update={"tier": new_tier, "step_due": new_due, "was_overdue": True,
+                                  "escalated_at": now, "updated_at": now}):
+            return None  # another sweeper or a clerk got there first
+        MonitoringEvent.objects.create(
+            monitoring=m, at=now, actor=None, kind="escalated", from_step=m.step, to_step=m.step,
+            data={"from_tier": old_tier, "to_tier": new_tier, "missed": old_due.isoformat(),
+                  "step_due": new_due.isoformat()},
+        )
+        audit_record(actor="sweep", action="update", obj=m, note="escalated",
+                     changes={"tier": [old_tier, new_tier], "step_due": [old_due, new_due]})
+    return Escalation("monitoring", m.ref, str(m.step), old_tier, new_tier)
+
+
+@sweeper("monitoring")
+def sweep(now: dt.datetime | None = None) -> list[Escalation]:
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("sweep needs a timezone-aware time")
+    late = Monitoring.objects.filter(step__in=OPEN_STEPS, step_due__lte=now, tier__in=list(NEXT_TIER))
+    done: list[Escalation] = []
+    for pk in late.order_by("step_due", "pk").values_list("pk", flat=True):
+        result = _escalate(pk, now)
+        if result is not None:
+            done.append(result)
+    return done
