@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "hemei.cases",
     "hemei.meetings",
     "hemei.visits",
+    "hemei.notify",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,23 @@ MAILERS = {
         "BACKEND": os.environ.get("HEMEI_MAIL_BACKEND", f"django.core.mail.backends.{_MAIL_DEFAULT}.EmailBackend")
     }
 }
+if os.environ.get("EMAIL_HOST"):  # SMTP server for the smtp backend (docs/notifications.md)
+    MAILERS["default"]["OPTIONS"] = {
+        "host": os.environ["EMAIL_HOST"],
+        "port": int(os.environ.get("EMAIL_PORT", "0")) or None,
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS"),
+        "use_ssl": env_bool("EMAIL_USE_SSL"),
+        "timeout": 30,
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hemei@localhost")
+
+# --- notifications (hemei.notify, docs/notifications.md) --------------------------------------
+HEMEI_NOTIFY_EMAIL = env_bool("HEMEI_NOTIFY_EMAIL", default=True)
+HEMEI_SMS_BACKEND = os.environ.get("HEMEI_SMS_BACKEND", "hemei.notify.sms.LoggingSmsBackend")
+HEMEI_REMINDER_HOURS = int(os.environ.get("HEMEI_REMINDER_HOURS", "24"))
+HEMEI_SITE_URL = os.environ.get("HEMEI_SITE_URL", "")  # e.g. https://hemei.example.gov.cn, for links in email
 
 SERIALIZATION_MODULES = {"hemei-json": "hemei.core.serializers"}
 

@@ -63,8 +63,11 @@ def test_villager_bad_input_changes_nothing(world, login):
     client = login(world.user("villager"))
     response = client.post(reverse("my-case-new"), {"category": "", "title": "x", "description": "y"})
     assert response.status_code == 200 and not Case.objects.exists()
-    response = client.post(reverse("my-case-new"), {"category": cat().pk, "title": "", "description": "y"})
+    response = client.post(reverse("my-case-new"), {"category": cat().pk, "description": "  "})
     assert response.status_code == 200 and not Case.objects.exists()
+    response = client.post(reverse("my-case-new"), {"category": cat().pk, "description": "长" * 4001})
+    assert response.status_code == 200 and not Case.objects.exists()
+    assert "4000" in response.content.decode()
     # Script in text is escaped on the page.
     client.post(reverse("my-case-new"), {"category": cat().pk, "title": "<script>x</script>", "description": "y"})
     page = client.get(reverse("my-case", args=[Case.objects.get().number])).content.decode()

@@ -166,6 +166,9 @@ class Case(models.Model):
                                     name="cases_case_idempotency"),
         ]
 
+    # Set on the instance `case_submit` returns when an idempotency key replayed an earlier case.
+    replayed = False
+
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 

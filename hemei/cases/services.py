@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
-from hemei.cases.models import Case, CaseCounter, CaseEvent, Category
+from hemei.cases.models import Case, CaseCounter, CaseEvent, CasePhoto, Category, DeadlineExtension
+from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record
+from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region, Resident
 
 S = Case.Status
@@ -45,20 +47,44 @@ def _county_of(region: Region) -> Region:
     return county
 
 
-def _next_number(county: Region, year: int) -> str:
-    """`<county code>-<year>-<6-digit seq>`: the counter row is locked until the case commits,
-    so two submissions in the same county and year never get the same number."""
+def _lock_counter(county: Region, year: int) -> CaseCounter:
+    """The counter row, locked until the case commits: two submissions in the same county and
+    year never get the same number, and a replayed submission waits for the first to commit."""
     CaseCounter.objects.get_or_create(county=county, year=year)
-    counter = CaseCounter.objects.select_for_update().get(county=county, year=year)
+    return CaseCounter.objects.select_for_update().get(county=county, year=year)
+
+
+def _next_number(counter: CaseCounter, county: Region, year: int) -> str:
+    """`<county code>-<year>-<6-digit seq>`."""
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"{county.code}-{year}-{counter.last:06d}"
 
 
+def _replay(actor: Any, key: str, payload: dict[str, Any]) -> Case | None:
+    """The case an earlier submission with this key created, if any. The same key with a
+    different payload is a conflict, never a silent second case or a silent overwrite."""
+    if not key or _user(actor) is None:
+        return None
+    case = Case.objects.filter(created_by=actor, idempotency_key=key).first()
+    if case is None:
+        return None
+    earlier = {"region": case.region_id, "category": case.category_id, "title": case.title,
+               "description": case.description, "household": case.household_id}
+    if earlier != payload:
+        raise ValidationError(_("This submission key was already used for a different request."), code="conflict")
+    case.replayed = True
+    return case
+
+
 def _event(case: Case, *, kind: str, actor: Any, at: dt.datetime, from_status: str = "", to_status: str = "",
            note: str = "", data: dict[str, Any] | None = None) -> CaseEvent:
-    return CaseEvent.objects.create(case=case, at=at, actor=_user(actor), kind=kind, from_status=from_status,
-                                    to_status=to_status, note=note, data=data or {})
+    event = CaseEvent.objects.create(case=case, at=at, actor=_user(actor), kind=kind, from_status=from_status,
+                                     to_status=to_status, note=note, data=data or {})
+    from hemei.cases.notifications import case_event_notify  # inbox rows in this transaction; mail after commit
+
+    case_event_notify(event)
+    return event
 
 
 def _check_text(value: str, label: str, *, limit: int = TEXT_LIMIT, required: bool = True) -> str:
@@ -82,8 +108,13 @@ def case_submit(
     household: Household | None = None,
     reporter: Resident | None = None,
     reporter_name: str = "",
+    idempotency_key: str = "",
+    photos: list[Any] | None = None,
 ) -> Case:
-    """A new case at a village or grid, with its number and deadlines from the category."""
+    """A new case at a village or grid, with its number and deadlines from the category.
+
+    With an `idempotency_key`, a second call by the same account with the same payload
+    returns the first case (its `replayed` is True) and changes nothing."""
     if region.level not in (Level.VILLAGE, Level.GRID):
         raise ValidationError(_("A case belongs to a village or a grid."))
     if source not in Case.Source.values:
@@ -101,9 +132,20 @@ def case_submit(
     if household is not None and not household.region.path.startswith(region.path):
         raise ValidationError(_("The household is not in this region."))
     reporter_name = _check_text(reporter_name, _("Reporter name"), limit=50, required=False)
+    idempotency_key = (idempotency_key or "").strip()
+    if len(idempotency_key) > 64:
+        raise ValidationError(_("The submission key is longer than 64 characters."))
+    cleaned = clean_photos(list(photos or []))  # before any write: a bad photo changes nothing
     now = timezone.now()
+    year = timezone.localtime(now).year
+    counter = _lock_counter(county, year)
+    payload = {"region": region.pk, "category": category.pk, "title": title, "description": description,
+               "household": household.pk if household is not None else None}
+    replayed = _replay(actor, idempotency_key, payload)
+    if replayed is not None:
+        return replayed
     case = Case.objects.create(
-        number=_next_number(county, timezone.localtime(now).year),
+        number=_next_number(counter, county, year), idempotency_key=idempotency_key if _user(actor) else "",
         county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
         source=source, category=category, title=title, description=description,
         accept_by=accept_deadline(category, now, county.code),
@@ -114,7 +156,39 @@ def case_submit(
            data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
     audit_record(actor=actor, action="create", obj=case,
                  changes={"status": [None, S.SUBMITTED], "category": [None, category.name]})
+    _store_photos(case, cleaned, stage=CasePhoto.Stage.REPORTED, actor=actor, at=now)
     return case
+
+
+def _store_photos(case: Case, cleaned: list[Any], *, stage: str, actor: Any, at: dt.datetime) -> None:
+    if not cleaned:
+        return
+    if case.photos.filter(stage=stage).count() + len(cleaned) > 6:
+        raise ValidationError(_("At most %(n)d photos.") % {"n": 6}, code="too_many")
+    ids = []
+    for photo in cleaned:
+        row = CasePhoto(case=case, stage=stage, uploaded_by=_user(actor), uploaded_at=at)
+        row.image.save("photo.jpg", photo.content, save=False)
+        row.save()
+        ids.append(row.pk)
+    _event(case, kind=CaseEvent.Kind.PHOTO, actor=actor, at=at, data={"stage": stage, "photos": ids})
+    audit_record(actor=actor, action="create", obj=case, note="photos", changes={"photos": [None, ids]})
+
+
+@transaction.atomic
+def case_photos_add(*, actor: Any, case: Case, photos: list[Any], stage: str) -> list[CasePhoto]:
+    """Photos of the problem (reporter) or of the result (while the case is being worked on)."""
+    if stage not in CasePhoto.Stage.values:
+        raise ValidationError(_("Unknown photo stage."))
+    if case.status in (S.CLOSED, S.REJECTED, S.MERGED):
+        raise ValidationError(_("This case is finished; no more photos."))
+    cleaned = clean_photos(photos)
+    if not cleaned:
+        raise ValidationError(_("Choose at least one photo."))
+    now = timezone.now()
+    before = set(case.photos.values_list("pk", flat=True))
+    _store_photos(case, cleaned, stage=stage, actor=actor, at=now)
+    return list(case.photos.exclude(pk__in=before))
 
 
 def _transition(case: Case, *, to: str, actor: Any, kind: str, note: str = "", data: dict[str, Any] | None = None,
@@ -156,11 +230,14 @@ def case_start(*, actor: Any, case: Case, note: str = "") -> Case:
 
 
 @transaction.atomic
-def case_resolve(*, actor: Any, case: Case, measures: str) -> Case:
+def case_resolve(*, actor: Any, case: Case, measures: str, photos: list[Any] | None = None) -> Case:
     measures = _check_text(measures, _("Measures taken"))
+    cleaned = clean_photos(list(photos or []))
     now = timezone.now()
-    return _transition(case, to=S.RESOLVED, actor=actor, kind=CaseEvent.Kind.RESOLVED, note=measures, now=now,
+    case = _transition(case, to=S.RESOLVED, actor=actor, kind=CaseEvent.Kind.RESOLVED, note=measures, now=now,
                        fields={"measures": measures, "resolved_at": now})
+    _store_photos(case, cleaned, stage=CasePhoto.Stage.RESOLVED, actor=actor, at=now)
+    return case
 
 
 @transaction.atomic
@@ -186,3 +263,115 @@ def case_reject(*, actor: Any, case: Case, reason: str) -> Case:
     now = timezone.now()
     return _transition(case, to=S.REJECTED, actor=actor, kind=CaseEvent.Kind.REJECTED, note=reason, now=now,
                        fields={"closed_at": now})
+
+
+@transaction.atomic
+def case_merge(*, actor: Any, case: Case, into: Case, note: str = "") -> Case:
+    """A duplicate joins the case that carries the work: it leaves the open list (status
+    merged) and points at `into`; both timelines record it. Only a case not yet being worked
+    on may be merged, and only into an open case of the same county that is not itself merged."""
+    note = _check_text(note, _("Note"), required=False)
+    if into.pk == case.pk:
+        raise ValidationError(_("A case cannot be merged into itself."))
+    if into.county_id != case.county_id:
+        raise ValidationError(_("Cases of different counties cannot be merged."))
+    if into.status not in OPEN_STATUSES:
+        raise ValidationError(_("Case %(n)s is no longer open; merge into an open case.") % {"n": into.number})
+    now = timezone.now()
+    case = _transition(case, to=S.MERGED, actor=actor, kind=CaseEvent.Kind.MERGED, note=note, now=now,
+                       fields={"merged_into": into, "closed_at": now}, data={"into": into.number})
+    _event(into, kind=CaseEvent.Kind.MERGED, actor=actor, at=now, note=note, data={"duplicate": case.number})
+    return case
+
+
+@transaction.atomic
+def case_transfer(*, actor: Any, case: Case, unit: str, responsible: Any = None, note: str = "") -> Case:
+    """Hand an accepted case to another unit (or person). The status and deadline stay: a
+    transfer does not buy time (ask for an extension for that)."""
+    unit = _check_text(unit, _("Responsible unit"), limit=100)
+    note = _check_text(note, _("Note"), required=False)
+    if case.status not in (S.ACCEPTED, S.IN_PROGRESS):
+        raise ValidationError(_("Only an accepted case can be transferred."), code="transition")
+    if unit == case.responsible_unit and getattr(responsible, "pk", None) == case.responsible_id:
+        raise ValidationError(_("The case is already with this unit."))
+    now = timezone.now()
+    old_unit, old_person = case.responsible_unit, case.responsible_id
+    changed = Case.objects.filter(pk=case.pk, status=case.status, responsible_unit=old_unit,
+                                  responsible_id=old_person).update(
+        responsible_unit=unit, responsible=responsible, updated_at=now)
+    if changed != 1:
+        raise ValidationError(_("The case was changed by someone else; reload it."), code="conflict")
+    _event(case, kind=CaseEvent.Kind.TRANSFERRED, actor=actor, at=now, note=note,
+           data={"from_unit": old_unit, "to_unit": unit, "from_person": old_person,
+                 "to_person": getattr(responsible, "pk", None)})
+    audit_record(actor=actor, action="update", obj=case, note="transferred",
+                 changes={"responsible_unit": [old_unit, unit],
+                          "responsible": [old_person, getattr(responsible, "pk", None)]})
+    case.refresh_from_db()
+    return case
+
+
+def supervisor_region(case: Case) -> Region:
+    """Who decides an extension: the tier above the case's current tier (village tier → its
+    township; township or county tier → its county)."""
+    level = Level.TOWNSHIP if case.tier == Case.Tier.VILLAGE else Level.COUNTY
+    found = Region.objects.get_ancestors(case.region).filter(level=level).first() \
+        if case.region.level != level else case.region
+    if found is None:
+        raise ValidationError(_("No region above this case decides extensions."))
+    return found
+
+
+def may_decide_extension(user: Any, case: Case) -> bool:
+    return scope_for(user).covers_path(supervisor_region(case).path, write=True)
+
+
+@transaction.atomic
+def case_extension_ask(*, actor: Any, case: Case, until: dt.datetime, reason: str) -> DeadlineExtension:
+    """Ask the tier above for a later resolve-by. One pending request per case."""
+    reason = _check_text(reason, _("Reason"), limit=1000)
+    if case.status not in (S.ACCEPTED, S.IN_PROGRESS):
+        raise ValidationError(_("Only a case being worked on can get more time."), code="transition")
+    now = timezone.now()
+    if timezone.is_naive(until):
+        raise ValidationError(_("The new deadline needs a time zone."))
+    if until <= max(case.resolve_by, now):
+        raise ValidationError(_("The new deadline must be later than the current one and in the future."))
+    if DeadlineExtension.objects.filter(case=case, status=DeadlineExtension.Status.PENDING).exists():
+        raise ValidationError(_("An extension is already waiting for a decision."), code="conflict")
+    ext = DeadlineExtension.objects.create(case=case, asked_by=actor, asked_at=now, old_resolve_by=case.resolve_by,
+                                           until=until, reason=reason)
+    _event(case, kind=CaseEvent.Kind.EXTENSION_ASKED, actor=actor, at=now, note=reason,
+           data={"extension": ext.pk, "until": until.isoformat()})
+    audit_record(actor=actor, action="create", obj=ext, changes={"until": [None, until]})
+    return ext
+
+
+@transaction.atomic
+def case_extension_decide(
+    *, actor: Any, extension: DeadlineExtension, grant: bool, note: str = ""
+) -> DeadlineExtension:
+    """The tier above grants (the case's resolve-by becomes the new date) or refuses. A grant
+    never clears an overdue flag already frozen on the case."""
+    note = _check_text(note, _("Note"), limit=1000, required=not grant)
+    case = extension.case
+    if not may_decide_extension(actor, case):
+        raise ValidationError(_("Only the level above may decide this extension."), code="permission")
+    now = timezone.now()
+    status = DeadlineExtension.Status.GRANTED if grant else DeadlineExtension.Status.REFUSED
+    if DeadlineExtension.objects.filter(pk=extension.pk, status=DeadlineExtension.Status.PENDING).update(
+            status=status, decided_by=actor, decided_at=now, decision_note=note) != 1:
+        raise ValidationError(_("This extension has already been decided."), code="conflict")
+    if grant:
+        if extension.until <= now:
+            raise ValidationError(_("The asked deadline has already passed; ask again."))
+        if Case.objects.filter(pk=case.pk, status__in=(S.ACCEPTED, S.IN_PROGRESS)).update(
+                resolve_by=extension.until, updated_at=now) != 1:
+            raise ValidationError(_("The case is no longer being worked on."), code="conflict")
+    kind = CaseEvent.Kind.EXTENSION_GRANTED if grant else CaseEvent.Kind.EXTENSION_REFUSED
+    _event(case, kind=kind, actor=actor, at=now, note=note,
+           data={"extension": extension.pk, "until": extension.until.isoformat()})
+    audit_record(actor=actor, action="update", obj=extension, changes={"status": ["pending", status]},
+                 note=note)
+    extension.refresh_from_db()
+    return extension

@@ -4,6 +4,7 @@ board and ledger export. Thin: reads via `hemei.cases.access`, writes via `hemei
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,7 @@ from hemei.accounts.models import User
 from hemei.cases import services
 from hemei.cases.access import access_case, access_cases
 from hemei.cases.ledger import ledger_export
-from hemei.cases.models import Case, CaseEvent, Category
+from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.regions.access import access_region, require_staff_scope, scope_for
 from hemei.regions.models import Post, Region, Resident, Role
 
@@ -46,6 +47,14 @@ PLAIN_EVENTS: dict[str, Any] = {
     CaseEvent.Kind.REJECTED: gettext_lazy("Your request could not be taken on."),
     CaseEvent.Kind.ESCALATED: gettext_lazy("It took too long, so the level above is now supervising it."),
     CaseEvent.Kind.REMINDED: gettext_lazy("The person responsible has been reminded."),
+    CaseEvent.Kind.MERGED: gettext_lazy("Someone reported the same problem; both are handled together."),
+    CaseEvent.Kind.TRANSFERRED: gettext_lazy("Your request has been passed to the unit that can solve it."),
+    CaseEvent.Kind.EXTENSION_ASKED: gettext_lazy("The person responsible has asked for more time."),
+    CaseEvent.Kind.EXTENSION_GRANTED: gettext_lazy("More time was granted to finish the work."),
+    CaseEvent.Kind.EXTENSION_REFUSED: gettext_lazy("More time was not granted; the work must finish on time."),
+    CaseEvent.Kind.PHOTO: gettext_lazy("Photos were added."),
+    CaseEvent.Kind.TABLED: gettext_lazy("Your request will be discussed at a village meeting."),
+    CaseEvent.Kind.DECIDED: gettext_lazy("The village meeting has decided on your request."),
 }
 
 
@@ -69,6 +78,13 @@ def _is_late(case: Case, now: dt.datetime) -> bool:
     return case.overdue_accept or case.overdue_resolve or _late_since(case, now) is not None
 
 
+def _local_date(iso: str) -> str:
+    try:
+        return timezone.localtime(dt.datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return ""
+
+
 def _plain_timeline(case: Case) -> list[dict[str, Any]]:
     rows = []
     for event in case.events.order_by("at", "id"):
@@ -78,6 +94,12 @@ def _plain_timeline(case: Case) -> list[dict[str, Any]]:
             detail = event.note
         elif event.kind == CaseEvent.Kind.ACCEPTED and event.data.get("unit"):
             detail = event.data["unit"]
+        elif event.kind == CaseEvent.Kind.TRANSFERRED:
+            detail = event.data.get("to_unit", "")
+        elif event.kind == CaseEvent.Kind.EXTENSION_GRANTED:
+            detail = _("New deadline: %(d)s") % {"d": _local_date(event.data.get("until", ""))}
+        elif event.kind == CaseEvent.Kind.MERGED and event.data.get("into"):
+            detail = event.data["into"]
         rows.append({"at": event.at, "text": text, "detail": detail})
     return rows
 
@@ -121,7 +143,7 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
     household = resident.household
     categories = list(Category.objects.filter(active=True)
                       .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
-    values = {"category": "", "title": "", "description": ""}
+    values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex}
     errors: list[str] = []
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
@@ -130,10 +152,14 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Please choose what kind of problem it is."))
         else:
             try:
+                # The key rendered into the form makes a double tap (or a resend on a slow
+                # network) return the first case instead of filing a second one.
                 case = services.case_submit(
-                    actor=request.user, region=household.region, category=category, title=values["title"],
+                    actor=request.user, region=household.region, category=category,
+                    title=values["title"] or _title_from(values["description"]),
                     description=values["description"], source=Case.Source.VILLAGER, household=household,
-                    reporter=resident,
+                    reporter=resident, idempotency_key=values["key"][:64],
+                    photos=request.FILES.getlist("photos"),
                 )
             except ValidationError as exc:
                 errors.extend(exc.messages)
@@ -144,13 +170,36 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                   {"categories": categories, "values": values, "errors": errors})
 
 
+def _title_from(description: str) -> str:
+    """The first sentence, cut to 30 characters: elderly reporters write one text, not two."""
+    first = description.strip().replace("\n", " ")
+    for stop in "。！？!?；;，,":
+        first = first.split(stop)[0]
+    return first[:30]
+
+
 @login_required
 def my_case(request: HttpRequest, number: str) -> HttpResponse:
     case = _villager_case(request.user, number)
     return render(request, "cases/my_case.html", {
         "case": case, "timeline": _plain_timeline(case), "ratings": Case.Rating.choices,
-        "can_rate": case.status == S.RESOLVED,
+        "can_rate": case.status == S.RESOLVED, "photos": list(case.photos.all()),
     })
+
+
+@login_required
+def my_case_photo(request: HttpRequest, number: str, photo_id: int) -> FileResponse:
+    return _photo_response(_villager_case(request.user, number), photo_id)
+
+
+def _photo_response(case: Case, photo_id: int) -> FileResponse:
+    """Photos are served through the case's access check, never from a public media URL."""
+    photo = case.photos.filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
@@ -253,17 +302,75 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     case = access_case(request.user, number)
     can_write = scope_for(request.user).covers_path(case.region.path, write=True)
     allowed = services.ALLOWED.get(case.status, frozenset())
+    pending = case.extensions.filter(status=DeadlineExtension.Status.PENDING).select_related("asked_by").first()
+    working = case.status in RESOLVING
     return render(request, "cases/case_detail.html", {
         "case": case,
         "events": case.events.select_related("actor").order_by("at", "id"),
+        "photos": list(case.photos.all()),
+        "pending_extension": pending,
+        "can_decide_extension": pending is not None and services.may_decide_extension(request.user, case),
+        "can_merge": can_write and S.MERGED in allowed,
+        "can_transfer": can_write and working,
+        "can_extend": can_write and working and pending is None,
+        "can_add_photos": can_write and case.status in (*OPEN, S.RESOLVED),
         "can_write": can_write,
         "can_accept": can_write and S.ACCEPTED in allowed,
+        "duplicates": case.duplicates.only("number", "title"),
         "can_start": can_write and S.IN_PROGRESS in allowed and case.status != S.RESOLVED,
         "can_resolve": can_write and S.RESOLVED in allowed,
         "can_reject": can_write and S.REJECTED in allowed,
-        "candidates": _responsible_candidates(case.region) if can_write and S.ACCEPTED in allowed else [],
+        "candidates": _responsible_candidates(case.region) if can_write and (S.ACCEPTED in allowed or working)
+        else [],
         "is_late": _is_late(case, timezone.now()),
     })
+
+
+@login_required
+def case_photo(request: HttpRequest, number: str, photo_id: int) -> FileResponse:
+    require_staff_scope(request.user)
+    return _photo_response(access_case(request.user, number), photo_id)
+
+
+def _chosen_responsible(case: Case, value: str) -> User | None:
+    if not value:
+        return None
+    responsible = _responsible_candidates(case.region).filter(pk=value).first() if value.isdigit() else None
+    if responsible is None:
+        raise ValidationError(_("Choose a responsible person from the list."))
+    return responsible
+
+
+def _parse_deadline(value: str) -> dt.datetime:
+    """A date (end of that working day, 17:30) or a date and time from the form, Beijing time."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(_("Enter the new deadline as a date, e.g. 2026-12-31.")) from None
+    if len(value) <= 10:
+        moment = moment.replace(hour=17, minute=30)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+@login_required
+@require_POST
+def case_extension_decide(request: HttpRequest, number: str) -> HttpResponse:
+    """The tier above grants or refuses a pending extension (its scope is checked by the service)."""
+    require_staff_scope(request.user)
+    case = access_case(request.user, number)
+    ext = case.extensions.filter(status=DeadlineExtension.Status.PENDING).first()
+    if ext is None:
+        raise Http404
+    try:
+        services.case_extension_decide(actor=request.user, extension=ext, grant=request.POST.get("grant") == "1",
+                                       note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        if exc.code == "permission":
+            raise PermissionDenied from None
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("case-detail", number=case.number)
 
 
 @login_required
@@ -276,18 +383,29 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     post = request.POST
     try:
         if action == "accept":
-            responsible = None
-            if post.get("responsible"):
-                responsible = _responsible_candidates(case.region).filter(pk=post["responsible"]).first() \
-                    if post["responsible"].isdigit() else None
-                if responsible is None:
-                    raise ValidationError(_("Choose a responsible person from the list."))
-            services.case_accept(actor=request.user, case=case, responsible=responsible,
-                                 unit=post.get("unit", ""))
+            services.case_accept(actor=request.user, case=case, responsible=_chosen_responsible(case, post.get(
+                "responsible", "")), unit=post.get("unit", ""))
+        elif action == "transfer":
+            services.case_transfer(actor=request.user, case=case, unit=post.get("unit", ""),
+                                   responsible=_chosen_responsible(case, post.get("responsible", "")),
+                                   note=post.get("note", ""))
+        elif action == "merge":
+            # The target must be a case the clerk may read; anything else reads as not found.
+            into = access_cases(request.user).filter(number=post.get("into", "").strip()).first()
+            if into is None:
+                raise ValidationError(_("No case with that number in your area."))
+            services.case_merge(actor=request.user, case=case, into=into, note=post.get("note", ""))
+        elif action == "extend":
+            services.case_extension_ask(actor=request.user, case=case, until=_parse_deadline(post.get("until", "")),
+                                        reason=post.get("reason", ""))
+        elif action == "photos":
+            services.case_photos_add(actor=request.user, case=case, photos=request.FILES.getlist("photos"),
+                                     stage=post.get("stage", CasePhoto.Stage.RESOLVED))
         elif action == "start":
             services.case_start(actor=request.user, case=case, note=post.get("note", ""))
         elif action == "resolve":
-            services.case_resolve(actor=request.user, case=case, measures=post.get("measures", ""))
+            services.case_resolve(actor=request.user, case=case, measures=post.get("measures", ""),
+                                  photos=request.FILES.getlist("photos"))
         elif action == "reject":
             services.case_reject(actor=request.user, case=case, reason=post.get("reason", ""))
         else:
