@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hemei.regions.api_urls")),
+    path("api/v1/", include("hemei.visits.api_urls")),
     path("api/v1/", include("hemei.cases.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -20,4 +21,5 @@ urlpatterns = [
     path("", include("hemei.regions.urls")),
     path("", include("hemei.regions.urls_roster")),
     path("", include("hemei.cases.urls")),
+    path("", include("hemei.visits.urls")),
 ]

@@ -32,11 +32,24 @@ COL_DETAIL = "情况说明"
 HEADERS = (COL_VILLAGE, COL_NUMBER, COL_KIND, COL_RISKS, COL_DEPARTMENT, COL_DETAIL)
 REQUIRED = (COL_VILLAGE, COL_NUMBER, COL_DEPARTMENT)
 MAX_ROWS = 5000
-KIND_WORDS = {"脱贫不稳定户": Monitoring.Kind.UNSTABLE, "边缘易致贫户": Monitoring.Kind.EDGE,
-              "突发严重困难户": Monitoring.Kind.SUDDEN, **{k: k for k in Monitoring.Kind.values}}
-RISK_WORDS = {"因病": "illness", "因学": "schooling", "因残": "disability", "因灾": "disaster", "因意外": "accident",
-              "因产业失败": "business", "因务工就业不稳": "employment", "缺劳动力": "labour", "其他": "other",
-              **{k: k for k in Monitoring.Risk.values}}
+KIND_WORDS = {
+    "脱贫不稳定户": Monitoring.Kind.UNSTABLE,
+    "边缘易致贫户": Monitoring.Kind.EDGE,
+    "突发严重困难户": Monitoring.Kind.SUDDEN,
+    **{k: k for k in Monitoring.Kind.values},
+}
+RISK_WORDS = {
+    "因病": "illness",
+    "因学": "schooling",
+    "因残": "disability",
+    "因灾": "disaster",
+    "因意外": "accident",
+    "因产业失败": "business",
+    "因务工就业不稳": "employment",
+    "缺劳动力": "labour",
+    "其他": "other",
+    **{k: k for k in Monitoring.Risk.values},
+}
 SPLIT = re.compile(r"[,，、;；/\s]+")
 
 
@@ -69,7 +82,7 @@ def import_department_list(*, actor: Any, data: bytes) -> ImportResult:
     try:
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
-    except Exception:  # noqa: BLE001 (any unreadable upload is one clear error)
+    except Exception:
         result.errors.append(RowError(0, "", "", _("The file is not an xlsx workbook.")))
         return result
     if not rows:
@@ -100,13 +113,18 @@ def import_department_list(*, actor: Any, data: bytes) -> ImportResult:
         if cells[COL_VILLAGE] and cells[COL_NUMBER]:
             household = households.filter(village__code=cells[COL_VILLAGE], number=cells[COL_NUMBER]).first()
             if household is None:
-                errors.append(RowError(number, COL_NUMBER, cells[COL_NUMBER],
-                                       _("No such household in your area.")))
+                errors.append(RowError(number, COL_NUMBER, cells[COL_NUMBER], _("No such household in your area.")))
             elif household.pk in seen:
                 errors.append(RowError(number, COL_NUMBER, cells[COL_NUMBER], _("The household is listed twice.")))
             elif open_monitoring(household) is not None:
-                errors.append(RowError(number, COL_NUMBER, cells[COL_NUMBER],
-                                       _("This household is already under monitoring or in the procedure.")))
+                errors.append(
+                    RowError(
+                        number,
+                        COL_NUMBER,
+                        cells[COL_NUMBER],
+                        _("This household is already under monitoring or in the procedure."),
+                    )
+                )
         kind = ""
         if cells.get(COL_KIND):
             kind = KIND_WORDS.get(cells[COL_KIND], "")
@@ -134,8 +152,15 @@ def import_department_list(*, actor: Any, data: bytes) -> ImportResult:
     try:
         with transaction.atomic():
             for row in good:
-                monitoring_enter(actor=actor, household=row.household, source=Monitoring.Source.DEPARTMENT,
-                                 kind=row.kind, risks=row.risks, department=row.department, detail=row.detail)
+                monitoring_enter(
+                    actor=actor,
+                    household=row.household,
+                    source=Monitoring.Source.DEPARTMENT,
+                    kind=row.kind,
+                    risks=row.risks,
+                    department=row.department,
+                    detail=row.detail,
+                )
     except ValidationError as exc:
         result.errors.append(RowError(0, "", "", " ".join(exc.messages)))
         return result

@@ -18,18 +18,23 @@ from hemei.core.models import AppendOnlyModel
 from hemei.regions.models import Household, Region
 
 
-
-
 class Visit(models.Model):
     """One visit to a household, with the topics of the visit form (seed 002): 看病就医,
     住房饮水安全, 收入支出, 子女读书就业, needs. An absent household is phoned instead."""
 
-    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT,
-                                  related_name="visits")
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="visits"
+    )
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     region = models.ForeignKey(Region, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="visits")
-    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("visited by"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("visited by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     visited_at = models.DateTimeField(_("visited at"), default=timezone.now)
     present = models.BooleanField(_("household present"), default=True)
     phone_contact = models.CharField(_("person phoned"), max_length=50, blank=True)
@@ -40,9 +45,13 @@ class Visit(models.Model):
     housing_note = models.TextField(_("housing safety"), max_length=1000, blank=True)
     water_safe = models.BooleanField(_("drinking water safe"), default=True)
     water_note = models.TextField(_("drinking-water safety"), max_length=1000, blank=True)
-    income_per_capita = models.DecimalField(_("per-capita yearly income (estimate)"), null=True, blank=True, max_digits=12, decimal_places=2)
+    income_per_capita = models.DecimalField(
+        _("per-capita yearly income (estimate)"), null=True, blank=True, max_digits=12, decimal_places=2
+    )
     heavy_spending = models.BooleanField(_("heavy rigid spending"), default=False)
-    heavy_spending_amount = models.DecimalField(_("rigid spending amount"), null=True, blank=True, max_digits=12, decimal_places=2)
+    heavy_spending_amount = models.DecimalField(
+        _("rigid spending amount"), null=True, blank=True, max_digits=12, decimal_places=2
+    )
     income_note = models.TextField(_("income and spending"), max_length=1000, blank=True)
     schooling_ok = models.BooleanField(_("children's schooling assured"), default=True)
     schooling_note = models.TextField(_("children's schooling"), max_length=1000, blank=True)
@@ -87,8 +96,14 @@ class Patrol(models.Model):
 
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     region = models.ForeignKey(Region, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="patrols")
-    patroller = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("patrolled by"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    patroller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("patrolled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     route = models.TextField(_("route"), max_length=1000)
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"))
@@ -114,8 +129,9 @@ class PatrolFinding(models.Model):
 
     patrol = models.ForeignKey(Patrol, verbose_name=_("patrol"), on_delete=models.PROTECT, related_name="findings")
     text = models.TextField(_("finding"), max_length=1000)
-    case = models.OneToOneField(Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="patrol_finding")
+    case = models.OneToOneField(
+        Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="patrol_finding"
+    )
 
     class Meta:
         verbose_name = _("patrol finding")
@@ -183,8 +199,9 @@ class Monitoring(models.Model):
 
     Tier = sweeps.Tier
 
-    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT,
-                                  related_name="monitorings")
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="monitorings"
+    )
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     region = models.ForeignKey(Region, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="monitorings")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, blank=True)
@@ -193,10 +210,13 @@ class Monitoring(models.Model):
     department = models.CharField(_("department"), max_length=100, blank=True)
     # Risk detail (illness, accident…): health details live here and never on the public notice.
     detail = models.TextField(_("situation"), max_length=2000, blank=True)
-    income_per_capita = models.DecimalField(_("per-capita yearly income"), null=True, blank=True, max_digits=12, decimal_places=2)
+    income_per_capita = models.DecimalField(
+        _("per-capita yearly income"), null=True, blank=True, max_digits=12, decimal_places=2
+    )
     has_labour = models.BooleanField(_("has labour capacity"), default=True)
-    visit = models.ForeignKey(Visit, verbose_name=_("visit"), null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="monitorings")
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("visit"), null=True, blank=True, on_delete=models.PROTECT, related_name="monitorings"
+    )
     step = models.CharField(_("step"), max_length=12, choices=Step.choices, default=Step.VERIFY)
     step_started_at = models.DateTimeField(_("step started"), default=timezone.now)
     step_due = models.DateTimeField(_("step due"), null=True, blank=True)
@@ -206,8 +226,14 @@ class Monitoring(models.Model):
     notice_from = models.DateField(_("notice from"), null=True, blank=True)
     notice_until = models.DateField(_("notice until"), null=True, blank=True)
     notice_text = models.TextField(_("notice text"), max_length=1000, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("entered by"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("entered"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
@@ -234,18 +260,31 @@ class Monitoring(models.Model):
         return [str(Monitoring.Risk(r).label) for r in self.risks if r in Monitoring.Risk.values]
 
 
-OPEN_STEPS = (Monitoring.Step.VERIFY, Monitoring.Step.REVIEW, Monitoring.Step.NOTICE, Monitoring.Step.TOWNSHIP,
-              Monitoring.Step.COUNTY)
+OPEN_STEPS = (
+    Monitoring.Step.VERIFY,
+    Monitoring.Step.REVIEW,
+    Monitoring.Step.NOTICE,
+    Monitoring.Step.TOWNSHIP,
+    Monitoring.Step.COUNTY,
+)
 
 
 class MonitoringEvent(AppendOnlyModel):
     """One step on a monitoring record's timeline (append-only)."""
 
-    monitoring = models.ForeignKey(Monitoring, verbose_name=_("monitored household"), on_delete=models.PROTECT,
-                                   related_name="events")
+    monitoring = models.ForeignKey(
+        Monitoring, verbose_name=_("monitored household"), on_delete=models.PROTECT, related_name="events"
+    )
     at = models.DateTimeField(_("time"), default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-                              on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
     kind = models.CharField(_("kind"), max_length=20)
     from_step = models.CharField(_("from step"), max_length=12, blank=True)
     to_step = models.CharField(_("to step"), max_length=12, blank=True)
@@ -262,13 +301,20 @@ class MonitoringEvent(AppendOnlyModel):
 
 
 class AssistanceMeasure(models.Model):
-    monitoring = models.ForeignKey(Monitoring, verbose_name=_("monitored household"), on_delete=models.PROTECT,
-                                   related_name="measures")
+    monitoring = models.ForeignKey(
+        Monitoring, verbose_name=_("monitored household"), on_delete=models.PROTECT, related_name="measures"
+    )
     measure = models.CharField(_("measure"), max_length=200)
     department = models.CharField(_("department"), max_length=100)
     date = models.DateField(_("date"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("assistance measure")
@@ -282,14 +328,21 @@ class AssistanceMeasure(models.Model):
 class IncomeCheck(models.Model):
     """A check of the household's income; risk removal needs ≥ 6 months of stable checks."""
 
-    monitoring = models.ForeignKey(Monitoring, verbose_name=_("monitored household"), on_delete=models.PROTECT,
-                                   related_name="income_checks")
+    monitoring = models.ForeignKey(
+        Monitoring, verbose_name=_("monitored household"), on_delete=models.PROTECT, related_name="income_checks"
+    )
     checked_on = models.DateField(_("checked on"))
     income_per_capita = models.DecimalField(_("per-capita yearly income"), max_digits=12, decimal_places=2)
     stable = models.BooleanField(_("income stable"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("income check")

@@ -44,8 +44,13 @@ DEFAULT_STEP_DAYS: dict[str, int] = {St.VERIFY: 3, St.REVIEW: 2, St.NOTICE: 1, S
 MIN_NOTICE_DAYS = 5
 STABLE_MONTHS = 6
 # Which region level decides each open step.
-STEP_LEVEL: dict[str, str] = {St.VERIFY: Level.GRID, St.REVIEW: Level.VILLAGE, St.NOTICE: Level.VILLAGE,
-                              St.TOWNSHIP: Level.TOWNSHIP, St.COUNTY: Level.COUNTY}
+STEP_LEVEL: dict[str, str] = {
+    St.VERIFY: Level.GRID,
+    St.REVIEW: Level.VILLAGE,
+    St.NOTICE: Level.VILLAGE,
+    St.TOWNSHIP: Level.TOWNSHIP,
+    St.COUNTY: Level.COUNTY,
+}
 
 
 def step_days(step: str) -> int:
@@ -97,11 +102,21 @@ def _require(user: Any, m: Monitoring, step: str | None = None) -> None:
         raise ValidationError(_("This step is decided at another level."), code="scope")
 
 
-def _event(m: Monitoring, *, kind: str, actor: Any, at: dt.datetime, from_step: str = "", to_step: str = "",
-           note: str = "", data: dict[str, Any] | None = None) -> MonitoringEvent:
+def _event(
+    m: Monitoring,
+    *,
+    kind: str,
+    actor: Any,
+    at: dt.datetime,
+    from_step: str = "",
+    to_step: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> MonitoringEvent:
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return MonitoringEvent.objects.create(monitoring=m, at=at, actor=user, kind=kind, from_step=from_step,
-                                          to_step=to_step, note=note, data=data or {})
+    return MonitoringEvent.objects.create(
+        monitoring=m, at=at, actor=user, kind=kind, from_step=from_step, to_step=to_step, note=note, data=data or {}
+    )
 
 
 def _clean_risks(risks: list[str] | None) -> list[str]:
@@ -137,15 +152,25 @@ def monitoring_enter(
         raise ValidationError(_("This is outside your area."), code="scope")
     Household.objects.select_for_update().filter(pk=household.pk).first()  # one open record per household
     if open_monitoring(household) is not None:
-        raise ValidationError(_("This household is already under monitoring or in the procedure."),
-                              code="duplicate")
+        raise ValidationError(_("This household is already under monitoring or in the procedure."), code="duplicate")
     now = timezone.now()
     m = Monitoring(
-        household=household, county_id=household.county_id, region=household.region, kind=kind,
-        risks=_clean_risks(risks), source=source, department=_text(department, _("Department"), limit=100),
-        detail=_text(detail, _("Situation"), limit=2000), income_per_capita=_money(income_per_capita, _("Income")),
-        has_labour=has_labour, visit=visit, step=St.VERIFY, step_started_at=now,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None, created_at=now, updated_at=now,
+        household=household,
+        county_id=household.county_id,
+        region=household.region,
+        kind=kind,
+        risks=_clean_risks(risks),
+        source=source,
+        department=_text(department, _("Department"), limit=100),
+        detail=_text(detail, _("Situation"), limit=2000),
+        income_per_capita=_money(income_per_capita, _("Income")),
+        has_labour=has_labour,
+        visit=visit,
+        step=St.VERIFY,
+        step_started_at=now,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=now,
+        updated_at=now,
     )
     m.region = household.region
     m.step_due = step_deadline(m, St.VERIFY, now)
@@ -155,8 +180,16 @@ def monitoring_enter(
     return m
 
 
-def _move(m: Monitoring, *, to: str, actor: Any, kind: str, note: str = "", fields: dict[str, Any] | None = None,
-          data: dict[str, Any] | None = None) -> Monitoring:
+def _move(
+    m: Monitoring,
+    *,
+    to: str,
+    actor: Any,
+    kind: str,
+    note: str = "",
+    fields: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> Monitoring:
     """Conditional update on (pk, step as read); the new step gets its deadline, the tier goes
     back to the village (a new step starts fresh; its own lateness escalates it again)."""
     old = m.step
@@ -170,8 +203,13 @@ def _move(m: Monitoring, *, to: str, actor: Any, kind: str, note: str = "", fiel
     if Monitoring.objects.filter(pk=m.pk, step=old).update(**values) != 1:
         raise ValidationError(_("The record was changed by someone else; reload it."), code="conflict")
     _event(m, kind=kind, actor=actor, at=now, from_step=old, to_step=to, note=note, data=data)
-    audit_record(actor=actor, action="update", obj=m, note=kind,
-                 changes={"step": [old, to], **{k: [None, v] for k, v in (fields or {}).items()}})
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=m,
+        note=kind,
+        changes={"step": [old, to], **{k: [None, v] for k, v in (fields or {}).items()}},
+    )
     m.refresh_from_db()
     return m
 
@@ -182,16 +220,25 @@ def _expect(m: Monitoring, *steps: str) -> None:
 
 
 @transaction.atomic
-def monitoring_verify(*, actor: Any, monitoring: Monitoring, confirmed: bool, kind: str = "",
-                      risks: list[str] | None = None, has_labour: bool | None = None, note: str = "") -> Monitoring:
+def monitoring_verify(
+    *,
+    actor: Any,
+    monitoring: Monitoring,
+    confirmed: bool,
+    kind: str = "",
+    risks: list[str] | None = None,
+    has_labour: bool | None = None,
+    note: str = "",
+) -> Monitoring:
     """入户核实: confirmed → 村级评议 (kind and at least one risk type needed); else not included."""
     m = monitoring
     _expect(m, St.VERIFY)
     _require(actor, m)
     note = _text(note, _("Note"))
     if not confirmed:
-        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="not_confirmed", note=note,
-                     fields={"decided_at": timezone.now()})
+        return _move(
+            m, to=St.NOT_INCLUDED, actor=actor, kind="not_confirmed", note=note, fields={"decided_at": timezone.now()}
+        )
     kind = kind or m.kind
     if kind not in Monitoring.Kind.values:
         raise ValidationError(_("Choose the kind of household."))
@@ -205,21 +252,27 @@ def monitoring_verify(*, actor: Any, monitoring: Monitoring, confirmed: bool, ki
 
 
 @transaction.atomic
-def monitoring_publish_notice(*, actor: Any, monitoring: Monitoring, start: dt.date, days: int,
-                              text: str = "") -> Monitoring:
+def monitoring_publish_notice(
+    *, actor: Any, monitoring: Monitoring, start: dt.date, days: int, text: str = ""
+) -> Monitoring:
     """村级评议 held: the public notice runs `days` (≥ 5) calendar days from `start`."""
     m = monitoring
     _expect(m, St.REVIEW)
     _require(actor, m)
     if days < MIN_NOTICE_DAYS:
-        raise ValidationError(_("A public notice runs at least %(n)d days.") % {"n": MIN_NOTICE_DAYS},
-                              code="notice")
+        raise ValidationError(_("A public notice runs at least %(n)d days.") % {"n": MIN_NOTICE_DAYS}, code="notice")
     if start < timezone.localdate() - dt.timedelta(days=1):
         raise ValidationError(_("The notice cannot start in the past."))
     until = start + dt.timedelta(days=days - 1)
-    return _move(m, to=St.NOTICE, actor=actor, kind="notice", note=_text(text, _("Notice text")),
-                 fields={"notice_from": start, "notice_until": until, "notice_text": _text(text, _("Notice text"))},
-                 data={"from": start.isoformat(), "until": until.isoformat()})
+    return _move(
+        m,
+        to=St.NOTICE,
+        actor=actor,
+        kind="notice",
+        note=_text(text, _("Notice text")),
+        fields={"notice_from": start, "notice_until": until, "notice_text": _text(text, _("Notice text"))},
+        data={"from": start.isoformat(), "until": until.isoformat()},
+    )
 
 
 @transaction.atomic
@@ -232,8 +285,9 @@ def monitoring_village_decide(*, actor: Any, monitoring: Monitoring, agreed: boo
         raise ValidationError(_("The public notice runs until %(d)s.") % {"d": m.notice_until}, code="notice")
     note = _text(note, _("Note"))
     if not agreed:
-        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="village_refused", note=note,
-                     fields={"decided_at": timezone.now()})
+        return _move(
+            m, to=St.NOT_INCLUDED, actor=actor, kind="village_refused", note=note, fields={"decided_at": timezone.now()}
+        )
     return _move(m, to=St.TOWNSHIP, actor=actor, kind="village_agreed", note=note)
 
 
@@ -244,8 +298,14 @@ def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bo
     _require(actor, m)
     note = _text(note, _("Note"))
     if not agreed:
-        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="township_refused", note=note,
-                     fields={"decided_at": timezone.now()})
+        return _move(
+            m,
+            to=St.NOT_INCLUDED,
+            actor=actor,
+            kind="township_refused",
+            note=note,
+            fields={"decided_at": timezone.now()},
+        )
     return _move(m, to=St.COUNTY, actor=actor, kind="township_agreed", note=note)
 
 
@@ -262,29 +322,46 @@ def monitoring_county_decide(*, actor: Any, monitoring: Monitoring, agreed: bool
 
 
 ACTIONS = {
-    St.VERIFY: "verify", St.REVIEW: "notice", St.NOTICE: "village", St.TOWNSHIP: "township", St.COUNTY: "county",
+    St.VERIFY: "verify",
+    St.REVIEW: "notice",
+    St.NOTICE: "village",
+    St.TOWNSHIP: "township",
+    St.COUNTY: "county",
 }
 
 
 @transaction.atomic
-def monitoring_add_measure(*, actor: Any, monitoring: Monitoring, measure: str, department: str,
-                           date: dt.date) -> AssistanceMeasure:
+def monitoring_add_measure(
+    *, actor: Any, monitoring: Monitoring, measure: str, department: str, date: dt.date
+) -> AssistanceMeasure:
     m = monitoring
     _expect(m, St.MONITORED, *OPEN_STEPS)
     _require(actor, m, St.VERIFY)
     row = AssistanceMeasure.objects.create(
-        monitoring=m, measure=_text(measure, _("Measure"), limit=200, required=True),
-        department=_text(department, _("Department"), limit=100, required=True), date=date, recorded_by=actor)
-    _event(m, kind="measure", actor=actor, at=timezone.now(), note=row.measure,
-           data={"department": row.department, "date": date.isoformat()})
-    audit_record(actor=actor, action="create", obj=row, county_code=m.county_code,
-                 changes={"measure": [None, row.measure]})
+        monitoring=m,
+        measure=_text(measure, _("Measure"), limit=200, required=True),
+        department=_text(department, _("Department"), limit=100, required=True),
+        date=date,
+        recorded_by=actor,
+    )
+    _event(
+        m,
+        kind="measure",
+        actor=actor,
+        at=timezone.now(),
+        note=row.measure,
+        data={"department": row.department, "date": date.isoformat()},
+    )
+    audit_record(
+        actor=actor, action="create", obj=row, county_code=m.county_code, changes={"measure": [None, row.measure]}
+    )
     return row
 
 
 @transaction.atomic
-def monitoring_check_income(*, actor: Any, monitoring: Monitoring, checked_on: dt.date, income_per_capita: Any,
-                            stable: bool, note: str = "") -> IncomeCheck:
+def monitoring_check_income(
+    *, actor: Any, monitoring: Monitoring, checked_on: dt.date, income_per_capita: Any, stable: bool, note: str = ""
+) -> IncomeCheck:
     m = monitoring
     _expect(m, St.MONITORED)
     _require(actor, m, St.VERIFY)
@@ -293,12 +370,28 @@ def monitoring_check_income(*, actor: Any, monitoring: Monitoring, checked_on: d
     income = _money(income_per_capita, _("Per-capita yearly income"))
     if income is None:
         raise ValidationError(_("%(field)s is required.") % {"field": _("Per-capita yearly income")})
-    row = IncomeCheck.objects.create(monitoring=m, checked_on=checked_on, income_per_capita=income, stable=stable,
-                                     note=_text(note, _("Note"), limit=200), recorded_by=actor)
-    _event(m, kind="income_check", actor=actor, at=timezone.now(),
-           data={"checked_on": checked_on.isoformat(), "income": str(income), "stable": stable})
-    audit_record(actor=actor, action="create", obj=row, county_code=m.county_code,
-                 changes={"income": [None, income], "stable": [None, stable]})
+    row = IncomeCheck.objects.create(
+        monitoring=m,
+        checked_on=checked_on,
+        income_per_capita=income,
+        stable=stable,
+        note=_text(note, _("Note"), limit=200),
+        recorded_by=actor,
+    )
+    _event(
+        m,
+        kind="income_check",
+        actor=actor,
+        at=timezone.now(),
+        data={"checked_on": checked_on.isoformat(), "income": str(income), "stable": stable},
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=row,
+        county_code=m.county_code,
+        changes={"income": [None, income], "stable": [None, stable]},
+    )
     return row
 
 
@@ -334,8 +427,10 @@ def removal_blockers(m: Monitoring, on: dt.date | None = None) -> list[str]:
         reasons.append(_("A household without labour capacity stays under monitoring (no risk removal)."))
     since = stable_since(m)
     if since is None or since > _months_before(on, STABLE_MONTHS):
-        reasons.append(_("Risk removal needs at least %(n)d months of stable income, recorded in income checks.")
-                       % {"n": STABLE_MONTHS})
+        reasons.append(
+            _("Risk removal needs at least %(n)d months of stable income, recorded in income checks.")
+            % {"n": STABLE_MONTHS}
+        )
     return reasons
 
 
@@ -348,8 +443,15 @@ def monitoring_remove_risk(*, actor: Any, monitoring: Monitoring, note: str = ""
     if reasons:
         raise ValidationError(reasons, code="removal")
     now = timezone.now()
-    return _move(m, to=St.REMOVED, actor=actor, kind="removed", note=_text(note, _("Note")),
-                 fields={"removed_at": now}, data={"stable_since": str(stable_since(m))})
+    return _move(
+        m,
+        to=St.REMOVED,
+        actor=actor,
+        kind="removed",
+        note=_text(note, _("Note")),
+        fields={"removed_at": now},
+        data={"stable_since": str(stable_since(m))},
+    )
 
 
 def parse_decimal(value: str) -> decimal.Decimal | None:

@@ -39,8 +39,10 @@ class Period:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         tz = timezone.get_default_timezone()
-        return (dt.datetime.combine(self.start, dt.time(), tzinfo=tz),
-                dt.datetime.combine(self.end, dt.time(), tzinfo=tz))
+        return (
+            dt.datetime.combine(self.start, dt.time(), tzinfo=tz),
+            dt.datetime.combine(self.end, dt.time(), tzinfo=tz),
+        )
 
 
 def period_of(day: dt.date) -> Period:
@@ -76,8 +78,10 @@ def coverage(region: Region, period: Period) -> list[GridCoverage]:
         row["region_id"]: (row["n"], row["seen"])
         for row in Household.objects.filter(region__in=grids)
         .values("region_id")
-        .annotate(n=Count("pk", distinct=True), seen=Count("pk", filter=Q(visits__visited_at__gte=start,
-                                                              visits__visited_at__lt=end), distinct=True))
+        .annotate(
+            n=Count("pk", distinct=True),
+            seen=Count("pk", filter=Q(visits__visited_at__gte=start, visits__visited_at__lt=end), distinct=True),
+        )
     }
     return [GridCoverage(g, *counts.get(g.pk, (0, 0))) for g in grids]
 
@@ -86,6 +90,8 @@ def missing_households(region: Region, period: Period) -> list[Household]:
     """Households in `region` not visited in the period (one query)."""
     return list(
         Household.objects.filter(region__path__startswith=region.path)
-        .annotate(seen=_visited_q(period)).filter(seen=False)
-        .select_related("head", "region").order_by("region__code", "number")
+        .annotate(seen=_visited_q(period))
+        .filter(seen=False)
+        .select_related("head", "region")
+        .order_by("region__code", "number")
     )

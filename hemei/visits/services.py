@@ -126,25 +126,53 @@ def visit_record(
     if heavy_spending and spending is None:
         raise ValidationError(_("Give the amount of the heavy rigid spending."))
     visit = Visit.objects.create(
-        household=household, county_id=household.county_id, region=household.region, visitor=actor,
-        visited_at=visited_at, present=present, phone_contact=phone_contact, phone_outcome=phone_outcome,
-        health_ok=health_ok, health_note=_text(health_note, _("Health care")),
-        housing_safe=housing_safe, housing_note=_text(housing_note, _("Housing safety")),
-        water_safe=water_safe, water_note=_text(water_note, _("Drinking-water safety")),
-        income_per_capita=income, heavy_spending=heavy_spending, heavy_spending_amount=spending,
+        household=household,
+        county_id=household.county_id,
+        region=household.region,
+        visitor=actor,
+        visited_at=visited_at,
+        present=present,
+        phone_contact=phone_contact,
+        phone_outcome=phone_outcome,
+        health_ok=health_ok,
+        health_note=_text(health_note, _("Health care")),
+        housing_safe=housing_safe,
+        housing_note=_text(housing_note, _("Housing safety")),
+        water_safe=water_safe,
+        water_note=_text(water_note, _("Drinking-water safety")),
+        income_per_capita=income,
+        heavy_spending=heavy_spending,
+        heavy_spending_amount=spending,
         income_note=_text(income_note, _("Income and spending")),
-        schooling_ok=schooling_ok, schooling_note=_text(schooling_note, _("Children's schooling")),
-        jobs_note=_text(jobs_note, _("Jobs")), needs=_text(needs, _("Needs"), limit=2000),
-        notes=_text(notes, _("Notes"), limit=2000), created_at=now,
+        schooling_ok=schooling_ok,
+        schooling_note=_text(schooling_note, _("Children's schooling")),
+        jobs_note=_text(jobs_note, _("Jobs")),
+        needs=_text(needs, _("Needs"), limit=2000),
+        notes=_text(notes, _("Notes"), limit=2000),
+        created_at=now,
     )
     for problem in problems or []:
-        case = case_submit(actor=actor, region=household.region, category=problem.category, title=problem.title,
-                           description=problem.description, source=Case.Source.VISIT, household=household,
-                           reporter_name=household.head.name if household.head else "")
+        case = case_submit(
+            actor=actor,
+            region=household.region,
+            category=problem.category,
+            title=problem.title,
+            description=problem.description,
+            source=Case.Source.VISIT,
+            household=household,
+            reporter_name=household.head.name if household.head else "",
+        )
         VisitProblem.objects.create(visit=visit, case=case)
-    audit_record(actor=actor, action="create", obj=visit,
-                 changes={"household": [None, household.pk], "present": [None, present],
-                          "problems": [None, len(problems or [])]})
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=visit,
+        changes={
+            "household": [None, household.pk],
+            "present": [None, present],
+            "problems": [None, len(problems or [])],
+        },
+    )
     threshold = threshold_for(household.region, timezone.localtime(visited_at).year)
     below = income is not None and threshold is not None and income < threshold
     if below or heavy_spending:
@@ -152,10 +180,21 @@ def visit_record(
 
         if open_monitoring(household) is None:
             risks: list[str] = [str(Monitoring.Risk.OTHER)] if below and not heavy_spending else []
-            reason = (_("Per-capita income %(i)s under the threshold %(t)s.") % {"i": income, "t": threshold}
-                      if below else _("Heavy rigid spending of %(a)s yuan.") % {"a": spending})
-            monitoring_enter(actor=actor, household=household, source=Monitoring.Source.VISIT, visit=visit,
-                             risks=risks, detail=reason, income_per_capita=income, skip_scope=True)
+            reason = (
+                _("Per-capita income %(i)s under the threshold %(t)s.") % {"i": income, "t": threshold}
+                if below
+                else _("Heavy rigid spending of %(a)s yuan.") % {"a": spending}
+            )
+            monitoring_enter(
+                actor=actor,
+                household=household,
+                source=Monitoring.Source.VISIT,
+                visit=visit,
+                risks=risks,
+                detail=reason,
+                income_per_capita=income,
+                skip_scope=True,
+            )
     return visit
 
 
@@ -183,16 +222,32 @@ def patrol_record(
     if county is None:
         raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": grid})
     patrol = Patrol.objects.create(
-        county=county, region=grid, patroller=actor, route=_text(route, _("Route"), required=True),
-        started_at=started_at, ended_at=ended_at, summary=_text(summary, _("Summary"), limit=2000), created_at=now,
+        county=county,
+        region=grid,
+        patroller=actor,
+        route=_text(route, _("Route"), required=True),
+        started_at=started_at,
+        ended_at=ended_at,
+        summary=_text(summary, _("Summary"), limit=2000),
+        created_at=now,
     )
     for finding in findings or []:
         text = _text(finding.text, _("Finding"), required=True)
         case = None
         if finding.category is not None:
-            case = case_submit(actor=actor, region=grid, category=finding.category,
-                               title=finding.title or text[:100], description=text, source=Case.Source.PATROL)
+            case = case_submit(
+                actor=actor,
+                region=grid,
+                category=finding.category,
+                title=finding.title or text[:100],
+                description=text,
+                source=Case.Source.PATROL,
+            )
         PatrolFinding.objects.create(patrol=patrol, text=text, case=case)
-    audit_record(actor=actor, action="create", obj=patrol,
-                 changes={"grid": [None, grid.code], "findings": [None, len(findings or [])]})
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=patrol,
+        changes={"grid": [None, grid.code], "findings": [None, len(findings or [])]},
+    )
     return patrol

@@ -33,17 +33,34 @@ def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
             return None
         old_due, old_tier, new_tier = m.step_due, m.tier, NEXT_TIER[m.tier]
         new_due = add_working_days(now, step_days(m.step), county_code=m.county_code)
-        if not claim_once(Monitoring, pk, expect={"step": m.step, "tier": old_tier, "step_due": old_due},
-                          update={"tier": new_tier, "step_due": new_due, "was_overdue": True,
-                                  "escalated_at": now, "updated_at": now}):
+        if not claim_once(
+            Monitoring,
+            pk,
+            expect={"step": m.step, "tier": old_tier, "step_due": old_due},
+            update={"tier": new_tier, "step_due": new_due, "was_overdue": True, "escalated_at": now, "updated_at": now},
+        ):
             return None  # another sweeper or a clerk got there first
         MonitoringEvent.objects.create(
-            monitoring=m, at=now, actor=None, kind="escalated", from_step=m.step, to_step=m.step,
-            data={"from_tier": old_tier, "to_tier": new_tier, "missed": old_due.isoformat(),
-                  "step_due": new_due.isoformat()},
+            monitoring=m,
+            at=now,
+            actor=None,
+            kind="escalated",
+            from_step=m.step,
+            to_step=m.step,
+            data={
+                "from_tier": old_tier,
+                "to_tier": new_tier,
+                "missed": old_due.isoformat(),
+                "step_due": new_due.isoformat(),
+            },
         )
-        audit_record(actor="sweep", action="update", obj=m, note="escalated",
-                     changes={"tier": [old_tier, new_tier], "step_due": [old_due, new_due]})
+        audit_record(
+            actor="sweep",
+            action="update",
+            obj=m,
+            note="escalated",
+            changes={"tier": [old_tier, new_tier], "step_due": [old_due, new_due]},
+        )
     return Escalation("monitoring", m.ref, str(m.step), old_tier, new_tier)
 
 
