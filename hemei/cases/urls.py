@@ -1,6 +1,7 @@
 from django.urls import path
 
 from hemei.cases import views
+from hemei.dashboards import views as dashboard_views
 
 urlpatterns = [
     path("me/cases/", views.my_cases, name="my-cases"),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("me/cases/<str:number>/photos/<int:photo_id>/", views.my_case_photo, name="my-case-photo"),
     path("w/cases/", views.case_list, name="case-list"),
     path("w/cases/board/", views.case_board, name="case-board"),
+    path("w/cases/stats/", dashboard_views.case_stats, name="case-stats"),
     path("w/cases/ledger.xlsx", views.case_ledger, name="case-ledger"),
     path("w/cases/<str:number>/", views.case_detail, name="case-detail"),
     path("w/cases/<str:number>/photos/<int:photo_id>/", views.case_photo, name="case-photo"),

@@ -26,6 +26,7 @@ from hemei.cases import services
 from hemei.cases.access import access_case, access_cases
 from hemei.cases.ledger import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
+from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_region, require_staff_scope, scope_for
 from hemei.regions.models import Post, Region, Resident, Role
 
@@ -264,12 +265,36 @@ def case_board(request: HttpRequest) -> HttpResponse:
     region = access_region(request.user, code) if code else None
     if region is not None:
         qs = qs.filter(region__path__startswith=region.path)
+    f = {k: request.GET.get(k, "") for k in ("category", "tier")}
+    if f["category"].isdigit():
+        qs = qs.filter(category_id=int(f["category"]))
+    if f["tier"] in Case.Tier.values:
+        qs = qs.filter(tier=f["tier"])
     rows = []
     for case in qs.select_related("category", "region", "responsible")[:BOARD_LIMIT]:
         since = _late_since(case, now) or now
         rows.append(BoardRow(case=case, since=since, late_for=_duration(now - since)))
-    rows.sort(key=lambda r: r.since)
-    return render(request, "cases/case_board.html", {"rows": rows, "region": region})
+    rows.sort(key=lambda r: r.since)  # overdue first: the longest late at the top
+    pending = (DeadlineExtension.objects.filter(status=DeadlineExtension.Status.PENDING, case__in=access_cases(
+        request.user)).select_related("case", "asked_by").order_by("asked_at")[:50])
+    context = {"rows": rows, "region": region, "f": f, "tiers": Case.Tier.choices,
+               "categories": Category.objects.filter(active=True).only("pk", "name"),
+               "pending_extensions": _decidable(request.user, list(pending))}
+    context.update(case_rates_context(request, region))
+    return render(request, "cases/case_board.html", context)
+
+
+def _decidable(user: Any, pending: list[DeadlineExtension]) -> list[DeadlineExtension]:
+    """The extensions this user may decide; one supervisor look-up per (region, tier), not per row."""
+    memo: dict[tuple[int, str], bool] = {}
+    out = []
+    for ext in pending:
+        key = (ext.case.region_id, ext.case.tier)
+        if key not in memo:
+            memo[key] = services.may_decide_extension(user, ext.case)
+        if memo[key]:
+            out.append(ext)
+    return out
 
 
 @dataclass(frozen=True)
