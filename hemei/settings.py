@@ -230,7 +230,7 @@ MAILERS = {
     }
 }
 if os.environ.get("EMAIL_HOST"):  # SMTP server for the smtp backend (docs/notifications.md)
-    MAILERS["default"]["OPTIONS"] = {
+    MAILERS["default"]["OPTIONS"] = {  # type: ignore[assignment]  # inferred as str values
         "host": os.environ["EMAIL_HOST"],
         "port": int(os.environ.get("EMAIL_PORT", "0")) or None,
         "username": os.environ.get("EMAIL_HOST_USER", ""),

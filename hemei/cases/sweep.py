@@ -46,12 +46,15 @@ def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
                           update={"tier": new_tier, "escalated_at": now, "updated_at": now,
                                   field: new_deadline, flag: True}):
             return None  # another sweeper (or a clerk) got there first
-        CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case=case, at=now, actor=None, kind=CaseEvent.Kind.ESCALATED,
             from_status=case.status, to_status=case.status,
             data={"deadline": deadline, "from_tier": old_tier, "to_tier": new_tier,
                   "missed": old_deadline.isoformat(), field: new_deadline.isoformat()},
         )
+        from hemei.cases.notifications import case_event_notify  # the tier above is told, the responsible reminded
+
+        case_event_notify(event)
         audit_record(actor="sweep", action="update", obj=case, note="escalated",
                      changes={"tier": [old_tier, new_tier], field: [old_deadline, new_deadline], flag: [None, True]})
     return Escalation("case", case.number, deadline, old_tier, new_tier)
