@@ -106,7 +106,7 @@ def test_list_queries_do_not_grow(world, django_assert_max_num_queries):
         villager_case(world, title=f"问题{i}")
     with django_assert_max_num_queries(8):
         assert len(numbers(client.get(URL))) == 3
-    for i in range(20):
+    for _ in range(20):
         grid_b_case(world)
     with django_assert_max_num_queries(8):
         assert len(numbers(client.get(URL))) == 23
