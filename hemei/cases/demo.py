@@ -110,8 +110,9 @@ REJECT_REASONS = ["重复反映，已并入在办诉求。", "不属于村级受
 SOURCES = [Case.Source.VILLAGER, Case.Source.VISIT, Case.Source.PHONE, Case.Source.PATROL]
 
 # Outcome → share of the cases. "open_late": an open case the sweep escalated.
-PLAN_MIX = [("closed", 66), ("closed_late", 5), ("reopened", 5), ("rejected", 4), ("resolved", 4),
+PLAN_MIX = [("closed", 64), ("closed_late", 5), ("reopened", 5), ("rejected", 3), ("merged", 2), ("resolved", 4),
             ("in_progress", 4), ("accepted", 3), ("submitted", 3), ("open_late", 6)]
+TRANSFER_UNITS = ["镇综合行政执法队", "镇环卫站", "镇农业综合服务中心", "供水公司晋源分公司"]
 
 
 @dataclass
@@ -124,6 +125,9 @@ class _Sim:
     rng: random.Random
     clock: dt.datetime
     events: list[CaseEvent] = field(default_factory=list)
+    # Rows that need the case's id (written after the bulk insert).
+    merge_at: dt.datetime | None = None
+    extensions: list[dict[str, Any]] = field(default_factory=list)
 
     def _add(self, kind: str, at: dt.datetime, actor: Any, from_status: str, to_status: str, note: str = "",
              data: dict[str, Any] | None = None) -> None:
@@ -170,6 +174,16 @@ class _Sim:
         self._add(kind, at, actor, old, to, note=note, data=data)
         return True
 
+    def note(self, at: dt.datetime, kind: str, actor: Any, note: str = "", data: dict[str, Any] | None = None) -> bool:
+        """An event that leaves the status as it is (transfer, extension), after the sweeps due."""
+        at = max(at, self.clock + dt.timedelta(minutes=3))
+        if at >= DEMO_NOW:
+            return False
+        self.sweep_until(at)
+        at = max(at, self.clock + dt.timedelta(minutes=3))
+        self._add(kind, at, actor, self.case.status, self.case.status, note=note, data=data)
+        return True
+
     def before(self, deadline: dt.datetime, lo: float = 0.1, hi: float = 0.7) -> dt.datetime:
         """A time between the clock and `deadline` (on time), before the demo's now."""
         deadline = min(deadline, DEMO_NOW - dt.timedelta(minutes=30))
@@ -213,6 +227,8 @@ def demo_cases(*, seed: int, stdout: Output | None = None) -> int:
     staff_by_region: dict[int, list[Any]] = {}
     secretary = None
     villager_post = None
+    township_user = (Post.objects.current().filter(role=Role.TOWNSHIP_STAFF, region=Region.objects.get_parent(
+        villages[0])).select_related("user").order_by("user__username").first())
     for post in posts:
         if post.role in (Role.GRID_WORKER, Role.GRID_LEADER):
             staff_by_region.setdefault(post.region_id, []).append(post.user)
@@ -271,12 +287,14 @@ def demo_cases(*, seed: int, stdout: Output | None = None) -> int:
         sim = _Sim(case=case, category=category, county_code=county.code, rng=rng, clock=created)
         sim._add(K.SUBMITTED, created, entered_by, "", S.SUBMITTED,
                  data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
-        _play(sim, plan, responsible=responsible, unit=unit, measures=measures, rater=villager_user)
+        _play(sim, plan, responsible=responsible, unit=unit, measures=measures, rater=villager_user,
+              asker=responsible or secretary, decider=township_user.user if township_user else None)
         sim.sweep_until(DEMO_NOW)
         sims.append(sim)
 
     sims.sort(key=lambda s: (s.case.created_at, s.case.title))
     _number(county, [s.case for s in sims])
+    pairs = _plan_merges(sims)
     cases = Case.objects.bulk_create([s.case for s in sims], batch_size=500)
     events = []
     for case, sim in zip(cases, sims, strict=True):
@@ -284,15 +302,47 @@ def demo_cases(*, seed: int, stdout: Output | None = None) -> int:
             event.case = case
             events.append(event)
     CaseEvent.objects.bulk_create(events, batch_size=1000)
+    _link(pairs, cases, sims)
     if stdout is not None:
         stdout.write(f"cases: {len(cases)}\n")
     return len(cases)
 
 
-def _play(sim: _Sim, plan: str, *, responsible: Any, unit: str, measures: list[str], rater: Any) -> None:
+def _play(sim: _Sim, plan: str, *, responsible: Any, unit: str, measures: list[str], rater: Any, asker: Any,
+          decider: Any) -> None:
     """Walk one case through the transitions its plan asks for (stopping at the demo's now)."""
     c, rng = sim.case, sim.rng
     actor = responsible
+
+    def transfer() -> None:
+        to_unit = rng.choice(TRANSFER_UNITS)
+        at = sim.before(c.resolve_by, 0.05, 0.2)
+        if sim.note(at, K.TRANSFERRED, actor, note="需要上级部门的专业力量处理。",
+                    data={"from_unit": c.responsible_unit, "to_unit": to_unit,
+                          "from_person": getattr(c.responsible, "pk", None), "to_person": None}):
+            c.responsible_unit, c.responsible = to_unit, None
+
+    def extend() -> None:
+        """Asked by the village, granted by the township the next working morning: +5 days."""
+        if asker is None or decider is None:
+            return
+        asked = sim.before(c.resolve_by, 0.3, 0.5)
+        until = resolve_deadline(sim.category, c.resolve_by, sim.county_code) if sim.category.resolve_hours is None \
+            else c.resolve_by + dt.timedelta(hours=24)
+        until = min(until, c.resolve_by + dt.timedelta(days=7))
+        old = c.resolve_by
+        if not sim.note(asked, K.EXTENSION_ASKED, asker, note="需要等待材料和施工队，申请延期。",
+                        data={"until": until.isoformat()}):
+            return
+        decided = sim.clock + dt.timedelta(hours=rng.randint(2, 20))
+        if decided >= old or not sim.note(decided, K.EXTENSION_GRANTED, decider, note="同意延期，请按期办结。",
+                                          data={"until": until.isoformat()}):
+            sim.extensions.append({"asked_by": asker, "asked_at": asked, "old": old, "until": until,
+                                   "status": "pending", "decided_by": None, "decided_at": None})
+            return
+        c.resolve_by = until
+        sim.extensions.append({"asked_by": asker, "asked_at": asked, "old": old, "until": until,
+                               "status": "granted", "decided_by": decider, "decided_at": sim.clock})
 
     def accept(at: dt.datetime) -> bool:
         return sim.step(at, K.ACCEPTED, S.ACCEPTED, actor, data={"responsible": getattr(responsible, "pk", None),
@@ -318,6 +368,11 @@ def _play(sim: _Sim, plan: str, *, responsible: Any, unit: str, measures: list[s
 
     if plan == "submitted":
         return
+    if plan == "merged":
+        at = sim.before(c.accept_by)
+        if sim.step(at, K.MERGED, S.MERGED, actor, note="同一问题已有人反映，合并办理。", closed_at=AT):
+            sim.merge_at = sim.clock
+        return
     if plan == "rejected" and rng.random() < 0.7:
         at = sim.before(c.accept_by)
         sim.step(at, K.REJECTED, S.REJECTED, actor, note=rng.choice(REJECT_REASONS),
@@ -339,6 +394,10 @@ def _play(sim: _Sim, plan: str, *, responsible: Any, unit: str, measures: list[s
     if start and not sim.step(sim.before(c.resolve_by, 0.02, 0.15), K.STARTED, S.IN_PROGRESS, actor,
                               note="已到现场查看，正在处理。"):
         return
+    if c.responsible_unit == "" and rng.random() < 0.12:
+        transfer()
+    if plan in ("closed", "in_progress") and rng.random() < 0.08:
+        extend()
     if plan in ("in_progress", "open_late"):
         return
     late = plan == "closed_late"
@@ -366,3 +425,41 @@ def _number(county: Region, cases: list[Case]) -> None:
         case.number = f"{county.code}-{year}-{counter.last:06d}"
     for counter in by_year.values():
         counter.save(update_fields=["last"])
+
+
+def _plan_merges(sims: list[_Sim]) -> list[tuple[_Sim, _Sim]]:
+    """Each merged duplicate points at the latest earlier case of its village still open at
+    the merge (with an event on that case too); without one it stays a plain rejection.
+    Runs after numbering and before the insert, on the in-memory rows."""
+    pairs = []
+    for i, sim in enumerate(sims):
+        if sim.merge_at is None:
+            continue
+        event = next(e for e in sim.events if e.kind == K.MERGED)
+        target = next((t for t in reversed(sims[:i]) if t.case.region_id == sim.case.region_id
+                       and (t.case.closed_at is None or t.case.closed_at > sim.merge_at)
+                       and t.case.status not in (S.MERGED, S.REJECTED)), None)
+        if target is None:
+            sim.case.status = event.to_status = S.REJECTED
+            event.kind = K.REJECTED
+            continue
+        event.data = {"into": target.case.number}
+        target.events.append(CaseEvent(at=sim.merge_at, actor=None, kind=K.MERGED, note=event.note,
+                                       data={"duplicate": sim.case.number}))
+        pairs.append((sim, target))
+    return pairs
+
+
+def _link(pairs: list[tuple[_Sim, _Sim]], cases: list[Case], sims: list[_Sim]) -> None:
+    """Rows that need ids: merged_into, and extension requests as DeadlineExtension rows."""
+    from hemei.cases.models import DeadlineExtension
+
+    for dup, target in pairs:
+        Case.objects.filter(pk=dup.case.pk).update(merged_into=target.case.pk)
+    DeadlineExtension.objects.bulk_create([
+        DeadlineExtension(case=case, asked_by=e["asked_by"], asked_at=e["asked_at"], old_resolve_by=e["old"],
+                          until=e["until"], reason="需要等待材料和施工队，申请延期。", status=e["status"],
+                          decided_by=e["decided_by"], decided_at=e["decided_at"],
+                          decision_note="同意延期，请按期办结。" if e["status"] == "granted" else "")
+        for case, sim in zip(cases, sims, strict=True) for e in sim.extensions
+    ])
