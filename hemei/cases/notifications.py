@@ -173,7 +173,8 @@ def _notify(event: CaseEvent) -> None:
     kind_key = f"case_{kind}"
 
     plain = _villager_text(kind, event)
-    if plain is not None:
+    # A merge writes an event on both cases; only the duplicate's reporter is told it was joined.
+    if plain is not None and not (kind == K.MERGED and "into" not in event.data):
         notify(
             recipients=reporter_accounts(case),
             kind=kind_key,
@@ -252,7 +253,7 @@ def _notify(event: CaseEvent) -> None:
         )
     elif kind in (K.EXTENSION_GRANTED, K.EXTENSION_REFUSED, K.TRANSFERRED):
         notify(
-            recipients=responsible(case, event.data.get("responsible")),
+            recipients=responsible(case, event.data.get("to_person")),
             kind=kind_key,
             title=_("Request %(n)s: %(what)s") % {"n": case.number, "what": K(kind).label},
             body=case.title,
