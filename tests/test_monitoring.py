@@ -277,10 +277,10 @@ def test_monitoring_list_query_count(world, login, django_assert_max_num_queries
         mon.monitoring_enter(actor=world.user("secretary"), household=household, source="staff")
     client = login(world.user("secretary"))
     client.get("/w/monitoring/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         response = client.get("/w/monitoring/")
     assert response.status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         assert len(client.get("/api/v1/monitoring/").json()["results"]) == 2
 
 
