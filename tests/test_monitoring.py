@@ -80,9 +80,9 @@ def test_it_refuses_a_notice_shorter_than_five_days_and_an_early_decision(world)
         assert Monitoring.objects.get(pk=m.pk).step == "review"
         m = mon.monitoring_publish_notice(actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2),
                                           days=5)
-    with time_machine.travel(at(2026, 3, 6, 16), tick=False):  # the notice's last day
-        with pytest.raises(ValidationError):
-            mon.monitoring_village_decide(actor=world.user("secretary"), monitoring=m, agreed=True)
+    # 16:00 on the notice's last day: too early to conclude.
+    with time_machine.travel(at(2026, 3, 6, 16), tick=False), pytest.raises(ValidationError):
+        mon.monitoring_village_decide(actor=world.user("secretary"), monitoring=m, agreed=True)
     assert Monitoring.objects.get(pk=m.pk).step == "notice"
 
 
