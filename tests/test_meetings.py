@@ -5,6 +5,7 @@ scope, 网格听事—民主议事—群众评事 end to end, and the public out
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 import time_machine
@@ -431,3 +432,31 @@ def test_named_attendees_must_live_in_the_village(world):
         meeting(world, attendees=1, named_attendees=[world.head_a, world.head_b])
     assert Meeting.objects.count() == 0
     assert dt  # keep the import for the timestamps above
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+def test_demo_meetings_decide_cases_of_xishao(world):
+    from hemei.cases.demo import DEMO_NOW, demo_cases
+    from hemei.meetings.demo import demo_meetings
+
+    demo_cases(seed=7)
+    assert demo_meetings() == 6
+    meetings = Meeting.objects.filter(region=world.village)
+    assert {m.kind for m in meetings} == {K.REPRESENTATIVES, K.VILLAGERS, K.DELIBERATION}
+    assert all(m.held_at < DEMO_NOW and m.attendees for m in meetings)
+    items = AgendaItem.objects.filter(meeting__region=world.village)
+    assert not items.filter(outcome=AgendaItem.Outcome.PENDING).exists()
+    assert items.filter(outcome=AgendaItem.Outcome.FAILED).exists()
+    tabled = list(items.filter(case__isnull=False).select_related("case"))
+    assert 3 <= len(tabled) <= 5
+    for item in tabled:
+        # written after the case's own history, and in time order: nothing after the vote
+        kinds = list(item.case.events.order_by("id").values_list("kind", "at"))
+        assert all(a <= b for (_, a), (_, b) in itertools.pairwise(kinds))
+        assert all(at_ <= DEMO_NOW for _, at_ in kinds)
+        expected = Case.Status.RESOLVED if item.outcome == AgendaItem.Outcome.PASSED else item.case.status
+        assert item.case.status == expected and item.case.status != Case.Status.SUBMITTED
+        assert [k for k, _ in kinds].count(CaseEvent.Kind.DECIDED) == 1
+    assert sum(i.outcome == AgendaItem.Outcome.FAILED for i in tabled) == 1
