@@ -17,6 +17,7 @@ from django.db.models import Max
 from hemei.cases.demo import demo_cases
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.meetings.demo import demo_meetings
 from hemei.regions import services
 from hemei.regions.demo.data import (
     AREA_CODE,
@@ -126,6 +127,7 @@ def demo_build(
         summary.counts = counts
         # A year of cases in every state (issue 3); benchmark-sized builds stay as they were.
         cases = demo_cases(seed=seed, stdout=stdout) if households is None or households <= 100_000 else 0
+        meetings = demo_meetings(stdout=stdout) if cases else 0  # 民主议事 on some of those cases
         audit_record(
             actor=DEMO_ACTOR,
             action=AuditEntry.Action.IMPORT,
@@ -140,6 +142,7 @@ def demo_build(
                 "party_members": counts.party_members,
                 "links": counts.links,
                 "cases": cases,
+                "meetings": meetings,
             },
             note="demo county built by `hemei demo`",
         )
