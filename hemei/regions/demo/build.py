@@ -33,6 +33,7 @@ from hemei.regions.demo.personas import DemoLogin, create_personas
 from hemei.regions.demo.plan import TownshipPlan, plan_county
 from hemei.regions.demo.rows import BatchWriter, Counts, RowGenerator, generate_batches
 from hemei.regions.models import Household, Level, Region, Resident, Tag
+from hemei.visits.demo import demo_visits
 
 
 class Output(Protocol):
@@ -127,6 +128,8 @@ def demo_build(
         summary.counts = counts
         # A year of cases in every state (issue 3); benchmark-sized builds stay as they were.
         cases = demo_cases(seed=seed, stdout=stdout) if households is None or households <= 100_000 else 0
+        if cases:  # a year of visits, patrols and households under monitoring beside them
+            demo_visits(seed=seed, stdout=stdout)
         meetings = demo_meetings(stdout=stdout) if cases else 0  # 民主议事 on some of those cases
         audit_record(
             actor=DEMO_ACTOR,
