@@ -345,3 +345,37 @@ def test_submission_queries_do_not_grow_with_recipients(world: Any) -> None:
     assert len(told("case_submitted", case.number)) == 8
     assert len(many.captured_queries) == len(few.captured_queries)
     assert Delivery.objects.filter(notification__ref=case.number).count() == 8
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_sweeps_at_once_remind_exactly_once(world: Any) -> None:
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("this test runs in the PostgreSQL pass")
+    case = accepted_case(world)
+    now = at(2026, 3, 16, 9)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            remind_due_cases(now)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Reminder.objects.filter(ref=case.number).count() == 1
+    assert case.events.filter(kind=CaseEvent.Kind.REMINDED).count() == 1
+    assert Notification.objects.filter(kind="case_reminded").count() == 1
