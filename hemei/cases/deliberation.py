@@ -28,6 +28,14 @@ S = Case.Status
 TABLEABLE = (S.ACCEPTED, S.IN_PROGRESS)
 
 
+def _touch(case: Case, now: dt.datetime) -> None:
+    """A step on the timeline that keeps the status still updates the case (as a transfer
+    does): `updated_at` is the time of the last event. Conditional on the status we read."""
+    if Case.objects.filter(pk=case.pk, status=case.status).update(updated_at=now) != 1:
+        raise ValidationError(_("The case was changed by someone else; reload it."), code="conflict")
+    case.updated_at = now
+
+
 def _meeting_data(item: AgendaItem) -> dict[str, Any]:
     meeting = item.meeting
     return {
@@ -60,7 +68,17 @@ def case_table(
         case=case,
         at=now,
     )
-    _event(case, kind=CaseEvent.Kind.TABLED, actor=actor, at=now, note=item.title, data=_meeting_data(item))
+    _touch(case, now)
+    _event(
+        case,
+        kind=CaseEvent.Kind.TABLED,
+        actor=actor,
+        at=now,
+        from_status=case.status,
+        to_status=case.status,
+        note=item.title,
+        data=_meeting_data(item),
+    )
     return item
 
 
@@ -83,6 +101,7 @@ def case_decide_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime | 
         "votes_against": item.votes_against,
         "votes_abstain": item.votes_abstain,
     }
+    _touch(case, now)
     _event(
         case,
         kind=CaseEvent.Kind.DECIDED,
