@@ -335,3 +335,27 @@ def test_staff_pages_transfer_merge_and_extension(world, client):
     client.force_login(world.user("villager"))
     page = client.get(reverse("my-case", args=[main.number])).content.decode()
     assert "镇环卫站" in page and "2026-03-31 17:30" in page
+
+
+def test_staff_enter_a_phone_case_for_a_household_in_scope_only(world, client):
+    from django.urls import reverse
+
+    client.force_login(world.user("grid_a"))
+    url = reverse("case-new")
+    form = client.get(url, {"household": world.house_a.pk}).content.decode()
+    assert "王建国" in form  # the head's name prefilled as the reporter
+    key = form.split('name="key" value="')[1].split('"')[0]
+    data = {"household": world.house_a.pk, "category": cat().pk, "description": "打电话说：路灯坏了，晚上很黑",
+            "source": "phone", "reporter_name": "王建国", "key": key}
+    first = client.post(url, data)
+    again = client.post(url, data)  # a double click files one case
+    case = Case.objects.get()
+    assert first["Location"] == again["Location"] == reverse("case-detail", args=[case.number])
+    assert (case.source, case.household, case.region, case.created_by) == (
+        "phone", world.house_a, world.grid_a, world.user("grid_a"))
+    # Another grid's household or region: not found / refused, and nothing is created.
+    assert client.get(url, {"household": world.house_b.pk}).status_code == 404
+    response = client.post(url, {**data, "household": "", "region": world.grid_b.code, "key": "other"})
+    assert response.status_code == 200 and Case.objects.count() == 1
+    response = client.post(url, {**data, "source": "api", "key": "other2"})
+    assert response.status_code == 200 and Case.objects.count() == 1

@@ -10,6 +10,7 @@ urlpatterns = [
     path("me/cases/<str:number>/rate/", views.my_case_rate, name="my-case-rate"),
     path("me/cases/<str:number>/photos/<int:photo_id>/", views.my_case_photo, name="my-case-photo"),
     path("w/cases/", views.case_list, name="case-list"),
+    path("w/cases/new/", views.case_new, name="case-new"),
     path("w/cases/board/", views.case_board, name="case-board"),
     path("w/cases/stats/", dashboard_views.case_stats, name="case-stats"),
     path("w/cases/ledger.xlsx", views.case_ledger, name="case-ledger"),

@@ -27,8 +27,8 @@ from hemei.cases.access import access_case, access_cases
 from hemei.cases.ledger import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.dashboards.views import case_rates_context
-from hemei.regions.access import access_region, require_staff_scope, scope_for
-from hemei.regions.models import Post, Region, Resident, Role
+from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
+from hemei.regions.models import Level, Post, Region, Resident, Role
 
 PAGE_SIZE = 50
 BOARD_LIMIT = 500
@@ -251,6 +251,56 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "categories": Category.objects.filter(active=True).only("pk", "name"),
     })
     return render(request, "cases/case_list.html", context)
+
+
+STAFF_SOURCES = (Case.Source.PHONE, Case.Source.VISIT, Case.Source.PATROL)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest) -> HttpResponse:
+    """Staff enter a case taken by phone, on a visit or on a patrol: for a household they may
+    change (`?household=<id>`, e.g. from the household page) or for a village or grid."""
+    require_staff_scope(request.user)
+    household = None
+    raw = request.GET.get("household") or request.POST.get("household") or ""
+    if raw:
+        if not raw.isdigit():
+            raise Http404
+        household = access_household(request.user, int(raw), write=True)
+    regions = list(access_regions(request.user, write=True).filter(level__in=(Level.VILLAGE, Level.GRID))
+                   .order_by("path").only("pk", "name", "code", "level")[:500])
+    categories = list(Category.objects.filter(active=True).order_by("sort", "name"))
+    values = {"region": household.region.code if household else "", "category": "", "title": "",
+              "description": "", "reporter_name": household.head.name if household and household.head else "",
+              "source": Case.Source.PHONE, "key": uuid.uuid4().hex}
+    errors: list[str] = []
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        region = household.region if household else next((r for r in regions if r.code == values["region"]), None)
+        category = next((c for c in categories if str(c.pk) == values["category"]), None)
+        if region is None:
+            errors.append(_("Choose a village or grid in your area."))
+        if category is None:
+            errors.append(_("Please choose what kind of problem it is."))
+        if values["source"] not in STAFF_SOURCES:
+            errors.append(_("Choose how the problem was reported."))
+        if not errors and region is not None and category is not None:
+            try:
+                case = services.case_submit(
+                    actor=request.user, region=region, category=category,
+                    title=values["title"] or _title_from(values["description"]), description=values["description"],
+                    source=values["source"], household=household, reporter_name=values["reporter_name"],
+                    idempotency_key=values["key"][:64], photos=request.FILES.getlist("photos"))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                messages.success(request, _("Case %(n)s has been entered.") % {"n": case.number})
+                return redirect("case-detail", number=case.number)
+    return render(request, "cases/case_new.html", {
+        "household": household, "regions": regions, "categories": categories, "values": values, "errors": errors,
+        "sources": [(v, label) for v, label in Case.Source.choices if v in STAFF_SOURCES],
+    })
 
 
 @login_required
