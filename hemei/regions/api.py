@@ -160,7 +160,9 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
 
     @extend_schema(request=ResidentUpdateSerializer, responses={200: ResidentSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        resident = access_residents(request.user, write=True).filter(pk=kwargs["pk"]).first()
+        pk = str(kwargs["pk"])
+        # A non-numeric id is "not found", not a server error (found by schemathesis).
+        resident = access_residents(request.user, write=True).filter(pk=pk).first() if pk.isdigit() else None
         if resident is None:
             raise Http404
         data = ResidentUpdateSerializer(data=request.data, partial=True)

@@ -1,0 +1,51 @@
+"""Schemathesis over the whole OpenAPI schema (/api/schema/), called through the WSGI app as
+the county administrator (the widest staff scope): no 5xx anywhere, and every documented
+response matches its schema. Few examples per operation to keep the run under a minute."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, Phase, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+pytestmark = pytest.mark.usefixtures("migration_seeds")
+
+
+# Loaded at collection (pytest-django has set Django up by then); building the schema reads
+# no database. The calls themselves run inside each test's database transaction.
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+def test_the_schema_names_the_cases_api():
+    paths = set(schema.raw_schema["paths"])
+    assert {
+        "/api/v1/cases/",
+        "/api/v1/cases/{number}/",
+        "/api/v1/cases/{number}/events/",
+        "/api/v1/cases/{number}/accept/",
+        "/api/v1/regions/",
+    } <= paths
+
+
+@schema.parametrize()
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+def test_api_conforms_to_its_schema(case, world):
+    token, _ = Token.objects.get_or_create(user=world.user("county"))
+    case.call_and_validate(
+        headers={"Authorization": f"Token {token.key}"}, checks=[not_a_server_error, response_schema_conformance]
+    )
