@@ -36,8 +36,7 @@ def enter(world, household=None, **kw) -> Monitoring:
 
 
 def through_notice(world, m: Monitoring, start: dt.date) -> Monitoring:
-    m = mon.monitoring_verify(actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge",
-                              risks=["illness"])
+    m = mon.monitoring_verify(actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge", risks=["illness"])
     return mon.monitoring_publish_notice(actor=world.user("secretary"), monitoring=m, start=start, days=5)
 
 
@@ -45,11 +44,13 @@ def test_it_runs_the_whole_procedure_with_working_day_deadlines(world):
     with time_machine.travel(at(2026, 3, 2), tick=False):  # Monday
         m = enter(world)
         assert m.step == "verify" and m.step_due == at(2026, 3, 5, 17, 30)  # 3 working days
-        m = mon.monitoring_verify(actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge",
-                                  risks=["illness", "schooling"])
+        m = mon.monitoring_verify(
+            actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge", risks=["illness", "schooling"]
+        )
         assert m.step == "review" and m.step_due == at(2026, 3, 4, 17, 30)
-        m = mon.monitoring_publish_notice(actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2),
-                                          days=5)
+        m = mon.monitoring_publish_notice(
+            actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2), days=5
+        )
         assert m.step == "notice" and m.notice_until == dt.date(2026, 3, 6)
         # The village concludes within a working day after the notice's last day.
         assert m.step_due == at(2026, 3, 9, 17, 30)
@@ -72,14 +73,17 @@ def test_it_runs_the_whole_procedure_with_working_day_deadlines(world):
 def test_it_refuses_a_notice_shorter_than_five_days_and_an_early_decision(world):
     with time_machine.travel(at(2026, 3, 2), tick=False):
         m = enter(world)
-        m = mon.monitoring_verify(actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge",
-                                  risks=["illness"])
+        m = mon.monitoring_verify(
+            actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge", risks=["illness"]
+        )
         with pytest.raises(ValidationError, match="5"):
-            mon.monitoring_publish_notice(actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2),
-                                          days=4)
+            mon.monitoring_publish_notice(
+                actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2), days=4
+            )
         assert Monitoring.objects.get(pk=m.pk).step == "review"
-        m = mon.monitoring_publish_notice(actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2),
-                                          days=5)
+        m = mon.monitoring_publish_notice(
+            actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2), days=5
+        )
     # 16:00 on the notice's last day: too early to conclude.
     with time_machine.travel(at(2026, 3, 6, 16), tick=False), pytest.raises(ValidationError):
         mon.monitoring_village_decide(actor=world.user("secretary"), monitoring=m, agreed=True)
@@ -89,11 +93,11 @@ def test_it_refuses_a_notice_shorter_than_five_days_and_an_early_decision(world)
 def test_a_grid_worker_cannot_publish_the_village_notice(world):
     with time_machine.travel(at(2026, 3, 2), tick=False):
         m = enter(world)
-        m = mon.monitoring_verify(actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge",
-                                  risks=["illness"])
+        m = mon.monitoring_verify(
+            actor=world.user("grid_a"), monitoring=m, confirmed=True, kind="edge", risks=["illness"]
+        )
         with pytest.raises(ValidationError):
-            mon.monitoring_publish_notice(actor=world.user("grid_a"), monitoring=m, start=dt.date(2026, 3, 2),
-                                          days=5)
+            mon.monitoring_publish_notice(actor=world.user("grid_a"), monitoring=m, start=dt.date(2026, 3, 2), days=5)
 
 
 def test_a_missed_step_escalates_exactly_once_per_deadline(world):
@@ -102,7 +106,8 @@ def test_a_missed_step_escalates_exactly_once_per_deadline(world):
     assert sweep(at(2026, 3, 5, 17, 29)) == []
     done = sweep(at(2026, 3, 5, 18))
     assert [(e.kind, e.ref, e.deadline, e.from_tier, e.to_tier) for e in done] == [
-        ("monitoring", m.ref, "verify", "village", "township")]
+        ("monitoring", m.ref, "verify", "village", "township")
+    ]
     assert sweep(at(2026, 3, 5, 18)) == [] and sweep(at(2026, 3, 5, 19)) == []
     m.refresh_from_db()
     assert m.tier == "township" and m.was_overdue and m.step_due == at(2026, 3, 10, 17, 30)
@@ -112,8 +117,13 @@ def test_a_missed_step_escalates_exactly_once_per_deadline(world):
     assert MonitoringEvent.objects.filter(monitoring=m, kind="escalated").count() == 2
     # The frozen flag stays when the step is finally done.
     with time_machine.travel(at(2026, 4, 30), tick=False):
-        m = mon.monitoring_verify(actor=world.user("grid_a"), monitoring=Monitoring.objects.get(pk=m.pk),
-                                  confirmed=True, kind="sudden", risks=["accident"])
+        m = mon.monitoring_verify(
+            actor=world.user("grid_a"),
+            monitoring=Monitoring.objects.get(pk=m.pk),
+            confirmed=True,
+            kind="sudden",
+            risks=["accident"],
+        )
     assert m.was_overdue and m.tier == "village" and m.step == "review"
 
 
@@ -177,8 +187,9 @@ def monitored(world, *, has_labour: bool = True) -> Monitoring:
 
 def check(world, m: Monitoring, day: dt.date, *, stable: bool = True) -> None:
     with time_machine.travel(at(day.year, day.month, day.day), tick=False):
-        mon.monitoring_check_income(actor=world.user("grid_a"), monitoring=m, checked_on=day,
-                                    income_per_capita="12000", stable=stable)
+        mon.monitoring_check_income(
+            actor=world.user("grid_a"), monitoring=m, checked_on=day, income_per_capita="12000", stable=stable
+        )
 
 
 def test_risk_removal_needs_six_months_of_stable_income(world):
@@ -241,8 +252,17 @@ def test_public_notice_shows_no_personal_or_health_data(world, client):
     assert response.status_code == 200
     html = response.content.decode()
     assert world.head_a.name in html
-    for secret in (world.head_a.id_number, world.head_a.phone, "13800002222", "尿毒症", "透析", "6222020200112233445",
-                   world.head_a.id_number[-4:] + "<", "因病", "illness"):
+    for secret in (
+        world.head_a.id_number,
+        world.head_a.phone,
+        "13800002222",
+        "尿毒症",
+        "透析",
+        "6222020200112233445",
+        world.head_a.id_number[-4:] + "<",
+        "因病",
+        "illness",
+    ):
         assert secret not in html
     # A wrong village code or a record without a notice is not found.
     assert client.get(f"/v/{world.village2.code}/monitoring/notice/{m.pk}/").status_code == 404
@@ -265,8 +285,10 @@ def test_step_actions_through_the_page(world, login):
         client = login(world.user("grid_a"))
         page = client.get(f"/w/monitoring/{m.pk}/")
         assert page.status_code == 200
-        response = client.post(f"/w/monitoring/{m.pk}/verify/",
-                               {"agreed": "1", "kind": "edge", "risks": ["illness", "disaster"], "has_labour": "1"})
+        response = client.post(
+            f"/w/monitoring/{m.pk}/verify/",
+            {"agreed": "1", "kind": "edge", "risks": ["illness", "disaster"], "has_labour": "1"},
+        )
         assert response.status_code == 302
     m.refresh_from_db()
     assert m.step == "review" and m.risks == ["illness", "disaster"]
@@ -295,7 +317,7 @@ def test_villager_declares_their_household(world, login):
 
 
 def test_monitoring_export_is_neutralised(world, login):
-    enter(world, department="=HYPERLINK(\"x\")")
+    enter(world, department='=HYPERLINK("x")')
     client = login(world.user("secretary"))
     response = client.get(f"/w/monitoring/ledger.xlsx?region={world.village.code}")
     assert response.status_code == 200
@@ -321,8 +343,12 @@ def workbook(rows: list[list[str]]) -> bytes:
 
 
 def test_import_enters_every_row(world):
-    data = workbook([[world.village.code, "001", "边缘易致贫户", "因病、因学", "医保局", ""],
-                     [world.village.code, "101", "突发严重困难户", "因灾", "应急局", "房屋受损"]])
+    data = workbook(
+        [
+            [world.village.code, "001", "边缘易致贫户", "因病、因学", "医保局", ""],
+            [world.village.code, "101", "突发严重困难户", "因灾", "应急局", "房屋受损"],
+        ]
+    )
     result = import_department_list(actor=world.user("secretary"), data=data)
     assert result.ok and result.created == 2
     m = Monitoring.objects.get(household=world.house_a)
@@ -331,9 +357,13 @@ def test_import_enters_every_row(world):
 
 
 def test_import_with_a_bad_row_saves_nothing(world, login):
-    data = workbook([[world.village.code, "001", "边缘易致贫户", "因病", "医保局", ""],
-                     [world.village.code, "999", "边缘易致贫户", "因病", "医保局", ""],
-                     [world.village.code, "101", "富裕户", "因赌", "民政局", ""]])
+    data = workbook(
+        [
+            [world.village.code, "001", "边缘易致贫户", "因病", "医保局", ""],
+            [world.village.code, "999", "边缘易致贫户", "因病", "医保局", ""],
+            [world.village.code, "101", "富裕户", "因赌", "民政局", ""],
+        ]
+    )
     result = import_department_list(actor=world.user("secretary"), data=data)
     assert not result.ok and Monitoring.objects.count() == 0
     found = {(e.row, e.column, e.value) for e in result.errors}

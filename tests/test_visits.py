@@ -41,12 +41,23 @@ def test_a_visit_with_a_problem_puts_a_linked_case_on_the_ledger(world, login):
     client = login(world.user("grid_a"))
     with time_machine.travel(at(2026, 5, 12), tick=False):
         assert client.get(f"/w/visits/new/?household={world.house_a.pk}").status_code == 200
-        response = client.post(f"/w/visits/new/?household={world.house_a.pk}", {
-            "household": world.house_a.pk, "visited_at": "2026-05-12T09:30", "present": "1",
-            "health_ok": "1", "housing_safe": "1", "schooling_ok": "1", "water_note": "自来水浑浊",
-            "income_per_capita": "15000", "needs": "希望修路",
-            "problem_category_1": cat().pk, "problem_title_1": "自来水浑浊", "problem_text_1": "水有泥沙，烧开有沉淀",
-        })
+        response = client.post(
+            f"/w/visits/new/?household={world.house_a.pk}",
+            {
+                "household": world.house_a.pk,
+                "visited_at": "2026-05-12T09:30",
+                "present": "1",
+                "health_ok": "1",
+                "housing_safe": "1",
+                "schooling_ok": "1",
+                "water_note": "自来水浑浊",
+                "income_per_capita": "15000",
+                "needs": "希望修路",
+                "problem_category_1": cat().pk,
+                "problem_title_1": "自来水浑浊",
+                "problem_text_1": "水有泥沙，烧开有沉淀",
+            },
+        )
     assert response.status_code == 302
     v = Visit.objects.get()
     assert not v.water_safe and v.income_per_capita == Decimal("15000.00") and v.region == world.grid_a
@@ -88,13 +99,17 @@ def test_grid_b_cannot_see_or_visit_grid_a_households(world, login):
     v = visit(world)
     client = login(world.user("grid_b"))
     assert client.get(f"/w/visits/new/?household={world.house_a.pk}").status_code == 404
-    response = client.post(f"/w/visits/new/?household={world.house_a.pk}",
-                           {"household": world.house_a.pk, "visited_at": "2026-05-12T09:30", "present": "1"})
+    response = client.post(
+        f"/w/visits/new/?household={world.house_a.pk}",
+        {"household": world.house_a.pk, "visited_at": "2026-05-12T09:30", "present": "1"},
+    )
     assert response.status_code == 404
     assert client.get(f"/w/visits/{v.pk}/").status_code == 404
     assert client.get(f"/api/v1/visits/{v.pk}/").status_code == 404
-    assert client.post("/api/v1/visits/", {"household": world.house_a.pk}, content_type="application/json"
-                       ).status_code == 404
+    assert (
+        client.post("/api/v1/visits/", {"household": world.house_a.pk}, content_type="application/json").status_code
+        == 404
+    )
     assert str(v.pk) not in [str(r["id"]) for r in client.get("/api/v1/visits/").json()["results"]]
     assert Visit.objects.count() == 1
     with pytest.raises(ValidationError):
@@ -123,15 +138,22 @@ def test_no_threshold_for_the_year_means_no_income_trigger(world):
 
 
 def test_heavy_rigid_spending_enters_monitoring(world):
-    visit(world, household=world.house_b, persona="grid_b", income_per_capita="20000", heavy_spending=True,
-          heavy_spending_amount="38000")
+    visit(
+        world,
+        household=world.house_b,
+        persona="grid_b",
+        income_per_capita="20000",
+        heavy_spending=True,
+        heavy_spending_amount="38000",
+    )
     m = Monitoring.objects.get()
     assert m.household == world.house_b and "38000" in m.detail
 
 
 def add_households(world, grid, n: int) -> list:
-    return [region_services.household_create(grid=grid, number=f"G{grid.code[-3:]}-{i:02d}", address="")
-            for i in range(n)]
+    return [
+        region_services.household_create(grid=grid, number=f"G{grid.code[-3:]}-{i:02d}", address="") for i in range(n)
+    ]
 
 
 def test_coverage_counts_households_visited_this_quarter(world, login):
@@ -169,11 +191,19 @@ def test_the_period_is_configurable(world, settings):
 def test_a_patrol_finding_becomes_a_case(world, login):
     client = login(world.user("grid_a"))
     with time_machine.travel(at(2026, 5, 12, 18), tick=False):
-        response = client.post("/w/patrols/", {
-            "grid": world.grid_a.code, "route": "村口—东街—河堤", "started_at": "2026-05-12T15:00",
-            "ended_at": "2026-05-12T16:30", "finding_1": "河堤护栏断了一截", "finding_category_1": cat("道路交通").pk,
-            "finding_2": "东街路灯正常", "finding_category_2": "",
-        })
+        response = client.post(
+            "/w/patrols/",
+            {
+                "grid": world.grid_a.code,
+                "route": "村口—东街—河堤",
+                "started_at": "2026-05-12T15:00",
+                "ended_at": "2026-05-12T16:30",
+                "finding_1": "河堤护栏断了一截",
+                "finding_category_1": cat("道路交通").pk,
+                "finding_2": "东街路灯正常",
+                "finding_category_2": "",
+            },
+        )
     assert response.status_code == 302
     patrol = Patrol.objects.get()
     findings = list(PatrolFinding.objects.filter(patrol=patrol))
@@ -185,11 +215,21 @@ def test_a_patrol_finding_becomes_a_case(world, login):
 
 def test_a_patrol_ending_before_it_starts_is_refused(world):
     with time_machine.travel(at(2026, 5, 12, 18), tick=False), pytest.raises(ValidationError):
-        services.patrol_record(actor=world.user("grid_a"), grid=world.grid_a, route="x",
-                               started_at=at(2026, 5, 12, 16), ended_at=at(2026, 5, 12, 15))
+        services.patrol_record(
+            actor=world.user("grid_a"),
+            grid=world.grid_a,
+            route="x",
+            started_at=at(2026, 5, 12, 16),
+            ended_at=at(2026, 5, 12, 15),
+        )
     with time_machine.travel(at(2026, 5, 12, 18), tick=False), pytest.raises(ValidationError):
-        services.patrol_record(actor=world.user("grid_b"), grid=world.grid_a, route="x",
-                               started_at=at(2026, 5, 12, 15), ended_at=at(2026, 5, 12, 16))
+        services.patrol_record(
+            actor=world.user("grid_b"),
+            grid=world.grid_a,
+            route="x",
+            started_at=at(2026, 5, 12, 15),
+            ended_at=at(2026, 5, 12, 16),
+        )
     assert Patrol.objects.count() == 0
 
 
@@ -212,17 +252,24 @@ def test_visit_list_and_api_query_counts(world, login, django_assert_max_num_que
 def test_api_creates_a_visit_through_the_service(world, login):
     client = login(world.user("grid_a"))
     with time_machine.travel(at(2026, 5, 12), tick=False):
-        response = client.post("/api/v1/visits/", {
-            "household": world.house_a.pk, "present": True, "income_per_capita": "5000",
-            "problems": [{"category": cat().pk, "title": "停水", "description": "停水两天"}],
-        }, content_type="application/json")
+        response = client.post(
+            "/api/v1/visits/",
+            {
+                "household": world.house_a.pk,
+                "present": True,
+                "income_per_capita": "5000",
+                "problems": [{"category": cat().pk, "title": "停水", "description": "停水两天"}],
+            },
+            content_type="application/json",
+        )
     assert response.status_code == 201, response.content
     body = response.json()
     assert len(body["cases"]) == 1 and body["household"] == world.house_a.pk
     assert Monitoring.objects.filter(household=world.house_a, source="visit").exists()
     client = login(world.user("grid_a"))
-    bad = client.post("/api/v1/visits/", {"household": world.house_a.pk, "present": False},
-                      content_type="application/json")
+    bad = client.post(
+        "/api/v1/visits/", {"household": world.house_a.pk, "present": False}, content_type="application/json"
+    )
     assert bad.status_code == 400 and Visit.objects.count() == 1
 
 

@@ -74,8 +74,12 @@ def demo_visits(*, seed: int, stdout: Output | None = None) -> int:
     if county is None or not grids:
         return 0
     workers: dict[int, Any] = {}
-    for post in Post.objects.current().filter(region__in=grids, role__in=[Role.GRID_WORKER, Role.GRID_LEADER]) \
-            .select_related("user").order_by("role", "pk"):
+    for post in (
+        Post.objects.current()
+        .filter(region__in=grids, role__in=[Role.GRID_WORKER, Role.GRID_LEADER])
+        .select_related("user")
+        .order_by("role", "pk")
+    ):
         workers.setdefault(post.region_id, post.user)
     households = list(Household.objects.filter(village=village).select_related("head").order_by("region_id", "number"))
     today = DEMO_NOW.date()
@@ -94,36 +98,68 @@ def demo_visits(*, seed: int, stdout: Output | None = None) -> int:
             when = _at(q + dt.timedelta(days=rng.randint(0, max(last - 1, 0))), rng)
             present = rng.random() > 0.08
             income = Decimal(rng.randint(9000, 30000))
-            visits.append(Visit(
-                household=household, county=county, region_id=household.region_id,
-                visitor=workers.get(household.region_id), visited_at=when, created_at=when, present=present,
-                phone_contact="" if present else (household.head.name if household.head else "户主"),
-                phone_outcome="" if present else "在外务工，电话回访，家中情况正常",
-                income_per_capita=income if present else None, needs=rng.choice(NEEDS),
-                jobs_note=rng.choice(["", "外出务工", "在本村合作社务工", "务农"]),
-            ))
+            visits.append(
+                Visit(
+                    household=household,
+                    county=county,
+                    region_id=household.region_id,
+                    visitor=workers.get(household.region_id),
+                    visited_at=when,
+                    created_at=when,
+                    present=present,
+                    phone_contact="" if present else (household.head.name if household.head else "户主"),
+                    phone_outcome="" if present else "在外务工，电话回访，家中情况正常",
+                    income_per_capita=income if present else None,
+                    needs=rng.choice(NEEDS),
+                    jobs_note=rng.choice(["", "外出务工", "在本村合作社务工", "务农"]),
+                )
+            )
     Visit.objects.bulk_create(visits, batch_size=1000)
     # Demo cases found on visits and patrols get the visit or patrol that found them.
     problems: list[VisitProblem] = []
     patrols: list[Patrol] = []
     patrol_cases: list[Case] = []
     grid_ids = {g.pk for g in grids}
-    found = Case.objects.filter(region__path__startswith=village.path,
-                                source__in=[Case.Source.VISIT, Case.Source.PATROL]).order_by("created_at", "pk")
+    found = Case.objects.filter(
+        region__path__startswith=village.path, source__in=[Case.Source.VISIT, Case.Source.PATROL]
+    ).order_by("created_at", "pk")
     linked_visits: list[tuple[Visit, Case]] = []
     for case in found:
-        grid_id = case.region_id if case.region_id in grid_ids else (case.household.region_id if case.household_id
-                                                                      and case.household else grids[0].pk)
+        grid_id = (
+            case.region_id
+            if case.region_id in grid_ids
+            else (case.household.region_id if case.household_id and case.household else grids[0].pk)
+        )
         when = case.created_at - dt.timedelta(minutes=rng.randint(5, 60))
         if case.source == Case.Source.VISIT and case.household_id:
-            linked_visits.append((Visit(
-                household_id=case.household_id, county=county, region_id=grid_id, visitor=case.created_by
-                or workers.get(grid_id), visited_at=when, created_at=case.created_at, present=True,
-                needs=case.title, income_per_capita=Decimal(rng.randint(9000, 30000))), case))
+            linked_visits.append(
+                (
+                    Visit(
+                        household_id=case.household_id,
+                        county=county,
+                        region_id=grid_id,
+                        visitor=case.created_by or workers.get(grid_id),
+                        visited_at=when,
+                        created_at=case.created_at,
+                        present=True,
+                        needs=case.title,
+                        income_per_capita=Decimal(rng.randint(9000, 30000)),
+                    ),
+                    case,
+                )
+            )
         else:
-            patrols.append(Patrol(county=county, region_id=grid_id, patroller=case.created_by or workers.get(grid_id),
-                                  route=rng.choice(ROUTES), started_at=when,
-                                  ended_at=when + dt.timedelta(minutes=50), created_at=case.created_at))
+            patrols.append(
+                Patrol(
+                    county=county,
+                    region_id=grid_id,
+                    patroller=case.created_by or workers.get(grid_id),
+                    route=rng.choice(ROUTES),
+                    started_at=when,
+                    ended_at=when + dt.timedelta(minutes=50),
+                    created_at=case.created_at,
+                )
+            )
             patrol_cases.append(case)
     Visit.objects.bulk_create([v for v, _ in linked_visits])
     problems = [VisitProblem(visit=v, case=c) for v, c in linked_visits]
@@ -135,10 +171,18 @@ def demo_visits(*, seed: int, stdout: Output | None = None) -> int:
         for grid in grids:
             if rng.random() < 2 / 7:
                 begin = _at(day, rng)
-                routine.append(Patrol(county=county, region=grid, patroller=workers.get(grid.pk),
-                                      route=rng.choice(ROUTES), started_at=begin,
-                                      ended_at=begin + dt.timedelta(minutes=rng.randint(30, 90)), created_at=begin,
-                                      summary="例行巡查"))
+                routine.append(
+                    Patrol(
+                        county=county,
+                        region=grid,
+                        patroller=workers.get(grid.pk),
+                        route=rng.choice(ROUTES),
+                        started_at=begin,
+                        ended_at=begin + dt.timedelta(minutes=rng.randint(30, 90)),
+                        created_at=begin,
+                        summary="例行巡查",
+                    )
+                )
         day += dt.timedelta(days=1)
     Patrol.objects.bulk_create(patrols + routine, batch_size=1000)
     findings = [PatrolFinding(patrol=p, text=c.title, case=c) for p, c in zip(patrols, patrol_cases, strict=True)]
@@ -146,8 +190,10 @@ def demo_visits(*, seed: int, stdout: Output | None = None) -> int:
     PatrolFinding.objects.bulk_create(findings, batch_size=1000)
     monitored = _demo_monitoring(rng, households, county)
     if stdout is not None:
-        stdout.write(f"visits: {len(visits) + len(linked_visits)}, patrols: {len(patrols) + len(routine)}, "
-                     f"monitoring: {monitored}\n")
+        stdout.write(
+            f"visits: {len(visits) + len(linked_visits)}, patrols: {len(patrols) + len(routine)}, "
+            f"monitoring: {monitored}\n"
+        )
     return len(visits) + len(linked_visits)
 
 
@@ -165,9 +211,16 @@ def _demo_monitoring(rng: random.Random, households: list[Household], county: Re
     for household, (step, days_ago, kind, risks, labour) in zip(chosen, MONITORING_PLAN, strict=True):
         entered = DEMO_NOW - dt.timedelta(days=days_ago)
         m = Monitoring.objects.create(
-            household=household, county=county, region_id=household.region_id, kind=kind, risks=risks,
+            household=household,
+            county=county,
+            region_id=household.region_id,
+            kind=kind,
+            risks=risks,
             source=rng.choice([Monitoring.Source.VISIT, Monitoring.Source.SELF, Monitoring.Source.DEPARTMENT]),
-            has_labour=labour, detail="入户核实家庭收支情况", created_at=entered, updated_at=entered,
+            has_labour=labour,
+            detail="入户核实家庭收支情况",
+            created_at=entered,
+            updated_at=entered,
             step_started_at=entered,
         )
         events = [MonitoringEvent(monitoring=m, at=entered, kind="entered", to_step=St.VERIFY)]
@@ -182,35 +235,55 @@ def _demo_monitoring(rng: random.Random, households: list[Household], county: Re
             events.append(MonitoringEvent(monitoring=m, at=moment, kind="moved", from_step=prev, to_step=nxt))
         m.step = step
         m.step_started_at = moment
-        m.step_due = (add_working_days(moment, DEFAULT_STEP_DAYS[step], county_code=county.code)
-                      if step in DEFAULT_STEP_DAYS else None)
+        m.step_due = (
+            add_working_days(moment, DEFAULT_STEP_DAYS[step], county_code=county.code)
+            if step in DEFAULT_STEP_DAYS
+            else None
+        )
         if step == St.NOTICE and m.notice_until is not None:
             m.step_due = add_working_days(
-                dt.datetime.combine(m.notice_until, dt.time(23, 59), tzinfo=DEMO_NOW.tzinfo), 1,
-                county_code=county.code)
+                dt.datetime.combine(m.notice_until, dt.time(23, 59), tzinfo=DEMO_NOW.tzinfo), 1, county_code=county.code
+            )
         if step == St.VERIFY and days_ago > 5 and m.step_due is not None:
             # Missed: the sweep moved it to the township with a fresh deadline.
             missed = m.step_due
             m.tier, m.was_overdue, m.escalated_at = Monitoring.Tier.TOWNSHIP, True, missed
             m.step_due = add_working_days(missed, DEFAULT_STEP_DAYS[step], county_code=county.code)
-            events.append(MonitoringEvent(monitoring=m, at=missed, kind="escalated", from_step=step, to_step=step,
-                                          data={"from_tier": "village", "to_tier": "township"}))
+            events.append(
+                MonitoringEvent(
+                    monitoring=m,
+                    at=missed,
+                    kind="escalated",
+                    from_step=step,
+                    to_step=step,
+                    data={"from_tier": "village", "to_tier": "township"},
+                )
+            )
         if step in (St.MONITORED, St.REMOVED, St.NOT_INCLUDED):
             m.decided_at = moment
         if step in (St.MONITORED, St.REMOVED):
-            AssistanceMeasure.objects.create(monitoring=m, measure="申请临时救助", department="民政局",
-                                             date=(moment + dt.timedelta(days=3)).date())
-            AssistanceMeasure.objects.create(monitoring=m, measure="安排公益性岗位", department="人社局",
-                                             date=(moment + dt.timedelta(days=20)).date())
+            AssistanceMeasure.objects.create(
+                monitoring=m, measure="申请临时救助", department="民政局", date=(moment + dt.timedelta(days=3)).date()
+            )
+            AssistanceMeasure.objects.create(
+                monitoring=m,
+                measure="安排公益性岗位",
+                department="人社局",
+                date=(moment + dt.timedelta(days=20)).date(),
+            )
             check = moment.date() + dt.timedelta(days=30)
             while check < DEMO_NOW.date():
-                IncomeCheck.objects.create(monitoring=m, checked_on=check, stable=True,
-                                           income_per_capita=Decimal(rng.randint(9000, 14000)))
+                IncomeCheck.objects.create(
+                    monitoring=m, checked_on=check, stable=True, income_per_capita=Decimal(rng.randint(9000, 14000))
+                )
                 check += dt.timedelta(days=60)
         if step == St.REMOVED:
             m.removed_at = DEMO_NOW - dt.timedelta(days=3)
-            events.append(MonitoringEvent(monitoring=m, at=m.removed_at, kind="removed", from_step=St.MONITORED,
-                                          to_step=St.REMOVED))
+            events.append(
+                MonitoringEvent(
+                    monitoring=m, at=m.removed_at, kind="removed", from_step=St.MONITORED, to_step=St.REMOVED
+                )
+            )
         m.save()
         MonitoringEvent.objects.bulk_create(events)
     return len(MONITORING_PLAN)
