@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "hemei.meetings",
     "hemei.visits",
     "hemei.notify",
+    "hemei.disclosure",
     "hemei.points",
 ]
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("hemei.regions.urls_roster")),
     path("", include("hemei.cases.urls")),
     path("", include("hemei.meetings.urls")),
+    path("", include("hemei.disclosure.urls")),
     path("", include("hemei.notify.urls")),
     path("", include("hemei.visits.urls")),
 ]

@@ -1,0 +1,243 @@
+"""Finance entries in and out of Excel.
+
+Import (all or nothing, like the roster): columns 日期, 科目编码, 收支 (收入/支出), 金额, 凭证号,
+往来单位 (optional), 摘要 (optional), any order, one village per upload. Every row is checked
+first with the same rules as `finance_entry_create` (amount with at most two places — a
+float cell counts by its shortest decimal form —, subject, direction, sign, voucher unique in
+the village and year and within the file, month not yet published); one bad row and nothing
+is saved, with a row-by-row report. Export: the same columns, Chinese headers, text cells
+neutralised against formula injection, one "export" audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+
+from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.models import AuditEntry
+from hemei.disclosure import access
+from hemei.disclosure.finance import SUBJECTS, check_entry, parse_amount, subject_name
+from hemei.disclosure.models import Disclosure, DisclosureVersion, FinanceEntry, Kind
+from hemei.regions.models import Region
+from hemei.regions.roster.report import RowError
+from hemei.regions.roster.template import neutralise
+
+COL_DATE, COL_SUBJECT, COL_DIRECTION, COL_AMOUNT = "日期", "科目编码", "收支", "金额"
+COL_VOUCHER, COL_COUNTERPARTY, COL_SUMMARY = "凭证号", "往来单位", "摘要"
+HEADERS = (COL_DATE, COL_SUBJECT, COL_DIRECTION, COL_AMOUNT, COL_VOUCHER, COL_COUNTERPARTY, COL_SUMMARY)
+REQUIRED = (COL_DATE, COL_SUBJECT, COL_DIRECTION, COL_AMOUNT, COL_VOUCHER)
+DIRECTIONS = {
+    "收入": FinanceEntry.Direction.INCOME,
+    "支出": FinanceEntry.Direction.EXPENSE,
+    "income": FinanceEntry.Direction.INCOME,
+    "expense": FinanceEntry.Direction.EXPENSE,
+}
+MAX_ROWS = 10_000
+
+
+@dataclass
+class FinanceImportResult:
+    ok: bool = False
+    rows: int = 0
+    created: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _code(value: Any) -> str:
+    """A code typed as a number (501 → the cell holds 501.0) read as text."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _text(value)
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value).replace("/", "-").replace(".", "-")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _published_months(village: Region) -> list[tuple[dt.date, dt.date]]:
+    return list(
+        Disclosure.objects.filter(
+            village=village, kind=Kind.FINANCE, versions__status=DisclosureVersion.Status.PUBLISHED
+        )
+        .values_list("period_start", "period_end")
+        .distinct()
+    )
+
+
+def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImportResult:
+    """1. read and check every row; 2. any error → report all, save nothing; 3. else create all
+    in one transaction with one audit row per entry."""
+    access.require_role(actor, village, access.FINANCE_ROLES)
+    result = FinanceImportResult()
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
+    except Exception:  # a broken or non-xlsx upload, whatever openpyxl raises
+        result.errors.append(RowError(0, "", "", _("The file is not an xlsx workbook.")))
+        return result
+    if not rows:
+        result.errors.append(RowError(0, "", "", _("The sheet is empty.")))
+        return result
+    header = [_text(v) for v in rows[0]]
+    missing = [h for h in REQUIRED if h not in header]
+    if missing:
+        result.errors.append(RowError(1, "、".join(missing), "", _("Required column missing.")))
+        return result
+    if len(rows) > MAX_ROWS + 1:
+        result.errors.append(RowError(0, "", "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS}))
+        return result
+    col = {h: header.index(h) for h in HEADERS if h in header}
+    taken = set(FinanceEntry.objects.filter(village=village).values_list("year", "voucher"))
+    closed = _published_months(village)
+    good: list[FinanceEntry] = []
+    county = village.county_ancestor()
+    for number, values in enumerate(rows[1:], start=2):
+        raw = {h: (values[i] if i < len(values) else None) for h, i in col.items()}
+        if not any(_text(v) for v in raw.values()):
+            continue
+        result.rows += 1
+        errors: list[RowError] = []
+        for h in REQUIRED:
+            if not _text(raw[h]):
+                errors.append(RowError(number, h, "", _("Required.")))
+        day = _date(raw[COL_DATE]) if _text(raw[COL_DATE]) else None
+        if _text(raw[COL_DATE]) and day is None:
+            errors.append(RowError(number, COL_DATE, _text(raw[COL_DATE])[:30], _("Not a date (YYYY-MM-DD).")))
+        subject = _code(raw[COL_SUBJECT])
+        direction = DIRECTIONS.get(_text(raw[COL_DIRECTION]), "")
+        if _text(raw[COL_DIRECTION]) and not direction:
+            errors.append(RowError(number, COL_DIRECTION, _text(raw[COL_DIRECTION])[:30], _("收入 or 支出.")))
+        amount: Decimal | None = None
+        if _text(raw[COL_AMOUNT]):
+            try:
+                amount = parse_amount(raw[COL_AMOUNT], from_cell=True)
+            except ValidationError as exc:
+                errors.append(RowError(number, COL_AMOUNT, _text(raw[COL_AMOUNT])[:30], exc.messages[0]))
+        if subject and direction and amount is not None:
+            try:
+                check_entry(subject=subject, direction=direction, amount=amount)
+            except ValidationError as exc:
+                column = COL_SUBJECT if exc.code in ("subject", "direction") else COL_AMOUNT
+                errors.append(
+                    RowError(number, column, subject if column == COL_SUBJECT else str(amount), exc.messages[0])
+                )
+        voucher = _code(raw[COL_VOUCHER])
+        if len(voucher) > 30:
+            errors.append(RowError(number, COL_VOUCHER, voucher[:30], _("Too long.")))
+        elif day and voucher and (day.year, voucher) in taken:
+            errors.append(
+                RowError(
+                    number,
+                    COL_VOUCHER,
+                    voucher,
+                    _("Voucher %(v)s is already used in %(y)d.") % {"v": voucher, "y": day.year},
+                )
+            )
+        if day and any(start <= day <= end for start, end in closed):
+            errors.append(
+                RowError(number, COL_DATE, day.isoformat(), _("The statement for this month is already published."))
+            )
+        if errors or day is None or amount is None or county is None:
+            result.errors.extend(errors)
+            continue
+        taken.add((day.year, voucher))
+        good.append(
+            FinanceEntry(
+                county=county,
+                village=village,
+                date=day,
+                year=day.year,
+                subject=subject,
+                direction=direction,
+                amount=amount,
+                voucher=voucher,
+                counterparty=_text(raw.get(COL_COUNTERPARTY))[:100],
+                summary=_text(raw.get(COL_SUMMARY))[:200],
+                created_by=actor if actor.is_authenticated else None,
+            )
+        )
+    if not result.rows and not result.errors:
+        result.errors.append(RowError(0, "", "", _("The sheet has no rows.")))
+    if result.errors:
+        return result
+    with transaction.atomic():
+        created = FinanceEntry.objects.bulk_create(good, batch_size=1000)
+        audit_record_many(
+            actor=actor,
+            action="create",
+            object_type="disclosure.financeentry",
+            county_code=village.code[:6],
+            items=[(str(e.pk or ""), str(e), {"voucher": e.voucher, "amount": e.amount}) for e in created],
+            note="finance import",
+        )
+    result.ok = True
+    result.created = len(created)
+    return result
+
+
+def finance_export(*, actor: Any, village: Region, year: int | None = None) -> bytes:
+    access.require_role(actor, village, access.FINANCE_ROLES | access.AUTHOR_ROLES | access.PUBLISH_ROLES)
+    qs = FinanceEntry.objects.filter(village=village).order_by("date", "id")
+    if year:
+        qs = qs.filter(year=year)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("财务收支明细")
+    for i, width in enumerate((12, 10, 8, 14, 12, 24, 40, 20), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.append([*HEADERS, "科目名称"])
+    count = 0
+    for e in qs.iterator(chunk_size=2000):
+        sheet.append(
+            [
+                e.date,
+                neutralise(e.subject),
+                "收入" if e.direction == FinanceEntry.Direction.INCOME else "支出",
+                e.amount,
+                neutralise(e.voucher),
+                neutralise(e.counterparty),
+                neutralise(e.summary),
+                neutralise(subject_name(e.subject)),
+            ]
+        )
+        count += 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.EXPORT,
+        obj=village,
+        county_code=village.code[:6],
+        object_repr=f"{village.name} ({village.code})",
+        changes={"what": "finance entries", "rows": count, "year": year or ""},
+    )
+    return buffer.getvalue()
+
+
+def template_rows() -> list[list[str]]:
+    """The subject list for the import page."""
+    return [
+        [code, str(s.name), "收入" if s.side == FinanceEntry.Direction.INCOME else "支出"]
+        for code, s in SUBJECTS.items()
+    ]

@@ -1,0 +1,215 @@
+"""Disclosure schedules and their deadlines, swept by the shared `hemei sweep`.
+
+Rule (村民委员会组织法 art. 30, defaults per village in `ScheduleSettings`):
+- finances every month, village and party affairs every quarter; periods are calendar-aligned
+  (months; quarters Jan–Mar, Apr–Jun, …; an n-month period starts in a month m with
+  (m − 1) mod n = 0);
+- a period is due by the end of the `due_working_days`-th (default 10th) working day after its
+  last day — for the finances of month M: the 10th working day of M+1 — counted with the
+  working-day calendar (`hemei.core.calendar`, holidays skipped);
+- a major item (重大事项) is due `major_working_days` (default 5) working days after its
+  draft was created (`services.disclosure_create`);
+- a period counts as published when a published version of the village's disclosure of that
+  kind covers it (the disclosure's period contains the due period).
+
+The sweeper (`@sweeper("disclosure")`):
+1. creates the due rows for every period that has ended since `tracked_from` (insert, conflicts
+   ignored: two sweepers at once create each row once);
+2. reads the open rows past their deadline below county tier; for each, in its own transaction,
+   a period that was published meanwhile is marked published; otherwise the row moves up one
+   tier with a conditional update on (pk, tier, due_at as read, still unpublished) — only the
+   sweeper whose update changed the row acts, so each deadline escalates exactly once. The new
+   deadline is the same number of working days counted from `now`, at the new tier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hemei.core.audit import audit_record, diff
+from hemei.core.calendar import add_working_days
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
+from hemei.disclosure.models import DisclosureVersion, Kind, ScheduleDue, ScheduleSettings
+from hemei.regions.models import Region
+
+PERIODIC_KINDS = (Kind.FINANCE, Kind.VILLAGE, Kind.PARTY)
+
+
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _from_index(index: int) -> dt.date:
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def periods(settings: ScheduleSettings, kind: str, until: dt.date) -> Iterator[tuple[dt.date, dt.date]]:
+    """(first day, last day) of each period of `kind` that has ended before `until`."""
+    months = max(1, settings.months_for(kind))
+    index = _month_index(settings.tracked_from)
+    index -= index % 12 % months  # align: quarters start in Jan/Apr/Jul/Oct
+    while True:
+        start = _from_index(index)
+        end = _from_index(index + months) - dt.timedelta(days=1)
+        if end >= until:
+            return
+        yield start, end
+        index += months
+
+
+def due_for(period_end: dt.date, working_days: int, county_code: str) -> dt.datetime:
+    """End of the n-th working day after the period's last day."""
+    tz = timezone.get_default_timezone()
+    return add_working_days(dt.datetime.combine(period_end, dt.time(12), tz), working_days, county_code=county_code)
+
+
+def schedule_refresh(now: dt.datetime) -> int:
+    """Create the due rows of every period that has ended (idempotent)."""
+    today = timezone.localtime(now).date()
+    created = 0
+    for settings in ScheduleSettings.objects.select_related("village"):
+        village = settings.village
+        county_code = village.code[:6]
+        county = village.county_ancestor()
+        if county is None:
+            continue
+        rows = [
+            ScheduleDue(
+                county=county,
+                village=village,
+                kind=kind,
+                period_start=start,
+                period_end=end,
+                due_at=due_for(end, settings.due_working_days, county_code),
+            )
+            for kind in PERIODIC_KINDS
+            for start, end in periods(settings, kind, today)
+        ]
+        existing = set(ScheduleDue.objects.filter(village=village, major=False).values_list("kind", "period_start"))
+        new = [r for r in rows if (r.kind, r.period_start) not in existing]
+        if new:
+            ScheduleDue.objects.bulk_create(new, ignore_conflicts=True)
+            created += len(new)
+            # A period published before its row existed (published right after it ended).
+            fresh = ScheduleDue.objects.filter(
+                village=village, major=False, fulfilled_at__isnull=True, period_start__in=[r.period_start for r in new]
+            )
+            for due in fresh:
+                if is_published(due):
+                    claim_once(ScheduleDue, due.pk, expect={"fulfilled_at": None}, update={"fulfilled_at": now})
+    return created
+
+
+def is_published(due: ScheduleDue) -> bool:
+    published = DisclosureVersion.objects.filter(status=DisclosureVersion.Status.PUBLISHED)
+    if due.major:
+        return published.filter(disclosure=due.disclosure_id).exists()
+    return published.filter(
+        village_id=due.village_id,
+        disclosure__kind=due.kind,
+        disclosure__period_start__lte=due.period_start,
+        disclosure__period_end__gte=due.period_end,
+    ).exists()
+
+
+def _limit(due: ScheduleDue) -> int:
+    settings = ScheduleSettings.objects.filter(village_id=due.village_id).first()
+    if settings is None:
+        return 5 if due.major else 10
+    return settings.major_working_days if due.major else settings.due_working_days
+
+
+def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
+    with transaction.atomic():
+        due = ScheduleDue.objects.select_related("village").filter(pk=pk).first()
+        if due is None or due.fulfilled_at is not None or due.tier not in NEXT_TIER or due.due_at > now:
+            return None
+        if is_published(due):
+            claim_once(ScheduleDue, pk, expect={"fulfilled_at": None}, update={"fulfilled_at": now})
+            return None
+        old_due, old_tier, new_tier = due.due_at, due.tier, NEXT_TIER[due.tier]
+        new_due = add_working_days(now, _limit(due), county_code=due.village.code[:6])
+        if not claim_once(
+            ScheduleDue,
+            pk,
+            expect={"tier": old_tier, "due_at": old_due, "fulfilled_at": None},
+            update={"tier": new_tier, "due_at": new_due, "was_overdue": True, "escalated_at": now},
+        ):
+            return None  # another sweeper (or a publication) got there first
+        audit_record(
+            actor="sweep",
+            action="update",
+            obj=due,
+            county_code=due.village.code[:6],
+            note="escalated",
+            changes={"tier": [old_tier, new_tier], "due_at": [old_due, new_due]},
+        )
+    ref = f"{due.village.code} {due.kind} {due.period_start:%Y-%m}" + (" major" if due.major else "")
+    return Escalation("disclosure", ref, "publish", old_tier, new_tier)
+
+
+@sweeper("disclosure")
+def sweep(now: dt.datetime | None = None) -> list[Escalation]:
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("sweep needs a timezone-aware time")
+    schedule_refresh(now)
+    late = ScheduleDue.objects.filter(fulfilled_at__isnull=True, due_at__lte=now, tier__in=list(NEXT_TIER))
+    done: list[Escalation] = []
+    for pk in late.order_by("due_at", "pk").values_list("pk", flat=True):
+        result = _escalate(pk, now)
+        if result is not None:
+            done.append(result)
+    return done
+
+
+SETTING_LIMITS = {
+    "finance_months": (1, 12),
+    "village_months": (1, 12),
+    "party_months": (1, 12),
+    "due_working_days": (0, 60),
+    "major_working_days": (0, 30),
+}
+
+
+@transaction.atomic
+def schedule_settings_save(
+    *, actor: object, village: Region, tracked_from: dt.date, values: dict[str, str]
+) -> ScheduleSettings:
+    """Create or change a village's schedule. Blank values keep the defaults (the law's
+    minimum); a longer interval than the law allows is refused: finances at most quarterly,
+    village and party affairs at most quarterly (art. 30: 至少每季度公布一次)."""
+    from hemei.disclosure import access
+
+    access.require_role(actor, village, access.SCHEDULE_ROLES)
+    settings = ScheduleSettings.objects.filter(village=village).first() or ScheduleSettings(village=village)
+    old = {k: getattr(settings, k) for k in SETTING_LIMITS} | {"tracked_from": settings.tracked_from}
+    for key, (low, high) in SETTING_LIMITS.items():
+        raw = (values.get(key) or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValidationError(
+                _("%(field)s must be a whole number from %(low)d to %(high)d.")
+                % {"field": getattr(ScheduleSettings._meta.get_field(key), "verbose_name", key), "low": low, "high": high}
+            )
+        setattr(settings, key, int(raw))
+    if max(settings.finance_months, settings.village_months, settings.party_months) > 3:
+        raise ValidationError(_("The law asks for publication at least every quarter (3 months)."))
+    settings.tracked_from = tracked_from
+    settings.save()
+    new = {k: getattr(settings, k) for k in SETTING_LIMITS} | {"tracked_from": tracked_from}
+    audit_record(
+        actor=actor,
+        action="update" if old["tracked_from"] else "create",
+        obj=settings,
+        county_code=village.code[:6],
+        changes=diff(old, new),
+    )
+    return settings

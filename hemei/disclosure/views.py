@@ -1,0 +1,358 @@
+"""Staff pages for disclosures (/w/disclosure/…). Thin: reads through `hemei.disclosure.access`
+(out of scope → 404), writes through `hemei.disclosure.services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from hemei.disclosure import access, services
+from hemei.disclosure.models import Disclosure, DisclosureAttachment, DisclosureVersion, Kind, ScheduleSettings
+from hemei.regions.access import require_staff_scope
+
+PAGE_SIZE = 50
+S = DisclosureVersion.Status
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+@login_required
+def disclosure_list(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    latest = Prefetch("versions", queryset=DisclosureVersion.objects.order_by("-number"), to_attr="ordered")
+    qs = access.access_disclosures(request.user).select_related("village").prefetch_related(latest)
+    kind = request.GET.get("kind", "")
+    if kind in Kind.values:
+        qs = qs.filter(kind=kind)
+    village = request.GET.get("village", "")
+    if village:
+        qs = qs.filter(village__code=village)
+    page = Paginator(qs.order_by("-period_end", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    dues = (
+        access.access_dues(request.user)
+        .filter(fulfilled_at__isnull=True)
+        .select_related("village")
+        .order_by("due_at")[:50]
+    )
+    return render(
+        request,
+        "disclosure/list.html",
+        {
+            "page": page,
+            "kinds": Kind.choices,
+            "kind": kind,
+            "village_code": village,
+            "dues": dues,
+            "now": timezone.now(),
+            "may_write": access.villages_for(request.user, access.AUTHOR_ROLES).exists(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disclosure_new(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    villages = list(access.villages_for(request.user, access.AUTHOR_ROLES))
+    if not villages:
+        raise Http404
+    errors: list[str] = []
+    if request.method == "POST":
+        village = next((v for v in villages if v.code == request.POST.get("village")), None)
+        start, end = _date(request.POST.get("period_start", "")), _date(request.POST.get("period_end", ""))
+        if village is None:
+            errors.append(_("Choose a village."))
+        if start is None or end is None:
+            errors.append(_("Enter the period covered."))
+        if not errors and village is not None and start is not None and end is not None:
+            try:
+                version = services.disclosure_create(
+                    actor=request.user,
+                    village=village,
+                    kind=request.POST.get("kind", ""),
+                    title=request.POST.get("title", ""),
+                    body=request.POST.get("body", ""),
+                    period_start=start,
+                    period_end=end,
+                    major=bool(request.POST.get("major")),
+                )
+                for upload in request.FILES.getlist("attachments"):
+                    services.attachment_add(actor=request.user, version=version, upload=upload)
+            except ValidationError as exc:
+                errors = _errors(exc)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("disclosure-detail", pk=version.disclosure_id)
+    return render(
+        request,
+        "disclosure/form.html",
+        {"villages": villages, "kinds": Kind.choices, "errors": errors, "data": request.POST, "new": True},
+    )
+
+
+def _open_version(disclosure: Disclosure) -> DisclosureVersion | None:
+    return disclosure.versions.exclude(status=S.PUBLISHED).order_by("-number").first()
+
+
+@login_required
+def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    disclosure = access.access_disclosure(request.user, pk)
+    versions = list(
+        disclosure.versions.select_related("author", "reviewed_by", "published_by")
+        .prefetch_related("attachments", "events__actor")
+        .order_by("-number")
+    )
+    current = next((v for v in versions if v.status != S.PUBLISHED), None)
+    roles = access.roles_at(request.user, disclosure.village)
+    return render(
+        request,
+        "disclosure/detail.html",
+        {
+            "d": disclosure,
+            "versions": versions,
+            "current": current,
+            "may_write": bool(roles & access.AUTHOR_ROLES),
+            "may_publish": bool(roles & access.PUBLISH_ROLES),
+            "may_review": current is not None and access.can_review(request.user, current, disclosure.village),
+            "has_published": any(v.status == S.PUBLISHED for v in versions),
+            "warnings": request.session.pop(f"disclosure-warnings-{pk}", []),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disclosure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    disclosure = access.access_disclosure(request.user, pk)
+    access.require_role(request.user, disclosure.village, access.AUTHOR_ROLES)
+    version = _open_version(disclosure)
+    if version is None or not version.editable:
+        messages.error(request, _("Only a draft or a returned version can be edited."))
+        return redirect("disclosure-detail", pk=pk)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.version_edit(
+                actor=request.user,
+                version=version,
+                title=request.POST.get("title", ""),
+                body=request.POST.get("body", ""),
+                period_start=_date(request.POST.get("period_start", "")),
+                period_end=_date(request.POST.get("period_end", "")),
+            )
+            for upload in request.FILES.getlist("attachments"):
+                services.attachment_add(actor=request.user, version=version, upload=upload)
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("disclosure-detail", pk=pk)
+    data = request.POST or {
+        "title": version.title,
+        "body": version.body,
+        "period_start": disclosure.period_start.isoformat(),
+        "period_end": disclosure.period_end.isoformat(),
+    }
+    return render(
+        request,
+        "disclosure/form.html",
+        {"d": disclosure, "version": version, "errors": errors, "data": data, "new": False},
+    )
+
+
+@login_required
+@require_POST
+def disclosure_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    disclosure = access.access_disclosure(request.user, pk)
+    version = _open_version(disclosure)
+    if version is None:
+        raise Http404
+    try:
+        result = services.version_submit(
+            actor=request.user, version=version, confirm=request.POST.get("confirm") == "1"
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("disclosure-detail", pk=pk)
+    if not result.submitted:
+        request.session[f"disclosure-warnings-{pk}"] = result.warnings
+        messages.error(request, _("The text seems to contain personal data. Check it, then confirm to submit."))
+    else:
+        messages.success(request, _("Submitted for review."))
+    return redirect("disclosure-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def disclosure_review(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    disclosure = access.access_disclosure(request.user, pk)
+    version = _open_version(disclosure)
+    if version is None:
+        raise Http404
+    try:
+        services.version_review(
+            actor=request.user,
+            version=version,
+            approve=request.POST.get("decision") == "approve",
+            comment=request.POST.get("comment", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Review recorded."))
+    return redirect("disclosure-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def disclosure_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    disclosure = access.access_disclosure(request.user, pk)
+    version = _open_version(disclosure)
+    if version is None:
+        raise Http404
+    try:
+        services.version_publish(actor=request.user, version=version)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Published on the village board."))
+    return redirect("disclosure-detail", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disclosure_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    disclosure = access.access_disclosure(request.user, pk)
+    access.require_role(request.user, disclosure.village, access.AUTHOR_ROLES)
+    latest = disclosure.versions.order_by("-number").first()
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            services.correction_start(
+                actor=request.user,
+                disclosure=disclosure,
+                reason=request.POST.get("reason", ""),
+                title=request.POST.get("title", ""),
+                body=request.POST.get("body", ""),
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("Correction saved as a draft; it goes through review like the first."))
+            return redirect("disclosure-detail", pk=pk)
+    data = request.POST or {"title": latest.title if latest else "", "body": latest.body if latest else ""}
+    return render(request, "disclosure/correct.html", {"d": disclosure, "errors": errors, "data": data})
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    versions = (
+        access.access_versions(request.user)
+        .filter(status=S.SUBMITTED)
+        .select_related("disclosure", "village", "author")
+        .order_by("submitted_at")[:200]
+    )
+    rows = [v for v in versions if access.can_review(request.user, v, v.village)]
+    return render(request, "disclosure/review_queue.html", {"versions": rows})
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    require_staff_scope(request.user)
+    attachment = (
+        DisclosureAttachment.objects.select_related("version__disclosure")
+        .filter(pk=pk, version__disclosure__in=access.access_disclosures(request.user))
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    return _file(attachment)
+
+
+def _file(attachment: DisclosureAttachment) -> FileResponse:
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        filename=attachment.name,
+        as_attachment=attachment.content_type == "application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedule_view(request: HttpRequest) -> HttpResponse:
+    """Schedule settings per village (defaults from the law) and the periods owed."""
+    require_staff_scope(request.user)
+    villages = list(access.villages_for(request.user, access.SCHEDULE_ROLES)[:500])
+    errors: list[str] = []
+    if request.method == "POST":
+        village = next((v for v in villages if v.code == request.POST.get("village")), None)
+        start = _date(request.POST.get("tracked_from", ""))
+        if village is None or start is None:
+            errors.append(_("Choose a village and the first period."))
+        else:
+            try:
+                from hemei.disclosure.schedules import schedule_settings_save
+
+                schedule_settings_save(
+                    actor=request.user,
+                    village=village,
+                    tracked_from=start.replace(day=1),
+                    values={k: request.POST.get(k, "") for k in schedule_fields()},
+                )
+            except ValidationError as exc:
+                errors = _errors(exc)
+            else:
+                messages.success(request, _("Schedule saved."))
+                return redirect("disclosure-schedule")
+    settings = (
+        ScheduleSettings.objects.filter(village__in=[v.pk for v in villages])
+        .select_related("village")
+        .order_by("village__code")
+    )
+    dues = access.access_dues(request.user).select_related("village").order_by("-due_at")[:100]
+    return render(
+        request,
+        "disclosure/schedule.html",
+        {
+            "villages": villages,
+            "settings_rows": settings,
+            "dues": dues,
+            "errors": errors,
+            "now": timezone.now(),
+            "fields": schedule_fields(),
+            "defaults": ScheduleSettings(tracked_from=timezone.localdate()),
+        },
+    )
+
+
+def schedule_fields() -> tuple[str, ...]:
+    return ("finance_months", "village_months", "party_months", "due_working_days", "major_working_days")
