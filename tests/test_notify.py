@@ -138,6 +138,31 @@ def test_other_townships_staff_are_not_told(world: Any) -> None:
     assert "town2" not in told()
 
 
+def test_extension_asked_goes_to_the_tier_above_and_the_grant_to_the_reporter(world: Any) -> None:
+    from hemei.cases.services import case_extension_ask, case_extension_decide
+
+    case = accepted_case(world)
+    with time_machine.travel(at(2026, 3, 10), tick=False):
+        ext = case_extension_ask(actor=world.user("grid_a"), case=case, until=at(2026, 3, 30, 17, 30), reason="等材料")
+        assert told("case_extension_asked") == {"township"}
+        case_extension_decide(actor=world.user("township"), extension=ext, grant=True)
+    assert told("case_extension_granted") == {"villager", "grid1"}
+    assert (
+        "2026-03-30 17:30"
+        in Notification.objects.get(kind="case_extension_granted", recipient__username="villager").body
+    )
+
+
+def test_a_merge_tells_only_the_duplicates_reporter(world: Any) -> None:
+    from hemei.cases.services import case_merge
+
+    first = submit(world)  # the same villager reported it twice: both timelines get a merge event
+    duplicate = submit(world)
+    case_merge(actor=world.user("secretary"), case=duplicate, into=first)
+    assert told("case_merged") == {"villager"}
+    assert Notification.objects.get(kind="case_merged").ref == duplicate.number
+
+
 # --- email and SMS after commit ------------------------------------------------------------
 
 
