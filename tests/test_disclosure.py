@@ -46,11 +46,24 @@ def staff(world: World) -> dict[str, Any]:
     }
 
 
-def draft(world: World, *, body: str = "2026年第三季度村务：修缮村道 1.2 公里。", kind: str = Kind.VILLAGE,
-          title: str = "第三季度村务公开", **kw: Any) -> DisclosureVersion:
-    return services.disclosure_create(actor=world.user("secretary"), village=world.village, kind=kind, title=title,
-                                      body=body, period_start=dt.date(2026, 7, 1), period_end=dt.date(2026, 9, 30),
-                                      **kw)
+def draft(
+    world: World,
+    *,
+    body: str = "2026年第三季度村务：修缮村道 1.2 公里。",
+    kind: str = Kind.VILLAGE,
+    title: str = "第三季度村务公开",
+    **kw: Any,
+) -> DisclosureVersion:
+    return services.disclosure_create(
+        actor=world.user("secretary"),
+        village=world.village,
+        kind=kind,
+        title=title,
+        body=body,
+        period_start=dt.date(2026, 7, 1),
+        period_end=dt.date(2026, 9, 30),
+        **kw,
+    )
 
 
 def publish(world: World, staff: dict[str, Any], version: DisclosureVersion, **kw: Any) -> DisclosureVersion:
@@ -99,11 +112,18 @@ def test_only_the_supervision_committee_reviews_and_never_its_own_text(world: Wo
     assert version.status == S.SUBMITTED and version.reviewed_by_id is None
 
 
-def test_township_reviews_only_where_the_village_has_no_supervision_committee(world: World,
-                                                                              staff: dict[str, Any]) -> None:
-    other = services.disclosure_create(actor=staff["secretary2"], village=world.village2, kind=Kind.PARTY,
-                                       title="党费收缴", body="第三季度党费收缴情况。",
-                                       period_start=dt.date(2026, 7, 1), period_end=dt.date(2026, 9, 30))
+def test_township_reviews_only_where_the_village_has_no_supervision_committee(
+    world: World, staff: dict[str, Any]
+) -> None:
+    other = services.disclosure_create(
+        actor=staff["secretary2"],
+        village=world.village2,
+        kind=Kind.PARTY,
+        title="党费收缴",
+        body="第三季度党费收缴情况。",
+        period_start=dt.date(2026, 7, 1),
+        period_end=dt.date(2026, 9, 30),
+    )
     services.version_submit(actor=staff["secretary2"], version=other)
     services.version_review(actor=world.user("township"), version=other, approve=True)
     other.refresh_from_db()
@@ -111,7 +131,8 @@ def test_township_reviews_only_where_the_village_has_no_supervision_committee(wo
 
 
 def test_returning_needs_comments_and_the_returned_version_is_edited_and_resubmitted(
-        world: World, staff: dict[str, Any]) -> None:
+    world: World, staff: dict[str, Any]
+) -> None:
     version = draft(world)
     services.version_submit(actor=world.user("secretary"), version=version)
     with pytest.raises(ValidationError):
@@ -141,13 +162,18 @@ def test_a_published_version_never_changes(world: World, staff: dict[str, Any]) 
     assert not DisclosureAttachment.objects.exists()
 
 
-def test_a_correction_is_a_new_version_with_a_reason_and_both_stay_published(world: World,
-                                                                            staff: dict[str, Any]) -> None:
+def test_a_correction_is_a_new_version_with_a_reason_and_both_stay_published(
+    world: World, staff: dict[str, Any]
+) -> None:
     first = publish(world, staff, draft(world))
     with pytest.raises(ValidationError):
         services.correction_start(actor=world.user("secretary"), disclosure=first.disclosure, reason="")
-    second = services.correction_start(actor=world.user("secretary"), disclosure=first.disclosure,
-                                       reason="修缮长度更正为 1.5 公里", body="修缮村道 1.5 公里。")
+    second = services.correction_start(
+        actor=world.user("secretary"),
+        disclosure=first.disclosure,
+        reason="修缮长度更正为 1.5 公里",
+        body="修缮村道 1.5 公里。",
+    )
     assert second.number == 2 and second.status == S.DRAFT
     with pytest.raises(ValidationError):  # one open version at a time
         services.correction_start(actor=world.user("secretary"), disclosure=first.disclosure, reason="再改")
@@ -182,8 +208,9 @@ def test_it_finds_valid_id_numbers_mobiles_and_bank_cards_only() -> None:
     assert ID not in masked and "13800001111" not in masked and card not in masked and "1949000.00" in masked
 
 
-def test_the_page_shows_warnings_and_submits_only_after_confirmation(world: World, staff: dict[str, Any],
-                                                                     login: Any) -> None:
+def test_the_page_shows_warnings_and_submits_only_after_confirmation(
+    world: World, staff: dict[str, Any], login: Any
+) -> None:
     version = draft(world, body=f"联系人电话 13912345678，身份证 {ID}")
     client = login(world.user("secretary"))
     url = f"/w/disclosure/{version.disclosure_id}/"
@@ -217,7 +244,9 @@ def test_a_broken_link_is_found(world: World, staff: dict[str, Any]) -> None:
     assert verify_chains() == []
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE disclosure_disclosureversion SET prev_hash = %s WHERE id = %s", ["0" * 64, second.pk])
+            cursor.execute(
+                "UPDATE disclosure_disclosureversion SET prev_hash = %s WHERE id = %s", ["0" * 64, second.pk]
+            )
         assert any("prev_hash" in p for p in verify_chains())
     assert first.hash != second.hash
 
@@ -227,8 +256,10 @@ def test_postgres_refuses_update_and_delete_of_published_rows(world: World, staf
     from django.db import DatabaseError
 
     version = publish(world, staff, draft(world))
-    for sql in ("UPDATE disclosure_disclosureversion SET body = 'x' WHERE id = %s",
-                "DELETE FROM disclosure_disclosureversion WHERE id = %s"):
+    for sql in (
+        "UPDATE disclosure_disclosureversion SET body = 'x' WHERE id = %s",
+        "DELETE FROM disclosure_disclosureversion WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [version.pk])
     version.refresh_from_db()
@@ -248,8 +279,9 @@ def _jpeg() -> bytes:
 def test_attachments_are_checked_by_content(world: World, settings: Any) -> None:
     version = draft(world)
     actor = world.user("secretary")
-    pdf = services.attachment_add(actor=actor, version=version,
-                                  upload=SimpleUploadedFile("账.pdf", b"%PDF-1.7\n1 0 obj\n%%EOF"))
+    pdf = services.attachment_add(
+        actor=actor, version=version, upload=SimpleUploadedFile("账.pdf", b"%PDF-1.7\n1 0 obj\n%%EOF")
+    )
     photo = services.attachment_add(actor=actor, version=version, upload=SimpleUploadedFile("现场.png", _jpeg()))
     assert (pdf.content_type, photo.content_type) == ("application/pdf", "image/jpeg")
     assert photo.name == "现场.jpg" and len(pdf.sha256) == 64
@@ -265,8 +297,9 @@ def test_attachments_are_checked_by_content(world: World, settings: Any) -> None
 
 def test_an_attachment_is_part_of_the_hash(world: World, staff: dict[str, Any]) -> None:
     version = draft(world)
-    services.attachment_add(actor=world.user("secretary"), version=version,
-                            upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 one"))
+    services.attachment_add(
+        actor=world.user("secretary"), version=version, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 one")
+    )
     publish(world, staff, version)
     assert verify_chains() == []
     if connection.vendor == "sqlite":
@@ -278,8 +311,9 @@ def test_an_attachment_is_part_of_the_hash(world: World, staff: dict[str, Any]) 
 # --- scope -------------------------------------------------------------------------------------
 
 
-def test_scope_grid_worker_outsider_and_other_village_get_404(world: World, staff: dict[str, Any],
-                                                              login: Any, client: Any) -> None:
+def test_scope_grid_worker_outsider_and_other_village_get_404(
+    world: World, staff: dict[str, Any], login: Any, client: Any
+) -> None:
     version = draft(world)
     url = f"/w/disclosure/{version.disclosure_id}/"
     assert login(world.user("secretary")).get(url).status_code == 200
@@ -291,20 +325,41 @@ def test_scope_grid_worker_outsider_and_other_village_get_404(world: World, staf
     client.force_login(world.user("township"))
     assert client.get(url).status_code == 200
     with pytest.raises(Http404):
-        services.disclosure_create(actor=staff["secretary2"], village=world.village, kind=Kind.PARTY, title="x",
-                                   body="y", period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31))
+        services.disclosure_create(
+            actor=staff["secretary2"],
+            village=world.village,
+            kind=Kind.PARTY,
+            title="x",
+            body="y",
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 3, 31),
+        )
     with pytest.raises(PermissionDenied):  # in scope, but township staff do not author village texts
-        services.disclosure_create(actor=world.user("township"), village=world.village, kind=Kind.PARTY,
-                                   title="x", body="y", period_start=dt.date(2026, 1, 1),
-                                   period_end=dt.date(2026, 3, 31))
+        services.disclosure_create(
+            actor=world.user("township"),
+            village=world.village,
+            kind=Kind.PARTY,
+            title="x",
+            body="y",
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 3, 31),
+        )
     assert Disclosure.objects.count() == 1
 
 
 def test_pages_walk_the_workflow(world: World, staff: dict[str, Any], client: Any) -> None:
     client.force_login(world.user("secretary"))
-    response = client.post("/w/disclosure/new/", {
-        "village": world.village.code, "kind": "party", "title": "党员发展公示", "body": "拟发展党员一名。",
-        "period_start": "2026-10-01", "period_end": "2026-10-31"})
+    response = client.post(
+        "/w/disclosure/new/",
+        {
+            "village": world.village.code,
+            "kind": "party",
+            "title": "党员发展公示",
+            "body": "拟发展党员一名。",
+            "period_start": "2026-10-01",
+            "period_end": "2026-10-31",
+        },
+    )
     d = Disclosure.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/w/disclosure/{d.pk}/"
     client.post(f"/w/disclosure/{d.pk}/submit/")
@@ -319,8 +374,9 @@ def test_pages_walk_the_workflow(world: World, staff: dict[str, Any], client: An
     assert d.versions.count() == 2
 
 
-def test_the_list_costs_the_same_for_many_disclosures(world: World, staff: dict[str, Any], login: Any,
-                                                      django_assert_max_num_queries: Any) -> None:
+def test_the_list_costs_the_same_for_many_disclosures(
+    world: World, staff: dict[str, Any], login: Any, django_assert_max_num_queries: Any
+) -> None:
     for i in range(12):
         draft(world, title=f"公开 {i}")
     client = login(world.user("secretary"))
@@ -333,8 +389,9 @@ def test_the_list_costs_the_same_for_many_disclosures(world: World, staff: dict[
 
 
 def _schedule(world: World) -> ScheduleSettings:
-    return schedules.schedule_settings_save(actor=world.user("secretary"), village=world.village,
-                                            tracked_from=dt.date(2026, 7, 1), values={})
+    return schedules.schedule_settings_save(
+        actor=world.user("secretary"), village=world.village, tracked_from=dt.date(2026, 7, 1), values={}
+    )
 
 
 def test_finances_of_a_month_are_due_on_the_tenth_working_day_after(world: World, migration_seeds: None) -> None:
@@ -348,20 +405,29 @@ def test_finances_of_a_month_are_due_on_the_tenth_working_day_after(world: World
 def test_periods_follow_the_settings(world: World, staff: dict[str, Any]) -> None:
     settings = _schedule(world)
     assert list(schedules.periods(settings, Kind.FINANCE, dt.date(2026, 10, 15))) == [
-        (dt.date(2026, 7, 1), dt.date(2026, 7, 31)), (dt.date(2026, 8, 1), dt.date(2026, 8, 31)),
-        (dt.date(2026, 9, 1), dt.date(2026, 9, 30))]
+        (dt.date(2026, 7, 1), dt.date(2026, 7, 31)),
+        (dt.date(2026, 8, 1), dt.date(2026, 8, 31)),
+        (dt.date(2026, 9, 1), dt.date(2026, 9, 30)),
+    ]
     assert list(schedules.periods(settings, Kind.PARTY, dt.date(2026, 10, 15))) == [
-        (dt.date(2026, 7, 1), dt.date(2026, 9, 30))]
+        (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    ]
     with pytest.raises(ValidationError):
-        schedules.schedule_settings_save(actor=world.user("secretary"), village=world.village,
-                                         tracked_from=dt.date(2026, 7, 1), values={"village_months": "6"})
+        schedules.schedule_settings_save(
+            actor=world.user("secretary"),
+            village=world.village,
+            tracked_from=dt.date(2026, 7, 1),
+            values={"village_months": "6"},
+        )
     with pytest.raises(PermissionDenied):
-        schedules.schedule_settings_save(actor=staff["accountant"], village=world.village,
-                                         tracked_from=dt.date(2026, 7, 1), values={})
+        schedules.schedule_settings_save(
+            actor=staff["accountant"], village=world.village, tracked_from=dt.date(2026, 7, 1), values={}
+        )
 
 
-def test_a_missed_schedule_escalates_to_the_township_exactly_once(world: World, staff: dict[str, Any],
-                                                                   migration_seeds: None) -> None:
+def test_a_missed_schedule_escalates_to_the_township_exactly_once(
+    world: World, staff: dict[str, Any], migration_seeds: None
+) -> None:
     _schedule(world)
     # The third quarter's party and village affairs published on time; finances never.
     publish(world, staff, draft(world, kind=Kind.PARTY, title="党务"), now=at(2026, 10, 12))
@@ -370,7 +436,8 @@ def test_a_missed_schedule_escalates_to_the_township_exactly_once(world: World, 
     first = sweep_all(moment, only=["disclosure"])
     assert sorted(e.ref for e in first) == [f"{world.village.code} finance 2026-{m:02d}" for m in (7, 8, 9)]
     assert {(e.kind, e.deadline, e.from_tier, e.to_tier) for e in first} == {
-        ("disclosure", "publish", "village", "township")}
+        ("disclosure", "publish", "village", "township")
+    }
     # A second sweeper at the same moment finds nothing left to do.
     assert sweep_all(moment, only=["disclosure"]) == []
     assert ScheduleDue.objects.filter(tier="township", was_overdue=True).count() == 3
