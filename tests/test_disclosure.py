@@ -468,3 +468,34 @@ def test_a_major_item_is_due_at_once(world: World, staff: dict[str, Any], migrat
     publish(world, staff, version, now=at(2026, 11, 4))
     due.refresh_from_db()
     assert due.fulfilled_at is not None and due.tier == "township"
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+def test_the_demo_publishes_a_year_and_escalates_one_missed_quarter(
+    world: World, migration_seeds: None, client: Any
+) -> None:
+    from hemei.disclosure.demo import demo_disclosure
+    from hemei.disclosure.finance import income_by_year
+
+    make_user("supervisor", region=world.village, role=Role.SUPERVISION)
+    make_user("accountant", region=world.village, role=Role.ACCOUNTANT)
+    out = io.StringIO()
+    published = demo_disclosure(stdout=out)
+    assert published == 12 + 3 + 2 + 1
+    assert "1 overdue escalated" in out.getvalue()
+    statements = DisclosureVersion.objects.filter(disclosure__kind=Kind.FINANCE, status=S.PUBLISHED)
+    assert statements.count() == 12
+    corrected = Disclosure.objects.get(title="2026年第3季度村务公开", kind=Kind.VILLAGE)
+    assert list(corrected.versions.values_list("number", "status")) == [(1, S.PUBLISHED), (2, S.PUBLISHED)]
+    overdue = ScheduleDue.objects.get(tier="township")
+    assert (overdue.kind, overdue.period_start, overdue.was_overdue) == (Kind.PARTY, dt.date(2026, 4, 1), True)
+    assert ScheduleDue.objects.filter(fulfilled_at__isnull=True).count() == 2  # Q2 party, October finances
+    chart = income_by_year(world.village)
+    assert chart[0] == {"name": "2019", "value": 23.7} and chart[-1] == {"name": "2026", "value": 194.9}
+    assert [r["value"] for r in chart] == sorted(r["value"] for r in chart)
+    assert verify_chains() == []
+    assert demo_disclosure() == 0  # once only
+    html = client.get(f"/v/{world.village.code}/").content.decode()
+    assert "2026年9月财务收支公开" in html and "道路硬化长度核实后更正为 1.1 公里" in html

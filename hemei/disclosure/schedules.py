@@ -178,6 +178,10 @@ SETTING_LIMITS = {
 }
 
 
+def _label(key: str) -> str:
+    return str(getattr(ScheduleSettings._meta.get_field(key), "verbose_name", key))
+
+
 @transaction.atomic
 def schedule_settings_save(
     *, actor: object, village: Region, tracked_from: dt.date, values: dict[str, str]
@@ -197,7 +201,7 @@ def schedule_settings_save(
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise ValidationError(
                 _("%(field)s must be a whole number from %(low)d to %(high)d.")
-                % {"field": getattr(ScheduleSettings._meta.get_field(key), "verbose_name", key), "low": low, "high": high}
+                % {"field": _label(key), "low": low, "high": high}
             )
         setattr(settings, key, int(raw))
     if max(settings.finance_months, settings.village_months, settings.party_months) > 3:

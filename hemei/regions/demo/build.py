@@ -17,6 +17,7 @@ from django.db.models import Max
 from hemei.cases.demo import demo_cases
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.disclosure.demo import demo_disclosure
 from hemei.meetings.demo import demo_meetings
 from hemei.regions import services
 from hemei.regions.demo.data import (
@@ -131,6 +132,8 @@ def demo_build(
         if cases:  # a year of visits, patrols and households under monitoring beside them
             demo_visits(seed=seed, stdout=stdout)
         meetings = demo_meetings(stdout=stdout) if cases else 0  # 民主议事 on some of those cases
+        if cases:  # 三务公开 and finances of 西邵村, one schedule overdue (issue 5)
+            demo_disclosure(stdout=stdout)
         audit_record(
             actor=DEMO_ACTOR,
             action=AuditEntry.Action.IMPORT,
