@@ -386,3 +386,51 @@ def test_import_is_scoped_to_the_importers_area(world):
 def test_import_rejects_a_non_workbook(world):
     result = import_department_list(actor=world.user("secretary"), data=b"not a workbook")
     assert not result.ok and result.errors[0].row == 0
+
+
+def test_pages_render_at_every_step_and_staff_can_enter(world, login):
+    client = login(world.user("secretary"))
+    response = client.post(
+        f"/w/monitoring/new/?household={world.house_b.pk}",
+        {
+            "household": world.house_b.pk,
+            "source": "self",
+            "kind": "sudden",
+            "risks": ["disaster"],
+            "has_labour": "1",
+            "detail": "房屋受灾",
+        },
+    )
+    assert response.status_code == 302
+    m = Monitoring.objects.get(household=world.house_b)
+    assert m.source == "self" and m.created_by == world.user("secretary")
+    seen = []
+    with time_machine.travel(at(2026, 3, 2), tick=False):
+        m = mon.monitoring_verify(actor=world.user("secretary"), monitoring=m, confirmed=True)
+        m = mon.monitoring_publish_notice(
+            actor=world.user("secretary"), monitoring=m, start=dt.date(2026, 3, 2), days=7
+        )
+    with time_machine.travel(at(2026, 3, 10), tick=False):
+        m = mon.monitoring_village_decide(actor=world.user("secretary"), monitoring=m, agreed=True)
+        m = mon.monitoring_township_decide(actor=world.user("township"), monitoring=m, agreed=True)
+    for persona in ("secretary", "township", "county"):
+        page = login(world.user(persona)).get(f"/w/monitoring/{m.pk}/")
+        assert page.status_code == 200
+        seen.append("/county/" in page.content.decode())
+    assert seen == [False, False, True]  # only the county sees the county decision form
+    assert login(world.user("grid_a")).get(f"/w/monitoring/{m.pk}/").status_code == 404
+
+
+def test_api_enters_a_household_and_refuses_a_duplicate(world, login):
+    client = login(world.user("grid_a"))
+    response = client.post(
+        "/api/v1/monitoring/",
+        {"household": world.house_a.pk, "kind": "edge", "risks": ["illness"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["step"] == "verify" and "detail" not in response.json()
+    again = client.post("/api/v1/monitoring/", {"household": world.house_a.pk}, content_type="application/json")
+    assert again.status_code == 400 and Monitoring.objects.count() == 1
+    other = client.post("/api/v1/monitoring/", {"household": world.house_b.pk}, content_type="application/json")
+    assert other.status_code == 404
