@@ -339,3 +339,39 @@ def test_the_demo_has_a_year_of_visits_patrols_and_monitoring(django_db_setup, d
         assert steps == {s.value for s in Monitoring.Step}
         assert Monitoring.objects.filter(tier="township", was_overdue=True, step="verify").count() == 1
         transaction.set_rollback(True)
+
+
+@pytest.mark.browser
+def test_grid_worker_records_a_visit_on_a_phone(live_server, transactional_db):
+    """The visit form in Chromium at phone size: absent household phoned, one problem → a case."""
+    import os
+
+    from tests.conftest import build_world, require
+    from tests.test_browser import CHROMIUM, sign_in
+
+    require(os.path.exists(CHROMIUM), "Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "playwright is not installed")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    importlib.import_module("hemei.cases.migrations.0002_default_categories").forwards(django_apps, None)
+    world, base = build_world(), live_server.url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        sign_in(page, base, "grid1")
+        page.wait_for_url(f"{base}/w/")
+        page.goto(f"{base}/w/visits/new/?household={world.house_a.pk}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        page.check("input[name=present][value='0']")
+        page.fill("#id_phone_contact", "王建国")
+        page.fill("#id_phone_outcome", "在外务工，家中正常")
+        page.select_option("#id_pc1", label="供水供暖")
+        page.fill("#id_pt1", "水压太低")
+        page.click("button.bigbutton")
+        page.wait_for_url(f"{base}/w/visits/*/")
+        body = page.inner_text("body")
+        browser.close()
+    case = Case.objects.get(source="visit")
+    assert case.number in body and "在外务工" in body
