@@ -524,3 +524,15 @@ def test_concurrent_sweeps_never_fork_the_chain(world: World) -> None:
         6,
     ]
     assert_verify_clean()
+
+
+def test_demo_points_for_xishao(world: World) -> None:
+    from hemei.points.demo import demo_points
+
+    assert demo_points(every=1) > 0
+    assert Objection.objects.filter(state="upheld").count() == 1
+    assert Objection.objects.filter(state="dismissed").count() == 1
+    assert RuleVersion.objects.filter(state="superseded").count() == 1
+    assert Entry.objects.filter(kind="redemption").exists()
+    assert demo_points(every=1) == 0  # once only
+    assert_verify_clean()

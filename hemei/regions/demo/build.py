@@ -18,6 +18,7 @@ from hemei.cases.demo import demo_cases
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.disclosure.demo import demo_disclosure
+from hemei.points.demo import demo_points
 from hemei.meetings.demo import demo_meetings
 from hemei.regions import services
 from hemei.regions.demo.data import (
@@ -134,6 +135,8 @@ def demo_build(
         meetings = demo_meetings(stdout=stdout) if cases else 0  # 民主议事 on some of those cases
         if cases:  # 三务公开 and finances of 西邵村, one schedule overdue (issue 5)
             demo_disclosure(stdout=stdout)
+        if cases:  # 积分制 of 西邵村: adopted and amended rules, monthly scoring, objections, the shop (issue 4)
+            demo_points(stdout=stdout)
         audit_record(
             actor=DEMO_ACTOR,
             action=AuditEntry.Action.IMPORT,

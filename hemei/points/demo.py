@@ -1,0 +1,143 @@
+"""Points work of 西邵村 for `hemei demo` (deterministic, reference date 2026-11-01).
+
+1. Rule set adopted by a 村民代表会议 on 2026-03-05, amended on 2026-08-06 (a new item G3).
+2. Monthly scoring April–October for every 7th household (J1, J2, G1, sometimes K1), proposed
+   by the system on the grid workers' behalf, approved, publicity of 7 days, swept.
+3. October's scoring: one objection upheld (entry voided), one dismissed; the last batch is
+   still in publicity on the reference date.
+4. A shop with four rewards; counter redemptions and two phone reservations (one cancelled).
+Writes go through the services with actor=None (recorded as the system).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+
+from hemei.points import ledger, rules, shop
+from hemei.points.models import Entry
+from hemei.points.testing import Adopted, adopt_version, adopted_rules
+from hemei.regions.models import Household, Region, Resident
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+class Output(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+
+def _at(m: int, d: int, h: int = 10) -> dt.datetime:
+    return dt.datetime(2026, m, d, h, tzinfo=SH)
+
+
+def _amend(pts: Adopted) -> None:
+    """The August amendment: a new contribution item, adopted by a 村民代表会议."""
+    amendment = rules.rule_version_create(
+        actor=None, rule_set=pts.rule_set, title="修订", copy_from=pts.version, at=_at(8, 1)
+    )
+    rules.rule_item_add(
+        actor=None,
+        version=amendment,
+        code="G3",
+        kind="contribution",
+        description="捐资助学、参与乡村建设",
+        points=15,
+        cap_per_period=30,
+        proposer="committee",
+    )
+    adopt_version(
+        actor=None,
+        version=amendment,
+        held_at=_at(8, 6),
+        attendees=36,
+        eligible=45,
+        votes_for=31,
+        votes_against=2,
+        votes_abstain=3,
+    )
+
+
+def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
+    """Returns the number of effective entries written (0 if 西邵村 is missing)."""
+    from hemei.regions.demo import XISHAO_CODE
+
+    village = Region.objects.filter(code=XISHAO_CODE).first()
+    if village is None or hasattr(village, "point_rule_set"):
+        return 0
+    households = list(Household.objects.filter(village=village, lives_in_village=True).order_by("pk")[::every])
+    if not households:
+        return 0
+    pts = adopted_rules(actor=None, village=village, held_at=_at(3, 5))
+    n = 0
+    for month in range(4, 11):
+        if month == 8:
+            _amend(pts)
+        version = pts.rule_set.current_version()
+        assert version is not None
+        items = {i.code: i for i in version.items.all()}
+        proposals = []
+        for i, house in enumerate(households):
+            day = dt.date(2026, month, 20)
+            proposals.append(ledger.Proposal(house, items["J1"], day, "入户查看"))
+            if (i + month) % 3 == 0:
+                proposals.append(ledger.Proposal(house, items["G1"], day, "志愿服务签到表"))
+            if (i + month) % 4 == 0:
+                proposals.append(ledger.Proposal(house, items["J2"], day))
+        entries, _r = ledger.entry_propose_batch(
+            actor=None, rule_set=pts.rule_set, proposals=proposals, idempotency_key=f"demo-{month}", at=_at(month, 25)
+        )
+        for e in entries:
+            ledger.entry_review(actor=None, entry=e, approve=True, idempotency_key=f"demo-r{e.pk}", at=_at(month, 26))
+        if month == 10:
+            # One objection upheld, one dismissed (raised by the first households' heads).
+            heads = list(
+                Resident.objects.filter(
+                    household__village=village, relation="head", status=Resident.Status.LIVING
+                ).order_by("pk")[:2]
+            )
+            if len(heads) == 2:
+                for j, (entry, uphold) in enumerate(((entries[0], True), (entries[1], False))):
+                    o = ledger.objection_raise(
+                        actor=None,
+                        resident=heads[j],
+                        entry=entry,
+                        reason="当天未见其参加",
+                        idempotency_key=f"demo-o{j}",
+                        at=_at(10, 28),
+                    )
+                    ledger.objection_decide(
+                        actor=None,
+                        objection=o,
+                        uphold=uphold,
+                        decision="核实属实" if uphold else "经核实无误",
+                        idempotency_key=f"demo-d{j}",
+                        at=_at(10, 30),
+                    )
+        else:
+            n += ledger.publicity_sweep(_at(month + 1, 5))
+    rewards = [
+        shop.reward_create(actor=None, village=village, name=name, price=price, limit_per_period=limit, at=_at(6, 1))
+        for name, price, limit in (("洗衣粉", 10, 4), ("食用油 5L", 40, 1), ("毛巾", 6, None), ("本村小米 2斤", 15, 2))
+    ]
+    for r in rewards:
+        shop.reward_restock(actor=None, reward=r, quantity=40, idempotency_key=f"demo-s{r.pk}", at=_at(6, 1))
+    for i, house in enumerate(households[:30]):
+        reward = rewards[i % 4]
+        try:
+            shop.redemption_create(
+                actor=None,
+                household=house,
+                reward=reward,
+                idempotency_key=f"demo-x{i}",
+                channel="phone" if i % 10 == 0 else "counter",
+                at=_at(10, 15),
+            )
+        except ValidationError:  # a household that cannot afford it simply does not redeem
+            continue
+    reserved = Entry.objects.filter(village=village, kind="redemption").count()
+    if stdout is not None:
+        stdout.write(f"points: {n} entries effective, {reserved} redemptions\n")
+    return n
