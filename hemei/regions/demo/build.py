@@ -18,8 +18,8 @@ from hemei.cases.demo import demo_cases
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.disclosure.demo import demo_disclosure
-from hemei.points.demo import demo_points
 from hemei.meetings.demo import demo_meetings
+from hemei.points.demo import demo_points
 from hemei.regions import services
 from hemei.regions.demo.data import (
     AREA_CODE,
