@@ -116,10 +116,18 @@ def has_supervision(village: Region) -> bool:
     return Post.objects.current().filter(role=Role.SUPERVISION, region__level=Level.VILLAGE, region=village).exists()
 
 
-def can_review(user: Any, version: DisclosureVersion, village: Region) -> bool:
+def supervised_villages(village_ids: list[int]) -> set[int]:
+    """Which of these villages have a current supervision post (one query for a whole list)."""
+    posts = Post.objects.current().filter(role=Role.SUPERVISION, region_id__in=village_ids)
+    return set(posts.values_list("region_id", flat=True))
+
+
+def can_review(user: Any, version: DisclosureVersion, village: Region, supervised: set[int] | None = None) -> bool:
     if version.author_id is not None and version.author_id == getattr(user, "pk", None):
         return False  # nobody reviews their own text
     roles = roles_at(user, village)
     if Role.SUPERVISION in roles or getattr(user, "is_superuser", False):
         return True
-    return Role.TOWNSHIP_STAFF in roles and not has_supervision(village)
+    if Role.TOWNSHIP_STAFF not in roles:
+        return False
+    return village.pk not in supervised if supervised is not None else not has_supervision(village)

@@ -278,7 +278,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .select_related("disclosure", "village", "author")
         .order_by("submitted_at")[:200]
     )
-    rows = [v for v in versions if access.can_review(request.user, v, v.village)]
+    submitted = list(versions)
+    supervised = access.supervised_villages([v.village_id for v in submitted])
+    rows = [v for v in submitted if access.can_review(request.user, v, v.village, supervised)]
     return render(request, "disclosure/review_queue.html", {"versions": rows})
 
 
