@@ -31,4 +31,9 @@ def case_meetings(case: Any) -> dict[str, Any]:
             .filter(region__path__in=[path[:i] for i in range(step, len(path) + 1, step)])
             .order_by("held_at")[:20]
         )
-    return {"items": items, "meetings": meetings, "can_table": bool(meetings)}
+    return {
+        "items": items,
+        "meetings": meetings,
+        "can_table": bool(meetings),
+        "tableable": case.status in TABLEABLE and not pending,
+    }
