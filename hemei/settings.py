@@ -99,10 +99,18 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+_DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'hemei.sqlite3'}")
+# Keep connections between requests: a new SQLite connection re-runs its PRAGMAs and re-reads
+# the schema on its first query (several ms, more than a small API call itself; see
+# bench/case_api.py), and a new PostgreSQL connection costs a round trip and a backend fork.
+# An in-memory SQLite database (the test suite) gains nothing from it, and its one connection
+# is shared with the live-server thread, which must not close it.
+_IN_MEMORY = _DATABASE_URL.startswith("sqlite://") and _DATABASE_URL.rstrip("/").endswith(":memory:")
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'hemei.sqlite3'}"),
-        conn_max_age=int(os.environ.get("HEMEI_CONN_MAX_AGE", "0")),
+        _DATABASE_URL,
+        conn_max_age=int(os.environ.get("HEMEI_CONN_MAX_AGE", "0" if _IN_MEMORY else "600")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

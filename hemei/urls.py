@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from hemei.accounts import views as account_views
+from hemei.core import api as core_api
 from hemei.core import views as core_views
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("logout/", account_views.logout_view, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/whoami/", core_api.whoami, name="api-whoami"),
     path("api/v1/", include("hemei.regions.api_urls")),
     path("api/v1/", include("hemei.visits.api_urls")),
     path("api/v1/", include("hemei.cases.api_urls")),

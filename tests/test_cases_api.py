@@ -109,7 +109,25 @@ def test_list_queries_do_not_grow(world, django_assert_max_num_queries):
     for _ in range(20):
         grid_b_case(world)
     with django_assert_max_num_queries(8):
-        assert len(numbers(client.get(URL))) == 23
+        assert len(numbers(client.get(URL, {"page_size": 50}))) == 23
+
+
+def test_list_is_newest_first_by_cursor_pages(world):
+    """Cursor pages (no COUNT over a county's cases): 20 a page by default, `next` follows on
+    without repeating or skipping a case, even when a new case arrives between pages."""
+    cases = [grid_b_case(world) for _ in range(25)]
+    client = api(world, "county")
+    first = client.get(URL).json()
+    assert [r["number"] for r in first["results"]] == [c.number for c in reversed(cases)][:20]
+    assert "count" not in first and first["next"]
+    grid_b_case(world)  # arrives while the reader is on page one
+    second = client.get(first["next"]).json()
+    assert [r["number"] for r in second["results"]] == [c.number for c in reversed(cases)][20:]
+    row = first["results"][0]
+    assert set(row) == {"number", "title", "status", "tier", "category", "region", "source", "accept_by",
+                        "resolve_by", "overdue", "rating", "created_at"}
+    assert client.get(URL, {"page_size": 1000}).status_code == 200
+    assert len(client.get(URL, {"page_size": 1000}).json()["results"]) == 26  # capped at 100, 26 exist
 
 
 # --- create and idempotency -----------------------------------------------------------------

@@ -45,7 +45,7 @@ def case_digest() -> str:
 # Timeline entries that leave the status as it was (blank on the case a duplicate joined).
 KEEPS_STATUS = {CaseEvent.Kind.TRANSFERRED, CaseEvent.Kind.EXTENSION_ASKED, CaseEvent.Kind.EXTENSION_GRANTED,
                 CaseEvent.Kind.EXTENSION_REFUSED, CaseEvent.Kind.MERGED, CaseEvent.Kind.PHOTO,
-                CaseEvent.Kind.REMINDED, CaseEvent.Kind.TABLED}
+                CaseEvent.Kind.REMINDED, CaseEvent.Kind.TABLED, CaseEvent.Kind.DECIDED}
 
 
 @pytest.mark.usefixtures("demo")

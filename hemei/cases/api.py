@@ -13,6 +13,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -20,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, pagination, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -32,6 +33,8 @@ from hemei.cases.models import Case, CaseEvent, Category
 from hemei.regions.access import access_region, scope_for
 from hemei.regions.models import Post, Resident, Role
 
+LIST_FIELDS = ("number", "title", "status", "tier", "category_id", "region__code", "source", "accept_by",
+               "resolve_by", "overdue_accept", "overdue_resolve", "rating", "created_at")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_MAX = 64  # Case.idempotency_key max_length
 
@@ -74,6 +77,51 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
                   "accept_by", "resolve_by", "overdue_accept", "overdue_resolve", "rating", "created_at",
                   "updated_at", "accepted_at", "resolved_at", "closed_at", "escalated_at"]
         read_only_fields = fields
+
+
+class CaseSummarySerializer(serializers.Serializer[Case]):
+    """A list row: what a worklist shows. The detail (`GET /cases/{number}/`) has the rest.
+
+    Written out by hand rather than as a ModelSerializer: a list is the hot path (a grid
+    worker's phone polls it), and building the dict directly costs a fraction of DRF's
+    per-field machinery (bench/case_api.py)."""
+
+    number = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    tier = serializers.ChoiceField(choices=Case.Tier.choices)
+    category = serializers.IntegerField()
+    region = serializers.CharField(help_text="Village or grid code.")
+    source = serializers.ChoiceField(choices=Case.Source.choices)
+    accept_by = serializers.DateTimeField()
+    resolve_by = serializers.DateTimeField()
+    overdue = serializers.BooleanField(help_text="Late at some point (frozen flags) — not whether it is late now.")
+    rating = serializers.ChoiceField(choices=Case.Rating.choices, allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        return {
+            "number": case.number, "title": case.title, "status": case.status, "tier": case.tier,
+            "category": case.category_id, "region": case.region.code, "source": case.source,
+            "accept_by": _iso(case.accept_by), "resolve_by": _iso(case.resolve_by),
+            "overdue": case.overdue_accept or case.overdue_resolve, "rating": case.rating,
+            "created_at": _iso(case.created_at),
+        }
+
+
+def _iso(moment: Any) -> str | None:
+    # The same text DRF's DateTimeField writes (ISO 8601 in the site's time zone).
+    return timezone.localtime(moment).isoformat() if moment is not None else None
+
+
+class CasePagination(pagination.CursorPagination):
+    """Newest first, by an opaque cursor: no COUNT(*) over a county's million cases, and a
+    page stays stable while new cases arrive (page numbers would shift under the reader)."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
 
 
 class CaseCreateSerializer(serializers.Serializer[Any]):
@@ -161,18 +209,32 @@ CASE_409 = OpenApiResponse(ErrorSerializer, description="Transition not allowed 
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Cases in your scope", responses={200: CaseSerializer(many=True)}),
+    list=extend_schema(summary="Cases in your scope, newest first (cursor pages)",
+                       responses={200: CaseSummarySerializer(many=True)}),
     retrieve=extend_schema(summary="One case by its public number", responses={200: CaseSerializer, 404: CASE_404}),
 )
 class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
+    pagination_class = CasePagination
     lookup_field = "number"
     lookup_value_regex = r"[0-9A-Za-z-]+"
 
+    def filter_queryset(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        # django-filter builds a form on every call even with nothing to filter; the plain
+        # worklist (no query parameters) is the call a phone makes most.
+        if not set(self.request.query_params) & set(CaseFilter.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return CaseSummarySerializer if self.action == "list" else super().get_serializer_class()
+
     def get_queryset(self) -> QuerySet[Case]:
-        return access_cases(self.request.user).select_related(
-            "county", "region", "category", "responsible").order_by("-created_at", "-id")
+        qs = access_cases(self.request.user)
+        if self.action == "list":
+            return qs.select_related("region").only(*LIST_FIELDS).order_by("-created_at", "-id")
+        return qs.select_related("county", "region", "category", "responsible").order_by("-created_at", "-id")
 
     def _case(self) -> Case:
         case = access_cases(self.request.user).select_related("category", "region", "county").filter(

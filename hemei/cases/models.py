@@ -160,6 +160,8 @@ class Case(models.Model):
             models.Index(fields=["status", "accept_by"], name="cases_case_status_accept"),
             models.Index(fields=["status", "resolve_by"], name="cases_case_status_resolve"),
             models.Index(fields=["county", "created_at"], name="cases_case_county_created"),
+            # A grid or village worklist, newest first (access_cases filters by region id).
+            models.Index(fields=["region", "-created_at", "-id"], name="cases_case_region_created"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["created_by", "idempotency_key"], condition=~models.Q(idempotency_key=""),

@@ -91,7 +91,7 @@ def _plain_timeline(case: Case) -> list[dict[str, Any]]:
     for event in case.events.order_by("at", "id"):
         text = str(PLAIN_EVENTS.get(event.kind, event.get_kind_display()))
         detail = ""
-        if event.kind == CaseEvent.Kind.RESOLVED or event.kind == CaseEvent.Kind.REJECTED:
+        if event.kind in (CaseEvent.Kind.RESOLVED, CaseEvent.Kind.REJECTED, CaseEvent.Kind.DECIDED):
             detail = event.note
         elif event.kind == CaseEvent.Kind.ACCEPTED and event.data.get("unit"):
             detail = event.data["unit"]
