@@ -324,7 +324,8 @@ def test_the_demo_has_a_year_of_visits_patrols_and_monitoring(django_db_setup, d
             demo_build()
         finally:
             build.demo_visits = original
-        assert timings and timings[0] < 5
+        print(f"\nvisits demo: {timings[0]:.2f} s")
+        assert timings and timings[0] < 10  # about 1-2 s alone; headroom for a loaded CI machine
         village = Region.objects.get(code=XISHAO_CODE)
         rows = coverage(village, period_of(DEMO_NOW.date()))
         total, seen = sum(r.households for r in rows), sum(r.visited for r in rows)
