@@ -34,7 +34,7 @@ from hemei.regions.models import Role
 from tests.conftest import World, at, make_user
 
 S = DisclosureVersion.Status
-ID = make_id_number("140110", dt.date(1965, 3, 2), 123)
+ID = make_id_number("140110", dt.date(1965, 3, 2), 129)  # ends in X: lower-case x is found too
 
 
 @pytest.fixture
@@ -199,13 +199,12 @@ def test_personal_data_warns_the_author_before_review(world: World, staff: dict[
 
 def test_it_finds_valid_id_numbers_mobiles_and_bank_cards_only() -> None:
     card = "6222021234567894"  # Luhn-valid
-    text = f"号码 {ID} 与 {ID[:-1]}0 手机13800001111 座机 0351-1234567 卡 {card} 金额 1949000.00"
-    kinds = [f.kind for f in find_personal_data(text)]
-    if ID[-1] == "0":  # pragma: no cover - the fixed number ends otherwise
-        pytest.skip("fixture number ends in 0")
-    assert kinds == ["id_number", "phone", "bank_card"]
+    wrong_check = ID[:-1] + "0"  # the check character is X: this one is invalid and not flagged
+    text = f"号码 {ID.lower()} 与 {wrong_check} 手机13800001111 座机 0351-1234567 卡 {card} 金额 1949000.00"
+    assert [f.kind for f in find_personal_data(text)] == ["id_number", "phone", "bank_card"]
     masked = redact(text)
-    assert ID not in masked and "13800001111" not in masked and card not in masked and "1949000.00" in masked
+    assert ID.lower() not in masked and "13800001111" not in masked and card not in masked
+    assert "1949000.00" in masked and wrong_check in masked and "140110********129X" in masked
 
 
 def test_the_page_shows_warnings_and_submits_only_after_confirmation(
