@@ -209,6 +209,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status", "source" or "kind": one schema name per choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "hemei.cases.models.Case.Status",
+        "CaseSourceEnum": "hemei.cases.models.Case.Source",
+        "CaseEventKindEnum": "hemei.cases.models.CaseEvent.Kind",
+        "ResidentStatusEnum": "hemei.regions.models.Resident.Status",
+        "MonitoringKindEnum": "hemei.visits.models.Monitoring.Kind",
+        "MonitoringSourceEnum": "hemei.visits.models.Monitoring.Source",
+    },
 }
 
 # --- security -----------------------------------------------------------------------------

@@ -59,13 +59,13 @@ def clean_photo(upload: Any) -> CleanPhoto:
             Image.DecompressionBombWarning):
         raise ValidationError(_("%(name)s is not a photo Hemei can read.") % {"name": name},
                               code="not_image") from None
-    image = ImageOps.exif_transpose(image) or image
-    image = image.convert("RGB")
+    upright: Image.Image = ImageOps.exif_transpose(image) or image
+    image_rgb = upright.convert("RGB")
     side = int(getattr(settings, "HEMEI_PHOTO_MAX_SIDE", 2048))
-    image.thumbnail((side, side))
+    image_rgb.thumbnail((side, side))
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85, optimize=True)  # no exif= argument: nothing carried over
-    return CleanPhoto(ContentFile(out.getvalue(), name="photo.jpg"), image.width, image.height)
+    image_rgb.save(out, format="JPEG", quality=85, optimize=True)  # no exif= argument: nothing carried over
+    return CleanPhoto(ContentFile(out.getvalue(), name="photo.jpg"), image_rgb.width, image_rgb.height)
 
 
 def clean_photos(uploads: list[Any]) -> list[CleanPhoto]:

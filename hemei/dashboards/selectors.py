@@ -13,7 +13,9 @@ same number of queries for 5 townships or 50.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -73,7 +75,7 @@ def _period(qs: QuerySet[Case], start: dt.date | None, end: dt.date | None) -> Q
     return qs
 
 
-def _rates(name: str, key: str, row: dict[str, int]) -> Rates:
+def _rates(name: str, key: str, row: Mapping[str, Any]) -> Rates:
     return Rates(name=name, key=key, **{k: int(row.get(k) or 0) for k in _AGGREGATES})
 
 
@@ -91,7 +93,7 @@ def rates_by_subregion(qs: QuerySet[Case], region: Region, *, start: dt.date | N
     width = len(region.path) + Region.steplen
     rows = (_period(qs.filter(region__path__startswith=region.path), start, end)
             .annotate(unit=Substr("region__path", 1, width)).values("unit").annotate(**_AGGREGATES))
-    by_path = {r["unit"]: r for r in rows}
+    by_path: dict[str, Mapping[str, Any]] = {r["unit"]: r for r in rows}
     return [_rates(c.name, c.code, by_path.get(c.path, {})) for c in children]
 
 
@@ -106,5 +108,5 @@ def rates_by_unit(qs: QuerySet[Case], *, start: dt.date | None = None, end: dt.d
                   limit: int = 15) -> list[Rates]:
     """Per responsible unit (责任单位), the busiest first."""
     rows = (_period(qs.exclude(responsible_unit=""), start, end).values("responsible_unit")
-            .annotate(**_AGGREGATES).order_by("-total", "responsible_unit")[:limit])
+            .annotate(**_AGGREGATES).order_by("-total", "responsible_unit")[:limit])  # type: ignore[misc]
     return [_rates(r["responsible_unit"], r["responsible_unit"], r) for r in rows]
