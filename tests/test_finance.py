@@ -158,6 +158,11 @@ def test_the_monthly_statement_totals_subjects_and_balances(
     assert s.closing == D("109100.25")
     assert finance.statement_for(world.village, 2026, 10).opening == s.closing
     assert "期末余额：109,100.25 元" in s.as_text()
+    # The text is hashed when published: official Chinese subject names, whatever the page language.
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert "502 发包及上交收入：150,000.50 元（2 笔）" in s.as_text()
 
 
 def test_a_statement_goes_through_review_to_the_board_and_closes_its_month(

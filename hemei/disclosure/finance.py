@@ -46,23 +46,29 @@ class Subject:
     code: str
     name: Promise
     side: str
+    zh: str  # the official name: statements and exports are Chinese whatever the page language
     may_be_negative: bool = False
 
 
 SUBJECTS: dict[str, Subject] = {
     s.code: s
     for s in (
-        Subject("501", gettext_lazy("operating income"), INCOME),
-        Subject("502", gettext_lazy("contracting and remitted income"), INCOME),
-        Subject("503", gettext_lazy("investment income"), INCOME, may_be_negative=True),
-        Subject("504", gettext_lazy("subsidy income"), INCOME),
-        Subject("505", gettext_lazy("other income"), INCOME),
-        Subject("511", gettext_lazy("operating expenses"), EXPENSE),
-        Subject("512", gettext_lazy("administrative expenses"), EXPENSE),
-        Subject("513", gettext_lazy("public welfare expenses"), EXPENSE),
-        Subject("514", gettext_lazy("other expenses"), EXPENSE),
+        Subject("501", gettext_lazy("operating income"), INCOME, "经营收入"),
+        Subject("502", gettext_lazy("contracting and remitted income"), INCOME, "发包及上交收入"),
+        Subject("503", gettext_lazy("investment income"), INCOME, "投资收益", may_be_negative=True),
+        Subject("504", gettext_lazy("subsidy income"), INCOME, "补助收入"),
+        Subject("505", gettext_lazy("other income"), INCOME, "其他收入"),
+        Subject("511", gettext_lazy("operating expenses"), EXPENSE, "经营支出"),
+        Subject("512", gettext_lazy("administrative expenses"), EXPENSE, "管理费用"),
+        Subject("513", gettext_lazy("public welfare expenses"), EXPENSE, "公益支出"),
+        Subject("514", gettext_lazy("other expenses"), EXPENSE, "其他支出"),
     )
 }
+
+
+def subject_zh(code: str) -> str:
+    subject = SUBJECTS.get(code)
+    return subject.zh if subject else code
 
 
 def subject_name(code: str) -> str:
@@ -291,7 +297,7 @@ def statement_for(village: Region, year: int, month: int) -> Statement:
     )
     lines = [
         StatementLine(
-            r["subject"], subject_name(r["subject"]), r["direction"], Decimal(r["total"]).quantize(CENT), r["n"]
+            r["subject"], subject_zh(r["subject"]), r["direction"], Decimal(r["total"]).quantize(CENT), r["n"]
         )
         for r in rows
     ]

@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
 from hemei.disclosure import access
-from hemei.disclosure.finance import SUBJECTS, check_entry, parse_amount, subject_name
+from hemei.disclosure.finance import SUBJECTS, check_entry, parse_amount, subject_zh
 from hemei.disclosure.models import Disclosure, DisclosureVersion, FinanceEntry, Kind
 from hemei.regions.models import Region
 from hemei.regions.roster.report import RowError
@@ -218,7 +218,7 @@ def finance_export(*, actor: Any, village: Region, year: int | None = None) -> b
                 neutralise(e.voucher),
                 neutralise(e.counterparty),
                 neutralise(e.summary),
-                neutralise(subject_name(e.subject)),
+                neutralise(subject_zh(e.subject)),
             ]
         )
         count += 1
