@@ -457,6 +457,38 @@ def test_a_claimed_row_is_not_escalated_twice(world: World, migration_seeds: Non
     assert due.tier == "township"
 
 
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeper_threads_escalate_a_missed_schedule_exactly_once(world: World, migration_seeds: None) -> None:
+    import threading
+
+    if connection.vendor != "postgresql":
+        pytest.fail("runs in the PostgreSQL pass")
+    _schedule(world)
+    moment = at(2026, 8, 20, 9)  # July's finances were due on August 14th
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(len(sweep_all(moment, only=["disclosure"])))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(results) == [0, 1]
+    assert ScheduleDue.objects.get(kind=Kind.FINANCE).tier == "township"
+    assert AuditEntry.objects.filter(note="escalated", object_type="disclosure.scheduledue").count() == 1
+
+
 def test_a_major_item_is_due_at_once(world: World, staff: dict[str, Any], migration_seeds: None) -> None:
     version = draft(world, title="村集体土地流转（重大事项）", major=True, now=at(2026, 10, 26, 9))
     due = ScheduleDue.objects.get(major=True)
