@@ -443,6 +443,12 @@ def test_a_missed_schedule_escalates_to_the_township_exactly_once(
     assert AuditEntry.objects.filter(note="escalated", object_type="disclosure.scheduledue").count() == 3
     party = ScheduleDue.objects.get(kind=Kind.PARTY)
     assert party.fulfilled_at is not None and party.tier == "village"
+    from hemei.notify.models import Notification
+
+    told = Notification.objects.filter(kind="disclosure_overdue")
+    assert told.filter(recipient=world.user("township")).count() == 3
+    assert told.filter(recipient=world.user("secretary")).count() == 3
+    assert not told.filter(recipient__in=[world.user("county"), world.user("grid_a")]).exists()
 
 
 def test_a_claimed_row_is_not_escalated_twice(world: World, migration_seeds: None) -> None:

@@ -20,6 +20,7 @@ The sweeper (`@sweeper("disclosure")`):
    tier with a conditional update on (pk, tier, due_at as read, still unpublished) — only the
    sweeper whose update changed the row acts, so each deadline escalates exactly once. The new
    deadline is the same number of working days counted from `now`, at the new tier.
+   The winner notifies the tier above and the village's secretary and director (`hemei.notify`).
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, diff
 from hemei.core.calendar import add_working_days
-from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, Tier, claim_once, sweeper
 from hemei.disclosure.models import DisclosureVersion, Kind, ScheduleDue, ScheduleSettings
-from hemei.regions.models import Region
+from hemei.regions.models import Post, Region, Role
 
 PERIODIC_KINDS = (Kind.FINANCE, Kind.VILLAGE, Kind.PARTY)
 
@@ -125,6 +128,39 @@ def _limit(due: ScheduleDue) -> int:
     return settings.major_working_days if due.major else settings.due_working_days
 
 
+TIER_ROLES: dict[str, tuple[str, ...]] = {
+    Tier.TOWNSHIP: (Role.TOWNSHIP_STAFF,),
+    Tier.COUNTY: (Role.COUNTY_DISPATCHER, Role.COUNTY_ADMIN),
+}
+
+
+def _tell(due: ScheduleDue, tier: str, new_due: dt.datetime) -> None:
+    """The tier above learns of the missed publication (inbox, in this transaction), and the
+    village's secretary and director are reminded."""
+    from hemei.notify.services import notify
+
+    village = due.village
+    step = Region.steplen
+    above = [village.path[:i] for i in range(step, len(village.path), step)]
+    posts = Post.objects.current().filter(
+        Q(region__path__in=above, role__in=TIER_ROLES.get(tier, ()))
+        | Q(region=village, role__in=(Role.SECRETARY, Role.DIRECTOR))
+    )
+    users = get_user_model().objects.filter(pk__in=posts.values("user_id"), is_active=True)
+    period = f"{due.period_start:%Y-%m-%d} – {due.period_end:%Y-%m-%d}"
+    notify(
+        recipients=users,
+        kind="disclosure_overdue",
+        title=_("%(village)s: %(kind)s for %(period)s not published on time")
+        % {"village": village.name, "kind": Kind(due.kind).label, "period": period},
+        body=_("Escalated to the %(tier)s; new deadline %(due)s.")
+        % {"tier": Tier(tier).label, "due": timezone.localtime(new_due).strftime("%Y-%m-%d %H:%M")},
+        link="/w/disclosure/schedule/",
+        ref=f"{village.code}-{due.kind}-{due.period_start:%Y%m}",
+        county=due.county_id,
+    )
+
+
 def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
     with transaction.atomic():
         due = ScheduleDue.objects.select_related("village").filter(pk=pk).first()
@@ -142,6 +178,7 @@ def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
             update={"tier": new_tier, "due_at": new_due, "was_overdue": True, "escalated_at": now},
         ):
             return None  # another sweeper (or a publication) got there first
+        _tell(due, new_tier, new_due)
         audit_record(
             actor="sweep",
             action="update",
