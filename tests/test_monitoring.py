@@ -13,6 +13,7 @@ import time_machine
 from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 from openpyxl import Workbook
 
 from hemei.core.sweeps import sweep_all
@@ -219,7 +220,8 @@ def test_no_risk_removal_without_labour_capacity(world):
     m = monitored(world, has_labour=False)
     check(world, m, dt.date(2026, 3, 20))
     check(world, m, dt.date(2026, 10, 20))
-    with time_machine.travel(at(2026, 11, 2), tick=False), pytest.raises(ValidationError, match="labour"):
+    with time_machine.travel(at(2026, 11, 2), tick=False), translation.override("en"), \
+            pytest.raises(ValidationError, match="labour"):
         mon.monitoring_remove_risk(actor=world.user("grid_a"), monitoring=m)
     assert Monitoring.objects.get(pk=m.pk).step == "monitored"
     assert IncomeCheck.objects.filter(monitoring=m).count() == 2
