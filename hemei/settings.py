@@ -100,16 +100,16 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 _DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'hemei.sqlite3'}")
-# Keep connections between requests: a new SQLite connection re-runs its PRAGMAs and re-reads
-# the schema on its first query (several ms, more than a small API call itself; see
-# bench/case_api.py), and a new PostgreSQL connection costs a round trip and a backend fork.
-# An in-memory SQLite database (the test suite) gains nothing from it, and its one connection
-# is shared with the live-server thread, which must not close it.
-_IN_MEMORY = _DATABASE_URL.startswith("sqlite://") and _DATABASE_URL.rstrip("/").endswith(":memory:")
+# A SQLite file keeps its connection between requests: a new connection re-runs the PRAGMAs
+# and re-reads the schema on its first query, several ms, more than a small API call itself
+# (bench/case_api.py). Not for an in-memory database (the test suite: its one connection is
+# shared with the live-server thread, which must not keep it). PostgreSQL deployments choose
+# with HEMEI_CONN_MAX_AGE (behind a pooler such as PgBouncer, keep 0).
+_SQLITE_FILE = _DATABASE_URL.startswith("sqlite://") and not _DATABASE_URL.rstrip("/").endswith(":memory:")
 DATABASES = {
     "default": dj_database_url.parse(
         _DATABASE_URL,
-        conn_max_age=int(os.environ.get("HEMEI_CONN_MAX_AGE", "0" if _IN_MEMORY else "600")),
+        conn_max_age=int(os.environ.get("HEMEI_CONN_MAX_AGE", "600" if _SQLITE_FILE else "0")),
         conn_health_checks=True,
     )
 }

@@ -22,7 +22,7 @@ from django.db.models.functions import Abs
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hemei.core.audit import audit_record
+from hemei.core.audit import audit_record, audit_record_many
 from hemei.points import chain
 from hemei.points.access import COMMITTEE_ROLES, GRID_ROLES, SUPERVISION_ROLES, may, roles_over, villager_resident
 from hemei.points.idempotency import remembered
@@ -158,14 +158,13 @@ def entry_propose_batch(
                 )
             )
         created = Entry.objects.bulk_create(rows)
-        audit_record(
+        # One audit row per entry (in bulk): a batch of a grid's month is many changes.
+        audit_record_many(
             actor=actor,
             action="create",
             object_type="points.entry",
-            object_id=",".join(str(e.pk) for e in created[:20]),
-            object_repr=f"{len(created)} entries",
             county_code=rule_set.county_code,
-            changes={"entries": [None, len(created)]},
+            items=[(str(e.pk), f"{e.household_id} {e.points:+d}", {"state": [None, e.state]}) for e in created],
             note="proposed",
         )
         return created
@@ -421,13 +420,13 @@ def publicity_sweep(now: dt.datetime) -> int:
                 chain.append(entry, head=head, account=account, at=now)
                 done += 1
             if due:
-                audit_record(
-                    actor=None,
+                audit_record_many(
+                    actor="sweep",
                     action="update",
                     object_type="points.entry",
-                    object_id=",".join(str(e.pk) for e in due[:20]),
-                    object_repr=f"{len(due)} entries",
-                    county_code=due[0].county_code if due else "",
+                    county_code=due[0].county_code,
+                    items=[(str(e.pk), f"{e.household_id} {e.points:+d}", {"state": ["publicity", "effective"]})
+                           for e in due],
                     note="publicity ended: effective",
                 )
     return done
