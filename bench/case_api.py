@@ -110,7 +110,7 @@ def _build(cases: int, seed: int) -> dict[str, Any]:
     from hemei.regions.models import Level, Region
 
     started = time.perf_counter()
-    demo_build(households=HOUSEHOLDS, seed=seed, stdout=_Stdout())
+    demo_build(households=HOUSEHOLDS, seed=seed, stdout=_Stdout(), activity=False)
     rng = random.Random(seed)
     county = Region.objects.get(level=Level.COUNTY)
     grids = list(Region.objects.filter(level=Level.GRID, path__startswith=county.path).order_by("path"))

@@ -89,7 +89,7 @@ def measure(*, households: int, seed: int = 2026) -> dict[str, Any]:
     for _batch in generate_batches(plan, generator):
         pass
     generate_s = time.perf_counter() - started
-    summary = demo_build(households=households, seed=seed)
+    summary = demo_build(households=households, seed=seed, activity=False)
     return {
         "households": summary.counts.households,
         "residents": summary.counts.residents,

@@ -110,7 +110,7 @@ def measure(*, households: int, seed: int, repeat: int) -> dict[str, Any]:
     setup_test_environment()  # the test client's host name and response instrumentation
     build = None
     if not demo_exists():
-        summary = demo_build(households=households, seed=seed, stdout=_Stdout())
+        summary = demo_build(households=households, seed=seed, stdout=_Stdout(), activity=False)
         build = {
             "seconds": round(summary.seconds, 1),
             "households_per_s": round(summary.households_per_second),

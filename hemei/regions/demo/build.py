@@ -68,8 +68,10 @@ def demo_build(
     households: int | None = None,
     password: str = DEFAULT_PASSWORD,
     stdout: Output | None = None,
+    activity: bool = True,
 ) -> DemoSummary:
-    """Build the demo county, or report that it exists.
+    """Build the demo county, or report that it exists. `activity=False` builds the people
+    only (benchmarks that measure the register and bring their own cases).
 
     1. If region 140110 exists, change nothing and return `created=False`.
     2. Plan townships, villages and grids from `random.Random(seed)` (`plan_county`).
@@ -129,7 +131,8 @@ def demo_build(
         counts.links = links + cadre_links
         summary.counts = counts
         # A year of cases in every state (issue 3); benchmark-sized builds stay as they were.
-        cases = demo_cases(seed=seed, stdout=stdout) if households is None or households <= 100_000 else 0
+        with_activity = activity and (households is None or households <= 100_000)
+        cases = demo_cases(seed=seed, stdout=stdout) if with_activity else 0
         if cases:  # a year of visits, patrols and households under monitoring beside them
             demo_visits(seed=seed, stdout=stdout)
         meetings = demo_meetings(stdout=stdout) if cases else 0  # 民主议事 on some of those cases
