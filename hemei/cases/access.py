@@ -8,8 +8,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from hemei.cases.models import Case
-from hemei.regions.access import _path_q, scope_for
-from hemei.regions.models import Region
+from hemei.regions.access import scope_for
+from hemei.regions.models import Level, Region
 
 
 def access_cases(user: Any) -> QuerySet[Case]:
@@ -19,13 +19,32 @@ def access_cases(user: Any) -> QuerySet[Case]:
     qs = Case.objects.all()
     if scope.everything:
         return qs
-    # By region id (a subquery over the region tree), not a join on the path: the planner
-    # can then walk the (region, created_at) index for a grid worker's newest cases.
-    q = Q(region__in=Region.objects.filter(_path_q(scope.read_paths, "")).values("pk")) if scope.read_paths \
-        else Q(pk__in=[])
+    q = _subtrees_q(user, scope.read_paths) if scope.read_paths else Q(pk__in=[])
     if scope.household_ids:
         q |= Q(reporter__household_id__in=scope.household_ids)
     return qs.filter(q)
+
+
+def _subtrees_q(user: Any, paths: tuple[str, ...]) -> Q:
+    """The filter for cases under `paths`, in the form an index can answer newest-first:
+    a whole county → `county_id =` (the tenant key, index (county, created_at, id)); a region
+    without children (a grid) → `region_id =` (index (region, created_at, id)); anything else
+    → region ids from the tree. Never a join on the path, which makes the planner sort every
+    case in scope before it can return the first page. Cached on the user for the request."""
+    cached = getattr(user, "_hemei_cases_q", None)
+    if cached is not None:
+        return cached
+    q = Q(pk__in=[])
+    for pk, path, level, numchild in Region.objects.filter(path__in=paths).values_list(
+            "pk", "path", "level", "numchild"):
+        if level == Level.COUNTY:
+            q |= Q(county_id=pk)
+        elif numchild == 0:
+            q |= Q(region_id=pk)
+        else:
+            q |= Q(region__in=Region.objects.filter(path__startswith=path).values("pk"))
+    user._hemei_cases_q = q
+    return q
 
 
 def access_case(user: Any, number: str) -> Case:

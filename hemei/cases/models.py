@@ -162,6 +162,8 @@ class Case(models.Model):
             models.Index(fields=["county", "created_at"], name="cases_case_county_created"),
             # A grid or village worklist, newest first (access_cases filters by region id).
             models.Index(fields=["region", "-created_at", "-id"], name="cases_case_region_created"),
+            # A county's list, newest first (access_cases filters a whole county by county_id).
+            models.Index(fields=["county", "-created_at", "-id"], name="cases_case_county_newest"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["created_by", "idempotency_key"], condition=~models.Q(idempotency_key=""),
