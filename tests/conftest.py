@@ -154,12 +154,13 @@ def _empty_cache() -> None:
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     """Tests marked postgres_only (row locks between threads, DB-level delete guards) are
-    deselected, not skipped, when the suite runs on SQLite: the PostgreSQL pass of `make test`
-    runs them, and a skip would fail CI under HEMEI_REQUIRE_ALL=1."""
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        return
-    keep = [item for item in items if item.get_closest_marker("postgres_only") is None]
-    dropped = [item for item in items if item.get_closest_marker("postgres_only") is not None]
+    deselected, not skipped, when the suite runs on SQLite, and tests marked sqlite_only
+    (SQLite's own triggers) when it runs on PostgreSQL: the other pass of `make test` runs
+    them, and a skip would fail CI under HEMEI_REQUIRE_ALL=1."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    other = "sqlite_only" if on_postgres else "postgres_only"
+    keep = [item for item in items if item.get_closest_marker(other) is None]
+    dropped = [item for item in items if item.get_closest_marker(other) is not None]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

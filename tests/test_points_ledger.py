@@ -470,7 +470,7 @@ def test_verify_finds_a_tampered_balance_and_chain(world: World, pts: Adopted) -
     assert any("chain head" in p for p in verify()["chains"])
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="drops the SQLite trigger inside the test transaction")
+@pytest.mark.sqlite_only  # drops the SQLite trigger inside the test transaction
 def test_verify_finds_an_edited_entry_when_the_guard_is_gone(world: World, pts: Adopted) -> None:
     entry = effective(world, pts)
     with connection.cursor() as cursor:
