@@ -23,6 +23,9 @@ The person who acted is never told about their own act. Texts are in the site la
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +63,29 @@ NO_SMS = (INBOX, EMAIL)
 
 def _users_of(posts: QuerySet[Post]) -> QuerySet[Any]:
     return get_user_model().objects.filter(pk__in=posts.values("user_id"))
+
+
+# Within one sweep, many late cases share a village and a tier: their recipients are looked
+# up once per (kind, region, tier) instead of once per case (bench/sweep.py).
+_MEMO: ContextVar[dict[tuple[Any, ...], list[Any]] | None] = ContextVar("case_recipient_memo", default=None)
+
+
+@contextmanager
+def recipient_memo() -> Iterator[None]:
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memoized(key: tuple[Any, ...], build: Callable[[], QuerySet[Any]]) -> QuerySet[Any] | list[Any]:
+    memo = _MEMO.get()
+    if memo is None:
+        return build()
+    if key not in memo:
+        memo[key] = list(build().filter(is_active=True).order_by("pk"))
+    return memo[key]
 
 
 def village_staff(case: Case) -> QuerySet[Any]:
@@ -269,7 +295,7 @@ def _escalated(event: CaseEvent, staff_link: str, common: dict[str, Any]) -> Non
     missed = _("to be taken on") if data.get("deadline") == "accept" else _("to be resolved")
     if to_tier in TIER_LEVEL:
         notify(
-            recipients=tier_staff(case, to_tier),
+            recipients=_memoized(("tier", case.region_id, to_tier), lambda: tier_staff(case, to_tier)),
             kind="case_escalated",
             title=_("Overdue request for supervision: %(n)s") % {"n": case.number},
             body=_("%(title)s (%(region)s) missed its deadline %(what)s (%(date)s).")
@@ -280,7 +306,8 @@ def _escalated(event: CaseEvent, staff_link: str, common: dict[str, Any]) -> Non
         )
     new_deadline = data.get("accept_by") or data.get("resolve_by")
     notify(
-        recipients=responsible(case) if case.responsible_id else village_staff(case),
+        recipients=responsible(case) if case.responsible_id
+        else _memoized(("village", case.region_id), lambda: village_staff(case)),
         kind="case_overdue",
         title=_("Reminder: request %(n)s is overdue") % {"n": case.number},
         body=_("It is now supervised by the %(tier)s. New deadline: %(date)s.")

@@ -70,9 +70,12 @@ def sweep(now: dt.datetime | None = None) -> list[Escalation]:
     late_accept = Case.objects.filter(status=Case.Status.SUBMITTED, accept_by__lte=now, tier__in=below_county)
     late_resolve = Case.objects.filter(status__in=RESOLVING, resolve_by__lte=now, tier__in=below_county)
     done: list[Escalation] = []
-    for deadline, qs in (("accept", late_accept), ("resolve", late_resolve)):
-        for pk in qs.order_by(f"{deadline}_by", "pk").values_list("pk", flat=True).iterator(chunk_size=2000):
-            result = _escalate(pk, deadline=deadline, now=now)
-            if result is not None:
-                done.append(result)
+    from hemei.cases.notifications import recipient_memo
+
+    with recipient_memo():
+        for deadline, qs in (("accept", late_accept), ("resolve", late_resolve)):
+            for pk in qs.order_by(f"{deadline}_by", "pk").values_list("pk", flat=True).iterator(chunk_size=2000):
+                result = _escalate(pk, deadline=deadline, now=now)
+                if result is not None:
+                    done.append(result)
     return done
