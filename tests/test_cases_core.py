@@ -176,6 +176,20 @@ def test_sweep_escalates_late_resolution_and_leaves_resolved_cases_alone(world):
     done.refresh_from_db()
     assert late.tier == "township" and late.overdue_resolve and late.resolve_by == at(2026, 3, 31, 17, 30)
     assert done.tier == "village" and not done.overdue_resolve and "escalated" not in kinds(done)
+    # Late since the first missed deadline, through the next escalation too (the board's
+    # "overdue for" counts from there, not from the latest escalation).
+    assert late.late_since == at(2026, 3, 16, 17, 30)
+    sweep(at(2026, 4, 1, 9, 0))
+    late.refresh_from_db()
+    assert late.tier == "county" and late.late_since == at(2026, 3, 16, 17, 30)
+    # A 不满意 answer reopens with a fresh deadline: not late any more, and the first answer is kept.
+    with time_machine.travel(at(2026, 4, 2), tick=False):
+        late = case_resolve(actor="clerk", case=late, measures="已处理")
+        late = case_rate(actor="clerk", case=late, rating="unsatisfied")
+        assert late.late_since is None and late.rated_unsatisfied
+        late = case_rate(actor="clerk", case=case_resolve(actor="clerk", case=late, measures="再处理"),
+                         rating="satisfied")
+    assert late.status == "closed" and late.rating == "satisfied" and late.rated_unsatisfied
 
 
 def test_access_cases_follows_scope(world):

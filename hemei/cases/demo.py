@@ -150,6 +150,7 @@ class _Sim:
             new = compute(self.category, when, self.county_code)
             old_tier, new_tier = c.tier, NEXT_TIER[Case.Tier(c.tier)]
             c.tier, c.escalated_at = new_tier, when
+            c.late_since = c.late_since or missed
             setattr(c, fld, new)
             setattr(c, f"overdue_{deadline}", True)
             self._add(K.ESCALATED, when, None, c.status, c.status,
@@ -360,7 +361,8 @@ def _play(sim: _Sim, plan: str, *, responsible: Any, unit: str, measures: list[s
             new = resolve_deadline(sim.category, at, sim.county_code)
             return sim.step(at, K.REOPENED, S.IN_PROGRESS, rater, note="问题没有彻底解决，还是老样子。",
                             data={"rating": rating, "resolve_by": new.isoformat()},
-                            rating=rating, resolve_by=new, resolved_at=None)
+                            rating=rating, resolve_by=new, resolved_at=None, rated_unsatisfied=True,
+                            late_since=None)
         return sim.step(at, K.RATED, S.CLOSED, rater, data={"rating": rating}, rating=rating, closed_at=AT)
 
     def good() -> str:

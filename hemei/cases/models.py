@@ -132,6 +132,12 @@ class Case(models.Model):
     # Frozen once set (statistics: on-time rate per unit and period); a later fix never clears them.
     overdue_accept = models.BooleanField(_("accepted late"), default=False)
     overdue_resolve = models.BooleanField(_("resolved late"), default=False)
+    # When it first became late (the first missed deadline), for "overdue for" on the board:
+    # an escalation gives the case a new deadline, but the lateness started at the missed one.
+    late_since = models.DateTimeField(_("late since"), null=True, blank=True)
+    # Frozen once a reporter answers 不满意: a case only closes on a good rating, so the
+    # satisfaction rate counts first answers, not the last one (hemei/dashboards/selectors.py).
+    rated_unsatisfied = models.BooleanField(_("rated unsatisfied once"), default=False)
     rating = models.CharField(_("rating"), max_length=12, choices=Rating.choices, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("entered by"), null=True, blank=True,

@@ -251,7 +251,8 @@ def case_rate(*, actor: Any, case: Case, rating: str, note: str = "") -> Case:
     if rating == Case.Rating.UNSATISFIED:
         resolve_by = resolve_deadline(case.category, now, case.county_code)
         return _transition(case, to=S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.REOPENED, now=now, note=note,
-                           fields={"rating": rating, "resolve_by": resolve_by, "resolved_at": None},
+                           fields={"rating": rating, "resolve_by": resolve_by, "resolved_at": None,
+                                   "rated_unsatisfied": True, "late_since": None},
                            data={"rating": rating, "resolve_by": resolve_by.isoformat()})
     return _transition(case, to=S.CLOSED, actor=actor, kind=CaseEvent.Kind.RATED, now=now, note=note,
                        fields={"rating": rating, "closed_at": now}, data={"rating": rating})

@@ -44,6 +44,7 @@ def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
         flag = "overdue_accept" if deadline == "accept" else "overdue_resolve"
         if not claim_once(Case, pk, expect={"tier": old_tier, "status": case.status, field: old_deadline},
                           update={"tier": new_tier, "escalated_at": now, "updated_at": now,
+                                  "late_since": case.late_since or old_deadline,
                                   field: new_deadline, flag: True}):
             return None  # another sweeper (or a clerk) got there first
         event = CaseEvent.objects.create(

@@ -71,7 +71,8 @@ def _late_since(case: Case, now: dt.datetime) -> dt.datetime | None:
     if case.status not in OPEN:
         return None
     deadline = case.accept_by if case.status == S.SUBMITTED else case.resolve_by
-    candidates = [t for t in (deadline if deadline < now else None, case.escalated_at) if t is not None]
+    candidates = [t for t in (deadline if deadline < now else None, case.late_since or case.escalated_at)
+                  if t is not None]
     return min(candidates) if candidates else None
 
 

@@ -5,7 +5,9 @@ Definitions (the same everywhere they are shown, and in docs/cases.md):
 - finished = resolved or closed (rejected and merged cases are not work done);
 - on time = finished with neither overdue flag set. The flags are frozen when a deadline is
   missed, so a case that was late once stays late in the statistics even after a fix;
-- on-time rate = on time / finished; satisfaction rate = (满意 + 基本满意) / rated.
+- on-time rate = on time / finished; satisfaction rate = cases closed on a first answer of
+  满意 or 基本满意 / cases the reporter has answered (a 不满意 that reopened a case counts as
+  not satisfied, even after a later good rating).
 Everything is one grouped query per table (no per-unit queries), so a county page costs the
 same number of queries for 5 townships or 50.
 """
@@ -28,8 +30,10 @@ from hemei.regions.models import Region
 S = Case.Status
 FINISHED = Q(status__in=(S.RESOLVED, S.CLOSED))
 ON_TIME = FINISHED & Q(overdue_accept=False, overdue_resolve=False)
-RATED = Q(rating__isnull=False) & Q(status=S.CLOSED)
-SATISFIED = RATED & Q(rating__in=(Case.Rating.SATISFIED, Case.Rating.BASICALLY))
+# A case closes only on a good rating (不满意 reopens it), so the last rating is always good:
+# count the reporter's first answer instead (rated_unsatisfied is frozen on the first 不满意).
+RATED = (Q(rating__isnull=False) & Q(status=S.CLOSED)) | Q(rated_unsatisfied=True)
+SATISFIED = Q(status=S.CLOSED, rated_unsatisfied=False, rating__in=(Case.Rating.SATISFIED, Case.Rating.BASICALLY))
 OPEN_LATE = Q(status__in=(S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)) & (Q(overdue_accept=True) | Q(overdue_resolve=True))
 
 
