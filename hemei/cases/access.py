@@ -9,7 +9,7 @@ from django.http import Http404
 
 from hemei.cases.models import Case
 from hemei.regions.access import scope_for
-from hemei.regions.models import Level, Region
+from hemei.regions.models import Level, Post, Region, Resident, Role
 
 
 def access_cases(user: Any) -> QuerySet[Case]:
@@ -52,3 +52,11 @@ def access_case(user: Any, number: str) -> Case:
         return access_cases(user).select_related("category", "region", "county").get(number=number)
     except Case.DoesNotExist:
         raise Http404 from None
+
+
+def villager_resident(user: Any) -> Resident | None:
+    """The resident a villager account speaks for (its villager post), with the household and
+    grid loaded: the reporter of a case filed on a phone, over the pages, the API or Open311."""
+    post = (Post.objects.current().filter(user=user, role=Role.VILLAGER, resident__isnull=False)
+            .select_related("resident__household__region").order_by("pk").first())
+    return post.resident if post is not None else None

@@ -28,10 +28,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases import services
-from hemei.cases.access import access_cases
+from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.regions.access import access_region, scope_for
-from hemei.regions.models import Post, Resident, Role
 
 LIST_FIELDS = ("number", "title", "status", "tier", "category_id", "region__code", "source", "accept_by",
                "resolve_by", "overdue_accept", "overdue_resolve", "rating", "created_at")
@@ -198,10 +197,6 @@ class CaseFilter(django_filters.FilterSet):
 # --- views ----------------------------------------------------------------------------------
 
 
-def _villager_resident(user: Any) -> Resident | None:
-    post = (Post.objects.current().filter(user=user, role=Role.VILLAGER, resident__isnull=False)
-            .select_related("resident__household__region").order_by("pk").first())
-    return post.resident if post is not None else None
 
 
 CASE_404 = OpenApiResponse(ErrorSerializer, description="Not found or outside your scope")
@@ -290,7 +285,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             submit.update(region=access_region(request.user, v["region"], write=True), source=v["source"],
                           reporter_name=v["reporter_name"])
         else:
-            resident = _villager_resident(request.user)
+            resident = villager_resident(request.user)
             if resident is None:
                 raise Http404
             submit.update(region=resident.household.region, household=resident.household, reporter=resident,

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.accounts.models import User
 from hemei.cases import services
-from hemei.cases.access import access_case, access_cases
+from hemei.cases.access import access_case, access_cases, villager_resident
 from hemei.cases.ledger import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.dashboards.views import case_rates_context
@@ -125,11 +125,10 @@ def _villager_case(user: Any, number: str) -> Case:
 
 
 def _villager_resident(user: Any) -> Resident:
-    post = (Post.objects.current().filter(user=user, role=Role.VILLAGER, resident__isnull=False)
-            .select_related("resident__household__region").order_by("pk").first())
-    if post is None or post.resident is None:
+    resident = villager_resident(user)
+    if resident is None:
         raise Http404
-    return post.resident
+    return resident
 
 
 @login_required

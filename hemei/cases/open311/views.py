@@ -28,9 +28,10 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authtoken.models import Token
 
 from hemei.cases import services
+from hemei.cases.access import villager_resident
 from hemei.cases.models import Case, Category
 from hemei.regions.access import scope_for
-from hemei.regions.models import Level, Post, Region, Resident, Role
+from hemei.regions.models import Level, Post, Region, Role
 
 from .render import error, respond
 
@@ -272,17 +273,13 @@ def _api_user(p: QueryDict) -> Any:
     return token.user
 
 
-def _villager_resident(user: Any) -> Resident | None:
-    post = (Post.objects.current().filter(user=user, role=Role.VILLAGER, resident__isnull=False)
-            .select_related("resident__household__region").order_by("pk").first())
-    return post.resident if post is not None else None
 
 
 def _target(user: Any, county: Region, address_id: str) -> dict[str, Any]:
     """Where the case goes: region (and household/reporter for a villager). A region the user
     may not write to answers like an unknown one (no leak)."""
     scope = scope_for(user)
-    resident = _villager_resident(user) if scope.household_ids else None
+    resident = villager_resident(user) if scope.household_ids else None
     if address_id:
         region = Region.objects.filter(code=address_id, level__in=(Level.VILLAGE, Level.GRID),
                                        path__startswith=county.path).first()
