@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "hemei.notify",
     "hemei.disclosure",
     "hemei.points",
+    "hemei.stars",
+    "hemei.courtyard",
+    "hemei.assets",
+    "hemei.contracts",
 ]
 
 MIDDLEWARE = [

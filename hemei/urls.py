@@ -28,4 +28,8 @@ urlpatterns = [
     path("", include("hemei.notify.urls")),
     path("", include("hemei.visits.urls")),
     path("", include("hemei.points.urls")),
+    path("", include("hemei.stars.urls")),
+    path("", include("hemei.courtyard.urls")),
+    path("", include("hemei.assets.urls")),
+    path("", include("hemei.contracts.urls")),
 ]

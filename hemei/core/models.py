@@ -138,3 +138,18 @@ class CalendarDay(models.Model):
         # holiday for that county.
         if self.date and self.kind == self.Kind.WORKDAY and not self.county_code and self.date.weekday() < 5:
             raise ValidationError({"date": _("A make-up working day falls on a Saturday or Sunday.")})
+
+
+class VillageScoped(models.Model):
+    """For rows that belong to a village: the audit log's `county_code` comes from the
+    village's code (the first six digits are the county), so no model repeats the property."""
+
+    village_id: int | None
+
+    class Meta:
+        abstract = True
+
+    @property
+    def county_code(self) -> str:
+        village = getattr(self, "village", None)
+        return village.code[:6] if village is not None else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -56,6 +56,17 @@ class DemoSummary:
     @property
     def households_per_second(self) -> float:
         return self.counts.households / self.seconds if self.seconds else 0.0
+
+
+def extra_demos() -> list[Callable[..., object]]:
+    """Demos of apps that build on points and disclosure, in order: stars, courtyard
+    reviews, collective assets, contracts. Imported here so each app owns its demo module."""
+    from hemei.assets.demo import demo_assets
+    from hemei.contracts.demo import demo_contracts
+    from hemei.courtyard.demo import demo_courtyard
+    from hemei.stars.demo import demo_stars
+
+    return [demo_stars, demo_courtyard, demo_assets, demo_contracts]
 
 
 def demo_exists() -> bool:
@@ -140,6 +151,9 @@ def demo_build(
             demo_disclosure(stdout=stdout)
         if cases:  # 积分制 of 西邵村: adopted and amended rules, monthly scoring, objections, the shop (issue 4)
             demo_points(stdout=stdout)
+        if cases:  # the rest of issues 4 and 5; each app's demo adds to what the ones before made
+            for demo in extra_demos():
+                demo(stdout=stdout)
         audit_record(
             actor=DEMO_ACTOR,
             action=AuditEntry.Action.IMPORT,

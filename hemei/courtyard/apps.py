@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CourtyardConfig(AppConfig):
+    name = "hemei.courtyard"
+    label = "courtyard"
+    verbose_name = _("Courtyard reviews")

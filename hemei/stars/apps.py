@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StarsConfig(AppConfig):
+    name = "hemei.stars"
+    label = "stars"
+    verbose_name = _("Star-rated households")
