@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hemei.core import sweeps
-from hemei.core.models import AppendOnlyModel
+from hemei.core.models import AppendOnlyModel, VillageScoped
 from hemei.regions.models import Region
 
 
@@ -26,7 +26,7 @@ class Kind(models.TextChoices):
     FINANCE = "finance", _("finances")
 
 
-class Disclosure(models.Model):
+class Disclosure(VillageScoped):
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey(Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="disclosures")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -54,12 +54,8 @@ class Disclosure(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.title}"
 
-    @property
-    def county_code(self) -> str:
-        return self.village.code[:6] if self.village_id else ""
 
-
-class DisclosureVersion(models.Model):
+class DisclosureVersion(VillageScoped):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted for review")
@@ -127,10 +123,6 @@ class DisclosureVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.number}"
-
-    @property
-    def county_code(self) -> str:
-        return self.village.code[:6] if self.village_id else ""
 
     @property
     def is_published(self) -> bool:
@@ -249,7 +241,7 @@ class ScheduleSettings(models.Model):
         ]
 
 
-class ScheduleDue(models.Model):
+class ScheduleDue(VillageScoped):
     """One period a village owes the public (or one major item), with its deadline. Missed → the
     shared sweep moves it up a tier exactly once per deadline (`hemei.disclosure.schedules`)."""
 
@@ -287,12 +279,8 @@ class ScheduleDue(models.Model):
     def __str__(self) -> str:
         return f"{self.village_id} {self.kind} {self.period_start}"
 
-    @property
-    def county_code(self) -> str:
-        return self.village.code[:6] if self.village_id else ""
 
-
-class FinanceEntry(models.Model):
+class FinanceEntry(VillageScoped):
     """One income or expense line of the village collective's accounts."""
 
     class Direction(models.TextChoices):
@@ -328,10 +316,6 @@ class FinanceEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.voucher} {self.amount}"
-
-    @property
-    def county_code(self) -> str:
-        return self.village.code[:6] if self.village_id else ""
 
 
 class AnnualIncome(models.Model):
