@@ -423,6 +423,12 @@ def test_public_outcomes_have_no_personal_data(world, client):
         assert secret not in page
     assert client.get(reverse("public-meetings", args=["999999999999"])).status_code == 404
     assert client.get(reverse("public-meetings", args=[world.grid_a.code])).status_code == 404
+    # The village board lists the same decided item in its meetings section, never the pending one.
+    board = client.get(reverse("village-board", args=[world.village.code])).content.decode()
+    section = board[board.index('id="section-meetings"'):]
+    assert "修排水沟" in section and pending.title not in board
+    for secret in ("王建国", "李明", case.number):
+        assert secret not in board
 
 
 def test_named_attendees_must_live_in_the_village(world):

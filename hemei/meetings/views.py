@@ -20,13 +20,13 @@ from hemei.cases.access import access_case
 from hemei.cases.deliberation import case_table
 from hemei.meetings import services
 from hemei.meetings.access import access_item, access_meeting, access_meetings, can_record
+from hemei.meetings.board import public_items
 from hemei.meetings.forms import AttendanceForm, MeetingForm
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.regions.access import access_region, access_regions, require_staff_scope
 from hemei.regions.models import Level, Region
 
 PAGE_SIZE = 50
-PUBLIC_LIMIT = 200
 
 
 @login_required
@@ -211,25 +211,4 @@ def public_outcomes(request: HttpRequest, code: str) -> HttpResponse:
     village = Region.objects.filter(code=code, level=Level.VILLAGE).first()
     if village is None:
         raise Http404
-    items = (
-        AgendaItem.objects.filter(meeting__region=village)
-        .exclude(outcome=AgendaItem.Outcome.PENDING)
-        .select_related("meeting")
-        .only(
-            "title",
-            "decision",
-            "outcome",
-            "votes_for",
-            "votes_against",
-            "votes_abstain",
-            "decided_at",
-            "corrects_id",
-            "order",
-            "meeting__kind",
-            "meeting__held_at",
-            "meeting__attendees",
-            "meeting__place",
-        )
-        .order_by("-meeting__held_at", "meeting_id", "order")[:PUBLIC_LIMIT]
-    )
-    return render(request, "meetings/public_outcomes.html", {"village": village, "items": items})
+    return render(request, "meetings/public_outcomes.html", {"village": village, "items": public_items(village)})
