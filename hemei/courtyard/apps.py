@@ -6,3 +6,7 @@ class CourtyardConfig(AppConfig):
     name = "hemei.courtyard"
     label = "courtyard"
     verbose_name = _("Courtyard reviews")
+
+    def ready(self) -> None:
+        # Registers the courtyard section of the public village board.
+        from hemei.courtyard import board  # noqa: F401

@@ -1,0 +1,56 @@
+"""Who may see and do what with courtyard reviews.
+
+- see an event: staff whose scope covers the village (a grid worker's grid is inside it, so
+  they see their village's reviews too), township and county staff above it, and the
+  event's own panel members. Everyone else gets a 404 (ids cannot be probed);
+- create, edit, open, close and award: the village committee (secretary, director, members);
+- score: the event's panel members only;
+- the panel is drawn from staff with a current post in the village (or one of its grids) or
+  in its township.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from hemei.courtyard.models import ReviewEvent
+from hemei.points.access import COMMITTEE_ROLES, may
+from hemei.regions.access import scope_for
+from hemei.regions.models import Post, Region, Role
+
+
+def access_events(user: Any) -> QuerySet[ReviewEvent]:
+    scope = scope_for(user)
+    if scope.everything:
+        return ReviewEvent.objects.all()
+    q = Q(pk__in=[])
+    for path in scope.read_paths:
+        q |= Q(village__path__startswith=path) | Q(village__path=path[: len(path) - Region.steplen])
+    if getattr(user, "is_authenticated", False):
+        q |= Q(pk__in=ReviewEvent.panel.through.objects.filter(user_id=user.pk).values("reviewevent_id"))
+    return ReviewEvent.objects.filter(q)
+
+
+def access_event(user: Any, pk: int) -> ReviewEvent:
+    event = access_events(user).select_related("village").filter(pk=pk).first()
+    if event is None:
+        raise Http404
+    return event
+
+
+def is_committee(user: Any, village: Region) -> bool:
+    return may(user, village, COMMITTEE_ROLES)
+
+
+def panel_candidates(village: Region) -> QuerySet[Any]:
+    """Active users with a current staff post in the village, its grids or its township."""
+    township = village.get_parent()
+    region_q = Q(region__path__startswith=village.path)
+    if township is not None:
+        region_q |= Q(region=township)
+    posts = Post.objects.current().exclude(role=Role.VILLAGER).filter(region_q)
+    return get_user_model().objects.filter(pk__in=posts.values("user_id"), is_active=True).order_by("username")
