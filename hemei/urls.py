@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("hemei.regions.api_urls")),
     path("api/v1/", include("hemei.visits.api_urls")),
     path("api/v1/", include("hemei.cases.api_urls")),
+    path("api/v1/", include("hemei.points.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
