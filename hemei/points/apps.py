@@ -8,8 +8,9 @@ class PointsConfig(AppConfig):
     verbose_name = _("Points")
 
     def ready(self) -> None:
-        # Registers the publicity sweeper, the `hemei verify` invariants and the meetings hook.
-        from hemei.points import checks, sweep  # noqa: F401
+        # Registers the publicity and reset sweepers, the `hemei verify` invariants, the village
+        # board's section and chain head, and the meetings hook.
+        from hemei.points import checks, public, reset, sweep  # noqa: F401
         from hemei.points.rules import register_meeting_hook
 
         register_meeting_hook()

@@ -50,6 +50,11 @@ class RuleSet(models.Model):
         CARRY_OVER = "carry_over", _("carry the balance over")
         RESET = "reset", _("reset to zero after each redemption period")
 
+    class Ranking(models.TextChoices):
+        NONE = "none", _("no public ranking")
+        TOP = "top", _("top households only")
+        ALL = "all", _("all households")
+
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     village = models.OneToOneField(
         Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="point_rule_set"
@@ -70,6 +75,13 @@ class RuleSet(models.Model):
     )
     min_balance_to_redeem = models.PositiveIntegerField(_("minimum balance to redeem"), default=0)
     exclude_absent = models.BooleanField(_("exclude households not living in the village"), default=True)
+    # The village's publicity setting for rankings (some villages publish a top list, others
+    # nothing, to spare the households at the bottom).
+    ranking = models.CharField(_("public ranking"), max_length=6, choices=Ranking.choices, default=Ranking.NONE)
+    ranking_top_n = models.PositiveSmallIntegerField(_("households in a top list"), default=10)
+    # The last redemption period ("2026Q3") whose balances the reset sweep has zeroed: a
+    # second sweep of the same boundary finds it done.
+    reset_done_period = models.CharField(_("last period reset"), max_length=7, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -321,6 +333,10 @@ class Entry(models.Model):
             models.UniqueConstraint(fields=["village", "sequence"], name="points_entry_chain_sequence"),
             models.UniqueConstraint(
                 fields=["corrects"], condition=models.Q(kind="reversal"), name="points_entry_reversed_once"
+            ),
+            # A reset entry's period is the redemption period it closes ("2026Q3"): once per household.
+            models.UniqueConstraint(
+                fields=["household", "period"], condition=models.Q(kind="reset"), name="points_entry_reset_once"
             ),
             models.CheckConstraint(
                 condition=(
