@@ -6,3 +6,10 @@ class ContractsConfig(AppConfig):
     name = "hemei.contracts"
     label = "contracts"
     verbose_name = _("Contracts and land trusteeship")
+
+    def ready(self) -> None:
+        # The reminders sweeper, the public board section and the meetings decision hook.
+        from hemei.contracts import board, sweep  # noqa: F401
+        from hemei.contracts.services import register_meeting_hook
+
+        register_meeting_hook()

@@ -1,0 +1,272 @@
+"""Contract pages: staff under /w/contracts/, the public detail under /v/<code>/contracts/<id>/.
+
+Thin: every read goes through `hemei.contracts.access`, every write through the services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from hemei.assets.models import Asset
+from hemei.contracts import access, io, services
+from hemei.contracts.board import PUBLIC_STATUSES
+from hemei.contracts.models import Contract, ContractReview, PaymentDue
+from hemei.contracts.sweep import EXPIRY_DAYS, with_paid
+from hemei.meetings.models import Meeting
+from hemei.regions.access import require_staff_scope
+from hemei.regions.models import Level, Region
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD = 5 * 1024 * 1024
+PAGE = 200
+
+
+def _village(request: HttpRequest) -> Region:
+    code = request.GET.get("village") or request.POST.get("village") or ""
+    if code:
+        return access.access_village(request.user, code)
+    village = access.access_villages(request.user).first()
+    if village is None:
+        raise Http404
+    return village
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ValidationError(_("Enter the date as YYYY-MM-DD."), code="date") from None
+
+
+def overdue_q(today: dt.date) -> Exists:
+    late = with_paid(PaymentDue.objects.filter(contract=OuterRef("pk"), due_on__lt=today)).filter(
+        paid__lt=F("amount")
+    )
+    return Exists(late)
+
+
+def flagged_q() -> Exists:
+    return Exists(ContractReview.objects.filter(contract=OuterRef("pk"), outcome=ContractReview.Outcome.PENDING))
+
+
+@login_required
+def contract_list(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    today = timezone.localdate()
+    qs: QuerySet[Contract] = access.access_contracts(request.user).select_related("village", "asset")
+    qs = qs.annotate(overdue=overdue_q(today), flagged=flagged_q())
+    f = {k: request.GET.get(k, "") for k in ("village", "status", "flagged", "expiring", "overdue")}
+    if f["village"]:
+        qs = qs.filter(village__code=f["village"])
+    if f["status"] in Contract.Status.values:
+        qs = qs.filter(status=f["status"])
+    if f["flagged"]:
+        qs = qs.filter(flagged=True)
+    if f["expiring"]:
+        qs = qs.filter(status__in=services.LIVE, end__gte=today, end__lte=today + dt.timedelta(days=EXPIRY_DAYS))
+    if f["overdue"]:
+        qs = qs.filter(overdue=True)
+    villages = list(access.access_villages(request.user))
+    may_create = [v for v in villages if access.may(request.user, v, access.COMMITTEE_ROLES)]
+    return render(request, "contracts/list.html", {
+        "contracts": list(qs.order_by("village__code", "-start", "number")[:PAGE]), "f": f, "villages": villages,
+        "statuses": Contract.Status.choices, "may_create": may_create, "today": today,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_new(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    village = _village(request)
+    if not access.may(request.user, village, access.COMMITTEE_ROLES):
+        raise Http404
+    assets = Asset.objects.filter(village=village, status=Asset.Status.IDLE).order_by("code")
+    errors: list[str] = []
+    if request.method == "POST":
+        p = request.POST
+        try:
+            asset = assets.filter(pk=p.get("asset", "")).first() if p.get("asset", "").isdigit() else None
+            schedule = []
+            for due_on, amount in zip(p.getlist("due_on"), p.getlist("due_amount"), strict=False):
+                if due_on.strip() or amount.strip():
+                    schedule.append((_date(due_on), amount))
+            contract = services.contract_create(
+                actor=request.user, village=village, kind=p.get("kind", ""), subject=p.get("subject", ""),
+                party_name=p.get("party_name", ""), party_kind=p.get("party_kind", ""),
+                party_phone=p.get("party_phone", ""), start=_date(p.get("start", "")), end=_date(p.get("end", "")),
+                amount=p.get("amount", ""), schedule=schedule, asset=asset, area_mu=p.get("area_mu") or None,
+                number=p.get("number", ""),
+            )
+        except ValidationError as exc:
+            errors += exc.messages
+        else:
+            messages.success(request, _("Contract %(n)s saved as a draft.") % {"n": contract.number})
+            return redirect("contract-detail", pk=contract.pk)
+    return render(request, "contracts/form.html", {
+        "village": village, "assets": assets, "errors": errors, "post": request.POST,
+        "kinds": Contract.Kind.choices, "party_kinds": Contract.PartyKind.choices, "rows": range(4),
+    })
+
+
+def _detail_context(request: HttpRequest, contract: Contract) -> dict[str, Any]:
+    today = timezone.localdate()
+    schedule = list(with_paid(contract.schedule.all()).prefetch_related("payments"))
+    for due in schedule:
+        due.outstanding = due.amount - due.paid
+        due.late = due.due_on < today and due.outstanding > 0
+    user = request.user
+    committee = access.may(user, contract.village, access.COMMITTEE_ROLES)
+    meetings = Meeting.objects.filter(region=contract.village, kind__in=services.DECIDING_KINDS).order_by("-held_at")
+    return {
+        "contract": contract,
+        "events": list(contract.events.select_related("actor", "meeting_item__meeting")),
+        "schedule": schedule,
+        "received": sum((d.paid for d in schedule), Decimal(0)),
+        "reviews": list(contract.reviews.all()),
+        "open_review": contract.reviews.filter(outcome=ContractReview.Outcome.PENDING).first(),
+        "missing": services.missing_steps(contract),
+        "committee": committee,
+        "township": access.may(user, contract.village, access.TOWNSHIP_ROLES),
+        "reviewer": access.may(user, contract.village, access.REVIEW_ROLES),
+        "meetings": meetings[:20] if committee else [],
+        "outcomes": [c for c in ContractReview.Outcome.choices if c[0] != ContractReview.Outcome.PENDING],
+        "today": today,
+        "S": Contract.Status,
+    }
+
+
+@login_required
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    contract = access.access_contract(request.user, pk)
+    return render(request, "contracts/detail.html", _detail_context(request, contract))
+
+
+@login_required
+@require_POST
+def contract_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One POST endpoint per step; the services check the roles and the state."""
+    require_staff_scope(request.user)
+    contract = access.access_contract(request.user, pk)
+    p, user = request.POST, request.user
+    try:
+        if action == "discuss":
+            services.contract_discuss(actor=user, contract=contract, on=_date(p.get("on", "")),
+                                      summary=p.get("summary", ""))
+        elif action == "table":
+            meeting = Meeting.objects.filter(pk=p.get("meeting") or 0, region=contract.village).first()
+            if meeting is None:
+                raise ValidationError(_("Choose a meeting."))
+            services.contract_table(actor=user, contract=contract, meeting=meeting)
+        elif action in ("approve", "return"):
+            services.contract_township_review(actor=user, contract=contract, approve=action == "approve",
+                                              note=p.get("note", ""))
+        elif action == "sign":
+            services.contract_sign(actor=user, contract=contract, on=_date(p.get("on", "")))
+        elif action == "pay":
+            due = PaymentDue.objects.filter(pk=p.get("due") or 0, contract=contract).first()
+            if due is None:
+                raise ValidationError(_("Choose an instalment."))
+            services.payment_record(actor=user, due=due, amount=p.get("amount", ""), paid_on=_date(p.get("on", "")),
+                                    note=p.get("note", ""))
+        elif action == "terminate":
+            services.contract_end(actor=user, contract=contract, status=Contract.Status.TERMINATED,
+                                  on=_date(p.get("on", "")), reason=p.get("reason", ""))
+        elif action == "flag":
+            services.contract_flag(actor=user, contract=contract, reason=p.get("reason", ""))
+        elif action == "clear":
+            review = contract.reviews.filter(outcome=ContractReview.Outcome.PENDING).first()
+            if review is None:
+                raise ValidationError(_("There is no open review."))
+            services.review_conclude(actor=user, review=review, outcome=p.get("outcome", ""), note=p.get("note", ""))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("contract-detail", pk=contract.pk)
+
+
+@login_required
+def review_overview(request: HttpRequest) -> HttpResponse:
+    """The township's 清理 overview: per village, contracts, under review, concluded by outcome."""
+    require_staff_scope(request.user)
+    villages = access.access_villages(request.user)
+    outcome = ContractReview.Outcome
+    rows = list(
+        villages.annotate(
+            contracts=Count("contracts", distinct=True),
+            flagged=Count("contracts__reviews", filter=Q(contracts__reviews__outcome=outcome.PENDING), distinct=True),
+            cleared=Count("contracts__reviews", filter=~Q(contracts__reviews__outcome=outcome.PENDING), distinct=True),
+            kept=Count("contracts__reviews", filter=Q(contracts__reviews__outcome=outcome.KEPT), distinct=True),
+            renegotiated=Count("contracts__reviews", filter=Q(contracts__reviews__outcome=outcome.RENEGOTIATED),
+                               distinct=True),
+            terminated=Count("contracts__reviews", filter=Q(contracts__reviews__outcome=outcome.TERMINATED),
+                             distinct=True),
+        ).filter(contracts__gt=0)
+    )
+    totals = {k: sum(getattr(r, k) for r in rows) for k in ("contracts", "flagged", "cleared", "kept",
+                                                                "renegotiated", "terminated")}
+    return render(request, "contracts/review.html", {"rows": rows, "totals": totals})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_import_view(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    village = _village(request)
+    if not access.may(request.user, village, access.COMMITTEE_ROLES):
+        raise Http404
+    result = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or upload.size is None or upload.size > MAX_UPLOAD:
+            messages.error(request, _("Choose an xlsx file of at most 5 MB."))
+        else:
+            result = io.contract_import(actor=request.user, village=village, data=upload.read())
+            if result.ok:
+                messages.success(request, _("%(n)d contracts imported as drafts.") % {"n": result.created})
+                return redirect(f"/w/contracts/?village={village.code}")
+    return render(request, "contracts/import.html", {"village": village, "result": result, "headers": io.HEADERS})
+
+
+@login_required
+def contract_export_view(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    village = _village(request)
+    try:
+        data = io.contract_export(actor=request.user, village=village)
+    except ValidationError:
+        raise Http404 from None
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="contracts-{village.code}.xlsx"'
+    return response
+
+
+def public_contract(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """No login: a signed contract of the village as the board shows it (masked party, no phone)."""
+    village = Region.objects.filter(code=code, level=Level.VILLAGE).first()
+    if village is None:
+        raise Http404
+    contract = (
+        Contract.objects.filter(village=village, status__in=PUBLIC_STATUSES, pk=pk)
+        .select_related("meeting_item__meeting", "asset").first()
+    )
+    if contract is None:
+        raise Http404
+    return render(request, "contracts/public.html", {"village": village, "contract": contract})
