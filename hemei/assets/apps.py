@@ -6,3 +6,7 @@ class AssetsConfig(AppConfig):
     name = "hemei.assets"
     label = "assets"
     verbose_name = _("Collective assets")
+
+    def ready(self) -> None:
+        # The public board section (hemei.disclosure.board registry).
+        from hemei.assets import board  # noqa: F401

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.models import VillageScoped
+from hemei.core.models import AppendOnlyModel, VillageScoped
 from hemei.regions.models import Region
 
 
@@ -78,3 +78,141 @@ class Asset(VillageScoped):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+def _photo_path(instance: AssetPhoto, filename: str) -> str:
+    # Never the uploader's file name (it can carry personal data); a random name per photo.
+    import uuid
+
+    return f"assets/{instance.asset.county_code}/{uuid.uuid4().hex}.jpg"
+
+
+class AssetPhoto(models.Model):
+    """A photo of the asset, stored re-encoded as JPEG without EXIF (`hemei.cases.photos`):
+    a phone photo's GPS tag would place the photographer, not the asset."""
+
+    asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.PROTECT, related_name="photos")
+    image = models.ImageField(_("photo"), upload_to=_photo_path, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    caption = models.CharField(_("caption"), max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("asset photo")
+        verbose_name_plural = _("asset photos")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} photo {self.pk}"
+
+
+class AssetStatusChange(AppendOnlyModel, VillageScoped):
+    """One row per status change of an asset (the first row, from "", is its registration).
+    Written only by `hemei.assets.services.asset_status_change` and `asset_create`; the
+    asset's `status` field is the last row's `new_status`."""
+
+    county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    village = models.ForeignKey(Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
+    asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.PROTECT, related_name="status_changes")
+    old_status = models.CharField(_("from"), max_length=16, choices=Asset.Status.choices, blank=True)
+    new_status = models.CharField(_("to"), max_length=16, choices=Asset.Status.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("asset status change")
+        verbose_name_plural = _("asset status changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}: {self.old_status or '-'} → {self.new_status}"
+
+
+class RevitalisationProject(models.Model):
+    """A "1+3+N" revitalisation project (盘活项目): one or more idle assets put to use along a
+    path, with a partner, the meeting decision behind it and its income.
+
+    `region` is the village, or the township for a project across villages (the township's
+    "1" platform); `county` is the tenant key."""
+
+    class Path(models.TextChoices):
+        # The three conversion paths of the seed (下栅乡 "1+3+N"), then the ordinary ones.
+        TENGLONG = "tenglong", _("腾笼换鸟 (new use for old premises)")
+        SCHOOL_ENTERPRISE = "school_enterprise", _("校企联姻 (school–enterprise partnership)")
+        CROSSOVER = "crossover", _("跨界融合 (cross-sector integration)")
+        LEASE = "lease", _("lease")
+        SHARES = "shares", _("shares")
+        COOPERATION = "cooperation", _("cooperation")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        RUNNING = "running", _("under way")
+        ENDED = "ended", _("ended")
+
+    county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, verbose_name=_("village or township"), on_delete=models.PROTECT,
+                               related_name="revitalisation_projects")
+    name = models.CharField(_("project"), max_length=120)
+    path = models.CharField(_("path"), max_length=20, choices=Path.choices)
+    partner = models.CharField(_("partner"), max_length=120, blank=True)
+    description = models.TextField(_("description"), max_length=4000, blank=True)
+    assets = models.ManyToManyField(Asset, verbose_name=_("assets"), related_name="projects", blank=True)
+    decision_item = models.ForeignKey(
+        "meetings.AgendaItem", verbose_name=_("meeting decision"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    decision_date = models.DateField(_("decision date"), null=True, blank=True)
+    decision_summary = models.TextField(_("decision"), max_length=2000, blank=True)
+    expected_annual_income = models.DecimalField(_("expected annual income (yuan)"), max_digits=14,
+                                                 decimal_places=2, default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    started_on = models.DateField(_("started"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("revitalisation project")
+        verbose_name_plural = _("revitalisation projects")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expected_annual_income__gte=0),
+                                   name="project_expected_income_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def county_code(self) -> str:
+        return self.region.code[:6] if self.region_id else ""
+
+
+class ProjectIncome(AppendOnlyModel):
+    """Actual income of a project in one year. Append-only: a correction is a new row for the
+    same year that `corrects` the row it replaces; the year's figure is the row nobody corrects."""
+
+    project = models.ForeignKey(RevitalisationProject, verbose_name=_("project"), on_delete=models.PROTECT,
+                                related_name="incomes")
+    year = models.PositiveSmallIntegerField(_("year"))
+    amount = models.DecimalField(_("actual income (yuan)"), max_digits=14, decimal_places=2)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    corrects = models.OneToOneField("self", verbose_name=_("corrects"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="corrected_by")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("project income")
+        verbose_name_plural = _("project incomes")
+        ordering = ["year", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="project_income_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.year}: {self.amount}"
