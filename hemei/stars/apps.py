@@ -6,3 +6,7 @@ class StarsConfig(AppConfig):
     name = "hemei.stars"
     label = "stars"
     verbose_name = _("Star-rated households")
+
+    def ready(self) -> None:
+        # Registers the `hemei verify` invariant and the public board section.
+        from hemei.stars import board, checks  # noqa: F401

@@ -1,0 +1,324 @@
+"""Star pages: the village overview (/w/stars/), a round's steps and ratings, a household's
+stars with 挂星 / 摘星, coverage for townships and the county, the villager's /me/stars/ and
+the printable 张榜公示 notice. Thin: reads through `hemei.stars.access`, writes through
+`hemei.stars.services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from hemei.regions.access import access_household, access_regions, require_staff_scope
+from hemei.regions.models import Household, Level, Region
+from hemei.stars import access, selectors, services
+from hemei.stars.export import ratings_export
+from hemei.stars.models import STAGE_ORDER, ExclusionReason, Stage, Star, StarRating, StarRound
+
+
+def _key() -> str:
+    return uuid.uuid4().hex
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(str(m) for m in exc.messages)
+
+
+def _staff_villages(request: HttpRequest) -> list[Region]:
+    """Villages the user works in or above (a grid worker's village is above the grid)."""
+    regions = list(access_regions(request.user).filter(level__in=[Level.VILLAGE, Level.GRID]).order_by("path")[:500])
+    paths = {r.path if r.level == Level.VILLAGE else r.path[: len(r.path) - Region.steplen] for r in regions}
+    return list(Region.objects.filter(path__in=paths, level=Level.VILLAGE).order_by("code"))
+
+
+def _stages(rnd: StarRound | None) -> list[dict[str, Any]]:
+    current = rnd.stage_index if rnd else -1
+    finished = rnd is not None and rnd.stage == Stage.AWARDED
+    return [{"value": s, "label": Stage(s).label, "done": i < current or finished, "now": i == current and not finished}
+            for i, s in enumerate(STAGE_ORDER)]
+
+
+def _star_list(ids: list[int] | None, names: dict[int, str]) -> list[str]:
+    return [names.get(i, "?") for i in ids or []]
+
+
+# --- village overview ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def overview(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    villages = _staff_villages(request)
+    code = request.GET.get("village") or request.POST.get("village") or (villages[0].code if villages else "")
+    village = next((v for v in villages if v.code == code), None)
+    if village is None:
+        return render(request, "stars/overview.html", {"villages": villages, "village": None})
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action", "")
+            if action == "add_star":
+                services.star_add(actor=request.user, village=village, name=request.POST.get("name", ""))
+            elif action == "toggle_star":
+                star = Star.objects.filter(village=village, pk=request.POST.get("star") or 0).first()
+                if star is None:
+                    raise Http404
+                services.star_set_active(actor=request.user, star=star, active=not star.active)
+            elif action == "open_round":
+                services.round_open(actor=request.user, village=village,
+                                    year=int(request.POST.get("year") or 0),
+                                    publicity_days=int(request.POST.get("publicity_days") or 7))
+            else:
+                raise Http404
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        except ValueError:
+            messages.error(request, _("Give whole numbers."))
+        return redirect(f"{request.path}?village={village.code}")
+    stars = services.catalogue_ensure(village=village) if access.may(request.user, village, access.COMMITTEE_ROLES) \
+        else list(Star.objects.filter(village=village))
+    rnd = selectors.latest_round(village)
+    grids = list(Region.objects.filter(path__startswith=village.path, level=Level.GRID).order_by("code"))
+    grid_code = request.GET.get("grid", "")
+    qs = access_household_rows(request.user, village)
+    if grid_code:
+        qs = qs.filter(region__code=grid_code)
+    households = list(qs[:1000])
+    held = selectors.current_stars([h.pk for h in households])
+    count = request.GET.get("count", "")
+    rows = [{"household": h, "stars": held.get(h.pk, [])} for h in households]
+    if count.isdigit():
+        rows = [r for r in rows if len(r["stars"]) == int(count)]
+    cov = selectors.coverage([village])[0]
+    return render(request, "stars/overview.html", {
+        "villages": villages, "village": village, "stars": stars, "round": rnd, "stages": _stages(rnd),
+        "grids": grids, "grid": grid_code, "count": count, "rows": rows, "coverage": cov,
+        "committee": access.may(request.user, village, access.COMMITTEE_ROLES),
+        "this_year": timezone.localdate().year, "counts": range(0, len(stars) + 1),
+    })
+
+
+def access_household_rows(user: Any, village: Region) -> Any:
+    from hemei.regions.access import access_households
+
+    return (access_households(user).filter(village=village).select_related("head", "region")
+            .order_by("region__code", "number", "pk"))
+
+
+# --- a round ---------------------------------------------------------------------------------
+
+
+def _round(request: HttpRequest, pk: int) -> StarRound:
+    rnd = access.access_rounds(request.user).select_related("village", "county").filter(pk=pk).first()
+    if rnd is None:
+        raise Http404
+    return rnd
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    rnd = _round(request, pk)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "advance":
+                services.round_advance(actor=request.user, round=rnd, to=request.POST.get("to", ""))
+            elif action == "approve":
+                services.round_township_approve(actor=request.user, round=rnd, note=request.POST.get("note", ""))
+            elif action == "publicity":
+                services.round_publicity_start(actor=request.user, round=rnd)
+            elif action == "award":
+                _r, n = services.round_award(actor=request.user, round=rnd)
+                messages.info(request, _("%(n)d star changes written.") % {"n": n})
+            else:
+                raise Http404
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        return redirect("stars-round", pk=rnd.pk)
+    names = selectors.star_names(rnd.village)
+    ratings = (access.access_ratings(request.user).filter(round=rnd).select_related("household__head",
+               "household__region").order_by("household__region__code", "household__number"))
+    grid = request.GET.get("grid", "")
+    if grid:
+        ratings = ratings.filter(household__region__code=grid)
+    rows = [{"r": r, "claimed": _star_list(r.claimed, names), "peer": _star_list(r.peer, names),
+             "committee": _star_list(r.committee, names), "final": _star_list(r.final, names)}
+            for r in ratings[:1000]]
+    return render(request, "stars/round.html", {
+        "round": rnd, "stages": _stages(rnd), "steps": rnd.steps.select_related("actor"), "rows": rows,
+        "next": services.next_stage(rnd.stage), "coverage": selectors.coverage([rnd.village])[0],
+        "committee": access.may(request.user, rnd.village, access.COMMITTEE_ROLES),
+        "township": access.may(request.user, rnd.village, access.TOWNSHIP_ROLES),
+        "today": timezone.localdate(),
+        "grids": Region.objects.filter(path__startswith=rnd.village.path, level=Level.GRID).order_by("code"),
+        "grid": grid,
+    })
+
+
+@login_required
+def round_export(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    rnd = _round(request, pk)
+    data = ratings_export(actor=request.user, round=rnd)
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="stars-{rnd.village.code}-{rnd.year}.xlsx"'
+    return response
+
+
+# --- a household -----------------------------------------------------------------------------
+
+
+def _rating_action(request: HttpRequest, rnd: StarRound, household: Household) -> None:
+    stars = request.POST.getlist("star")
+    action = request.POST.get("action", "")
+    if action == "declare":
+        services.rating_declare(actor=request.user, round=rnd, household=household, stars=stars)
+    elif action == "record":
+        services.rating_record(actor=request.user, round=rnd, household=household, stars=stars,
+                               note=request.POST.get("note", ""))
+    elif action == "exclude":
+        services.rating_exclude(actor=request.user, round=rnd, household=household,
+                                reason=request.POST.get("reason", ""), note=request.POST.get("note", ""))
+    else:
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    household = access_household(request.user, pk)
+    village = household.village
+    rnd = selectors.latest_round(village)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action in ("grant", "withdraw"):
+                star = Star.objects.filter(village=village, pk=request.POST.get("star") or 0).first()
+                if star is None:
+                    raise ValidationError(_("A star is not in this village's catalogue."))
+                try:
+                    date = dt.date.fromisoformat(request.POST.get("date", ""))
+                except ValueError:
+                    raise ValidationError(_("Give the date of the decision (not in the future).")) from None
+                fn = services.star_grant if action == "grant" else services.star_withdraw
+                fn(actor=request.user, household=household, star=star, date=date,
+                   reason=request.POST.get("reason", ""), idempotency_key=request.POST.get("key", "")[:100])
+            elif rnd is not None:
+                _rating_action(request, rnd, household)
+            else:
+                raise Http404
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        except PermissionDenied:
+            raise
+        return redirect("stars-household", pk=household.pk)
+    names = selectors.star_names(village)
+    rating = StarRating.objects.filter(round=rnd, household=household).first() if rnd else None
+    return render(request, "stars/household.html", {
+        "household": household, "village": village, "round": rnd, "rating": rating,
+        "rating_lists": {k: _star_list(getattr(rating, k), names) for k in ("claimed", "peer", "committee", "final")}
+        if rating else {},
+        "held": selectors.current_stars([household.pk])[household.pk],
+        "history": selectors.history(household),
+        "catalogue": Star.objects.filter(village=village, active=True),
+        "reasons": ExclusionReason.choices,
+        "committee": access.may(request.user, village, access.COMMITTEE_ROLES),
+        "key": _key(), "today": timezone.localdate().isoformat(),
+    })
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    """Rated ÷ households per village below a township or the county, with a chart."""
+    require_staff_scope(request.user)
+    regions = list(access_regions(request.user).filter(level__in=[Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE])
+                   .order_by("depth", "code")[:1])
+    code = request.GET.get("region", "")
+    region = access_regions(request.user).filter(code=code).first() if code else (regions[0] if regions else None)
+    villages = _staff_villages(request) if region is None else selectors.villages_below(region)
+    rows = selectors.coverage(villages[:500])
+    households = sum(r.households for r in rows)
+    rated = sum(r.rated for r in rows)
+    townships = (list(Region.objects.filter(path__startswith=region.path, level=Level.TOWNSHIP).order_by("code"))
+                 if region is not None and region.level == Level.COUNTY else [])
+    return render(request, "stars/coverage.html", {
+        "region": region, "rows": rows, "chart": [r.chart_row() for r in rows if r.households],
+        "households": households, "rated": rated,
+        "percent": round(rated * 100 / households, 1) if households else None,
+        "townships": townships,
+    })
+
+
+# --- the villager ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_stars(request: HttpRequest) -> HttpResponse:
+    resident = access.villager_resident(request.user)
+    if resident is None:
+        raise Http404
+    household = Household.objects.select_related("village", "head").get(pk=resident.household_id)
+    village = household.village
+    rnd = selectors.latest_round(village)
+    if request.method == "POST":
+        if rnd is None:
+            raise Http404
+        try:
+            services.rating_declare(actor=request.user, round=rnd, household=household,
+                                    stars=request.POST.getlist("star"))
+            messages.success(request, _("Your declaration has been recorded."))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        return redirect("my-stars")
+    rating = StarRating.objects.filter(round=rnd, household=household).first() if rnd else None
+    return render(request, "stars/my_stars.html", {
+        "household": household, "round": rnd, "rating": rating,
+        "claimed": set(rating.claimed or []) if rating else set(),
+        "held": selectors.current_stars([household.pk])[household.pk],
+        "history": selectors.history(household),
+        "catalogue": Star.objects.filter(village=village, active=True),
+        "stages": _stages(rnd),
+    })
+
+
+# --- the printable notice --------------------------------------------------------------------
+
+
+def print_notice(request: HttpRequest, code: str) -> HttpResponse:
+    """张榜公示: the round in publicity (or the latest awarded) — household number, the head's
+    name and the approved stars. Public, no login."""
+    village = Region.objects.filter(code=code, level=Level.VILLAGE).first()
+    if village is None:
+        raise Http404
+    rnd = (StarRound.objects.filter(village=village, stage__in=[Stage.PUBLICITY, Stage.AWARDED])
+           .order_by("-year").first())
+    rows: list[dict[str, Any]] = []
+    if rnd is not None:
+        names = selectors.star_names(village)
+        for r in (StarRating.objects.filter(round=rnd, excluded=False)
+                  .select_related("household__head").order_by("household__number")):
+            stars = _star_list(r.final, names)
+            if stars:
+                rows.append({"number": r.household.number, "head": r.household.head.name if r.household.head else "",
+                             "stars": stars})
+    return render(request, "stars/print.html", {"village": village, "round": rnd, "rows": rows,
+                                                 "today": timezone.localdate()})
