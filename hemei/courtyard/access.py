@@ -48,7 +48,7 @@ def is_committee(user: Any, village: Region) -> bool:
 
 def panel_candidates(village: Region) -> QuerySet[Any]:
     """Active users with a current staff post in the village, its grids or its township."""
-    township = village.get_parent()
+    township = Region.objects.get_parent(village)
     region_q = Q(region__path__startswith=village.path)
     if township is not None:
         region_q |= Q(region=township)

@@ -20,7 +20,7 @@ from hemei.regions.roster.template import neutralise
 def results_export(*, actor: Any, event: ReviewEvent) -> bytes:
     panel = list(event.panel.order_by("pk"))
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(neutralise(event.title[:31].replace("/", "-").replace(":", "-")) or "results")
+    sheet = workbook.create_sheet("评比结果")
     widths = (8, 10, 14, 10, 12, *(12 for _p in panel))
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 CENT = Decimal("0.01")
 
@@ -20,9 +21,12 @@ def cents(value: Decimal) -> Decimal:
 
 
 def weighted_total(rows: Iterable[tuple[int, Decimal, Decimal]]) -> Decimal:
-    """rows: (weight, max_score, score)."""
-    total = sum((Decimal(weight) * score / max_score for weight, max_score, score in rows), Decimal(0))
-    return cents(total)
+    """rows: (weight, max_score, score). Summed as exact fractions (score / max is often a
+    repeating decimal; rounding each term first could move a total across a half cent)."""
+    exact = sum((Fraction(weight) * Fraction(score) / Fraction(max_score) for weight, max_score, score in rows),
+                Fraction(0))
+    hundredths = (exact * 100 + Fraction(1, 2)).__floor__()  # half-up; totals are never negative
+    return Decimal(hundredths).scaleb(-2)
 
 
 def household_total(totals: Sequence[Decimal], *, trimmed: bool) -> Decimal:
