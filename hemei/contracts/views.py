@@ -210,7 +210,7 @@ def review_overview(request: HttpRequest) -> HttpResponse:
     outcome = ContractReview.Outcome
     rows = list(
         villages.annotate(
-            contracts=Count("contracts", distinct=True),
+            n_contracts=Count("contracts", distinct=True),
             flagged=Count("contracts__reviews", filter=Q(contracts__reviews__outcome=outcome.PENDING), distinct=True),
             cleared=Count("contracts__reviews", filter=~Q(contracts__reviews__outcome=outcome.PENDING), distinct=True),
             kept=Count("contracts__reviews", filter=Q(contracts__reviews__outcome=outcome.KEPT), distinct=True),
@@ -218,9 +218,9 @@ def review_overview(request: HttpRequest) -> HttpResponse:
                                distinct=True),
             terminated=Count("contracts__reviews", filter=Q(contracts__reviews__outcome=outcome.TERMINATED),
                              distinct=True),
-        ).filter(contracts__gt=0)
+        ).filter(n_contracts__gt=0)
     )
-    totals = {k: sum(getattr(r, k) for r in rows) for k in ("contracts", "flagged", "cleared", "kept",
+    totals = {k: sum(getattr(r, k) for r in rows) for k in ("n_contracts", "flagged", "cleared", "kept",
                                                                 "renegotiated", "terminated")}
     return render(request, "contracts/review.html", {"rows": rows, "totals": totals})
 
