@@ -353,11 +353,11 @@ def rating_record(*, actor: Any, round: StarRound, household: Household, stars: 
                   note: str = "") -> StarRating:
     """Record a household's stars for the step under way: the 互评 result, the 两委复评 result
     or the township's correction before its approval."""
-    if not _may_record(actor, round, household):
-        raise PermissionDenied
     ids = _check_stars(round.village, stars)
     with transaction.atomic():
         rnd = _locked_round(round)
+        if not _may_record(actor, rnd, household):
+            raise PermissionDenied
         field = _RECORD_FIELD.get(Stage(rnd.stage))
         if field is None or (rnd.stage == Stage.TOWNSHIP and rnd.approved_at is not None):
             raise ValidationError(_("Steps are taken in order; this round is at: %(stage)s.")
