@@ -199,7 +199,7 @@ def _history(asset: Asset, *, old: str, new: str, actor: Any, reason: str, at: d
 
 @transaction.atomic
 def asset_create(*, actor: Any, village: Region, data: AssetData, status: str = Asset.Status.IN_USE,
-                 reason: str = "") -> Asset:
+                 reason: str = "", at: dt.datetime | None = None) -> Asset:
     """1. check the fields and the scope; 2. lock-free uniqueness check (the database
     constraint catches a race); 3. create, the first status row and the audit row."""
     _check_village(actor, village)
@@ -214,9 +214,10 @@ def asset_create(*, actor: Any, village: Region, data: AssetData, status: str = 
     county = village.county_ancestor()
     if county is None:
         raise ValidationError(_("The village is not in a county."))
+    now = at or timezone.now()
     asset = Asset.objects.create(county=county, village=village, status=status, created_by=_user(actor),
-                                 **data.as_fields())
-    _history(asset, old="", new=status, actor=actor, reason=reason or _("registered"))
+                                 created_at=now, **data.as_fields())
+    _history(asset, old="", new=status, actor=actor, reason=reason or _("registered"), at=now)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=asset,
                  changes={k: [None, v] for k, v in {**data.as_fields(), "status": status}.items()})
     return asset
@@ -252,6 +253,10 @@ def asset_status_change(*, asset: Asset, status: str, actor: Any, reason: str = 
     change has one audit row and one `AssetStatusChange` row. Re-reads the row under a lock:
     two contracts signed at once for the same asset must not both see it idle.
     """
+    return _status_change(asset=asset, status=status, actor=actor, reason=reason, at=None)
+
+
+def _status_change(*, asset: Asset, status: str, actor: Any, reason: str, at: dt.datetime | None) -> Asset:
     if status not in Asset.Status.values:
         raise ValueError(f"unknown asset status {status!r}")
     locked = Asset.objects.select_for_update().get(pk=asset.pk)
@@ -260,7 +265,7 @@ def asset_status_change(*, asset: Asset, status: str, actor: Any, reason: str = 
         return locked
     locked.status = status
     locked.save(update_fields=["status"])
-    _history(locked, old=old, new=status, actor=actor, reason=reason)
+    _history(locked, old=old, new=status, actor=actor, reason=reason, at=at)
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=locked, changes={"status": [old, status]},
                  note=reason)
     asset.status = status
@@ -325,7 +330,8 @@ def project_create(
     decision_item: Any = None,
     decision_date: dt.date | None = None,
     decision_summary: str = "",
-    expected_annual_income: Decimal = Decimal("0.00"),
+    expected_annual_income: Decimal | str = Decimal("0.00"),
+    at: dt.datetime | None = None,
 ) -> RevitalisationProject:
     """Record a project. Its assets must lie in its region (the village, or a village of the
     township); a meeting decision, if linked, must be a passed item of a meeting held there."""
@@ -362,7 +368,7 @@ def project_create(
     project = RevitalisationProject.objects.create(
         county=county, region=region, name=name, path=path, partner=partner, description=description,
         decision_item=decision_item, decision_date=decision_date, decision_summary=decision_summary,
-        expected_annual_income=income, created_by=_user(actor),
+        expected_annual_income=income, created_by=_user(actor), created_at=at or timezone.now(),
     )
     project.assets.set(assets)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=project,
@@ -383,9 +389,11 @@ def project_start(*, actor: Any, project: RevitalisationProject, on: dt.date | N
     locked.status = RevitalisationProject.Status.RUNNING
     locked.started_on = on or timezone.localdate()
     locked.save(update_fields=["status", "started_on"])
+    when = dt.datetime.combine(locked.started_on, dt.time(9), tzinfo=timezone.get_current_timezone())
+    with_at = when if on is not None else None
     for asset in locked.assets.filter(status__in=[Asset.Status.IDLE, Asset.Status.IN_USE]):
-        asset_status_change(asset=asset, status=Asset.Status.REVITALISING, actor=actor,
-                            reason=_("project %(name)s started") % {"name": locked.name})
+        _status_change(asset=asset, status=Asset.Status.REVITALISING, actor=actor,
+                       reason=_("project %(name)s started") % {"name": locked.name}, at=with_at)
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=locked,
                  changes={"status": [RevitalisationProject.Status.PLANNED, locked.status]})
     project.status, project.started_on = locked.status, locked.started_on
@@ -393,13 +401,13 @@ def project_start(*, actor: Any, project: RevitalisationProject, on: dt.date | N
 
 
 @transaction.atomic
-def project_income_record(*, actor: Any, project: RevitalisationProject, year: int, amount: Decimal,
-                          note: str = "") -> ProjectIncome:
+def project_income_record(*, actor: Any, project: RevitalisationProject, year: int, amount: Decimal | str,
+                          note: str = "", at: dt.datetime | None = None) -> ProjectIncome:
     """The actual income of one year. A second figure for the same year is a correction: a new
     row pointing at the one it replaces (history is rows)."""
     locked = RevitalisationProject.objects.select_for_update().select_related("region").get(pk=project.pk)
     _check_project_region(actor, locked.region)
-    this_year = timezone.localdate().year
+    this_year = timezone.localdate(at).year if at else timezone.localdate().year
     if not isinstance(year, int) or not 2000 <= year <= this_year:
         raise ValidationError(_("The year must lie between 2000 and %(y)d.") % {"y": this_year})
     amount = parse_money(amount)
@@ -407,7 +415,7 @@ def project_income_record(*, actor: Any, project: RevitalisationProject, year: i
     no_personal_data(note, str(_("Note")))
     previous = locked.incomes.filter(year=year, corrected_by__isnull=True).first()
     row = ProjectIncome.objects.create(project=locked, year=year, amount=amount, note=note, corrects=previous,
-                                       recorded_by=_user(actor))
+                                       recorded_by=_user(actor), recorded_at=at or timezone.now())
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=locked, note="income",
                  changes={f"income {year}": [previous.amount if previous else None, amount]})
     return row
