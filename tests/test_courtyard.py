@@ -450,3 +450,12 @@ def test_staff_without_the_role_get_403(world: Any, setup: dict[str, Any], login
     assert shop.get(reverse("courtyard-score", args=[event.pk])).status_code == 403
     assert snapshot() == before
     assert ReviewEvent.objects.get(pk=event.pk).status == "scoring"
+
+
+def test_verify_recomputes_results(world: Any, setup: dict[str, Any]) -> None:
+    from hemei.courtyard.checks import check_results
+
+    event = closed_event(world, setup)
+    assert check_results() == []
+    Result.objects.filter(event=event, household=world.house_a).update(total=D("99.00"))
+    assert check_results() == [f"review {event.pk}: result of household {world.house_a.pk} differs from its scores"]

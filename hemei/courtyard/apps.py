@@ -8,5 +8,5 @@ class CourtyardConfig(AppConfig):
     verbose_name = _("Courtyard reviews")
 
     def ready(self) -> None:
-        # Registers the courtyard section of the public village board.
-        from hemei.courtyard import board  # noqa: F401
+        # Registers the courtyard section of the public village board and the verify invariant.
+        from hemei.courtyard import board, checks  # noqa: F401
