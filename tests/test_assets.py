@@ -111,10 +111,10 @@ def test_idle_database_counts_total_area_map_and_plan(world, idle_world, login):
 
 
 def test_bad_filter_values_are_reported_not_a_500(world, idle_world, login):
-    with translation.override("en"):
-        response = login(world.user("township")).get("/w/assets/idle/?area_min=abc&category=nope")
+    response = login(world.user("township")).get("/w/assets/idle/?area_min=abc&category=nope")
     assert response.status_code == 200
-    assert "Unknown category." in response.content.decode()
+    assert len(response.context["filter"].errors) == 2
+    assert response.context["db"].count == 3  # the bad filters are ignored, not applied
 
 
 def test_the_idle_list_makes_a_fixed_number_of_queries(world, login, django_assert_max_num_queries):
@@ -235,9 +235,8 @@ def test_create_and_edit_pages(world, login):
     response = client.post("/w/assets/new/", form)
     asset = Asset.objects.get(code="XS-7")
     assert response.status_code == 302 and asset.status == S.IDLE and asset.net_value == Decimal("8000.50")
-    with translation.override("en"):
-        response = client.post(f"/w/assets/{asset.pk}/edit/", {**form, "area": "-3"})
-    assert response.status_code == 200 and "cannot be negative" in response.content.decode()
+    response = client.post(f"/w/assets/{asset.pk}/edit/", {**form, "area": "-3"})
+    assert response.status_code == 200 and "area" in response.context["form"].errors
     asset.refresh_from_db()
     assert asset.area == Decimal("300.50")
 

@@ -28,6 +28,7 @@ from hemei.assets.models import Asset, AssetStatusChange
 from hemei.assets.services import AssetData, check_asset_data, parse_money, parse_quantity
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
+from hemei.disclosure.personal import redact
 from hemei.regions.models import Region
 from hemei.regions.roster.report import RowError
 from hemei.regions.roster.template import neutralise
@@ -95,7 +96,8 @@ def _row(number: int, raw: dict[str, Any], errors: list[RowError]) -> tuple[Asse
     before = len(errors)
 
     def err(column: str, value: Any, message: str) -> None:
-        errors.append(RowError(number, column, _text(value)[:30], message))
+        # The report is shown and downloaded: an offending ID or phone appears masked.
+        errors.append(RowError(number, column, redact(_text(value))[:30], message))
 
     for h in REQUIRED:
         if not _text(raw.get(h)):
