@@ -117,8 +117,8 @@ class AssetStatusChange(AppendOnlyModel, VillageScoped):
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey(Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
     asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.PROTECT, related_name="status_changes")
-    old_status = models.CharField(_("from"), max_length=16, choices=Asset.Status.choices, blank=True)
-    new_status = models.CharField(_("to"), max_length=16, choices=Asset.Status.choices)
+    old_status = models.CharField(_("previous status"), max_length=16, choices=Asset.Status.choices, blank=True)
+    new_status = models.CharField(_("new status"), max_length=16, choices=Asset.Status.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+")

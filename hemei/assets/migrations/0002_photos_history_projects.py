@@ -39,8 +39,8 @@ class Migration(migrations.Migration):
             name='AssetStatusChange',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_status', models.CharField(blank=True, choices=[('in_use', 'in use'), ('idle', 'idle'), ('leased', 'leased'), ('shares', 'contributed as shares'), ('revitalising', 'being revitalised')], max_length=16, verbose_name='from')),
-                ('new_status', models.CharField(choices=[('in_use', 'in use'), ('idle', 'idle'), ('leased', 'leased'), ('shares', 'contributed as shares'), ('revitalising', 'being revitalised')], max_length=16, verbose_name='to')),
+                ('old_status', models.CharField(blank=True, choices=[('in_use', 'in use'), ('idle', 'idle'), ('leased', 'leased'), ('shares', 'contributed as shares'), ('revitalising', 'being revitalised')], max_length=16, verbose_name='previous status')),
+                ('new_status', models.CharField(choices=[('in_use', 'in use'), ('idle', 'idle'), ('leased', 'leased'), ('shares', 'contributed as shares'), ('revitalising', 'being revitalised')], max_length=16, verbose_name='new status')),
                 ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
                 ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='at')),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
