@@ -32,6 +32,11 @@ from hemei.regions.roster.template import neutralise
 ZERO = Decimal("0.00")
 
 
+def cents(value: Decimal | None) -> Decimal:
+    """A sum as two-place Decimal (SQLite's SUM drops trailing zeros: 305 for 305.00)."""
+    return (value or ZERO).quantize(ZERO)
+
+
 @transaction.atomic
 def parcel_register(*, actor: Any, household: Household, area_mu: Any, provider: str, entrusted_from: dt.date,
                     entrusted_to: dt.date, location: str = "", crop: str = "") -> TrustParcel:
@@ -111,8 +116,8 @@ def income_rows(parcels: QuerySet[TrustParcel], incomes: QuerySet[TrustIncome], 
     yields = dict(incomes.filter(village=village, year=year).values_list("household", "yield_income"))
     houses = Household.objects.filter(pk__in=by_house).select_related("head").order_by("number")
     return [
-        IncomeRow(h.pk, h.number, h.head.name if h.head else "", by_house[h.pk]["n"], by_house[h.pk]["area"],
-                  yields.get(h.pk, ZERO), fees.get(h.pk) or ZERO)
+        IncomeRow(h.pk, h.number, h.head.name if h.head else "", by_house[h.pk]["n"], cents(by_house[h.pk]["area"]),
+                  cents(yields.get(h.pk)), cents(fees.get(h.pk)))
         for h in houses
     ]
 
@@ -122,7 +127,7 @@ def village_totals(parcels: QuerySet[TrustParcel]) -> list[dict[str, Any]]:
     qs = parcels.values("village__code", "village__name").annotate(
         parcels=Count("id"), area=Sum("area_mu"), households=Count("household", distinct=True)
     )
-    return [dict(r) for r in qs.order_by("village__code")]
+    return [{**r, "area": cents(r["area"])} for r in qs.order_by("village__code")]
 
 
 def income_export(*, actor: Any, village: Region, year: int, rows: list[IncomeRow]) -> bytes:

@@ -70,8 +70,8 @@ def my_trusteeship(request: HttpRequest) -> HttpResponse:
         .values_list("on__year", "s")
     )
     years = [
-        {"year": i.year, "yield_income": i.yield_income, "fees": fees.get(i.year) or trust.ZERO,
-         "net": i.yield_income - (fees.get(i.year) or trust.ZERO)}
+        {"year": i.year, "yield_income": i.yield_income, "fees": trust.cents(fees.get(i.year)),
+         "net": i.yield_income - trust.cents(fees.get(i.year))}
         for i in incomes
     ]
     return render(request, "contracts/my_trusteeship.html", {
