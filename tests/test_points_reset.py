@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from hemei.core.verify import run_all
 from hemei.points import ledger
+from hemei.points.export import ledger_entries
 from hemei.points.models import Account, ChainHead, Entry, RuleSet
 from hemei.points.reset import last_boundary, reset_sweep
 from hemei.points.testing import Adopted, adopted_rules
@@ -64,6 +65,9 @@ def test_reset_posts_once_exactly_at_the_boundary_and_never_below_zero(world: Wo
     assert (balance(world.house_a), balance(world.house_b)) == (0, 5)
     assert ChainHead.objects.get(village=world.village).sequence == head_before + 2
     assert RuleSet.objects.get(village=world.village).reset_done_period == "2026Q3"
+    # The ledger export by month finds them in September (their deed date: the period's last day).
+    assert set(resets.values()) <= set(ledger_entries(world.village, "2026-09", "2026-09"))
+    assert not set(resets.values()) & set(ledger_entries(world.village, "2026-10", "2026-10"))
 
     # Again, later in the same quarter: nothing more (and the reset_done marker is not the only guard).
     RuleSet.objects.filter(village=world.village).update(reset_done_period="")

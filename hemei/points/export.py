@@ -7,6 +7,7 @@ each export leaves one "export" audit row.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -27,12 +28,22 @@ LEDGER_HEADERS = ("序号", "户号", "户主", "网格", "类别", "积分项�
 LEDGER_WIDTHS = (6, 10, 10, 12, 10, 30, 8, 12, 9, 10, 12, 18, 8, 66, 30)
 
 
+def month_start(period: str) -> dt.date:
+    """"2026-07" → 2026-07-01 (ValueError for anything else)."""
+    year, month = period.split("-")
+    return dt.date(int(year), int(month), 1)
+
+
 def ledger_entries(village: Region, period_from: str = "", period_to: str = "") -> Any:
+    """Entries whose deed date lies in the months from … to. The deed date, not `period`: a
+    reset entry's period is its redemption period ("2026Q3") and its deed date the last day of
+    it, so it falls in the right month."""
     qs = Entry.objects.filter(village=village)
     if period_from:
-        qs = qs.filter(period__gte=period_from)
+        qs = qs.filter(deed_date__gte=month_start(period_from))
     if period_to:
-        qs = qs.filter(period__lte=period_to)
+        end = month_start(period_to)
+        qs = qs.filter(deed_date__lt=dt.date(end.year + end.month // 12, end.month % 12 + 1, 1))
     return qs.select_related("household__head", "household__region", "item").order_by("proposed_at", "id")
 
 
@@ -52,8 +63,8 @@ def _save(workbook: Workbook) -> bytes:
 
 
 def ledger_export(*, actor: Any, village: Region, period_from: str = "", period_to: str = "") -> bytes:
-    """Every entry of the village in the periods (scoring month "2026-10"; reset entries carry
-    their redemption period), effective or not, with its chain position and hash."""
+    """Every entry of the village in the months (deed date), effective or not, with its chain
+    position and hash."""
     workbook = Workbook(write_only=True)
     sheet = _sheet(workbook, "积分台账", LEDGER_HEADERS, LEDGER_WIDTHS)
     count = 0

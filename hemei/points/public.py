@@ -84,9 +84,9 @@ def ranking(village: Region, *, year: int | None = None, force_all: bool = False
 
 @board_section("points", title=_("Points in publicity"), template="points/_board.html", order=30)
 def board_points(village: Region) -> dict[str, Any] | None:
-    if not RuleSet.objects.filter(village=village).exists():
+    rule_set = RuleSet.objects.filter(village=village).first()
+    if rule_set is None:
         return None
-    rule_set = RuleSet.objects.get(village=village)
     return {
         "entries": list(in_publicity(village)),
         "head": head_of(village),

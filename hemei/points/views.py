@@ -638,7 +638,7 @@ def shop_stats_xlsx(request: HttpRequest) -> HttpResponse:
     return _xlsx(data, f"shop-{village.code}-{year or 'all'}-{by}.xlsx")
 
 
-PERIOD_RE = re.compile(r"^\d{4}(-\d{2}|Q[1-4])?$")
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @login_required
