@@ -294,7 +294,7 @@ def missing_steps(contract: Contract) -> list[str]:
 def contract_sign(*, actor: Any, contract: Contract, on: dt.date, at: dt.datetime | None = None) -> Contract:
     """Step 5: signing, refused (nothing changed) unless the whole decision record is there."""
     access.require(actor, contract.village, access.COMMITTEE_ROLES, access.no_scope_message())
-    contract = Contract.objects.select_related("meeting_item", "village").get(pk=contract.pk)
+    contract.refresh_from_db()  # the decision steps as stored, not as a page read them
     missing = missing_steps(contract)
     if missing:
         raise ValidationError(
@@ -392,7 +392,7 @@ def contract_flag(*, actor: Any, contract: Contract, reason: str, on: dt.date | 
 def review_conclude(*, actor: Any, review: ContractReview, outcome: str, on: dt.date | None = None, note: str = "",
                     at: dt.datetime | None = None) -> ContractReview:
     """Record the outcome once; "terminated" also ends the contract."""
-    contract = review.contract
+    contract = Contract.objects.select_related("village").get(pk=review.contract_id)
     access.require(actor, contract.village, access.REVIEW_ROLES, access.no_scope_message())
     if outcome not in ContractReview.Outcome.values or outcome == ContractReview.Outcome.PENDING:
         raise ValidationError(_("Choose the outcome of the review."), code="outcome")

@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from hemei.contracts import access
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
 from hemei.contracts.services import parse_area, parse_money
-from hemei.core.audit import audit_record
+from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
 from hemei.regions.models import Household, Region
 from hemei.regions.roster.template import neutralise
@@ -72,6 +72,32 @@ def service_record(*, actor: Any, parcel: TrustParcel, kind: str, on: dt.date, a
                                           note=(note or "")[:200])
     audit_record(actor=actor, action="create", obj=service, changes={"fee": [None, value], "kind": [None, kind]})
     return service
+
+
+@transaction.atomic
+def services_record_many(*, actor: Any, rows: list[tuple[TrustParcel, str, dt.date, Any, Any]]) -> int:
+    """A provider's day of work on many parcels (drone spraying of a whole field): every row
+    (parcel, kind, date, area, fee) checked as in `service_record`, then one bulk insert and
+    one bulk audit. One bad row and nothing is saved."""
+    good: list[TrustService] = []
+    for village in {parcel.village for parcel, *_rest in rows}:
+        access.require(actor, village, access.COMMITTEE_ROLES, access.no_scope_message())
+    for parcel, kind, on, area_mu, fee in rows:
+        if kind not in TrustService.Kind.values:
+            raise ValidationError(_("Unknown kind of service."), code="kind")
+        area = parse_area(area_mu)
+        if area > parcel.area_mu:
+            raise ValidationError(_("The area served is larger than the parcel."), code="area")
+        good.append(TrustService(parcel=parcel, kind=kind, on=on, area_mu=area, fee=parse_money(fee, allow_zero=True)))
+    created = TrustService.objects.bulk_create(good, batch_size=1000)
+    if created:
+        audit_record_many(
+            actor=actor, action="create", object_type="contracts.trustservice",
+            county_code=created[0].parcel.county_code,
+            items=[(str(t.pk or ""), str(t), {"fee": t.fee, "kind": t.kind}) for t in created],
+            note="services batch",
+        )
+    return len(created)
 
 
 @transaction.atomic
