@@ -399,3 +399,13 @@ def test_board_section_shows_summary_and_idle_assets_without_personal_data(world
     assert "东邵旧校舍" not in section
     for private in ("987654.32", "999999.99", "股份经济合作社", "13800001111", world.head_a.id_number, "王建国"):
         assert private not in section
+
+
+def test_verify_finds_a_status_saved_behind_the_service(world):
+    from hemei.assets.checks import check_status_history
+
+    a = make(world, world.village, "XS-1")
+    asset_status_change(asset=a, status=S.LEASED, actor=None)
+    assert check_status_history() == []
+    Asset.objects.filter(pk=a.pk).update(status=S.IDLE)
+    assert check_status_history() != []

@@ -8,5 +8,5 @@ class AssetsConfig(AppConfig):
     verbose_name = _("Collective assets")
 
     def ready(self) -> None:
-        # The public board section (hemei.disclosure.board registry).
-        from hemei.assets import board  # noqa: F401
+        # The public board section (hemei.disclosure.board registry) and `hemei verify` checks.
+        from hemei.assets import board, checks  # noqa: F401
