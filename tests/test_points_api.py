@@ -111,8 +111,8 @@ def test_accounts_follow_scope(world: World, pts: Adopted, django_assert_max_num
         assert len(client.get(f"{API}/accounts/").json()["results"]) == 6
 
 
-def test_entries_follow_scope_and_filters(world: World, pts: Adopted) -> None:
-    credit(world, pts, times=1)
+def test_entries_follow_scope_and_filters(world: World, pts: Adopted, django_assert_max_num_queries: Any) -> None:
+    credit(world, pts, times=3)
     mine = ledger.entry_propose(actor=world.user("grid_b"), household=world.house_b, item=pts.rule("J1"),
                                 deed_date=dt.date(2026, 10, 20), idempotency_key="b1")
     a_ids = set(Entry.objects.filter(household=world.house_a).values_list("pk", flat=True))
@@ -126,6 +126,10 @@ def test_entries_follow_scope_and_filters(world: World, pts: Adopted) -> None:
     assert ids(api(world, "secretary").get(f"{API}/entries/?period=2026-09")) == set()
     error(api(world, "grid_a").get(f"{API}/entries/{mine.pk}/"), 404, "not_found")
     error(api(world, "villager").get(f"{API}/entries/{mine.pk}/"), 404, "not_found")
+    client = api(world, "secretary")
+    client.get(f"{API}/entries/")
+    with django_assert_max_num_queries(6):  # no query per entry
+        assert len(client.get(f"{API}/entries/").json()["results"]) == 4
 
 
 # --- proposals and reviews ------------------------------------------------------------------
