@@ -319,3 +319,16 @@ def test_board_shows_signed_contract_masked(world: World, client: Any) -> None:
     unsigned = Contract.objects.get(number="UNSIGNED")
     assert client.get(f"/v/{world.village.code}/contracts/{unsigned.pk}/").status_code == 404
     assert client.get(f"/v/{world.village2.code}/contracts/{contract.pk}/").status_code == 404
+
+
+def test_verify_invariants_hold_and_catch_a_bad_row(world: World) -> None:
+    from hemei.contracts.checks import check_decisions, check_payments
+
+    contract = _signed(world)
+    due = contract.schedule.order_by("due_on").first()
+    assert due is not None
+    services.payment_record(actor=None, due=due, amount=due.amount, paid_on=D(2026, 1, 2))
+    assert check_decisions() == [] and check_payments() == []
+    # Rows written behind the services' back (a restore of a tampered backup) are reported.
+    Payment.objects.create(due=due, amount=Decimal("1.00"), paid_on=D(2026, 1, 3))
+    assert check_payments() and str(due.pk) in check_payments()[0]

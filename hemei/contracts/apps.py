@@ -8,8 +8,9 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts and land trusteeship")
 
     def ready(self) -> None:
-        # The reminders sweeper, the public board section and the meetings decision hook.
-        from hemei.contracts import board, sweep  # noqa: F401
+        # The reminders sweeper, the public board section, the `hemei verify` checks and the
+        # meetings decision hook.
+        from hemei.contracts import board, checks, sweep  # noqa: F401
         from hemei.contracts.services import register_meeting_hook
 
         register_meeting_hook()
