@@ -95,7 +95,8 @@ class IdleDatabase:
 
 def idle_database(user: Any, f: AssetFilter, *, limit: int = 500) -> IdleDatabase:
     """The township idle-asset database: the filtered assets (one query with their villages),
-    the totals by unit and by village (two aggregate queries), map markers for the assets with
+    the totals by unit and by village (two aggregate queries; areas are summed per unit, never
+    m² with 亩), map markers for the assets with
     coordinates and a "plan" list by village for those without."""
     qs = f.apply(access.access_assets(user))
     rows = list(qs.select_related("village").order_by("village__code", "code")[:limit])
@@ -107,7 +108,9 @@ def idle_database(user: Any, f: AssetFilter, *, limit: int = 500) -> IdleDatabas
     by_village: list[dict[str, Any]] = [
         dict(r)
         for r in qs.order_by().values("village__code", "village__name")
-        .annotate(n=Count("id"), area=Sum("area")).order_by("village__code")
+        .annotate(n=Count("id"), sqm=Sum("area", filter=Q(unit=Asset.Unit.SQM)),
+                  mu=Sum("area", filter=Q(unit=Asset.Unit.MU)))
+        .order_by("village__code")
     ]
     markers = []
     plan: dict[str, list[Asset]] = defaultdict(list)
@@ -124,7 +127,8 @@ def idle_database(user: Any, f: AssetFilter, *, limit: int = 500) -> IdleDatabas
             })
         else:
             plan[a.village.name].append(a)
-    return IdleDatabase(rows, qs.count(), area_by_unit, by_village, markers, sorted(plan.items()))
+    # The plan lists villages in code order, as the rows come.
+    return IdleDatabase(rows, qs.count(), area_by_unit, by_village, markers, list(plan.items()))
 
 
 # --- projects overview --------------------------------------------------------------------

@@ -30,6 +30,17 @@ document.addEventListener("DOMContentLoaded", function () {
     marker.addTo(map);
     bounds.push([m.lat, m.lng]);
   });
+  // Without tiles nothing says where a village is: label each village at the middle of its markers.
+  var villages = {};
+  markers.forEach(function (m) {
+    var v = villages[m.village] || (villages[m.village] = { lat: 0, lng: 0, n: 0 });
+    v.lat += m.lat; v.lng += m.lng; v.n += 1;
+  });
+  Object.keys(villages).forEach(function (name) {
+    var v = villages[name];
+    L.tooltip({ permanent: true, direction: "center", className: "asset-village-label" })
+      .setLatLng([v.lat / v.n, v.lng / v.n]).setContent(name).addTo(map);
+  });
   if (bounds.length) {
     map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 });
   } else {
