@@ -332,3 +332,61 @@ def test_one_round_per_village_and_year(world: World) -> None:
     with translation.override("en"), pytest.raises(ValidationError, match="already has a round"):
         services.round_open(actor=world.user("secretary"), village=world.village, year=2026)
     assert StarRound.objects.count() == 1
+
+
+def test_demo_rates_all_448_households_of_xishao(world: World) -> None:
+    from hemei.regions.models import Household
+    from hemei.stars.demo import demo_stars
+
+    grids = [world.grid_a, world.grid_b]
+    Household.objects.bulk_create([
+        Household(county=world.county, village=world.village, region=grids[n % 2], number=f"9{n:03d}")
+        for n in range(2, 448)
+    ])
+    written = demo_stars()
+    assert written > 448
+    (xishao, dongshao) = coverage([world.village, world.village2])
+    assert (xishao.households, xishao.rated, str(xishao.percent)) == (448, 448, "100.0")
+    assert xishao.round is not None and xishao.round.stage == Stage.AWARDED
+    assert StarRating.objects.filter(round=xishao.round, excluded=True).exclude(exclusion_reason="").count() == 5
+    withdrawn = StarChange.objects.get(source="adhoc", kind="withdraw")
+    assert withdrawn.reason and withdrawn.date == dt.date(2026, 8, 15)
+    assert dongshao.round is not None and dongshao.round.stage == Stage.PEER
+    assert check_current_stars() == []
+    counts = list(StarRating.objects.filter(round=xishao.round, excluded=False)
+                  .values_list("final", flat=True))
+    assert all(1 <= len(c) <= 10 for c in counts)
+    assert demo_stars() == 0  # a second run changes nothing
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_awards_and_withdrawals_write_once(world: World) -> None:
+    import threading
+
+    from django.db import connection
+
+    with time_machine.travel(at(2026, 5, 10), tick=False):
+        rnd = _to_township(world)
+        services.round_township_approve(actor=world.user("township"), round=rnd)
+        services.round_publicity_start(actor=world.user("secretary"), round=rnd, at=at(2026, 4, 1))
+    results: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def award() -> None:
+        try:
+            barrier.wait()
+            results.append(services.round_award(actor=world.user("secretary"), round=rnd)[1])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=award) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and sorted(results) == [0, 0, 4]
+    assert StarChange.objects.count() == 4 and check_current_stars() == []

@@ -183,3 +183,20 @@ def test_export_is_formula_safe(world: World, login: Any) -> None:
     cells = [c for row in rows for c in row if isinstance(c, str)]
     assert "'=1+1" in cells and "'=HYPERLINK(\"x\")" in cells and "爱党爱国、=SUM(A1)" in cells
     assert not any(c.startswith("=") for c in cells)
+
+
+def test_township_corrects_a_household_then_approves(world: World, login: Any) -> None:
+    sec = world.user("secretary")
+    rnd = services.round_open(actor=sec, village=world.village, year=2026)
+    services.rating_declare(actor=sec, round=rnd, household=world.house_a,
+                            stars=[_star(world, "爱党爱国").pk, _star(world, "孝老爱亲").pk])
+    for to in (Stage.PEER, Stage.COMMITTEE, Stage.TOWNSHIP):
+        services.round_advance(actor=sec, round=rnd, to=to)
+    client = login(world.user("township"))
+    url = f"/w/stars/household/{world.house_a.pk}/"
+    assert client.get(url).content.decode().count(" checked") == 2  # the committee's stars to start from
+    client.post(url, {"action": "record", "star": [_star(world, "爱党爱国").pk]})
+    client.post(f"/w/stars/round/{rnd.pk}/", {"action": "approve", "note": "镇认定"})
+    rnd.refresh_from_db()
+    assert rnd.approved_at is not None
+    assert StarRating.objects.get(household=world.house_a).final == [_star(world, "爱党爱国").pk]

@@ -196,6 +196,20 @@ def _rating_action(request: HttpRequest, rnd: StarRound, household: Household) -
         raise Http404
 
 
+def _stage_ids(rnd: StarRound | None, rating: StarRating | None) -> set[int]:
+    """The stars the form of the step under way starts with: this step's value if recorded,
+    else the step before's."""
+    if rnd is None or rating is None:
+        return set()
+    chain = {"self": ["claimed"], "peer": ["peer", "claimed"], "committee": ["committee", "peer"],
+             "township": ["final", "committee"]}.get(rnd.stage, [])
+    for field in chain:
+        value = getattr(rating, field)
+        if value is not None:
+            return set(value)
+    return set()
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -236,6 +250,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "held": selectors.current_stars([household.pk])[household.pk],
         "history": selectors.history(household),
         "catalogue": Star.objects.filter(village=village, active=True),
+        "checked": _stage_ids(rnd, rating),
         "reasons": ExclusionReason.choices,
         "committee": access.may(request.user, village, access.COMMITTEE_ROLES),
         "key": _key(), "today": timezone.localdate().isoformat(),
