@@ -410,3 +410,25 @@ def test_verify_finds_a_status_saved_behind_the_service(world):
     assert check_status_history() == []
     Asset.objects.filter(pk=a.pk).update(status=S.IDLE)
     assert check_status_history() != []
+
+
+@time_machine.travel(dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC), tick=False)
+def test_project_pages_record_start_and_income(world, login, client):
+    assert client.get("/w/assets/idle/").status_code == 302  # anonymous → login
+    school = make(world, world.village, "XS-1")
+    secretary = login(world.user("secretary"))
+    response = secretary.post("/w/assets/projects/new/", {
+        "region": world.village.code, "name": "研学基地", "path": "school_enterprise", "partner": "山西农业大学",
+        "assets": [str(school.pk)], "expected_annual_income": "180000.00"})
+    project = RevitalisationProject.objects.get()
+    assert response.status_code == 302 and project.created_by == world.user("secretary")
+    assert secretary.post(f"/w/assets/projects/{project.pk}/", {"action": "start"}).status_code == 302
+    school.refresh_from_db()
+    assert school.status == S.REVITALISING
+    response = secretary.post(f"/w/assets/projects/{project.pk}/", {"year": "2026", "amount": "1.005"})
+    assert response.status_code == 200 and not ProjectIncome.objects.exists()
+    assert secretary.post(f"/w/assets/projects/{project.pk}/", {"year": "2026", "amount": "96500"}).status_code == 302
+    assert ProjectIncome.objects.get().amount == Decimal("96500.00")
+    # Township staff read every project of the township; a grid worker reads none.
+    assert login(world.user("township")).get(f"/w/assets/projects/{project.pk}/").status_code == 200
+    assert login(world.user("grid_a")).get(f"/w/assets/projects/{project.pk}/").status_code == 404
