@@ -332,3 +332,25 @@ def test_verify_invariants_hold_and_catch_a_bad_row(world: World) -> None:
     # Rows written behind the services' back (a restore of a tampered backup) are reported.
     Payment.objects.create(due=due, amount=Decimal("1.00"), paid_on=D(2026, 1, 3))
     assert check_payments() and str(due.pk) in check_payments()[0]
+
+
+def test_signed_contract_pages_record_payment_and_flag(world: World, login: Any) -> None:
+    contract = _signed(world)
+    client = login(world.user("secretary"))
+    page = client.get(f"/w/contracts/{contract.pk}/").content.decode()
+    assert "139****5678" in page and "13912345678" not in page
+    due = contract.schedule.order_by("due_on").first()
+    assert due is not None
+    client.post(f"/w/contracts/{contract.pk}/pay/", {"due": due.pk, "amount": "4000.00", "on": "2026-01-02"})
+    assert Payment.objects.get().amount == Decimal("4000.00")
+    with translation.override("en"):
+        client.post(f"/w/contracts/{contract.pk}/pay/", {"due": due.pk, "amount": "6000.001", "on": "2026-01-02"})
+    assert Payment.objects.count() == 1
+    township = login(world.user("township"))
+    assert township.get(f"/w/contracts/{contract.pk}/").status_code == 200
+    township.post(f"/w/contracts/{contract.pk}/flag/", {"reason": "租金偏低"})
+    assert ContractReview.objects.get().outcome == "pending"
+    listing = township.get("/w/contracts/?flagged=1").content.decode()
+    assert contract.number in listing
+    overview = township.get("/w/contracts/review/").content.decode()
+    assert "西邵村" in overview
