@@ -37,11 +37,11 @@ TYPICAL_STARS: tuple[str, ...] = (
 
 
 class Stage(models.TextChoices):
-    SELF = "self", _("self-declaration")  # 自评/申报
+    SELF = "self", _("self-assessment and declaration")  # 自评/申报
     PEER = "peer", _("peer review by villagers")  # 群众互评
     COMMITTEE = "committee", _("review by the village committees")  # 两委复评
     TOWNSHIP = "township", _("township approval")  # 乡镇认定
-    PUBLICITY = "publicity", _("public notice")  # 张榜公示
+    PUBLICITY = "publicity", _("public notice on the board")  # 张榜公示
     AWARDED = "awarded", _("plaques awarded")  # 授牌
 
 
