@@ -12,7 +12,7 @@ from hemei.points.models import RuleItem, RuleSet
 class RuleItemForm(forms.Form):
     code = forms.CharField(label=_("code"), max_length=10)
     kind = forms.ChoiceField(label=_("kind"), choices=RuleItem.Kind.choices)
-    description = forms.CharField(label=_("description"), max_length=200)
+    description = forms.CharField(label=_("What the points are for"), max_length=200)
     points = forms.IntegerField(label=_("points"), min_value=-1000, max_value=1000)
     evidence = forms.CharField(label=_("evidence needed"), max_length=200, required=False)
     cap_per_period = forms.IntegerField(label=_("cap per household per period"), min_value=1, required=False)
