@@ -200,3 +200,24 @@ def test_township_corrects_a_household_then_approves(world: World, login: Any) -
     rnd.refresh_from_db()
     assert rnd.approved_at is not None
     assert StarRating.objects.get(household=world.house_a).final == [_star(world, "爱党爱国").pk]
+
+
+def test_double_submitted_stage_forms_act_once(world: World, login: Any, frozen: Any) -> None:
+    rnd = services.round_open(actor=world.user("secretary"), village=world.village, year=2026)
+    client = login(world.user("secretary"))
+    for _ in range(2):
+        client.post(f"/w/stars/round/{rnd.pk}/", {"action": "advance", "to": "peer"})
+    assert rnd.steps.count() == 2
+    rnd = StarRound.objects.get(pk=rnd.pk)
+    services.round_advance(actor=world.user("secretary"), round=rnd, to=Stage.COMMITTEE)
+    services.round_advance(actor=world.user("secretary"), round=rnd, to=Stage.TOWNSHIP)
+    township = login(world.user("township"))
+    for _ in range(2):
+        township.post(f"/w/stars/round/{rnd.pk}/", {"action": "approve"})
+    client = login(world.user("secretary"))
+    for _ in range(2):
+        client.post(f"/w/stars/round/{rnd.pk}/", {"action": "publicity"})
+    rnd.refresh_from_db()
+    assert rnd.stage == Stage.PUBLICITY and rnd.publicity_until is not None
+    assert list(rnd.steps.values_list("action", flat=True)) == [
+        "opened", "start peer", "start committee", "start township", "approved", "publicity started"]

@@ -171,6 +171,8 @@ def round_advance(*, actor: Any, round: StarRound, to: str, at: dt.datetime | No
     access.require(actor, round.village, access.COMMITTEE_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
+        if rnd.stage == to and to in _ADVANCE.values():
+            return rnd  # the same form sent twice: already done, write nothing
         if rnd.stage not in _ADVANCE or _ADVANCE[rnd.stage] != to:
             raise ValidationError(_("Steps are taken in order; this round is at: %(stage)s.")
                                   % {"stage": rnd.get_stage_display()})
@@ -200,7 +202,9 @@ def round_township_approve(*, actor: Any, round: StarRound, note: str = "",
     access.require(actor, round.village, access.TOWNSHIP_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
-        if rnd.stage != Stage.TOWNSHIP or rnd.approved_at is not None:
+        if rnd.stage == Stage.TOWNSHIP and rnd.approved_at is not None:
+            return rnd  # sent twice
+        if rnd.stage != Stage.TOWNSHIP:
             raise ValidationError(_("Steps are taken in order; this round is at: %(stage)s.")
                                   % {"stage": rnd.get_stage_display()})
         todo = list(StarRating.objects.filter(round=rnd, final__isnull=True, excluded=False))
@@ -218,6 +222,8 @@ def round_publicity_start(*, actor: Any, round: StarRound, at: dt.datetime | Non
     access.require(actor, round.village, access.COMMITTEE_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
+        if rnd.stage == Stage.PUBLICITY:
+            return rnd  # sent twice
         if rnd.stage != Stage.TOWNSHIP or rnd.approved_at is None:
             raise ValidationError(_("The public notice starts after the township's approval."))
         start = timezone.localdate(at) if at else timezone.localdate()
