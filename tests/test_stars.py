@@ -390,3 +390,16 @@ def test_concurrent_awards_and_withdrawals_write_once(world: World) -> None:
         t.join()
     assert not errors and sorted(results) == [0, 0, 4]
     assert StarChange.objects.count() == 4 and check_current_stars() == []
+
+
+def test_the_database_refuses_changing_star_history(world: World, frozen: Any) -> None:
+    from django.db import DatabaseError, connection, transaction
+
+    from hemei.stars.checks import check_history_guard
+
+    _awarded(world)
+    change = StarChange.objects.first()
+    assert change is not None and check_history_guard() == []
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE stars_starchange SET reason = 'x' WHERE id = %s", [change.pk])
+    assert StarChange.objects.get(pk=change.pk).reason != "x"

@@ -4,6 +4,8 @@ one that is not held."""
 
 from __future__ import annotations
 
+from django.db import connection
+
 from hemei.core.verify import LIMIT, invariant
 from hemei.stars.models import HouseholdStar, StarChange
 
@@ -30,3 +32,22 @@ def check_current_stars() -> list[str]:
     for household_id, star_id in sorted(cached - derived)[:LIMIT]:
         problems.append(f"household {household_id}: star {star_id} cached but not held by its history")
     return problems[:LIMIT]
+
+
+@invariant("stars-history-guard")
+def check_history_guard() -> list[str]:
+    """The database triggers that refuse changing star history are present."""
+    problems: list[str] = []
+    for table in ("stars_starchange", "stars_starroundstep"):
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=%s", [table])
+            elif connection.vendor == "postgresql":
+                cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                               [table])
+            else:
+                return problems
+            names = {row[0] for row in cursor.fetchall()}
+        if f"{table}_immutable" not in names:
+            problems.append(f"{table} has no database guard against changing history")
+    return problems
