@@ -277,12 +277,16 @@ class TrustParcel(VillageScoped):
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="trust_parcels"
     )
+    # The village's own parcel number (from its land register); optional, unique in the village.
+    code = models.CharField(_("parcel code"), max_length=40, blank=True)
     area_mu = models.DecimalField(_("area (mu)"), **AREA)
     location = models.CharField(_("location"), max_length=100, blank=True)
     crop = models.CharField(_("crop"), max_length=40, blank=True)
     provider = models.CharField(_("service provider"), max_length=100)
     entrusted_from = models.DateField(_("entrusted from"))
     entrusted_to = models.DateField(_("entrusted until"))
+    # Set once by `parcel_end` when the household takes the land back before the term is over.
+    ended_on = models.DateField(_("entrustment ended"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
 
     class Meta:
@@ -294,6 +298,13 @@ class TrustParcel(VillageScoped):
             models.CheckConstraint(
                 condition=models.Q(entrusted_to__gt=models.F("entrusted_from")), name="trust_parcel_to_after_from"
             ),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("entrusted_from"), ended_on__lte=models.F("entrusted_to")),
+                name="trust_parcel_ended_in_term",
+            ),
+            models.UniqueConstraint(fields=["village", "code"], condition=~models.Q(code=""),
+                                    name="trust_parcel_code_per_village"),
         ]
         indexes = [models.Index(fields=["village", "household"], name="trust_parcel_village_house")]
 
