@@ -337,3 +337,15 @@ def test_villager_sees_services_and_income(world: World, login: Any) -> None:
     trust.income_record(actor=None, household=world.house_a, year=2026, yield_income="5000.00")
     page = login(world.user("villager")).get("/me/trusteeship/").content.decode()
     assert "75.00" in page and "4925.00" in page and "东沟" in page
+
+
+def test_list_pages_query_count_flat(world: World, login: Any, django_assert_max_num_queries: Any) -> None:
+    for n in range(30):
+        parcel = _parcel(world, "2.00", f"XS-{n}", house=world.house_a if n % 2 else world.house_b)
+        trust.service_record(actor=None, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="2", fee="30")
+    client = login(world.user("secretary"))
+    with django_assert_max_num_queries(20):
+        page = client.get(f"/w/trusteeship/parcels/?village={world.village.code}&grid={world.grid_a.code}")
+    assert page.content.decode().count("/w/trusteeship/parcels/") >= 15
+    with django_assert_max_num_queries(20):
+        assert client.get(f"/w/trusteeship/services/new/?village={world.village.code}").status_code == 200
