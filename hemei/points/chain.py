@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from hemei.points.models import GENESIS_HASH, Account, ChainHead, Entry
@@ -22,20 +22,56 @@ from hemei.regions.models import Household, Region
 
 def canonical(entry: Entry, *, sequence: int, prev_hash: str, effective_at: dt.datetime) -> dict[str, Any]:
     """The content an entry's hash covers (ids and values; UTC time to the microsecond)."""
+    return canonical_values(
+        village=entry.village_id,
+        sequence=sequence,
+        prev_hash=prev_hash,
+        entry=entry.pk,
+        household=entry.household_id,
+        kind=entry.kind,
+        item=entry.item_id,
+        version=entry.version_id,
+        points=entry.points,
+        deed_date=entry.deed_date.isoformat(),
+        period=entry.period,
+        corrects=entry.corrects_id,
+        effective_at=effective_at.astimezone(dt.UTC).isoformat(),
+    )
+
+
+def canonical_values(
+    *,
+    village: int,
+    sequence: int,
+    prev_hash: str,
+    entry: int,
+    household: int,
+    kind: str,
+    item: int | None,
+    version: int | None,
+    points: int,
+    deed_date: str,
+    period: str,
+    corrects: int | None,
+    effective_at: str,
+) -> dict[str, Any]:
+    """`canonical` from plain column values (the posting path reads rows without building
+    model instances). The one place the hashed content is spelled out: never change it, or
+    every existing chain stops verifying."""
     return {
-        "village": entry.village_id,
+        "village": village,
         "sequence": sequence,
         "prev_hash": prev_hash,
-        "entry": entry.pk,
-        "household": entry.household_id,
-        "kind": entry.kind,
-        "item": entry.item_id,
-        "version": entry.version_id,
-        "points": entry.points,
-        "deed_date": entry.deed_date.isoformat(),
-        "period": entry.period,
-        "corrects": entry.corrects_id,
-        "effective_at": effective_at.astimezone(dt.UTC).isoformat(),
+        "entry": entry,
+        "household": household,
+        "kind": kind,
+        "item": item,
+        "version": version,
+        "points": points,
+        "deed_date": deed_date,
+        "period": period,
+        "corrects": corrects,
+        "effective_at": effective_at,
     }
 
 
@@ -44,30 +80,80 @@ def entry_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The posting path runs a handful of fixed statements per entry. They are written out once
+# (per database vendor) instead of being compiled by the ORM on every call: a profile of one
+# posting spent about half its time building queries, not running them.
+_SQL: dict[str, dict[str, str]] = {}
+
+
+def _sql() -> dict[str, str]:
+    vendor = connection.vendor
+    if vendor not in _SQL:
+        q = connection.ops.quote_name
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        head, entry, account = (q(m._meta.db_table) for m in (ChainHead, Entry, Account))
+        _SQL[vendor] = {
+            "head": f"SELECT {q('id')}, {q('sequence')}, {q('head_hash')} FROM {head} "  # noqa: S608
+            f"WHERE {q('village_id')} = %s{lock}",
+            "head_update": f"UPDATE {head} SET {q('sequence')} = %s, {q('head_hash')} = %s "  # noqa: S608
+            f"WHERE {q('id')} = %s",
+            # Only what the hash covers (and the account's columns), of entries that are due.
+            "due": f"SELECT {q('id')}, {q('household_id')}, {q('county_id')}, {q('kind')}, {q('item_id')}, "  # noqa: S608
+            f"{q('version_id')}, {q('points')}, {q('deed_date')}, {q('period')}, {q('corrects_id')} FROM {entry} "
+            f"WHERE {q('village_id')} = %s AND {q('state')} = %s AND {q('publicity_until')} <= %s "
+            f"AND {q('open_objections')} = 0",
+            "due_order": f" ORDER BY {q('publicity_until')}, {q('id')}{lock}",
+            "entry_effective": f"UPDATE {entry} SET {q('state')} = %s, {q('effective_at')} = %s, "  # noqa: S608
+            f"{q('sequence')} = %s, {q('prev_hash')} = %s, {q('entry_hash')} = %s "
+            f"WHERE {q('id')} = %s AND {q('state')} <> %s",
+            # The balance check is part of the statement: a row count of 0 means "not enough
+            # points" (or no account yet), never a balance below zero.
+            "account_add": f"UPDATE {account} SET {q('balance')} = {q('balance')} + %s, "  # noqa: S608
+            f"{q('entries_count')} = {q('entries_count')} + 1, {q('last_sequence')} = %s, "
+            f"{q('updated_at')} = %s WHERE {q('household_id')} = %s AND {q('balance')} + %s >= 0",
+            "account_set": f"UPDATE {account} SET {q('balance')} = %s, {q('entries_count')} = %s, "  # noqa: S608
+            f"{q('last_sequence')} = %s, {q('updated_at')} = %s WHERE {q('id')} = %s",
+        }
+    return _SQL[vendor]
+
+
 def lock_head(village: Region) -> ChainHead:
     """The village's chain head, locked until the transaction ends (created on first use; a
     concurrent creator loses the unique race and then waits on the winner's row)."""
-    head = ChainHead.objects.select_for_update().filter(village=village).first()
-    if head is not None:
-        return head
-    try:
-        with transaction.atomic():
-            ChainHead.objects.create(village=village)
-    except IntegrityError:
-        pass
-    return ChainHead.objects.select_for_update().get(village=village)
+    return lock_head_of(village.pk)
+
+
+def lock_head_of(village_id: int) -> ChainHead:
+    sql = _sql()["head"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [village_id])
+        row = cursor.fetchone()
+    if row is None:
+        try:
+            with transaction.atomic():
+                ChainHead.objects.create(village_id=village_id)
+        except IntegrityError:
+            pass
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [village_id])
+            row = cursor.fetchone()
+    return ChainHead(id=row[0], village_id=village_id, sequence=row[1], head_hash=row[2])
 
 
 def lock_account(household: Household) -> Account:
-    account = Account.objects.select_for_update().filter(household=household).first()
+    return lock_account_of(household.pk, county_id=household.county_id, village_id=household.village_id)
+
+
+def lock_account_of(household_id: int, *, county_id: int, village_id: int) -> Account:
+    account = Account.objects.select_for_update().filter(household_id=household_id).first()
     if account is not None:
         return account
     try:
         with transaction.atomic():
-            Account.objects.create(household=household, county_id=household.county_id, village_id=household.village_id)
+            Account.objects.create(household_id=household_id, county_id=county_id, village_id=village_id)
     except IntegrityError:
         pass
-    return Account.objects.select_for_update().get(household=household)
+    return Account.objects.select_for_update().get(household_id=household_id)
 
 
 def pending_deductions(household: Household) -> int:
@@ -81,6 +167,22 @@ def pending_deductions(household: Household) -> int:
     return int(total or 0)
 
 
+def _make_effective(
+    cursor: Any, *, entry_id: int, at_db: Any, sequence: int, prev_hash: str, digest: str
+) -> None:
+    cursor.execute(
+        _sql()["entry_effective"],
+        [Entry.State.EFFECTIVE, at_db, sequence, prev_hash, digest, entry_id, Entry.State.EFFECTIVE],
+    )
+    if cursor.rowcount != 1:
+        raise ValidationError(_("This entry is already effective."), code="conflict")
+
+
+def _move_head(cursor: Any, head: ChainHead, sequence: int, digest: str) -> None:
+    cursor.execute(_sql()["head_update"], [sequence, digest, head.pk])
+    head.sequence, head.head_hash = sequence, digest
+
+
 def append(entry: Entry, *, head: ChainHead, account: Account, at: dt.datetime) -> Entry:
     """Make `entry` (saved, not yet effective) effective at the end of its village's chain.
 
@@ -90,27 +192,95 @@ def append(entry: Entry, *, head: ChainHead, account: Account, at: dt.datetime) 
     if account.balance + entry.points < 0:
         raise ValidationError(_("Not enough points: the balance is %(b)d.") % {"b": account.balance}, code="balance")
     sequence = head.sequence + 1
-    content = canonical(entry, sequence=sequence, prev_hash=head.head_hash, effective_at=at)
-    digest = entry_hash(content)
-    changed = (
-        Entry.objects.filter(pk=entry.pk)
-        .exclude(state=Entry.State.EFFECTIVE)
-        .update(
-            state=Entry.State.EFFECTIVE, effective_at=at, sequence=sequence, prev_hash=head.head_hash, entry_hash=digest
+    prev_hash = head.head_hash
+    digest = entry_hash(canonical(entry, sequence=sequence, prev_hash=prev_hash, effective_at=at))
+    at_db = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        _make_effective(cursor, entry_id=entry.pk, at_db=at_db, sequence=sequence, prev_hash=prev_hash, digest=digest)
+        _move_head(cursor, head, sequence, digest)
+        # Both locked: the values held are the values in the database.
+        cursor.execute(
+            _sql()["account_set"],
+            [account.balance + entry.points, account.entries_count + 1, sequence, at_db, account.pk],
         )
-    )
-    if changed != 1:
-        raise ValidationError(_("This entry is already effective."), code="conflict")
-    ChainHead.objects.filter(pk=head.pk).update(sequence=sequence, head_hash=digest)
-    head.sequence, head.head_hash = sequence, digest
     account.balance += entry.points
     account.entries_count += 1
     account.last_sequence = sequence
     account.updated_at = at
-    account.save(update_fields=["balance", "entries_count", "last_sequence", "updated_at"])
     entry.state, entry.effective_at, entry.sequence = Entry.State.EFFECTIVE, at, sequence
-    entry.prev_hash, entry.entry_hash = content["prev_hash"], digest
+    entry.prev_hash, entry.entry_hash = prev_hash, digest
     return entry
+
+
+class Posted(NamedTuple):
+    """One entry `post_due` made effective."""
+
+    entry_id: int
+    household_id: int
+    points: int
+    sequence: int
+    entry_hash: str
+
+
+def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) -> list[Posted]:
+    """Make the village's entries whose publicity is over at `now` and which have no open
+    objection effective, in order (or only `entry_id`, when given and due). Inside the
+    caller's transaction.
+
+    Locks the chain head, then re-reads the due entries under lock (`open_objections` is a
+    column of the entry row, so a just-committed objection is seen), then per entry raises its
+    household's balance with the check in the same statement (the account row is locked by
+    that update: head → account, the order every writer takes) and links it. The head is
+    written once at the end, however many entries were appended. An entry that would take a
+    balance below zero is left in publicity (cannot happen: deductions are reserved when
+    proposed). Returns what became effective."""
+    sql = _sql()
+    head = lock_head_of(village_id)
+    query = sql["due"] + (f" AND {connection.ops.quote_name('id')} = %s" if entry_id is not None else "")
+    params: list[Any] = [village_id, Entry.State.PUBLICITY, connection.ops.adapt_datetimefield_value(now)]
+    if entry_id is not None:
+        params.append(entry_id)
+    at_db = connection.ops.adapt_datetimefield_value(now)
+    at_text = now.astimezone(dt.UTC).isoformat()
+    posted: list[Posted] = []
+    sequence, prev_hash = head.sequence, head.head_hash
+    with connection.cursor() as cursor:
+        cursor.execute(query + sql["due_order"], params)
+        rows = cursor.fetchall()
+        for pk, household_id, county_id, kind, item_id, version_id, points, deed_date, period, corrects_id in rows:
+            cursor.execute(sql["account_add"], [points, sequence + 1, at_db, household_id, points])
+            if cursor.rowcount != 1:
+                # No account yet (created here, under the head lock), or not enough points.
+                account = lock_account_of(household_id, county_id=county_id, village_id=village_id)
+                if account.balance + points < 0:
+                    continue
+                cursor.execute(sql["account_add"], [points, sequence + 1, at_db, household_id, points])
+                if cursor.rowcount != 1:  # pragma: no cover - the account is locked and was just read
+                    raise ValidationError(_("Not enough points: the balance is %(b)d.") % {"b": account.balance})
+            sequence += 1
+            digest = entry_hash(
+                canonical_values(
+                    village=village_id,
+                    sequence=sequence,
+                    prev_hash=prev_hash,
+                    entry=pk,
+                    household=household_id,
+                    kind=kind,
+                    item=item_id,
+                    version=version_id,
+                    points=points,
+                    deed_date=deed_date if isinstance(deed_date, str) else deed_date.isoformat(),
+                    period=period,
+                    corrects=corrects_id,
+                    effective_at=at_text,
+                )
+            )
+            _make_effective(cursor, entry_id=pk, at_db=at_db, sequence=sequence, prev_hash=prev_hash, digest=digest)
+            posted.append(Posted(pk, household_id, points, sequence, digest))
+            prev_hash = digest
+        if posted:
+            _move_head(cursor, head, sequence, prev_hash)
+    return posted
 
 
 def verify_village_chain(village_id: int) -> list[str]:

@@ -389,13 +389,40 @@ def entry_reverse(
     )[0][0]
 
 
+def _audit_posted(posted: list[chain.Posted], *, county_code: str) -> None:
+    audit_record_many(
+        actor="sweep",
+        action="update",
+        object_type="points.entry",
+        county_code=county_code,
+        items=[(str(p.entry_id), f"{p.household_id} {p.points:+d}", {"state": ["publicity", "effective"]})
+               for p in posted],
+        note="publicity ended: effective",
+    )
+
+
+@transaction.atomic
+def entry_post(*, entry: Entry, at: dt.datetime | None = None) -> bool:
+    """Make one entry effective now if it is due: in publicity, publicity over, no objection
+    open (the sweep's path for a single entry, under the same locks and checks). Returns
+    whether it became effective; an entry that is not due (or already effective: a repeated
+    call) is left as it is."""
+    now = at or timezone.now()
+    posted = chain.post_due(village_id=entry.village_id, now=now, entry_id=entry.pk)
+    if posted:
+        _audit_posted(posted, county_code=entry.county_code)
+    return bool(posted)
+
+
 def publicity_sweep(now: dt.datetime) -> int:
     """Make every entry whose publicity is over and which has no open objection effective.
 
-    One transaction per village: lock the chain head, then re-read the due entries under
-    lock (`open_objections` is a column of the row, so a just-committed objection is seen),
-    append each. A second sweeper waits on the head and then finds nothing left. Returns how
-    many entries became effective."""
+    One transaction per village (`chain.post_due`: lock the chain head, re-read the due
+    entries under lock, append each, move the head once) and one audit row per entry. A
+    second sweeper waits on the head and then finds nothing left. Returns how many entries
+    became effective."""
+    from hemei.regions.models import Region
+
     done = 0
     villages = (
         Entry.objects.filter(state=E.PUBLICITY, publicity_until__lte=now, open_objections=0)
@@ -404,29 +431,9 @@ def publicity_sweep(now: dt.datetime) -> int:
     )
     for village_id in sorted(set(villages)):
         with transaction.atomic():
-            from hemei.regions.models import Region
-
-            head = chain.lock_head(Region.objects.get(pk=village_id))
-            due = list(
-                Entry.objects.select_for_update()
-                .filter(village_id=village_id, state=E.PUBLICITY, publicity_until__lte=now, open_objections=0)
-                .select_related("household")
-                .order_by("publicity_until", "pk")
-            )
-            for entry in due:
-                account = chain.lock_account(entry.household)
-                if account.balance + entry.points < 0:
-                    continue  # never below zero; stays in publicity for the committee (cannot happen, see reserve)
-                chain.append(entry, head=head, account=account, at=now)
-                done += 1
-            if due:
-                audit_record_many(
-                    actor="sweep",
-                    action="update",
-                    object_type="points.entry",
-                    county_code=due[0].county_code,
-                    items=[(str(e.pk), f"{e.household_id} {e.points:+d}", {"state": ["publicity", "effective"]})
-                           for e in due],
-                    note="publicity ended: effective",
-                )
+            posted = chain.post_due(village_id=village_id, now=now)
+            if posted:
+                code = Region.objects.filter(pk=village_id).values_list("code", flat=True).get()
+                _audit_posted(posted, county_code=code[:6])
+            done += len(posted)
     return done
