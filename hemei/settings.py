@@ -228,9 +228,14 @@ SPECTACULAR_SETTINGS = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Map tiles for the idle-asset map (e.g. a county GIS server's
+# "https://gis.example.gov.cn/tiles/{z}/{x}/{y}.png"); empty = markers on a plain background,
+# which is what a machine without internet shows. The tile host is allowed as an image source.
+HEMEI_MAP_TILES = os.environ.get("HEMEI_MAP_TILES", "")
+_TILE_ORIGIN = "/".join(HEMEI_MAP_TILES.split("/")[:3]) if HEMEI_MAP_TILES.startswith("https://") else ""
 SECURE_CSP = {
     "default-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
     "style-src": ["'self'", "'unsafe-inline'"],
     "script-src": ["'self'"],
 }
