@@ -27,6 +27,7 @@ from hemei.core.audit import audit_record, diff
 from hemei.core.models import AuditEntry
 from hemei.disclosure.finance import parse_amount
 from hemei.disclosure.personal import find_personal_data
+from hemei.points.idempotency import remembered
 from hemei.regions.models import Level, Region
 
 CENT = Decimal("0.01")
@@ -86,6 +87,9 @@ def parse_quantity(value: Any, *, from_cell: bool = False) -> Decimal:
         raise ValidationError(_("%(v)s is not a number.") % {"v": str(value)[:30]}, code="number")
     if number < 0:
         raise ValidationError(_("An area or quantity cannot be negative."), code="negative")
+    # Before quantize: "1e99999" is finite, but quantizing it raises InvalidOperation (a 500).
+    if number > MAX_QUANTITY:
+        raise ValidationError(_("The area or quantity is too large."), code="too_large")
     if number != number.quantize(CENT, rounding=decimal.ROUND_DOWN):
         raise ValidationError(_("An area or quantity has at most two decimal places."), code="places")
     if number > MAX_QUANTITY:
@@ -95,7 +99,11 @@ def parse_quantity(value: Any, *, from_cell: bool = False) -> Decimal:
 
 def parse_money(value: Any, *, from_cell: bool = False) -> Decimal:
     """Money in yuan (finance's parser: Decimal, two places, no floats), never negative."""
-    amount = parse_amount(value, from_cell=from_cell)
+    try:
+        amount = parse_amount(value, from_cell=from_cell)
+    except decimal.InvalidOperation:
+        # finance's parser quantizes before its size check: "1e99999" overflows there.
+        raise ValidationError(_("The amount is too large."), code="amount") from None
     if amount < 0:
         raise ValidationError(_("A value cannot be negative."), code="negative")
     return amount
@@ -332,9 +340,40 @@ def project_create(
     decision_summary: str = "",
     expected_annual_income: Decimal | str = Decimal("0.00"),
     at: dt.datetime | None = None,
+    idempotency_key: str = "",
 ) -> RevitalisationProject:
     """Record a project. Its assets must lie in its region (the village, or a village of the
-    township); a meeting decision, if linked, must be a passed item of a meeting held there."""
+    township); a meeting decision, if linked, must be a passed item of a meeting held there.
+    With `idempotency_key` (the page's form sends one) a form sent twice records one project."""
+    kwargs = {"actor": actor, "region": region, "name": name, "path": path, "assets": assets, "partner": partner,
+              "description": description, "decision_item": decision_item, "decision_date": decision_date,
+              "decision_summary": decision_summary, "expected_annual_income": expected_annual_income, "at": at}
+    if not idempotency_key:
+        return _project_create(**kwargs)
+    payload = {"region": region.pk, "name": (name or "").strip(), "path": path, "assets": sorted(a.pk for a in assets),
+               "partner": (partner or "").strip(), "income": str(expected_annual_income),
+               "decision": getattr(decision_item, "pk", None), "date": str(decision_date)}
+    results, _replayed = remembered(actor=actor, key=idempotency_key, operation="assets.project_create",
+                                    payload=payload, model=RevitalisationProject,
+                                    write=lambda: [_project_create(**kwargs)])
+    return results[0]
+
+
+def _project_create(
+    *,
+    actor: Any,
+    region: Region,
+    name: str,
+    path: str,
+    assets: list[Asset],
+    partner: str,
+    description: str,
+    decision_item: Any,
+    decision_date: dt.date | None,
+    decision_summary: str,
+    expected_annual_income: Decimal | str,
+    at: dt.datetime | None,
+) -> RevitalisationProject:
     _check_project_region(actor, region)
     name = _text(name, str(_("Project")), 120, required=True)
     partner = _text(partner, str(_("Partner")), 120)
@@ -414,6 +453,8 @@ def project_income_record(*, actor: Any, project: RevitalisationProject, year: i
     note = _text(note, str(_("Note")), 200)
     no_personal_data(note, str(_("Note")))
     previous = locked.incomes.filter(year=year, corrected_by__isnull=True).first()
+    if previous is not None and previous.amount == amount and previous.note == note:
+        return previous  # the same figure sent twice: no correction row
     row = ProjectIncome.objects.create(project=locked, year=year, amount=amount, note=note, corrects=previous,
                                        recorded_by=_user(actor), recorded_at=at or timezone.now())
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=locked, note="income",

@@ -4,6 +4,7 @@ Thin: reads go through `access` / `selectors`, writes through `services` / `io`.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -232,7 +233,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
         if region is None or not access.scope_for(request.user).covers_path(region.path):
             raise Http404
     year = request.GET.get("year", "")
-    overview = selectors.projects_overview(request.user, region=region, year=int(year) if year.isdigit() else None)
+    # isascii: "²".isdigit() is true and int("²") a 500.
+    chosen = int(year) if year.isascii() and year.isdigit() and len(year) == 4 else None
+    overview = selectors.projects_overview(request.user, region=region, year=chosen)
     return render(request, "assets/projects.html", {
         "o": overview, "region": region, "may_create": access.project_regions(request.user).exists(),
     })
@@ -288,13 +291,16 @@ def project_new(request: HttpRequest) -> HttpResponse:
                 partner=c["partner"], description=c["description"], decision_item=item,
                 decision_date=c["decision_date"], decision_summary=c["decision_summary"],
                 expected_annual_income=c["expected_annual_income"],
+                idempotency_key=request.POST.get("key", "")[:100] or uuid.uuid4().hex,
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             messages.success(request, _("Project recorded."))
             return redirect("asset-project", pk=project.pk)
-    return render(request, "assets/project_form.html", {"form": form})
+    # One key per form shown: a double-posted form records one project (kept on re-render).
+    key = request.POST.get("key", "")[:100] or uuid.uuid4().hex
+    return render(request, "assets/project_form.html", {"form": form, "key": key})
 
 
 @login_required

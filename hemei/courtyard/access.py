@@ -42,6 +42,22 @@ def access_event(user: Any, pk: int) -> ReviewEvent:
     return event
 
 
+def household_limit(user: Any, event: ReviewEvent) -> Q | None:
+    """None when the user sees every household of the event (staff whose scope covers the
+    village, and panel members, who visit them all); else the households of the user's own
+    subtrees — a grid worker sees the review of their village but never another grid's
+    households."""
+    scope = scope_for(user)
+    if scope.everything or scope.covers_path(event.village.path):
+        return None
+    if event.panel.filter(pk=getattr(user, "pk", None) or 0).exists():
+        return None
+    q = Q(pk__in=[])
+    for path in scope.read_paths:
+        q |= Q(region__path__startswith=path)
+    return q
+
+
 def is_committee(user: Any, village: Region) -> bool:
     return may(user, village, COMMITTEE_ROLES)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -17,7 +18,7 @@ from hemei.courtyard.selectors import ranked_results
 from hemei.regions.roster.template import neutralise
 
 
-def results_export(*, actor: Any, event: ReviewEvent) -> bytes:
+def results_export(*, actor: Any, event: ReviewEvent, limit: Q | None = None) -> bytes:
     panel = list(event.panel.order_by("pk"))
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("评比结果")
@@ -27,7 +28,7 @@ def results_export(*, actor: Any, event: ReviewEvent) -> bytes:
     sheet.append(
         [_("Rank"), _("Household"), _("Head"), _("Total"), _("Plaque"), *(neutralise(str(u)) for u in panel)]
     )
-    rows = ranked_results(event)
+    rows = ranked_results(event, limit=limit)
     for r in rows:
         sheet.append(
             [

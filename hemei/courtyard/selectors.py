@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
+
 from hemei.courtyard.models import Result, ReviewEvent, Tier
 from hemei.regions.models import Household, Region
 
@@ -24,9 +26,13 @@ class Row:
     entry_state: str
 
 
-def ranked_results(event: ReviewEvent) -> list[Row]:
+def ranked_results(event: ReviewEvent, *, limit: Q | None = None) -> list[Row]:
+    """`limit` (from `access.household_limit`) keeps only the households the reader may see."""
+    results = Result.objects.filter(event=event)
+    if limit is not None:
+        results = results.filter(household__in=Household.objects.filter(limit))
     results = (
-        Result.objects.filter(event=event)
+        results
         .select_related("household__head", "tier", "entry")
         .order_by("rank", "household__number", "pk")
     )

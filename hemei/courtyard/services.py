@@ -41,6 +41,7 @@ from hemei.regions.models import Household, Level, Region
 S = ReviewEvent.Status
 MAX_CRITERIA = 12
 MAX_TIERS = 5
+MAX_NUMBER = Decimal("1e9")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ def _decimal(value: Any, label: str) -> Decimal:
         raise ValidationError(_("%(field)s is not a number.") % {"field": label}, code="number") from None
     if not number.is_finite():
         raise ValidationError(_("%(field)s is not a number.") % {"field": label}, code="number")
+    # Before quantize: "1e999999" is finite, but quantizing it raises InvalidOperation (a 500).
+    if abs(number) >= MAX_NUMBER:
+        raise ValidationError(_("%(field)s is too large.") % {"field": label}, code="number")
     if number != number.quantize(scoring.CENT):
         raise ValidationError(_("%(field)s has more than two decimals.") % {"field": label}, code="number")
     return number

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.courtyard import services
-from hemei.courtyard.access import access_event, access_events, is_committee, panel_candidates
+from hemei.courtyard.access import access_event, access_events, household_limit, is_committee, panel_candidates
 from hemei.courtyard.export import results_export
 from hemei.courtyard.models import ReviewEvent
 from hemei.courtyard.selectors import PUBLIC_STATUSES, plaque_counts, ranked_results
@@ -33,6 +34,15 @@ TIER_ROWS = 3
 
 def _errors(exc: ValidationError) -> str:
     return " ".join(str(m) for m in exc.messages)
+
+
+def _ids(values: list[str]) -> list[int]:
+    """Whole numbers from a form; `str.isdigit` alone lets "²" through to a 500 in `int()`."""
+    return [int(x) for x in values if x.isascii() and x.isdigit() and len(x) <= 18]
+
+
+def _visible(households: QuerySet[Household], limit: Q | None) -> QuerySet[Household]:
+    return households if limit is None else households.filter(limit)
 
 
 def _raise_scope(exc: ValidationError) -> None:
@@ -77,18 +87,18 @@ def _parse_setup(request: HttpRequest, village: Region) -> dict[str, Any]:
             raise ValidationError(_("Choose the points item of plaque tier %(t)s.") % {"t": name})
         top = post.get(f"t_top_{i}", "").strip()
         low = post.get(f"t_min_{i}", "").strip()
-        if top and not top.isdigit():
+        if top and not (top.isascii() and top.isdigit() and len(top) <= 9):
             raise ValidationError(_("Top N is at least 1."))
         tiers.append(
             services.TierSpec(
                 name, item, int(top) if top else None, services._decimal(low, _("Minimum total")) if low else None
             )
         )
-    panel_ids = [int(x) for x in post.getlist("panel") if x.isdigit()]
+    panel_ids = _ids(post.getlist("panel"))
     panel = list(panel_candidates(village).filter(pk__in=panel_ids))
     if len(panel) != len(set(panel_ids)):
         raise ValidationError(_("Choose evaluators from the list."))
-    ids = [int(x) for x in post.getlist("household") if x.isdigit()]
+    ids = _ids(post.getlist("household"))
     households = list(Household.objects.filter(village=village, pk__in=ids).order_by("number"))
     return {
         "title": post.get("title", ""),
@@ -177,7 +187,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tiers": event.tiers.select_related("item"),
             "panel": panel,
             "total": total,
-            "households": event.households.select_related("head").order_by("number"),
+            "households": _visible(event.households.all(), household_limit(request.user, event))
+            .select_related("head")
+            .order_by("number"),
             "committee": is_committee(request.user, event.village),
             "on_panel": any(u.pk == request.user.pk for u, _n in panel),
         },
@@ -219,7 +231,8 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
     criteria = list(event.criteria.all())
     if request.method == "POST":
         raw = request.POST.get("household", "")
-        household = event.households.filter(pk=int(raw)).first() if raw.isdigit() else None
+        picked = _ids([raw])
+        household = event.households.filter(pk=picked[0]).first() if picked else None
         if household is None:
             raise Http404
         values = {c.pk: request.POST.get(f"score_{c.pk}", "") for c in criteria}
@@ -259,7 +272,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         "courtyard/results.html",
         {
             "event": event,
-            "rows": ranked_results(event),
+            "rows": ranked_results(event, limit=household_limit(request.user, event)),
             "plaques": plaque_counts(event),
             "panel": list(event.panel.order_by("pk")),
             "committee": is_committee(request.user, event.village),
@@ -272,7 +285,7 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     event = access_event(request.user, pk)
     if event.status not in PUBLIC_STATUSES:
         raise Http404
-    data = results_export(actor=request.user, event=event)
+    data = results_export(actor=request.user, event=event, limit=household_limit(request.user, event))
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="courtyard-{event.pk}.xlsx"'
     return response

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.regions.models import Post, Region
 from hemei.regions.roster.template import neutralise
 from hemei.stars import access
 from hemei.stars.models import ExclusionReason, StarRound
@@ -19,10 +20,19 @@ from hemei.stars.models import ExclusionReason, StarRound
 HEADERS = ["网格", "户号", "户主", "自评星", "互评星", "复评星", "认定星", "星数", "排除", "排除原因", "说明"]
 
 
+def _grid_worker_in(actor: Any, village: Region) -> bool:
+    """A grid post lies below the village, so `access.may(village)` never sees it; the rows
+    are still cut to the worker's grid by `access_ratings`."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return (Post.objects.current().filter(user=actor, role__in=access.GRID_ROLES, region__path__startswith=village.path)
+            .exists())
+
+
 def ratings_export(*, actor: Any, round: StarRound) -> bytes:
     """The ratings the actor may read (a grid worker: their grid), one row per household."""
-    if not access.may(actor, round.village, access.COMMITTEE_ROLES | access.GRID_ROLES | access.TOWNSHIP_ROLES
-                      | frozenset({"county_admin", "county_dispatcher"})):
+    if not (access.may(actor, round.village, access.COMMITTEE_ROLES | access.TOWNSHIP_ROLES
+                       | frozenset({"county_admin", "county_dispatcher"})) or _grid_worker_in(actor, round.village)):
         raise PermissionDenied
     names = dict(round.village.stars.values_list("pk", "name"))
     reasons = dict(ExclusionReason.choices)

@@ -47,6 +47,12 @@ def _stages(rnd: StarRound | None) -> list[dict[str, Any]]:
             for i, s in enumerate(STAGE_ORDER)]
 
 
+def _small_int(value: str, digits: int = 9) -> int | None:
+    """An ASCII whole number of at most `digits` digits, else None: `str.isdigit` accepts "²",
+    which `int()` then refuses with a 500."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= digits else None
+
+
 def _star_list(ids: list[int] | None, names: dict[int, str]) -> list[str]:
     return [names.get(i, "?") for i in ids or []]
 
@@ -72,7 +78,11 @@ def overview(request: HttpRequest) -> HttpResponse:
                 star = Star.objects.filter(village=village, pk=request.POST.get("star") or 0).first()
                 if star is None:
                     raise Http404
-                services.star_set_active(actor=request.user, star=star, active=not star.active)
+                # The form says which state it wants: a form sent twice must not flip the star back.
+                wanted = request.POST.get("active")
+                if wanted not in ("0", "1"):
+                    raise ValidationError(_("Say whether the star stays in use."))
+                services.star_set_active(actor=request.user, star=star, active=wanted == "1")
             elif action == "open_round":
                 services.round_open(actor=request.user, village=village,
                                     year=int(request.POST.get("year") or 0),
@@ -97,8 +107,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     held = selectors.current_stars([h.pk for h in households])
     count = request.GET.get("count", "")
     rows = [{"household": h, "stars": held.get(h.pk, [])} for h in households]
-    if count.isdigit():
-        rows = [r for r in rows if len(r["stars"]) == int(count)]
+    stars_wanted = _small_int(count, 3)
+    if stars_wanted is not None:
+        rows = [r for r in rows if len(r["stars"]) == stars_wanted]
     cov = selectors.coverage([village])[0]
     return render(request, "stars/overview.html", {
         "villages": villages, "village": village, "stars": stars, "round": rnd, "stages": _stages(rnd),
@@ -221,7 +232,8 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action in ("grant", "withdraw"):
-                star = Star.objects.filter(village=village, pk=request.POST.get("star") or 0).first()
+                star_id = _small_int(request.POST.get("star", ""))
+                star = Star.objects.filter(village=village, pk=star_id).first() if star_id else None
                 if star is None:
                     raise ValidationError(_("A star is not in this village's catalogue."))
                 try:

@@ -1,0 +1,63 @@
+"""Review fixes on the courtyard pages: malformed numbers are errors (never a 500) and change
+nothing; a grid worker who is not on the panel sees their village's review but only their own
+grid's households (detail, results, export)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal as D
+from typing import Any
+
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from hemei.courtyard import services
+from tests.test_courtyard import CRITERIA, make_event, score_all, setup, snapshot  # noqa: F401  (fixture)
+
+
+def _errors(response: Any) -> list[str]:
+    return [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+
+
+def test_malformed_numbers_are_errors_not_500(world: Any, setup: dict[str, Any], login: Any) -> None:  # noqa: F811
+    event = make_event(world, setup)
+    services.event_open(actor=world.user("secretary"), event=event)
+    client = login(world.user("secretary"))
+    before = snapshot()
+    url = reverse("courtyard-score", args=[event.pk])
+    assert client.post(url, {"household": "²"}).status_code == 404  # "²".isdigit(), int("²") fails
+    scores = {f"score_{c.pk}": "1" for c in event.criteria.all()}
+    first = event.criteria.first()
+    assert first is not None
+    response = client.post(url, {"household": world.house_a.pk, **scores, f"score_{first.pk}": "1e999999"})
+    assert response.status_code == 302 and _errors(response)
+    create = reverse("courtyard-create") + f"?village={world.village.code}"
+    form: dict[str, Any] = {"key": "k9", "village": world.village.code, "title": "坏数字", "date": "2026-10-10",
+                            "method": "mean", "panel": [u.pk for u in setup["panel"]],
+                            "household": [h.pk for h in setup["households"]]}
+    for i, c in enumerate(CRITERIA):
+        form |= {f"c_name_{i}": c.name, f"c_weight_{i}": str(c.weight), f"c_max_{i}": str(c.max_score)}
+    for bad in ({"panel": ["²"]}, {"c_max_0": "1e999999"},
+                {"t_name_0": "示范户", "t_item_0": setup["rules"].rule("T1").pk, "t_top_0": "²"}):
+        response = client.post(create, form | bad)
+        assert response.status_code == 200 and _errors(response), bad
+    assert snapshot() == before
+
+
+def test_grid_worker_off_the_panel_sees_only_their_grid(world: Any, setup: dict[str, Any], login: Any) -> None:  # noqa: F811
+    setup["panel"] = [world.user("secretary"), world.user("township"), world.user("grid_a")]
+    event = make_event(world, setup)
+    services.event_open(actor=world.user("secretary"), event=event)
+    score_all(event, {(e.pk, h.pk): D("0.8") for e in setup["panel"] for h in setup["households"]})
+    services.event_close(actor=world.user("secretary"), event=event)
+    grid_b = login(world.user("grid_b"))  # house_b (张志强) is in grid B, house_a (王建国) in grid A
+    for name in ("courtyard-detail", "courtyard-results"):
+        html = grid_b.get(reverse(name, args=[event.pk])).content.decode()
+        assert "张志强" in html and "王建国" not in html, name
+    rows = list(load_workbook(io.BytesIO(grid_b.get(reverse("courtyard-export", args=[event.pk])).content))
+                .worksheets[0].iter_rows(values_only=True))
+    assert [r[2] for r in rows[1:]] == ["张志强"]
+    # On the panel, grid A's worker visits every household.
+    html = login(world.user("grid_a")).get(reverse("courtyard-results", args=[event.pk])).content.decode()
+    assert "张志强" in html and "王建国" in html
