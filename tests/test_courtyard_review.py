@@ -8,11 +8,14 @@ import io
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from hemei.core.models import AppendOnlyError
 from hemei.courtyard import services
+from hemei.courtyard.models import Score, Submission
 from tests.test_courtyard import CRITERIA, make_event, score_all, setup, snapshot  # noqa: F401  (fixture)
 
 
@@ -61,3 +64,16 @@ def test_grid_worker_off_the_panel_sees_only_their_grid(world: Any, setup: dict[
     # On the panel, grid A's worker visits every household.
     html = login(world.user("grid_a")).get(reverse("courtyard-results", args=[event.pk])).content.decode()
     assert "张志强" in html and "王建国" in html
+
+
+def test_score_sheets_are_append_only(world: Any, setup: dict[str, Any]) -> None:  # noqa: F811
+    event = make_event(world, setup)
+    services.event_open(actor=world.user("secretary"), event=event)
+    values = {c.pk: D("1") for c in event.criteria.all()}
+    sheet, _unchanged = services.score_submit(actor=world.user("secretary"), event=event, household=world.house_a,
+                                              scores=values)
+    for change in (lambda: sheet.save(), lambda: Submission.objects.filter(pk=sheet.pk).update(household=None),
+                   lambda: Score.objects.filter(submission=sheet).delete()):
+        with pytest.raises(AppendOnlyError):
+            change()
+    assert Score.objects.filter(submission=sheet).count() == len(values)

@@ -22,7 +22,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.models import VillageScoped
+from hemei.core.models import AppendOnlyModel, VillageScoped
 from hemei.points.models import Entry, RuleItem
 from hemei.regions.models import Household, Region
 
@@ -115,7 +115,7 @@ class Tier(models.Model):
         return self.name
 
 
-class Submission(models.Model):
+class Submission(AppendOnlyModel):
     """One evaluator's scores for one household (all criteria). Append-only: a resubmission
     before close is a new row pointing at the one it replaces (`supersedes`, unique, so two
     concurrent resubmissions cannot both replace the same row)."""
@@ -146,7 +146,7 @@ class Submission(models.Model):
         return f"{self.event_id}/{self.evaluator_id}/{self.household_id}"
 
 
-class Score(models.Model):
+class Score(AppendOnlyModel):
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="scores")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2)
