@@ -234,8 +234,18 @@ def test_income_entry(world: World, login: Any) -> None:
     with translation.override("en"), pytest.raises(ValidationError, match="floating-point"):
         trust.income_record(actor=None, household=world.house_b, year=2026, yield_income=100.5)
     assert _state() == before
+    # a correction needs a reason; the audit keeps the old figure
+    r = client.post("/w/trusteeship/income/new/", {**data, "yield_income": "9600.00", "correct": "on"})
+    assert "reason" in r.content.decode()
+    assert _state() == before
+    r = client.post("/w/trusteeship/income/new/", {**data, "yield_income": "9600.00", "correct": "on",
+                                                   "reason": "录入错误"})
+    assert r.status_code == 302
+    assert TrustIncome.objects.get().yield_income == Decimal("9600.00")
+    entry = AuditEntry.objects.filter(object_type="contracts.trustincome", action="update").get()
+    assert entry.changes["yield_income"] == ["9500.00", "9600.00"] and entry.note == "录入错误"
     report = client.get(f"/w/trusteeship/income/?village={world.village.code}&year=2026").content.decode()
-    assert "9500.00" in report and "/w/trusteeship/income/new/" in report
+    assert "9600.00" in report and "/w/trusteeship/income/new/" in report
 
 
 def test_scopes(world: World, login: Any) -> None:

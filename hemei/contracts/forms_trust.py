@@ -78,4 +78,6 @@ class IncomeForm(forms.Form):
     year = forms.IntegerField(label=_l("Year"), min_value=2000, max_value=2100)
     yield_income = forms.CharField(label=_l("Yield income (yuan)"), max_length=20,
                                    widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    correct = forms.BooleanField(label=_l("Correct the recorded figure"), required=False)
+    reason = forms.CharField(label=_l("Reason for the correction"), max_length=200, required=False)
 

@@ -302,6 +302,32 @@ def income_record(*, actor: Any, household: Household, year: int, yield_income: 
     return income
 
 
+@transaction.atomic
+def income_correct(*, actor: Any, household: Household, year: int, yield_income: Any, reason: str,
+                   village: Region | None = None) -> TrustIncome:
+    """Correct a recorded yearly income (a mistyped figure). The audit entry keeps the old and
+    the new figure with the reason, so the history of the figure is never lost."""
+    if village is not None and household.village_id != village.pk:
+        raise ValidationError(_("The household is not of this village."), code="household")
+    _require(actor, household.village)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise ValidationError(_("Give the reason for the correction (at most 200 characters)."), code="reason")
+    value = parse_money(yield_income, allow_zero=True)
+    income = TrustIncome.objects.select_for_update().filter(household=household, year=year).first()
+    if income is None:
+        raise ValidationError(_("No income of this household is recorded for %(y)s.") % {"y": year},
+                              code="missing")
+    if income.yield_income == value:
+        return income  # the same correction sent twice
+    old = income.yield_income
+    income.yield_income = value
+    income.save(update_fields=["yield_income"])
+    audit_record(actor=actor, action="update", obj=income, changes={"yield_income": [old, value], "year": year},
+                 note=reason)
+    return income
+
+
 @dataclass
 class IncomeRow:
     household_id: int

@@ -286,8 +286,12 @@ def income_new(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             household = find_household(village, d["household"])
-            trust.income_record(actor=request.user, village=village, household=household, year=d["year"],
-                                yield_income=d["yield_income"])
+            if d["correct"]:
+                trust.income_correct(actor=request.user, village=village, household=household, year=d["year"],
+                                     yield_income=d["yield_income"], reason=d["reason"])
+            else:
+                trust.income_record(actor=request.user, village=village, household=household, year=d["year"],
+                                    yield_income=d["yield_income"])
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
