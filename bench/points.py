@@ -7,10 +7,11 @@ entries in publicity that are due. In a child process per size:
 
 - the floor: raw single-row INSERT transactions into the same `points_entry` table (one
   prepared row, the same columns Django writes), undone afterwards;
-- posting one entry per transaction, the path every effective entry takes
-  (`hemei.points.chain`): lock the chain head, re-read the entry under lock, lock the
-  household's account, `chain.append` (hash over the canonical content and the previous
-  hash, entry → effective, head and account balance updated) and its audit row;
+- posting one entry per transaction (`ledger.entry_post`), the path every scored entry
+  takes (`chain.post_due`, which the sweep runs too): lock the chain head, re-read the
+  entry under lock, raise the household's balance (checked in the same statement), link the
+  entry (hash over the canonical content and the previous hash), move the head, and its
+  audit row;
 - the publicity sweep (`ledger.publicity_sweep`) over as many due entries again: one
   transaction per village, which is how scored entries normally become effective;
 - `hemei verify`'s points invariants afterwards (chains re-derived, balances = sums, stock).

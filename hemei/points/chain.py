@@ -124,6 +124,12 @@ def lock_head(village: Region) -> ChainHead:
 
 
 def lock_head_of(village_id: int) -> ChainHead:
+    pk, sequence, head_hash = _lock_head_row(village_id)
+    return ChainHead(id=pk, village_id=village_id, sequence=sequence, head_hash=head_hash)
+
+
+def _lock_head_row(village_id: int) -> tuple[int, int, str]:
+    """(id, sequence, head_hash) of the locked head, without building a model instance."""
     sql = _sql()["head"]
     with connection.cursor() as cursor:
         cursor.execute(sql, [village_id])
@@ -137,7 +143,7 @@ def lock_head_of(village_id: int) -> ChainHead:
         with connection.cursor() as cursor:
             cursor.execute(sql, [village_id])
             row = cursor.fetchone()
-    return ChainHead(id=row[0], village_id=village_id, sequence=row[1], head_hash=row[2])
+    return int(row[0]), int(row[1]), str(row[2])
 
 
 def lock_account(household: Household) -> Account:
@@ -235,15 +241,14 @@ def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) 
     balance below zero is left in publicity (cannot happen: deductions are reserved when
     proposed). Returns what became effective."""
     sql = _sql()
-    head = lock_head_of(village_id)
+    head_id, sequence, prev_hash = _lock_head_row(village_id)
+    at_db = connection.ops.adapt_datetimefield_value(now)
     query = sql["due"] + (f" AND {connection.ops.quote_name('id')} = %s" if entry_id is not None else "")
-    params: list[Any] = [village_id, Entry.State.PUBLICITY, connection.ops.adapt_datetimefield_value(now)]
+    params: list[Any] = [village_id, Entry.State.PUBLICITY, at_db]
     if entry_id is not None:
         params.append(entry_id)
-    at_db = connection.ops.adapt_datetimefield_value(now)
     at_text = now.astimezone(dt.UTC).isoformat()
     posted: list[Posted] = []
-    sequence, prev_hash = head.sequence, head.head_hash
     with connection.cursor() as cursor:
         cursor.execute(query + sql["due_order"], params)
         rows = cursor.fetchall()
@@ -279,7 +284,7 @@ def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) 
             posted.append(Posted(pk, household_id, points, sequence, digest))
             prev_hash = digest
         if posted:
-            _move_head(cursor, head, sequence, prev_hash)
+            cursor.execute(sql["head_update"], [sequence, prev_hash, head_id])
     return posted
 
 
