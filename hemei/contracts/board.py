@@ -1,7 +1,7 @@
 """The "contracts" section of the public village board (/v/<code>/): signed contracts only.
 
 Public: subject, kind, party B (a company's name; a private person's surname only), term,
-amount and the date of the meeting decision. Never a phone or a full private name.
+amount and the date of the meeting decision (the day the meeting was held). Never a phone or a full private name.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ PUBLIC_STATUSES = (Contract.Status.SIGNED, Contract.Status.ACTIVE, Contract.Stat
 def public_contracts(village: Region) -> Any:
     return (
         Contract.objects.filter(village=village, status__in=PUBLIC_STATUSES)
-        .select_related("meeting_item")
+        .select_related("meeting_item__meeting")
         .order_by("-signed_on", "-id")
     )
 

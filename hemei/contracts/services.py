@@ -206,44 +206,87 @@ def contract_discuss(*, actor: Any, contract: Contract, on: dt.date, summary: st
     return contract
 
 
+def pending_items(contract: Contract) -> Any:
+    """Undecided agenda items about this contract, whoever added them (the meetings pages too)."""
+    return AgendaItem.objects.filter(
+        subject_type=SUBJECT_TYPE, subject_id=str(contract.pk), outcome=AgendaItem.Outcome.PENDING
+    )
+
+
+def current_item_id(contract: Contract) -> int | None:
+    """The agenda item the contract was last tabled on (its latest `tabled` event). Only this
+    item's vote counts for the contract: an older or stray item decided later is the meeting's
+    record, not the contract's."""
+    return (
+        ContractEvent.objects.filter(contract=contract, kind=E.TABLED, meeting_item__isnull=False)
+        .order_by("-id").values_list("meeting_item_id", flat=True).first()
+    )
+
+
 @transaction.atomic
 def contract_table(*, actor: Any, contract: Contract, meeting: Meeting, at: dt.datetime | None = None) -> AgendaItem:
-    """Step 2 starts: an agenda item about this contract on a 村民(代表)会议 of the village."""
+    """Step 2 starts: an agenda item about this contract on a 村民(代表)会议 of the village.
+
+    Once at a time: refused while an item about it is undecided or after a meeting passed it,
+    and refused on a meeting held before the 两委 discussion (the order of the steps is the law's)."""
     from hemei.meetings.services import agenda_item_add
 
     access.require(actor, contract.village, access.COMMITTEE_ROLES, access.no_scope_message())
-    if contract.status != S.DECIDING or contract.meeting_item_id is not None:
+    # The row lock makes two clerks tabling at once take turns; the second sees the first's item.
+    locked = Contract.objects.select_for_update().get(pk=contract.pk)
+    if locked.status != S.DECIDING or locked.meeting_item_id is not None or locked.discussed_on is None:
         raise ValidationError(_("Table a contract after the two committees discussed it, once."), code="state")
-    if meeting.region_id != contract.village_id or meeting.kind not in DECIDING_KINDS:
+    waiting = pending_items(locked).select_related("meeting").first()
+    if waiting is not None:
+        raise ValidationError(
+            _("This contract is already on the agenda of %(m)s; record that vote first.") % {"m": waiting.meeting},
+            code="tabled",
+        )
+    if meeting.region_id != locked.village_id or meeting.kind not in DECIDING_KINDS:
         raise ValidationError(
             _("A contract is decided by a villagers' assembly or representatives meeting of its village."),
             code="meeting",
         )
+    if timezone.localdate(meeting.held_at) < locked.discussed_on:
+        raise ValidationError(
+            _("The meeting was held before the two committees discussed the contract (%(d)s).")
+            % {"d": locked.discussed_on.isoformat()},
+            code="meeting_date",
+        )
     now = at or timezone.now()
     item = agenda_item_add(
-        actor=actor, meeting=meeting, title=_("Contract %(n)s: %(s)s") % {"n": contract.number, "s": contract.subject},
+        actor=actor, meeting=meeting, title=_("Contract %(n)s: %(s)s") % {"n": locked.number, "s": locked.subject},
         description=_("Party B: %(p)s; term %(a)s to %(b)s; amount %(m)s yuan.")
-        % {"p": contract.party_name, "a": contract.start, "b": contract.end, "m": contract.amount},
-        subject_type=SUBJECT_TYPE, subject_id=str(contract.pk), at=now,
+        % {"p": locked.party_name, "a": locked.start, "b": locked.end, "m": locked.amount},
+        subject_type=SUBJECT_TYPE, subject_id=str(locked.pk), at=now,
     )
-    _event(contract, E.TABLED, actor=actor, at=now, item=item)
+    _event(locked, E.TABLED, actor=actor, at=now, item=item)
     return item
 
 
 def _decided_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime) -> None:
-    """DECISION_HOOKS entry (inside the deciding transaction): a passed item records the
-    meeting decision on the contract; a failed one leaves a trail row (it can be tabled again)."""
-    contract = Contract.objects.select_related("village").filter(pk=item.subject_id).first()
-    if contract is None or contract.village_id != item.meeting.region_id:
+    """DECISION_HOOKS entry (inside the deciding transaction): the vote on the contract's current
+    item, while the contract waits for it, records the decision (passed) or a trail row (failed:
+    it can be tabled again). Any other item's vote leaves the contract as it is.
+
+    The decision's date is the day the meeting was held (local time), not the day the votes
+    were typed in."""
+    if not item.subject_id.isdigit():
         return
-    if item.outcome != AgendaItem.Outcome.PASSED or item.meeting.kind not in DECIDING_KINDS:
-        _event(contract, E.REJECTED, actor=actor, at=at, item=item, note=item.decision)
+    contract = Contract.objects.select_for_update().filter(pk=int(item.subject_id)).first()
+    meeting = item.meeting
+    if contract is None or contract.village_id != meeting.region_id:
         return
-    if Contract.objects.filter(pk=contract.pk, status=S.DECIDING, meeting_item__isnull=True).update(
-        meeting_item=item
-    ) != 1:
-        return  # decided already by another item
-    _event(contract, E.DECIDED, actor=actor, at=at, on=timezone.localdate(at), item=item,
+    if contract.status != S.DECIDING or contract.meeting_item_id is not None:
+        return  # past the meeting step: a stale item's vote is not the contract's history
+    if current_item_id(contract) != item.pk:
+        return
+    held_on = timezone.localdate(meeting.held_at)
+    if item.outcome != AgendaItem.Outcome.PASSED or meeting.kind not in DECIDING_KINDS:
+        _event(contract, E.REJECTED, actor=actor, at=at, on=held_on, item=item, note=item.decision)
+        return
+    Contract.objects.filter(pk=contract.pk).update(meeting_item=item)
+    _event(contract, E.DECIDED, actor=actor, at=at, on=held_on, item=item,
            note=f"{item.votes_for}/{item.votes_against}/{item.votes_abstain} {item.decision}")
     audit_record(actor=actor, action="update", obj=contract, changes={"meeting_item": [None, item.pk]},
                  note="meeting decision")
@@ -313,7 +356,9 @@ def contract_sign(*, actor: Any, contract: Contract, on: dt.date, at: dt.datetim
         if asset.status != Asset.Status.IDLE:
             raise ValidationError(_("The asset is no longer idle."), code="asset")
         asset_status_change(asset=asset, status=target, actor=actor,
-                            reason=f"contract {contract.number} signed")
+                            # The number only: the asset page shows the reason as stored, and
+                            # English (or Chinese) words stored here would not follow the reader's language.
+                            reason=contract.number)
     audit_record(actor=actor, action="update", obj=contract, changes={"status": [S.APPROVED, new]}, note="signed")
     return contract
 
@@ -348,7 +393,7 @@ def _release_asset(contract: Contract, actor: Any) -> None:
     asset = Asset.objects.get(pk=contract.asset_id)
     if asset.status in (Asset.Status.LEASED, Asset.Status.SHARES) and not others.exists():
         asset_status_change(asset=asset, status=Asset.Status.IDLE, actor=actor,
-                            reason=f"contract {contract.number} ended")
+                            reason=contract.number)  # language-neutral, see contract_sign
 
 
 @transaction.atomic

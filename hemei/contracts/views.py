@@ -67,7 +67,16 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     qs: QuerySet[Contract] = access.access_contracts(request.user).select_related("village", "asset")
     qs = qs.annotate(overdue=overdue_q(today), flagged=flagged_q())
-    f = {k: request.GET.get(k, "") for k in ("village", "status", "flagged", "expiring", "overdue")}
+    f = {k: request.GET.get(k, "") for k in ("village", "status", "flagged", "expiring", "overdue", "awaiting")}
+    villages = list(access.access_villages(request.user))
+    may_create = [v for v in villages if access.may(request.user, v, access.COMMITTEE_ROLES)]
+    reviews_for = [v for v in villages if access.may(request.user, v, access.TOWNSHIP_ROLES)]
+    # The township's queue: passed by the meeting, not yet approved (a returned one stays in it:
+    # only the township's approval moves it on).
+    awaiting_q = Q(status=Contract.Status.DECIDING, meeting_item__isnull=False)
+    n_awaiting = access.access_contracts(request.user).filter(awaiting_q).count() if reviews_for else 0
+    if not request.GET and n_awaiting:
+        f["awaiting"] = "1"  # township staff land on their queue while it has anything in it
     if f["village"]:
         qs = qs.filter(village__code=f["village"])
     if f["status"] in Contract.Status.values:
@@ -78,11 +87,12 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status__in=services.LIVE, end__gte=today, end__lte=today + dt.timedelta(days=EXPIRY_DAYS))
     if f["overdue"]:
         qs = qs.filter(overdue=True)
-    villages = list(access.access_villages(request.user))
-    may_create = [v for v in villages if access.may(request.user, v, access.COMMITTEE_ROLES)]
+    if f["awaiting"]:
+        qs = qs.filter(awaiting_q)
     return render(request, "contracts/list.html", {
         "contracts": list(qs.order_by("village__code", "-start", "number")[:PAGE]), "f": f, "villages": villages,
         "statuses": Contract.Status.choices, "may_create": may_create, "today": today,
+        "township": bool(reviews_for), "n_awaiting": n_awaiting,
     })
 
 
@@ -130,8 +140,15 @@ def _detail_context(request: HttpRequest, contract: Contract) -> dict[str, Any]:
     user = request.user
     committee = access.may(user, contract.village, access.COMMITTEE_ROLES)
     meetings = Meeting.objects.filter(region=contract.village, kind__in=services.DECIDING_KINDS).order_by("-held_at")
+    if contract.discussed_on is not None:  # only meetings the service would accept
+        meetings = meetings.filter(held_at__gte=dt.datetime.combine(
+            contract.discussed_on, dt.time.min, tzinfo=timezone.get_current_timezone()))
+    tabled = None
+    if contract.status == Contract.Status.DECIDING and contract.meeting_item_id is None:
+        tabled = services.pending_items(contract).select_related("meeting").order_by("-id").first()
     return {
         "contract": contract,
+        "tabled": tabled,
         "events": list(contract.events.select_related("actor", "meeting_item__meeting")),
         "schedule": schedule,
         "received": sum((d.paid for d in schedule), Decimal(0)),
