@@ -142,8 +142,9 @@ def rule_item_add(
     proposer: str = RuleItem.Proposer.GRID,
 ) -> RuleItem:
     _require_committee(actor, version.rule_set.village)
-    if RuleVersion.objects.filter(pk=version.pk, state=RuleVersion.State.DRAFT).count() != 1:
-        raise ValidationError(_("Only a draft version can be changed; start a new version."), code="state")
+    from hemei.points.rules_edit import _draft  # rules_edit imports this module
+
+    _draft(version)
     if kind not in RuleItem.Kind.values or proposer not in RuleItem.Proposer.values:
         raise ValidationError(_("Unknown kind of rule item."))
     points = int(points)
@@ -203,14 +204,15 @@ def rule_version_adopt(
     if not more_than_half(item.votes_for, meeting.attendees):
         raise ValidationError(_("Adoption needs more than half of the attendees voting for."))
     RuleSet.objects.select_for_update().filter(pk=version.rule_set_id).first()
-    when = at or timezone.now()
     previous = list(RuleVersion.objects.filter(rule_set_id=version.rule_set_id, state=RuleVersion.State.ADOPTED))
     RuleVersion.objects.filter(pk__in=[v.pk for v in previous]).update(state=RuleVersion.State.SUPERSEDED)
     changed = RuleVersion.objects.filter(pk=version.pk, state=RuleVersion.State.DRAFT).update(
         state=RuleVersion.State.ADOPTED,
         adopted_by=meeting,
         adopted_item=item,
-        adopted_on=timezone.localtime(item.decided_at or when).date(),
+        # The meeting's day, not the day the votes were typed in: deeds from the meeting on
+        # are scored under this version (entry_propose refuses deeds older than adopted_on).
+        adopted_on=timezone.localdate(meeting.held_at),
         attendees=meeting.attendees,
         votes_for=item.votes_for,
         votes_against=item.votes_against,

@@ -12,10 +12,12 @@ here what the village meeting decided, each change audited with its before and a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
@@ -26,10 +28,25 @@ from hemei.points.rules import ADOPTING_KINDS, SUBJECT_TYPE, _require_committee
 
 
 def _draft(item_or_version: RuleItem | RuleVersion) -> RuleVersion:
+    """The version, if it is a draft that is not on a meeting's agenda. The draft row is
+    locked, so an edit and a tabling of the same draft run one after the other."""
     version = item_or_version.version if isinstance(item_or_version, RuleItem) else item_or_version
-    if not RuleVersion.objects.filter(pk=version.pk, state=RuleVersion.State.DRAFT).exists():
+    if not RuleVersion.objects.select_for_update().filter(pk=version.pk, state=RuleVersion.State.DRAFT).exists():
         raise ValidationError(_("Only a draft version can be changed; start a new version."), code="state")
+    if is_tabled(version):
+        # The meeting votes on the text it was given: no changes until it has decided.
+        raise ValidationError(
+            _("This draft is on the agenda of a meeting; it can be changed again if the meeting does not pass it."),
+            code="tabled",
+        )
     return version
+
+
+def is_tabled(version: RuleVersion) -> bool:
+    """On the agenda of a meeting that has not decided the item yet."""
+    return AgendaItem.objects.filter(
+        subject_type=SUBJECT_TYPE, subject_id=str(version.pk), outcome=AgendaItem.Outcome.PENDING
+    ).exists()
 
 
 def check_item_values(*, kind: str, points: int, cap_per_period: int | None, proposer: str) -> None:
@@ -96,27 +113,35 @@ def rule_item_remove(*, actor: Any, item: RuleItem) -> None:
     RuleItem.objects.filter(pk=item.pk).delete()
 
 
-def tableable_meetings(village: Any) -> Any:
-    """Meetings of the village that may adopt rules (村民会议 / 村民代表会议), newest first."""
-    return Meeting.objects.filter(region=village, kind__in=ADOPTING_KINDS).order_by("-held_at", "-pk")
+TABLE_WINDOW_DAYS = 30
+
+
+def tableable_meetings(village: Any, *, now: dt.datetime | None = None) -> Any:
+    """Meetings of the village that may adopt rules (村民会议 / 村民代表会议) and are still open
+    for business: planned ones and those held within the last 30 days (the minutes of a
+    recent meeting may still be typed in), newest first. Older meetings are closed history."""
+    since = (now or timezone.now()) - dt.timedelta(days=TABLE_WINDOW_DAYS)
+    return Meeting.objects.filter(region=village, kind__in=ADOPTING_KINDS, held_at__gte=since).order_by(
+        "-held_at", "-pk"
+    )
 
 
 @transaction.atomic
 def rule_version_table(*, actor: Any, version: RuleVersion, meeting: Meeting) -> AgendaItem:
     """Put a draft on the agenda of a 村民会议 / 村民代表会议 of its village. When the item is
     decided as passed, the meetings app's DECISION_HOOKS adopt the version."""
-    _draft(version)
     village = version.rule_set.village
     _require_committee(actor, village)
+    if not RuleVersion.objects.select_for_update().filter(pk=version.pk, state=RuleVersion.State.DRAFT).exists():
+        raise ValidationError(_("Only a draft version can be changed; start a new version."), code="state")
+    if is_tabled(version):
+        raise ValidationError(_("This draft is already on the agenda of a meeting."), code="conflict")
     if meeting.region_id != village.pk or meeting.kind not in ADOPTING_KINDS:
         raise ValidationError(_("Points rules are adopted by a villagers' assembly or representatives meeting."))
+    if not tableable_meetings(village).filter(pk=meeting.pk).exists():
+        raise ValidationError(_("That meeting is closed; choose a planned or recent meeting."), code="closed")
     if not version.items.exists():
         raise ValidationError(_("A version without items cannot be adopted."))
-    pending = AgendaItem.objects.filter(
-        subject_type=SUBJECT_TYPE, subject_id=str(version.pk), outcome=AgendaItem.Outcome.PENDING
-    )
-    if pending.exists():
-        raise ValidationError(_("This draft is already on the agenda of a meeting."), code="conflict")
     title = _("Points rules, version %(n)d") % {"n": version.number}
     return agenda_item_add(
         actor=actor,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hemei.points.models import Redemption
 from hemei.regions.models import Household, Region, Resident
@@ -23,11 +24,21 @@ PERIODS = ("month", "quarter", "year")
 
 
 def period_label(day: dt.date, by: str) -> str:
+    """The period's sortable key ("2026-11", "2026Q4", "2026"), also used in the export."""
     if by == "month":
         return f"{day.year:04d}-{day.month:02d}"
     if by == "year":
         return f"{day.year:04d}"
     return f"{day.year:04d}Q{(day.month - 1) // 3 + 1}"
+
+
+def period_display(key: str) -> str:
+    """A period key in the active language: 2026年11月 / 2026年第4季度 / 2026年 in Chinese."""
+    if len(key) == 7 and key[4] == "-":
+        return _("%(year)s-%(month)02d") % {"year": key[:4], "month": int(key[5:])}
+    if len(key) == 6 and key[4] == "Q":
+        return _("%(year)s Q%(quarter)s") % {"year": key[:4], "quarter": key[5]}
+    return _("year %(year)s") % {"year": key} if key else ""
 
 
 @dataclass
@@ -38,6 +49,10 @@ class PeriodRow:
     points: int = 0
     redemptions: int = 0
     household_ids: set[int] = field(default_factory=set)
+
+    @property
+    def label(self) -> str:
+        return period_display(self.period)
 
 
 @dataclass
@@ -54,7 +69,7 @@ class ShopStats:
     top: list[RewardRow]
 
     def chart(self) -> list[dict[str, object]]:
-        return [{"name": r.period, "value": r.points} for r in self.rows]
+        return [{"name": r.label, "value": r.points} for r in self.rows]
 
 
 def shop_stats(village: Region, *, by: str = "quarter", year: int | None = None, top: int = 10) -> ShopStats:

@@ -12,17 +12,19 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hemei.core.masking import mask_phone
 from hemei.meetings.models import AgendaItem
 from hemei.points import catalogue, export, ledger, public, rules, rules_edit, shop, stats
 from hemei.points.access import (
     COMMITTEE_ROLES,
+    GRID_ROLES,
     SHOP_ROLES,
     SUPERVISION_ROLES,
     access_entries,
@@ -38,12 +40,14 @@ from hemei.points.models import (
     Objection,
     Redemption,
     Reward,
+    RuleItem,
     RuleSet,
     RuleVersion,
     StockMovement,
 )
+from hemei.points.review import entry_approve_batch
 from hemei.regions.access import access_household, access_regions, require_staff_scope, scope_for
-from hemei.regions.models import Household, Level, Region
+from hemei.regions.models import Household, Level, Post, Region, Resident, Role
 from hemei.regions.selectors import household_search
 
 E = Entry.State
@@ -83,6 +87,50 @@ def _staff_villages(request: HttpRequest) -> list[Region]:
     return list(seen.values())
 
 
+# Township and county staff read a village's rules and shop figures (oversight), never write.
+OVERSIGHT_ROLES = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_DISPATCHER, Role.COUNTY_ADMIN})
+
+
+def _roles_in_village(user: Any, village: Region) -> frozenset[str]:
+    """Roles of the user's current staff posts over the village or inside it (a grid worker's
+    post is at a grid of the village), in one query."""
+    if user.is_superuser:
+        return frozenset(Role.values)
+    posts = Post.objects.current().filter(user=user).exclude(role=Role.VILLAGER).select_related("region")
+    return frozenset(
+        p.role for p in posts if village.path.startswith(p.region.path) or p.region.path.startswith(village.path)
+    )
+
+
+def proposable_items(user: Any, village: Region, items: list[RuleItem]) -> list[RuleItem]:
+    """The items this user may propose (the same rule as `ledger._check_proposal`): the
+    committee any item, grid workers and leaders only items open to grid workers."""
+    roles = _roles_in_village(user, village)
+    if roles & COMMITTEE_ROLES:
+        return items
+    if roles & GRID_ROLES:
+        return [i for i in items if i.proposer == RuleItem.Proposer.GRID]
+    return []
+
+
+def _overseen_villages(request: HttpRequest) -> list[Region]:
+    """Villages with points rules that township / county staff oversee: one query for the
+    posts, one for the villages (a county has hundreds)."""
+    user: Any = request.user
+    posts = list(
+        Post.objects.current().filter(user=user, role__in=OVERSIGHT_ROLES).select_related("region")
+    )
+    if not posts and not user.is_superuser:
+        return []
+    qs = Region.objects.filter(level=Level.VILLAGE, pk__in=RuleSet.objects.values("village_id"))
+    if not user.is_superuser:
+        q = Q(pk__in=[])
+        for post in posts:
+            q |= Q(path__startswith=post.region.path)
+        qs = qs.filter(q)
+    return list(qs.order_by("path")[:500])
+
+
 @login_required
 def my_points(request: HttpRequest) -> HttpResponse:
     resident = _resident(request)
@@ -116,6 +164,10 @@ def my_points(request: HttpRequest) -> HttpResponse:
             "board": board,
             "head": head,
             "key": _key(),
+            # What became of the household's own objections (upheld voids the entry).
+            "objections": Objection.objects.filter(resident=resident)
+            .select_related("entry__household", "entry__item")
+            .order_by("-raised_at", "-pk")[:50],
         },
     )
 
@@ -193,7 +245,8 @@ def propose(request: HttpRequest) -> HttpResponse:
         return render(request, "points/propose.html", {"villages": villages, "village": None})
     rule_set = RuleSet.objects.get(village=village)
     version = rule_set.current_version()
-    items = list(version.items.all()) if version else []
+    # Only what the user may propose: a committee-only or panel item would be refused anyway.
+    items = proposable_items(request.user, village, list(version.items.all())) if version else []
     households = household_search(request.user, region=village, q=request.GET.get("q", ""))[:200]
     if request.method == "POST":
         item = next((i for i in items if str(i.pk) == request.POST.get("item")), None)
@@ -238,6 +291,38 @@ def review(request: HttpRequest) -> HttpResponse:
     """The committee's queue (approve / reject) and the supervision committee's objections."""
     require_staff_scope(request.user)
     villages = [v for v in _staff_villages(request) if may(request.user, v, COMMITTEE_ROLES | SUPERVISION_ROLES)]
+    ids = [v.pk for v in villages]
+    grid_code = request.GET.get("grid") or request.POST.get("grid") or ""
+    month = request.GET.get("month") or request.POST.get("month") or ""
+    month = month if PERIOD_RE.match(month) else ""
+    back = f"{request.path}?grid={grid_code}&month={month}" if grid_code or month else request.path
+    if request.method == "POST" and request.POST.get("action") == "approve_all":
+        chosen = {int(pk) for pk in request.POST.getlist("entries") if pk.isdigit()}
+        batch = list(
+            access_entries(request.user)
+            .filter(pk__in=chosen, village_id__in=ids)
+            .select_related("household", "village")
+        )
+        if len(batch) != len(chosen):
+            raise Http404
+        try:
+            if request.POST.get("confirm") != "1":
+                raise ValidationError(_("Tick the box to confirm that you checked every entry shown."))
+            done = entry_approve_batch(
+                actor=request.user, entries=batch, idempotency_key=request.POST.get("key", "")[:100]
+            )
+            messages.success(request, _("%(n)d entries approved; their publicity starts now.") % {
+                "n": len(done.approved)})
+            if done.skipped_own:
+                messages.warning(
+                    request,
+                    _("%(n)d entries you proposed yourself were skipped (households %(h)s): another member "
+                      "of the committee reviews them.")
+                    % {"n": len(done.skipped_own), "h": ", ".join(e.household.number for e in done.skipped_own)},
+                )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        return redirect(back)
     if request.method == "POST":
         try:
             if "objection" in request.POST:
@@ -263,14 +348,17 @@ def review(request: HttpRequest) -> HttpResponse:
             messages.error(request, _errors(exc))
         except (Entry.DoesNotExist, Objection.DoesNotExist, ValueError):
             raise Http404 from None
-        return redirect("points-review")
-    ids = [v.pk for v in villages]
-    queue = (
-        access_entries(request.user)
-        .filter(village_id__in=ids, state=E.PROPOSED)
-        .select_related("household", "item", "proposed_by")
-        .order_by("proposed_at", "pk")[:200]
-    )
+        return redirect(back)
+    in_villages = Q(pk__in=[])
+    for v in villages:
+        in_villages |= Q(path__startswith=v.path)
+    grids = list(Region.objects.filter(in_villages, level=Level.GRID).order_by("path")[:200])
+    queue_qs = access_entries(request.user).filter(village_id__in=ids, state=E.PROPOSED)
+    if grid_code:
+        queue_qs = queue_qs.filter(household__region__code=grid_code)
+    if month:
+        queue_qs = queue_qs.filter(period=month)
+    queue = list(queue_qs.select_related("household", "item", "proposed_by").order_by("proposed_at", "pk")[:200])
     publicity = (
         access_entries(request.user)
         .filter(village_id__in=ids, state=E.PUBLICITY)
@@ -281,7 +369,18 @@ def review(request: HttpRequest) -> HttpResponse:
         "entry__household", "entry__item", "resident"
     )[:200]
     return render(
-        request, "points/review.html", {"queue": queue, "publicity": publicity, "objections": objections, "key": _key()}
+        request,
+        "points/review.html",
+        {
+            "queue": queue,
+            "publicity": publicity,
+            "objections": objections,
+            "key": _key(),
+            "grids": grids,
+            "grid": grid_code,
+            "month": month,
+            "own": sum(1 for e in queue if e.proposed_by_id == request.user.pk),
+        },
     )
 
 
@@ -294,7 +393,9 @@ def counter(request: HttpRequest) -> HttpResponse:
     if not villages:
         raise Http404
     village = next((v for v in villages if v.code == request.GET.get("village")), villages[0])
-    if request.method == "POST":
+    # The search form posts, so a phone number typed in stays out of URLs (history, logs).
+    searching = request.method == "POST" and request.POST.get("action") == "find"
+    if request.method == "POST" and not searching:
         try:
             household = access_household(request.user, int(request.POST.get("household", "")))
             if "collect" in request.POST:
@@ -317,15 +418,16 @@ def counter(request: HttpRequest) -> HttpResponse:
         except (ValueError, Redemption.DoesNotExist, access_rewards(request.user).model.DoesNotExist):
             raise Http404 from None
         return redirect(f"{request.path}?village={village.code}&household={request.POST.get('household', '')}")
-    q = request.GET.get("q", "").strip()
-    found = household_search(request.user, region=village, q=q)[:20] if q else []
+    q = (request.POST.get("q", "") if searching else request.GET.get("q", "")).strip()
+    found = _counter_search(request.user, village, q) if q else []
+    q_shown = mask_phone(q) if PHONE_RE.match(q) and len(re.sub(r"\D", "", q)) == 11 else q
     shown: Household | None = None
     if request.GET.get("household", "").isdigit():
         shown = access_household(request.user, int(request.GET["household"]))
     context: dict[str, Any] = {
         "village": village,
         "villages": villages,
-        "q": q,
+        "q": q_shown,
         "found": found,
         "household": shown,
         "key": _key(),
@@ -343,6 +445,31 @@ def counter(request: HttpRequest) -> HttpResponse:
         or 0
     )
     return render(request, "points/counter.html", context)
+
+
+PHONE_RE = re.compile(r"^[\d\s-]+$")
+
+
+def _counter_search(user: Any, village: Region, q: str) -> list[tuple[Household, str]]:
+    """Households for the counter, each with the masked phones that matched: a whole mobile
+    number (11 digits) or its last 4 digits find the household of the resident with that
+    phone; any other text searches names, initials and house numbers. The full number is
+    never shown, only 138****1111."""
+    digits = re.sub(r"\D", "", q) if PHONE_RE.match(q) else ""
+    if len(digits) == 11:
+        households = household_search(user, region=village).filter(
+            Exists(Resident.objects.filter(household=OuterRef("pk"), phone=digits))
+        )
+    else:
+        households = household_search(user, region=village, q=digits if len(digits) == 4 else q)
+    found = list(households[:20])
+    phones: dict[int, list[str]] = {}
+    if len(digits) in (4, 11) and found:
+        matching = Resident.objects.filter(household__in=[h.pk for h in found], phone_tail=digits[-4:])
+        for resident in matching.order_by("pk"):
+            if len(digits) == 4 or resident.phone == digits:
+                phones.setdefault(resident.household_id, []).append(mask_phone(resident.phone))
+    return [(h, " ".join(phones.get(h.pk, []))) for h in found]
 
 
 # --- the committee's rule pages -------------------------------------------------------------
@@ -370,6 +497,26 @@ def _choose(request: HttpRequest, roles: frozenset[str]) -> tuple[Region, list[R
     return village, villages
 
 
+def _has_committee_post(user: Any) -> bool:
+    return bool(
+        user.is_superuser or Post.objects.current().filter(user=user, role__in=COMMITTEE_ROLES).exists()
+    )
+
+
+def _choose_rules_village(request: HttpRequest) -> tuple[Region, list[Region], bool]:
+    """(village, chooser, writable): the committee's villages, then those overseen read-only."""
+    require_staff_scope(request.user)
+    own = [v for v in _staff_villages(request) if may(request.user, v, COMMITTEE_ROLES)] if _has_committee_post(
+        request.user
+    ) else []
+    villages = own + [v for v in _overseen_villages(request) if v not in own]
+    code = request.GET.get("village") or request.POST.get("village") or ""
+    village = next((v for v in villages if v.code == code), None) if code else (villages[0] if villages else None)
+    if village is None:
+        raise Http404
+    return village, villages, village in own
+
+
 def _settings_initial(rule_set: RuleSet) -> dict[str, Any]:
     return {k: getattr(rule_set, k) for k in rules_edit.SETTINGS}
 
@@ -377,10 +524,14 @@ def _settings_initial(rule_set: RuleSet) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rules_page(request: HttpRequest) -> HttpResponse:
-    """The adopted rules, the history of versions, drafts, and the cycle settings."""
-    village, villages = _choose(request, COMMITTEE_ROLES)
+    """The adopted rules, the history of versions, drafts, and the cycle settings. Township
+    and county staff read the rules of the villages they oversee (a chooser); only the
+    committee writes."""
+    village, villages, writable = _choose_rules_village(request)
     rule_set = RuleSet.objects.filter(village=village).first()
     form = SettingsForm(initial=_settings_initial(rule_set)) if rule_set else None
+    if request.method == "POST" and not writable:
+        raise Http404
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -417,6 +568,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             "current": current,
             "items": list(current.items.all()) if current else [],
             "form": form,
+            "writable": writable,
         },
     )
 
@@ -428,10 +580,17 @@ def rule_version(request: HttpRequest, pk: int) -> HttpResponse:
     and removed, and the draft tabled at a meeting that may adopt it."""
     require_staff_scope(request.user)
     version = RuleVersion.objects.select_related("rule_set__village", "adopted_by").filter(pk=pk).first()
-    if version is None or not may(request.user, version.rule_set.village, COMMITTEE_ROLES):
+    if version is None:
         raise Http404
     village = version.rule_set.village
-    is_draft = version.state == RuleVersion.State.DRAFT
+    writable = may(request.user, village, COMMITTEE_ROLES)
+    if not writable and not may(request.user, village, OVERSIGHT_ROLES):
+        raise Http404
+    if request.method == "POST" and not writable:
+        raise Http404
+    # A tabled draft is frozen until its meeting decides (a failed vote thaws it).
+    tabled_now = rules_edit.is_tabled(version)
+    is_draft = version.state == RuleVersion.State.DRAFT and writable and not tabled_now
     add_form = RuleItemForm(prefix="new")
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -492,6 +651,8 @@ def rule_version(request: HttpRequest, pk: int) -> HttpResponse:
             "add_form": add_form,
             "meetings": rules_edit.tableable_meetings(village)[:30] if is_draft else [],
             "tabled": tabled,
+            "tabled_now": tabled_now,
+            "writable": writable,
         },
     )
 
@@ -608,12 +769,13 @@ def shop_stats(request: HttpRequest) -> HttpResponse:
     village = _whole_village(request, request.GET.get("village", ""))
     by, year = _stats_args(request)
     figures = stats.shop_stats(village, by=by, year=year)
+    overseen = _overseen_villages(request)
     return render(
         request,
         "points/stats.html",
         {
             "village": village,
-            "villages": _staff_villages(request),
+            "villages": overseen or [v for v in _staff_villages(request) if may(request.user, v, SHOP_ROLES)],
             "stats": figures,
             "chart": figures.chart(),
             "by": by,
