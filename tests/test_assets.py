@@ -100,7 +100,8 @@ def test_idle_database_counts_total_area_map_and_plan(world, idle_world, login):
     response = login(world.user("township")).get("/w/assets/idle/")
     db = response.context["db"]
     assert db.count == 3
-    assert dict(db.area_by_unit) == {"m²": Decimal("4060.00"), "mu (亩)": Decimal("120.00")}
+    # Labels in the page's language (Chinese by default): 平方米 and 亩, never summed together.
+    assert dict(db.area_by_unit) == {"平方米": Decimal("4060.00"), "亩": Decimal("120.00")}
     assert [(v["village__name"], v["n"], v["sqm"], v["mu"]) for v in db.by_village] == [
         ("西邵村", 2, Decimal("4060.00"), None), ("东邵村", 1, None, Decimal("120.00"))]
     assert [m["code"] for m in db.markers] == ["XS-1"]

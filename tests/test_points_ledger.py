@@ -16,7 +16,7 @@ from hemei.core.sweeps import SWEEPERS, sweep_all
 from hemei.meetings.models import Meeting
 from hemei.points import checks, ledger, rules
 from hemei.points.idempotency import IdempotencyConflict
-from hemei.points.models import Account, ChainHead, Entry, ImmutableEntryError, Objection, RuleVersion
+from hemei.points.models import Account, ChainHead, Entry, ImmutableEntryError, Objection, RuleSet, RuleVersion
 from hemei.points.testing import Adopted, adopt_version, adopted_rules
 from hemei.regions.models import Role
 from tests.conftest import World, at, make_user
@@ -534,5 +534,6 @@ def test_demo_points_for_xishao(world: World) -> None:
     assert Objection.objects.filter(state="dismissed").count() == 1
     assert RuleVersion.objects.filter(state="superseded").count() == 1
     assert Entry.objects.filter(kind="redemption").exists()
+    assert RuleSet.objects.get(village=world.village).ranking == RuleSet.Ranking.TOP  # the board shows a top ten
     assert demo_points(every=1) == 0  # once only
     assert_verify_clean()

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 
 from hemei.points import ledger, rules, shop
-from hemei.points.models import Entry
+from hemei.points.models import Entry, RuleSet
+from hemei.points.rules_edit import rule_set_settings_update
 from hemei.points.testing import Adopted, adopt_version, adopted_rules
 from hemei.regions.models import Household, Region, Resident
 
@@ -137,6 +138,13 @@ def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
             )
         except ValidationError:  # a household that cannot afford it simply does not redeem
             continue
+    # 西邵村 publishes its top ten (the board and /v/<code>/points/ranking/ show it).
+    rs = pts.rule_set
+    rule_set_settings_update(
+        actor=None, rule_set=rs, publicity_days=rs.publicity_days, redemption_period=rs.redemption_period,
+        after_redemption=rs.after_redemption, min_balance_to_redeem=rs.min_balance_to_redeem,
+        exclude_absent=rs.exclude_absent, ranking=RuleSet.Ranking.TOP, ranking_top_n=10,
+    )
     reserved = Entry.objects.filter(village=village, kind="redemption").count()
     if stdout is not None:
         stdout.write(f"points: {n} entries effective, {reserved} redemptions\n")
