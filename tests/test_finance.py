@@ -61,6 +61,10 @@ def test_it_refuses_floats_for_money(world: World, accountant: Any) -> None:
     with pytest.raises(ValidationError):  # a spreadsheet float counts by its shortest decimal form
         finance.parse_amount(0.1 + 0.2, from_cell=True)
     assert finance.parse_amount(1234.5, from_cell=True) == D("1234.50")
+    for huge in ("1e99999", "-1e99999", "1E+30"):  # refused as too large, not a crash in quantize()
+        with pytest.raises(ValidationError) as exc:
+            finance.parse_amount(huge)
+        assert exc.value.code == "amount"
     assert not FinanceEntry.objects.exists() and not AnnualIncome.objects.exists()
 
 

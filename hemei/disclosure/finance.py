@@ -92,10 +92,11 @@ def parse_amount(value: Any, *, from_cell: bool = False) -> Decimal:
         raise ValidationError(_("%(v)s is not an amount.") % {"v": str(value)[:30]}, code="amount") from None
     if not amount.is_finite():
         raise ValidationError(_("%(v)s is not an amount.") % {"v": str(value)[:30]}, code="amount")
-    if amount != amount.quantize(CENT, rounding=decimal.ROUND_DOWN):
-        raise ValidationError(_("An amount has at most two decimal places."), code="places")
+    # Size before places: quantize() of 1e99999 raises InvalidOperation (a 500, not a message).
     if abs(amount) > MAX_AMOUNT:
         raise ValidationError(_("The amount is too large."), code="amount")
+    if amount != amount.quantize(CENT, rounding=decimal.ROUND_DOWN):
+        raise ValidationError(_("An amount has at most two decimal places."), code="places")
     return amount.quantize(CENT)
 
 
