@@ -14,7 +14,7 @@ from hemei.assets.services import AssetData
 
 class AssetForm(forms.Form):
     code = forms.CharField(label=_("Asset code"), max_length=40)
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Asset name"), max_length=120)
     category = forms.ChoiceField(label=_("Category"), choices=Asset.Category.choices)
     kind = forms.CharField(label=_("Type"), max_length=40, required=False,
                            help_text=_("e.g. school building, factory, farmland, machinery"))

@@ -139,7 +139,7 @@ def check_asset_data(data: AssetData) -> AssetData:
     def add(name: str, exc: ValidationError | str) -> None:
         errors.setdefault(name, []).extend(exc.messages if isinstance(exc, ValidationError) else [exc])
 
-    labels = {"code": _("Asset code"), "name": _("Name"), "kind": _("Type"), "location": _("Location"),
+    labels = {"code": _("Asset code"), "name": _("Asset name"), "kind": _("Type"), "location": _("Location"),
               "ownership": _("Ownership"), "notes": _("Notes")}
     for name, limit in TEXT_LIMITS.items():
         value = (getattr(data, name) or "").strip()
