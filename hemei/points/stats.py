@@ -35,7 +35,7 @@ def period_label(day: dt.date, by: str) -> str:
 def period_display(key: str) -> str:
     """A period key in the active language: 2026年11月 / 2026年第4季度 / 2026年 in Chinese."""
     if len(key) == 7 and key[4] == "-":
-        return _("%(year)s-%(month)02d") % {"year": key[:4], "month": int(key[5:])}
+        return _("%(year)s-%(month)s") % {"year": key[:4], "month": key[5:]}
     if len(key) == 6 and key[4] == "Q":
         return _("%(year)s Q%(quarter)s") % {"year": key[:4], "quarter": key[5]}
     return _("year %(year)s") % {"year": key} if key else ""
