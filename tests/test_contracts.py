@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -341,8 +342,17 @@ def test_signed_contract_pages_record_payment_and_flag(world: World, login: Any)
     assert "139****5678" in page and "13912345678" not in page
     due = contract.schedule.order_by("due_on").first()
     assert due is not None
-    client.post(f"/w/contracts/{contract.pk}/pay/", {"due": due.pk, "amount": "4000.00", "on": "2026-01-02"})
+    key = re.search(r'name="key" value="([0-9a-f]{32})"', page)
+    assert key is not None
+    form = {"due": due.pk, "amount": "4000.00", "on": "2026-01-02", "key": key.group(1)}
+    client.post(f"/w/contracts/{contract.pk}/pay/", form)
+    client.post(f"/w/contracts/{contract.pk}/pay/", form)  # a double tap: the part payment fits twice, records once
     assert Payment.objects.get().amount == Decimal("4000.00")
+    for bad in ("abc", "²", "1e99999"):  # a broken instalment id or amount is a message, not a 500
+        assert client.post(f"/w/contracts/{contract.pk}/pay/", {**form, "due": bad, "key": ""}).status_code == 302
+        assert client.post(f"/w/contracts/{contract.pk}/pay/", {**form, "amount": bad, "key": ""}).status_code == 302
+    assert client.post(f"/w/contracts/{contract.pk}/table/", {"meeting": "abc"}).status_code == 302
+    assert Payment.objects.count() == 1
     with translation.override("en"):
         client.post(f"/w/contracts/{contract.pk}/pay/", {"due": due.pk, "amount": "6000.001", "on": "2026-01-02"})
     assert Payment.objects.count() == 1

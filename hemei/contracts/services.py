@@ -32,6 +32,7 @@ from hemei.contracts.models import Contract, ContractEvent, ContractReview, Paym
 from hemei.core.audit import audit_record
 from hemei.disclosure.finance import parse_amount
 from hemei.meetings.models import AgendaItem, Meeting
+from hemei.points.idempotency import remembered
 from hemei.regions.models import Level, Region
 
 SUBJECT_TYPE = "contracts.contract"
@@ -365,7 +366,16 @@ def contract_sign(*, actor: Any, contract: Contract, on: dt.date, at: dt.datetim
 
 @transaction.atomic
 def payment_record(*, actor: Any, due: PaymentDue, amount: Any, paid_on: dt.date, note: str = "",
-                   at: dt.datetime | None = None) -> Payment:
+                   at: dt.datetime | None = None, idempotency_key: str = "") -> Payment:
+    """A payment on an instalment. With `idempotency_key` (the payment form sends one), the same
+    key and payload record once: a part payment sent twice would otherwise fit the instalment."""
+    if idempotency_key:
+        payload = {"due": due.pk, "amount": str(amount), "paid_on": str(paid_on), "note": (note or "")[:200]}
+        done, _replayed = remembered(
+            actor=actor, key=idempotency_key, operation="contracts.payment", payload=payload, model=Payment,
+            write=lambda: [payment_record(actor=actor, due=due, amount=amount, paid_on=paid_on, note=note, at=at)],
+        )
+        return done[0]
     contract = Contract.objects.select_for_update().get(pk=due.contract_id)
     access.require(actor, contract.village, access.COMMITTEE_ROLES, access.no_scope_message())
     if contract.status not in (*LIVE, S.EXPIRED, S.TERMINATED):

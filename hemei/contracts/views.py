@@ -6,6 +6,7 @@ Thin: every read goes through `hemei.contracts.access`, every write through the 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -162,6 +163,7 @@ def _detail_context(request: HttpRequest, contract: Contract) -> dict[str, Any]:
         "outcomes": [c for c in ContractReview.Outcome.choices if c[0] != ContractReview.Outcome.PENDING],
         "today": today,
         "S": Contract.Status,
+        "form_key": uuid.uuid4().hex,  # the payment form: a double submit records once
     }
 
 
@@ -170,6 +172,12 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     contract = access.access_contract(request.user, pk)
     return render(request, "contracts/detail.html", _detail_context(request, contract))
+
+
+def _pk(value: str | None) -> int:
+    """A primary key from a form field; 0 (matches nothing) for anything but ASCII digits."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 18 else 0
 
 
 @login_required
@@ -184,7 +192,7 @@ def contract_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.contract_discuss(actor=user, contract=contract, on=_date(p.get("on", "")),
                                       summary=p.get("summary", ""))
         elif action == "table":
-            meeting = Meeting.objects.filter(pk=p.get("meeting") or 0, region=contract.village).first()
+            meeting = Meeting.objects.filter(pk=_pk(p.get("meeting")), region=contract.village).first()
             if meeting is None:
                 raise ValidationError(_("Choose a meeting."))
             services.contract_table(actor=user, contract=contract, meeting=meeting)
@@ -194,11 +202,11 @@ def contract_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "sign":
             services.contract_sign(actor=user, contract=contract, on=_date(p.get("on", "")))
         elif action == "pay":
-            due = PaymentDue.objects.filter(pk=p.get("due") or 0, contract=contract).first()
+            due = PaymentDue.objects.filter(pk=_pk(p.get("due")), contract=contract).first()
             if due is None:
                 raise ValidationError(_("Choose an instalment."))
             services.payment_record(actor=user, due=due, amount=p.get("amount", ""), paid_on=_date(p.get("on", "")),
-                                    note=p.get("note", ""))
+                                    note=p.get("note", ""), idempotency_key=p.get("key", ""))
         elif action == "terminate":
             services.contract_end(actor=user, contract=contract, status=Contract.Status.TERMINATED,
                                   on=_date(p.get("on", "")), reason=p.get("reason", ""))
