@@ -169,6 +169,8 @@ def test_import_is_all_or_nothing_and_refuses_bad_money(world: World) -> None:
         ["", "租赁", "门面房2", "", "李五", "个人", "", D(2025, 1, 1), D(2027, 1, 1), "1000.005"],
         ["", "租赁", "库房", "", "赵六", "个人", "", D(2026, 1, 1), D(2025, 1, 1), 100],
         ["", "租赁", "场地", -5, "钱七", "个人", "", D(2025, 1, 1), D(2027, 1, 1), -100],
+        # a phone refused for its length (here a mobile number with a digit too many): never shown whole
+        ["", "租赁", "大棚", "", "孙八", "个人", "139123456789012345678", D(2025, 1, 1), D(2027, 1, 1), 100],
     ]
     with translation.override("en"):
         result = contracts_io.contract_import(actor=world.user("secretary"), village=world.village,
@@ -178,6 +180,8 @@ def test_import_is_all_or_nothing_and_refuses_bad_money(world: World) -> None:
     by_row = {(e.row, e.column) for e in result.errors}
     assert (3, "合同金额") in by_row and (4, "合同金额") in by_row
     assert (5, "终止日期") in by_row and (6, "面积(亩)") in by_row and (6, "合同金额") in by_row
+    phone_errors = [e for e in result.errors if e.column == "联系电话"]
+    assert [e.row for e in phone_errors] == [7] and "139123456789012345678" not in str(result.errors)
     result = contracts_io.contract_import(actor=world.user("secretary"), village=world.village,
                                           data=_xlsx([GOOD, [*GOOD[:2], "西沟地", 12.5, *GOOD[4:9], 1234.5]]))
     assert result.ok and result.created == 2

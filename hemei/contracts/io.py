@@ -28,6 +28,7 @@ from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractReview, Payment
 from hemei.contracts.services import contract_create, parse_area, parse_money
 from hemei.core.audit import audit_record
+from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
 from hemei.regions.models import Region
 from hemei.regions.roster.report import RowError
@@ -160,7 +161,10 @@ def _row(actor: Any, village: Region, number: int, raw: dict[str, Any], errors: 
         )
     except ValidationError as exc:
         column = CODE_COLUMN.get(str(exc.code or ""), "")
-        errors.append(RowError(number, column, _text(raw.get(column))[:30] if column else "", exc.messages[0]))
+        shown = _text(raw.get(column))[:30] if column else ""
+        if column == COL_PHONE:  # the report is shown and kept: never a full phone number
+            shown = mask_phone(shown)
+        errors.append(RowError(number, column, shown, exc.messages[0]))
         return False
     return True
 
