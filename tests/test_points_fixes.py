@@ -278,3 +278,24 @@ def test_township_and_county_read_rules_and_shop_stats_but_do_not_write(
     assert login(world.user("township")).get(f"/w/points/rules/?village={world.village2.code}").status_code == 404
     for persona in ("grid_a", "shop", "villager"):
         assert login(world.user(persona)).get("/w/points/rules/").status_code == 404
+
+
+def test_broken_ids_in_points_forms_are_messages_not_500s(world: World, pts: Adopted, login: Any) -> None:
+    """'²'.isdigit() is True but int('²') raises: every id taken from a request is ASCII-checked."""
+    sec = login(world.user("secretary"))
+    before = (Entry.objects.count(), RuleVersion.objects.count(), RuleItem.objects.count())
+    code = world.village.code
+    assert sec.get(f"/w/shop/counter/?village={code}&household=²").status_code == 200
+    assert sec.get(f"/w/shop/stats/?village={code}&year=²").status_code == 200
+    response = sec.post(f"/w/points/propose/?village={code}",
+                        {"item": pts.rule("J1").pk, "household": ["²"], "deed_date": "2026-10-19", "key": "k1"})
+    assert response.status_code in (200, 302)
+    # Starting a draft twice opens the same draft.
+    first = sec.post(f"/w/points/rules/?village={code}", {"action": "draft", "title": "修订"})
+    second = sec.post(f"/w/points/rules/?village={code}", {"action": "draft", "title": "修订"})
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    draft = RuleVersion.objects.get(state=RuleVersion.State.DRAFT)
+    assert sec.post(f"/w/points/rules/v/{draft.pk}/", {"action": "remove", "item": "²"}).status_code == 404
+    assert sec.post(f"/w/points/rules/v/{draft.pk}/", {"action": "table", "meeting": "abc"}).status_code in (200, 302)
+    assert (Entry.objects.count(), RuleVersion.objects.count() - 1, RuleItem.objects.count()) == (
+        before[0], before[1], before[2] + draft.items.count())

@@ -53,6 +53,17 @@ from hemei.regions.selectors import household_search
 E = Entry.State
 
 
+
+def _digits(value: str) -> bool:
+    """ASCII digits only: str.isdigit() accepts '²', which int() refuses (a 500)."""
+    return value.isascii() and value.isdigit() and len(value) < 18
+
+
+def _pk(value: str | None) -> int:
+    """A primary key from a form field; 0 (matches nothing) for anything else."""
+    value = (value or "").strip()
+    return int(value) if _digits(value) else 0
+
 def _key() -> str:
     return uuid.uuid4().hex
 
@@ -255,6 +266,8 @@ def propose(request: HttpRequest) -> HttpResponse:
             deed = dt.date.fromisoformat(request.POST.get("deed_date", ""))
             if item is None or not ids:
                 raise ValidationError(_("Choose a rule item and at least one household."))
+            if not all(pk.isascii() and pk.isdigit() for pk in ids):
+                raise ValidationError(_("Choose a rule item and at least one household."))
             chosen = [access_household(request.user, int(pk)) for pk in ids]
             proposals = [ledger.Proposal(h, item, deed, request.POST.get("evidence", "")) for h in chosen]
             entries, _replayed = ledger.entry_propose_batch(
@@ -422,7 +435,7 @@ def counter(request: HttpRequest) -> HttpResponse:
     found = _counter_search(request.user, village, q) if q else []
     q_shown = mask_phone(q) if PHONE_RE.match(q) and len(re.sub(r"\D", "", q)) == 11 else q
     shown: Household | None = None
-    if request.GET.get("household", "").isdigit():
+    if _digits(request.GET.get("household", "")):
         shown = access_household(request.user, int(request.GET["household"]))
     context: dict[str, Any] = {
         "village": village,
@@ -538,6 +551,10 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             if action == "create_set" and rule_set is None:
                 rules.rule_set_create(actor=request.user, village=village, name=request.POST.get("name", ""))
             elif action == "draft" and rule_set is not None:
+                # One draft at a time: a second tap on "start a draft" opens the same draft.
+                open_draft = rule_set.versions.filter(state=RuleVersion.State.DRAFT).order_by("-number").first()
+                if open_draft is not None:
+                    return redirect("points-rule-version", pk=open_draft.pk)
                 current = rule_set.current_version()
                 draft = rules.rule_version_create(
                     actor=request.user, rule_set=rule_set, title=request.POST.get("title", ""), copy_from=current
@@ -601,7 +618,7 @@ def rule_version(request: HttpRequest, pk: int) -> HttpResponse:
                     raise ValidationError(_("Please correct the item."))
                 rules.rule_item_add(actor=request.user, version=version, **add_form.cleaned_data)
             elif action in ("update", "remove"):
-                item = version.items.filter(pk=request.POST.get("item", "")).first()
+                item = version.items.filter(pk=_pk(request.POST.get("item"))).first()
                 if item is None:
                     raise Http404
                 if action == "remove":
@@ -612,7 +629,7 @@ def rule_version(request: HttpRequest, pk: int) -> HttpResponse:
                         raise ValidationError(_("Please correct the item."))
                     rules_edit.rule_item_update(actor=request.user, item=item, **form.cleaned_data)
             elif action == "table":
-                meeting = rules_edit.tableable_meetings(village).filter(pk=request.POST.get("meeting") or 0).first()
+                meeting = rules_edit.tableable_meetings(village).filter(pk=_pk(request.POST.get("meeting"))).first()
                 if meeting is None:
                     raise ValidationError(_("Choose a villagers' assembly or representatives meeting."))
                 rules_edit.rule_version_table(actor=request.user, version=version, meeting=meeting)
@@ -758,7 +775,7 @@ def _stats_args(request: HttpRequest) -> tuple[str, int | None]:
     by = request.GET.get("by", "quarter")
     by = by if by in stats.PERIODS else "quarter"
     year_text = request.GET.get("year", "")
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else None
+    year = int(year_text) if _digits(year_text) and 2000 <= int(year_text) <= 2100 else None
     if "year" not in request.GET:
         year = timezone.localdate().year
     return by, year
