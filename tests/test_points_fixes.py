@@ -274,8 +274,12 @@ def test_township_and_county_read_rules_and_shop_stats_but_do_not_write(
         assert stats.status_code == 200
     assert not RuleVersion.objects.filter(state=RuleVersion.State.DRAFT).exists()
     assert RuleSet.objects.get().publicity_days == 7
-    # 东邵村 has no rules: nothing to read.
-    assert login(world.user("township")).get(f"/w/points/rules/?village={world.village2.code}").status_code == 404
+    # 东邵村 has no rules: the township reads that (not a 404), with nothing to write.
+    page = login(world.user("township")).get(f"/w/points/rules/?village={world.village2.code}")
+    assert page.status_code == 200 and page.context["rule_set"] is None
+    assert 'value="create_set"' not in page.content.decode()
+    # Outside the township: 404.
+    assert login(world.user("township")).get("/w/points/rules/?village=140110001201").status_code == 404
     for persona in ("grid_a", "shop", "villager"):
         assert login(world.user(persona)).get("/w/points/rules/").status_code == 404
 

@@ -133,13 +133,17 @@ def _overseen_villages(request: HttpRequest) -> list[Region]:
     )
     if not posts and not user.is_superuser:
         return []
-    qs = Region.objects.filter(level=Level.VILLAGE, pk__in=RuleSet.objects.values("village_id"))
+    # Villages with rules first; the others still open (a township whose villages have no
+    # rules yet sees that, not a 404).
+    qs = Region.objects.filter(level=Level.VILLAGE).annotate(
+        has_rules=Exists(RuleSet.objects.filter(village_id=OuterRef("pk")))
+    )
     if not user.is_superuser:
         q = Q(pk__in=[])
         for post in posts:
             q |= Q(path__startswith=post.region.path)
         qs = qs.filter(q)
-    return list(qs.order_by("path")[:500])
+    return list(qs.order_by("-has_rules", "path")[:500])
 
 
 @login_required
