@@ -535,5 +535,9 @@ def test_demo_points_for_xishao(world: World) -> None:
     assert RuleVersion.objects.filter(state="superseded").count() == 1
     assert Entry.objects.filter(kind="redemption").exists()
     assert RuleSet.objects.get(village=world.village).ranking == RuleSet.Ranking.TOP  # the board shows a top ten
+    # A second village (东邵村) has its own year: rules, effective monthly scores, a redemption.
+    second = Entry.objects.filter(village=world.village2)
+    assert second.filter(state="effective", kind="score").exists() and second.filter(kind="redemption").exists()
+    assert second.filter(state="publicity").exists()
     assert demo_points(every=1) == 0  # once only
     assert_verify_clean()
