@@ -42,8 +42,9 @@ def main() -> int:
     if not step("pytest on SQLite", [*pytest, "-m", "not postgres_only"], {**sqlite_env}):
         failures.append("pytest on SQLite")
     if PG_URL:
-        # "slow" tests are the benchmark smoke runs: their child processes use their own
-        # SQLite files whatever DATABASE_URL says, so a second pass would repeat them as is.
+        # "slow" tests run child processes on their own SQLite files whatever DATABASE_URL
+        # says (benchmark smoke runs, CLI commands, demo determinism): a second pass would
+        # repeat them as is.
         if not step("pytest on PostgreSQL", [*pytest, "-m", "not browser and not slow"], {"DATABASE_URL": PG_URL}):
             failures.append("pytest on PostgreSQL")
     else:

@@ -39,22 +39,26 @@ def seed_world(db):
     subprocess.run([sys.executable, "-c", SEED_SCRIPT], cwd=ROOT, env=env, check=True, timeout=300)
 
 
+@pytest.mark.slow  # child processes on their own SQLite files: once, in the SQLite pass
 def test_help_lists_every_command(tmp_path):
     out = hemei("--help", db=f"sqlite:///{tmp_path}/x.sqlite3").stdout
     for name in COMMANDS:
         assert name in out
 
 
+@pytest.mark.slow  # child processes on their own SQLite files: once, in the SQLite pass
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_command_has_help(tmp_path, name):
     result = hemei(name, "--help", db=f"sqlite:///{tmp_path}/x.sqlite3")
     assert "usage" in result.stdout.lower()
 
 
+@pytest.mark.slow  # child processes on their own SQLite files: once, in the SQLite pass
 def test_unknown_command_fails(tmp_path):
     assert hemei("frobnicate", db=f"sqlite:///{tmp_path}/x.sqlite3", check=False).returncode == 2
 
 
+@pytest.mark.slow  # child processes on their own SQLite files: once, in the SQLite pass
 def test_verify_passes_on_a_good_database_and_names_violations(tmp_path):
     path = tmp_path / "v.sqlite3"
     db = f"sqlite:///{path}"
@@ -77,6 +81,7 @@ def test_verify_passes_on_a_good_database_and_names_violations(tmp_path):
     assert "ok   region-tree" in bad.stdout
 
 
+@pytest.mark.slow  # child processes on their own SQLite files: once, in the SQLite pass
 def test_token_prints_a_key_that_works(tmp_path):
     db = f"sqlite:///{tmp_path}/t.sqlite3"
     seed_world(db)
@@ -96,6 +101,7 @@ def table_rows(path):
     return rows
 
 
+@pytest.mark.slow  # child processes on their own SQLite files: once, in the SQLite pass
 def test_backup_and_restore_round_trip(tmp_path):
     source = tmp_path / "source.sqlite3"
     target = tmp_path / "target.sqlite3"
@@ -140,6 +146,7 @@ def test_backup_restores_from_sqlite_into_postgresql(tmp_path):
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.slow  # child processes on their own SQLite files: once, in the SQLite pass
 def test_demo_refuses_a_production_system(tmp_path):
     result = hemei("demo", db=f"sqlite:///{tmp_path}/p.sqlite3", check=False,
                    extra_env={"HEMEI_PRODUCTION": "1", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.org"})

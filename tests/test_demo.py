@@ -277,6 +277,7 @@ def _build_in_fresh_database(path: Path, hash_seed: str) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow  # two child processes on their own SQLite files: once, in the SQLite pass
 def test_the_same_seed_gives_the_same_people_in_two_fresh_databases(tmp_path: Path) -> None:
     first = _build_in_fresh_database(tmp_path / "a.sqlite3", "1")
     second = _build_in_fresh_database(tmp_path / "b.sqlite3", "2")
