@@ -12,15 +12,13 @@ against formula injection; one "export" audit row.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from hemei.assets import access
@@ -31,6 +29,10 @@ from hemei.core.models import AuditEntry
 from hemei.disclosure.personal import redact
 from hemei.regions.models import Region
 from hemei.regions.roster.report import RowError
+from hemei.regions.roster.sheets import ImportResult, read_sheet
+from hemei.regions.roster.sheets import cell_code as _code
+from hemei.regions.roster.sheets import cell_date as _date
+from hemei.regions.roster.sheets import cell_text as _text
 from hemei.regions.roster.template import neutralise
 
 COL_CODE, COL_NAME, COL_CATEGORY, COL_KIND = "资产编码", "资产名称", "资产类别", "资产类型"
@@ -62,33 +64,7 @@ FIELD_COLUMN = {"code": COL_CODE, "name": COL_NAME, "category": COL_CATEGORY, "k
                 "longitude": COL_LNG, "notes": COL_NOTES}
 
 
-@dataclass
-class AssetImportResult:
-    ok: bool = False
-    rows: int = 0
-    created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _code(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return _text(value)
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(_text(value).replace("/", "-").replace(".", "-"))
-    except ValueError:
-        return None
+AssetImportResult = ImportResult
 
 
 def _row(number: int, raw: dict[str, Any], errors: list[RowError]) -> tuple[AssetData, str] | None:
@@ -157,24 +133,11 @@ def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResu
     every asset, its first status row and its audit row in one transaction."""
     access.require_edit(actor, village)
     result = AssetImportResult()
-    try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
-    except Exception:  # a broken or non-xlsx upload, whatever openpyxl raises
-        result.errors.append(RowError(0, "", "", _("The file is not an xlsx workbook.")))
+    sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
+    if isinstance(sheet, RowError):
+        result.errors.append(sheet)
         return result
-    if not rows:
-        result.errors.append(RowError(0, "", "", _("The sheet is empty.")))
-        return result
-    header = [_text(v) for v in rows[0]]
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        result.errors.append(RowError(1, "、".join(missing), "", _("Required column missing.")))
-        return result
-    if len(rows) > MAX_ROWS + 1:
-        result.errors.append(RowError(0, "", "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS}))
-        return result
-    col = {h: header.index(h) for h in HEADERS if h in header}
+    rows, col = sheet.rows, sheet.col
     taken = set(Asset.objects.filter(village=village).values_list("code", flat=True))
     seen: dict[str, int] = {}
     good: list[tuple[AssetData, str]] = []

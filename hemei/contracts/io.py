@@ -12,9 +12,7 @@ Export: the same columns plus status, received and review, text cells neutralise
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractReview, Payment
@@ -32,6 +30,10 @@ from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
 from hemei.regions.models import Region
 from hemei.regions.roster.report import RowError
+from hemei.regions.roster.sheets import ImportResult, read_sheet
+from hemei.regions.roster.sheets import Rollback as _Rollback
+from hemei.regions.roster.sheets import cell_code as _text
+from hemei.regions.roster.sheets import cell_date as _date
 from hemei.regions.roster.template import neutralise
 
 COL_NUMBER, COL_KIND, COL_SUBJECT, COL_AREA = "合同编号", "合同类型", "标的", "面积(亩)"
@@ -51,33 +53,7 @@ CODE_COLUMN = {"kind": COL_KIND, "party": COL_PARTY, "phone": COL_PHONE, "term":
                "negative": COL_AMOUNT, "area": COL_AREA}
 
 
-@dataclass
-class ContractImportResult:
-    ok: bool = False
-    rows: int = 0
-    created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-class _Rollback(Exception):
-    pass
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(_text(value).replace("/", "-").replace(".", "-"))
-    except ValueError:
-        return None
+ContractImportResult = ImportResult
 
 
 def contract_import(*, actor: Any, village: Region, data: bytes) -> ContractImportResult:
@@ -85,24 +61,11 @@ def contract_import(*, actor: Any, village: Region, data: bytes) -> ContractImpo
     roll the whole file back and report every problem."""
     access.require(actor, village, access.COMMITTEE_ROLES, access.no_scope_message())
     result = ContractImportResult()
-    try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
-    except Exception:  # a broken or non-xlsx upload, whatever openpyxl raises
-        result.errors.append(RowError(0, "", "", _("The file is not an xlsx workbook.")))
+    sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
+    if isinstance(sheet, RowError):
+        result.errors.append(sheet)
         return result
-    if not rows:
-        result.errors.append(RowError(0, "", "", _("The sheet is empty.")))
-        return result
-    header = [_text(v) for v in rows[0]]
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        result.errors.append(RowError(1, "、".join(missing), "", _("Required column missing.")))
-        return result
-    if len(rows) > MAX_ROWS + 1:
-        result.errors.append(RowError(0, "", "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS}))
-        return result
-    col = {h: header.index(h) for h in HEADERS if h in header}
+    rows, col = sheet.rows, sheet.col
     try:
         with transaction.atomic():
             for number, values in enumerate(rows[1:], start=2):

@@ -12,15 +12,13 @@ Export: parcels and their services (two sheets), text cells neutralised, audited
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from hemei.contracts import trust
@@ -30,6 +28,10 @@ from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.regions.models import Household, Region
 from hemei.regions.roster.report import RowError
+from hemei.regions.roster.sheets import ImportResult, read_sheet
+from hemei.regions.roster.sheets import Rollback as _Rollback
+from hemei.regions.roster.sheets import cell_code as _text
+from hemei.regions.roster.sheets import cell_date as _date
 from hemei.regions.roster.template import neutralise
 
 COL_CODE, COL_HOUSE, COL_AREA, COL_LOCATION = "地块编号", "户号", "面积(亩)", "位置"
@@ -52,33 +54,7 @@ TEMPLATE_HELP = (
 )
 
 
-@dataclass
-class ParcelImportResult:
-    ok: bool = False
-    rows: int = 0
-    created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-class _Rollback(Exception):
-    pass
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(_text(value).replace("/", "-").replace(".", "-"))
-    except ValueError:
-        return None
+ParcelImportResult = ImportResult
 
 
 def parcel_import(*, actor: Any, village: Region, data: bytes) -> ParcelImportResult:
@@ -86,24 +62,11 @@ def parcel_import(*, actor: Any, village: Region, data: bytes) -> ParcelImportRe
     → roll the whole file back and report every problem."""
     trust._require(actor, village)
     result = ParcelImportResult()
-    try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
-    except Exception:  # a broken or non-xlsx upload, whatever openpyxl raises
-        result.errors.append(RowError(0, "", "", _("The file is not an xlsx workbook.")))
+    sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
+    if isinstance(sheet, RowError):
+        result.errors.append(sheet)
         return result
-    if not rows:
-        result.errors.append(RowError(0, "", "", _("The sheet is empty.")))
-        return result
-    header = [_text(v) for v in rows[0]]
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        result.errors.append(RowError(1, "、".join(missing), "", _("Required column missing.")))
-        return result
-    if len(rows) > MAX_ROWS + 1:
-        result.errors.append(RowError(0, "", "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS}))
-        return result
-    col = {h: header.index(h) for h in HEADERS if h in header}
+    rows, col = sheet.rows, sheet.col
     houses = {h.number: h for h in Household.objects.filter(village=village).select_related("village", "county")}
     seen_codes: dict[str, int] = {}
     try:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from hemei.core.audit import audit_record, audit_record_many
@@ -30,6 +29,10 @@ from hemei.disclosure.finance import SUBJECTS, check_entry, parse_amount, subjec
 from hemei.disclosure.models import Disclosure, DisclosureVersion, FinanceEntry, Kind
 from hemei.regions.models import Region
 from hemei.regions.roster.report import RowError
+from hemei.regions.roster.sheets import ImportResult, read_sheet
+from hemei.regions.roster.sheets import cell_code as _code
+from hemei.regions.roster.sheets import cell_date as _date
+from hemei.regions.roster.sheets import cell_text as _text
 from hemei.regions.roster.template import neutralise
 
 COL_DATE, COL_SUBJECT, COL_DIRECTION, COL_AMOUNT = "日期", "科目编码", "收支", "金额"
@@ -45,35 +48,7 @@ DIRECTIONS = {
 MAX_ROWS = 10_000
 
 
-@dataclass
-class FinanceImportResult:
-    ok: bool = False
-    rows: int = 0
-    created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _code(value: Any) -> str:
-    """A code typed as a number (501 → the cell holds 501.0) read as text."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return _text(value)
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = _text(value).replace("/", "-").replace(".", "-")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
+FinanceImportResult = ImportResult
 
 
 def _published_months(village: Region) -> list[tuple[dt.date, dt.date]]:
@@ -91,24 +66,11 @@ def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImport
     in one transaction with one audit row per entry."""
     access.require_role(actor, village, access.FINANCE_ROLES)
     result = FinanceImportResult()
-    try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
-    except Exception:  # a broken or non-xlsx upload, whatever openpyxl raises
-        result.errors.append(RowError(0, "", "", _("The file is not an xlsx workbook.")))
+    sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
+    if isinstance(sheet, RowError):
+        result.errors.append(sheet)
         return result
-    if not rows:
-        result.errors.append(RowError(0, "", "", _("The sheet is empty.")))
-        return result
-    header = [_text(v) for v in rows[0]]
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        result.errors.append(RowError(1, "、".join(missing), "", _("Required column missing.")))
-        return result
-    if len(rows) > MAX_ROWS + 1:
-        result.errors.append(RowError(0, "", "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS}))
-        return result
-    col = {h: header.index(h) for h in HEADERS if h in header}
+    rows, col = sheet.rows, sheet.col
     taken = set(FinanceEntry.objects.filter(village=village).values_list("year", "voucher"))
     closed = _published_months(village)
     good: list[FinanceEntry] = []
