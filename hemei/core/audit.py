@@ -10,6 +10,14 @@ from django.db import models
 from django.http import HttpRequest
 
 from hemei.core.models import AuditEntry
+from hemei.core.scope import is_system
+
+
+def _user_of(actor: Any) -> Any:
+    """The user row behind an actor: none for the SYSTEM actor or an anonymous caller."""
+    if is_system(actor):
+        return None
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _jsonable(value: Any) -> Any:
@@ -48,7 +56,7 @@ def audit_record(
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
         county_code = county_code or str(getattr(obj, "county_code", "") or "")
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = _user_of(actor)
     return AuditEntry.objects.create(
         actor=user,
         actor_name=(user.get_username() if user else str(actor or ""))[:150],
@@ -76,7 +84,7 @@ def audit_record_many(*, actor: Any, action: str, object_type: str, county_code:
                       items: list[tuple[str, str, dict[str, Any]]], note: str = "") -> int:
     """Append one audit row per (object id, object repr, changes) in bulk: an import that
     changes thousands of residents records each change without a query per row."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = _user_of(actor)
     name = (user.get_username() if user else str(actor or ""))[:150]
     rows = [
         AuditEntry(actor=user, actor_name=name, action=action, object_type=object_type, object_id=object_id,
