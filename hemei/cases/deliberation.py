@@ -4,7 +4,7 @@ The grid hears a problem (a case), a village meeting decides it (an agenda item 
 and the villager rates the result: a passed decision resolves the case with the decision as
 its measures, so it reaches the reporter for rating like any resolution. A failed vote
 leaves the case open, with a `decided` event saying so. Writes go through
-`hemei.meetings.services` and the case helpers `_event` / `_transition` (one writer each).
+`hemei.meetings.services` and the case helpers `record` / `transition` of `hemei.core.workflow` (one writer each).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.cases.models import Case, CaseEvent
-from hemei.cases.services import _event, _transition
+from hemei.core.workflow import record, transition
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add
 
@@ -69,13 +69,13 @@ def case_table(
         at=now,
     )
     _touch(case, now)
-    _event(
+    record(
         case,
         kind=CaseEvent.Kind.TABLED,
         actor=actor,
         at=now,
-        from_status=case.status,
-        to_status=case.status,
+        from_state=case.status,
+        to_state=case.status,
         note=item.title,
         data=_meeting_data(item),
     )
@@ -87,7 +87,7 @@ def case_decide_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime | 
 
     1. Write a `decided` event with the outcome and the votes.
     2. Passed and the case still being worked on: resolve it with the decision as measures
-       (`_transition`, the same step as `case_resolve`), so the reporter is asked to rate.
+       (`transition`, the same step as `case_resolve`), so the reporter is asked to rate.
     3. Failed, or the case was settled meanwhile: the case stays as it is.
     """
     if item.case_id is None or not item.is_decided:
@@ -102,25 +102,25 @@ def case_decide_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime | 
         "votes_abstain": item.votes_abstain,
     }
     _touch(case, now)
-    _event(
+    record(
         case,
         kind=CaseEvent.Kind.DECIDED,
         actor=actor,
         at=now,
-        from_status=case.status,
-        to_status=case.status,
+        from_state=case.status,
+        to_state=case.status,
         note=item.decision,
         data=data,
     )
     if passed and case.status in TABLEABLE:
-        case = _transition(
+        case = transition(
             case,
-            to=S.RESOLVED,
+            S.RESOLVED,
             actor=actor,
-            kind=CaseEvent.Kind.RESOLVED,
             note=item.decision,
-            now=now,
-            fields={"measures": item.decision, "resolved_at": now},
+            at=now,
+            measures=item.decision,
+            resolved_at=now,
             data={"meeting": item.meeting_id, "item": item.pk},
         )
     return case

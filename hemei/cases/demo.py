@@ -131,7 +131,7 @@ class _Sim:
 
     def _add(self, kind: str, at: dt.datetime, actor: Any, from_status: str, to_status: str, note: str = "",
              data: dict[str, Any] | None = None) -> None:
-        self.events.append(CaseEvent(at=at, actor=actor, kind=kind, from_status=from_status, to_status=to_status,
+        self.events.append(CaseEvent(at=at, actor=actor, kind=kind, from_state=from_status, to_state=to_status,
                                      note=note, data=data or {}))
         self.clock = at
         self.case.updated_at = at
@@ -442,7 +442,7 @@ def _plan_merges(sims: list[_Sim]) -> list[tuple[_Sim, _Sim]]:
                        and (t.case.closed_at is None or t.case.closed_at > sim.merge_at)
                        and t.case.status not in (S.MERGED, S.REJECTED)), None)
         if target is None:
-            sim.case.status = event.to_status = S.REJECTED
+            sim.case.status = event.to_state = S.REJECTED
             event.kind = K.REJECTED
             continue
         event.data = {"into": target.case.number}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hemei.core import sweeps
-from hemei.core.models import AppendOnlyModel
+from hemei.core.models import WorkflowEvent
 from hemei.regions.models import Household, Region, Resident
 
 
@@ -187,7 +187,7 @@ class Case(models.Model):
         return self.number[:6]
 
 
-class CaseEvent(AppendOnlyModel):
+class CaseEvent(WorkflowEvent):
     """One step on a case's timeline. Append-only: the model and queryset refuse update/delete."""
 
     class Kind(models.TextChoices):
@@ -212,16 +212,15 @@ class CaseEvent(AppendOnlyModel):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    # No FK constraint, like the audit log: removing a user never touches history.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
-        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
-    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    from_status = models.CharField(_("from status"), max_length=12, choices=Case.Status.choices, blank=True)
-    to_status = models.CharField(_("to status"), max_length=12, choices=Case.Status.choices, blank=True)
-    note = models.TextField(_("note"), max_length=4000, blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    @property
+    def from_status(self) -> str:  # the name the API and older code read
+        return self.from_state
+
+    @property
+    def to_status(self) -> str:
+        return self.to_state
 
     class Meta:
         verbose_name = _("case event")

@@ -340,8 +340,8 @@ def _remind(pk: int, now: dt.datetime, horizon: dt.datetime) -> bool:
             at=now,
             actor=None,
             kind=K.REMINDED,
-            from_status=case.status,
-            to_status=case.status,
+            from_state=case.status,
+            to_state=case.status,
             data={"deadline": "resolve", "resolve_by": case.resolve_by.isoformat()},
         )
         case_event_notify(event)

@@ -15,27 +15,17 @@ from django.utils.translation import gettext as _
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseCounter, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.photos import clean_photos
+from hemei.cases.workflow import CASE
 from hemei.core.audit import audit_record
+from hemei.core.workflow import record, transition, user_of
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region, Resident
 
 S = Case.Status
-# The workflow: status → statuses it may move to. Anything else is refused and changes nothing.
-ALLOWED: dict[str, frozenset[str]] = {
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.MERGED}),
-    S.ACCEPTED: frozenset({S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.MERGED}),
-    S.IN_PROGRESS: frozenset({S.RESOLVED}),
-    S.RESOLVED: frozenset({S.CLOSED, S.IN_PROGRESS}),  # rating: closed, or 不满意 reopens
-    S.CLOSED: frozenset(),
-    S.REJECTED: frozenset(),
-    S.MERGED: frozenset(),
-}
+# The workflow is the table in `hemei.cases.workflow`; this is its status → next statuses view.
+ALLOWED: dict[str, frozenset[str]] = {state: frozenset(CASE.targets(state)) for state in S.values}
 OPEN_STATUSES = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)
 TEXT_LIMIT = 4000
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _county_of(region: Region) -> Region:
@@ -64,7 +54,7 @@ def _next_number(counter: CaseCounter, county: Region, year: int) -> str:
 def _replay(actor: Any, key: str, payload: dict[str, Any]) -> Case | None:
     """The case an earlier submission with this key created, if any. The same key with a
     different payload is a conflict, never a silent second case or a silent overwrite."""
-    if not key or _user(actor) is None:
+    if not key or user_of(actor) is None:
         return None
     case = Case.objects.filter(created_by=actor, idempotency_key=key).first()
     if case is None:
@@ -75,16 +65,6 @@ def _replay(actor: Any, key: str, payload: dict[str, Any]) -> Case | None:
         raise ValidationError(_("This submission key was already used for a different request."), code="conflict")
     case.replayed = True
     return case
-
-
-def _event(case: Case, *, kind: str, actor: Any, at: dt.datetime, from_status: str = "", to_status: str = "",
-           note: str = "", data: dict[str, Any] | None = None) -> CaseEvent:
-    event = CaseEvent.objects.create(case=case, at=at, actor=_user(actor), kind=kind, from_status=from_status,
-                                     to_status=to_status, note=note, data=data or {})
-    from hemei.cases.notifications import case_event_notify  # inbox rows in this transaction; mail after commit
-
-    case_event_notify(event)
-    return event
 
 
 def _check_text(value: str, label: str, *, limit: int = TEXT_LIMIT, required: bool = True) -> str:
@@ -145,14 +125,14 @@ def case_submit(
     if replayed is not None:
         return replayed
     case = Case.objects.create(
-        number=_next_number(counter, county, year), idempotency_key=idempotency_key if _user(actor) else "",
+        number=_next_number(counter, county, year), idempotency_key=idempotency_key if user_of(actor) else "",
         county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
         source=source, category=category, title=title, description=description,
         accept_by=accept_deadline(category, now, county.code),
         resolve_by=resolve_deadline(category, now, county.code),
-        created_by=_user(actor), created_at=now, updated_at=now,
+        created_by=user_of(actor), created_at=now, updated_at=now,
     )
-    _event(case, kind=CaseEvent.Kind.SUBMITTED, actor=actor, at=now, to_status=S.SUBMITTED,
+    record(case, kind=CaseEvent.Kind.SUBMITTED, actor=actor, at=now, to_state=S.SUBMITTED,
            data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
     audit_record(actor=actor, action="create", obj=case,
                  changes={"status": [None, S.SUBMITTED], "category": [None, category.name]})
@@ -167,11 +147,11 @@ def _store_photos(case: Case, cleaned: list[Any], *, stage: str, actor: Any, at:
         raise ValidationError(_("At most %(n)d photos.") % {"n": 6}, code="too_many")
     ids = []
     for photo in cleaned:
-        row = CasePhoto(case=case, stage=stage, uploaded_by=_user(actor), uploaded_at=at)
+        row = CasePhoto(case=case, stage=stage, uploaded_by=user_of(actor), uploaded_at=at)
         row.image.save("photo.jpg", photo.content, save=False)
         row.save()
         ids.append(row.pk)
-    _event(case, kind=CaseEvent.Kind.PHOTO, actor=actor, at=at, data={"stage": stage, "photos": ids})
+    record(case, kind=CaseEvent.Kind.PHOTO, actor=actor, at=at, data={"stage": stage, "photos": ids})
     audit_record(actor=actor, action="create", obj=case, note="photos", changes={"photos": [None, ids]})
 
 
@@ -191,42 +171,18 @@ def case_photos_add(*, actor: Any, case: Case, photos: list[Any], stage: str) ->
     return list(case.photos.exclude(pk__in=before))
 
 
-def _transition(case: Case, *, to: str, actor: Any, kind: str, note: str = "", data: dict[str, Any] | None = None,
-                fields: dict[str, Any] | None = None, now: dt.datetime | None = None) -> Case:
-    """1. refuse a move not in ALLOWED; 2. update only if the row still has the status we read
-    (rowcount 1), otherwise someone else acted first and nothing changes; 3. write the event
-    and the audit row; 4. refresh the caller's object."""
-    old = case.status
-    if to not in ALLOWED.get(old, frozenset()):
-        raise ValidationError(
-            _("A case cannot go from %(old)s to %(new)s.") % {"old": S(old).label, "new": S(to).label},
-            code="transition",
-        )
-    now = now or timezone.now()
-    values = {"status": to, "updated_at": now, **(fields or {})}
-    if Case.objects.filter(pk=case.pk, status=old).update(**values) != 1:
-        raise ValidationError(_("The case was changed by someone else; reload it."), code="conflict")
-    _event(case, kind=kind, actor=actor, at=now, from_status=old, to_status=to, note=note, data=data)
-    changes: dict[str, Any] = {"status": [old, to]}
-    changes.update({k: [None, v] for k, v in (fields or {}).items() if k not in ("updated_at",)})
-    audit_record(actor=actor, action="update", obj=case, changes=changes, note=kind)
-    case.refresh_from_db()
-    return case
-
-
 @transaction.atomic
 def case_accept(*, actor: Any, case: Case, responsible: Any = None, unit: str = "") -> Case:
     unit = _check_text(unit, _("Responsible unit"), limit=100, required=responsible is None)
     now = timezone.now()
-    return _transition(case, to=S.ACCEPTED, actor=actor, kind=CaseEvent.Kind.ACCEPTED, now=now,
-                       fields={"responsible": responsible, "responsible_unit": unit, "accepted_at": now},
-                       data={"responsible": getattr(responsible, "pk", None), "unit": unit})
+    return transition(case, S.ACCEPTED, actor=actor, at=now, responsible=responsible, responsible_unit=unit,
+                      accepted_at=now, data={"responsible": getattr(responsible, "pk", None), "unit": unit})
 
 
 @transaction.atomic
 def case_start(*, actor: Any, case: Case, note: str = "") -> Case:
     note = _check_text(note, _("Note"), required=False)
-    return _transition(case, to=S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.STARTED, note=note)
+    return transition(case, S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.STARTED, note=note)
 
 
 @transaction.atomic
@@ -234,8 +190,7 @@ def case_resolve(*, actor: Any, case: Case, measures: str, photos: list[Any] | N
     measures = _check_text(measures, _("Measures taken"))
     cleaned = clean_photos(list(photos or []))
     now = timezone.now()
-    case = _transition(case, to=S.RESOLVED, actor=actor, kind=CaseEvent.Kind.RESOLVED, note=measures, now=now,
-                       fields={"measures": measures, "resolved_at": now})
+    case = transition(case, S.RESOLVED, actor=actor, note=measures, at=now, measures=measures, resolved_at=now)
     _store_photos(case, cleaned, stage=CasePhoto.Stage.RESOLVED, actor=actor, at=now)
     return case
 
@@ -250,20 +205,18 @@ def case_rate(*, actor: Any, case: Case, rating: str, note: str = "") -> Case:
     now = timezone.now()
     if rating == Case.Rating.UNSATISFIED:
         resolve_by = resolve_deadline(case.category, now, case.county_code)
-        return _transition(case, to=S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.REOPENED, now=now, note=note,
-                           fields={"rating": rating, "resolve_by": resolve_by, "resolved_at": None,
-                                   "rated_unsatisfied": True, "late_since": None},
-                           data={"rating": rating, "resolve_by": resolve_by.isoformat()})
-    return _transition(case, to=S.CLOSED, actor=actor, kind=CaseEvent.Kind.RATED, now=now, note=note,
-                       fields={"rating": rating, "closed_at": now}, data={"rating": rating})
+        return transition(case, S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.REOPENED, at=now, note=note,
+                          rating=rating, resolve_by=resolve_by, resolved_at=None, rated_unsatisfied=True,
+                          late_since=None, data={"rating": rating, "resolve_by": resolve_by.isoformat()})
+    return transition(case, S.CLOSED, actor=actor, at=now, note=note, rating=rating, closed_at=now,
+                      data={"rating": rating})
 
 
 @transaction.atomic
 def case_reject(*, actor: Any, case: Case, reason: str) -> Case:
     reason = _check_text(reason, _("Reason"))
     now = timezone.now()
-    return _transition(case, to=S.REJECTED, actor=actor, kind=CaseEvent.Kind.REJECTED, note=reason, now=now,
-                       fields={"closed_at": now})
+    return transition(case, S.REJECTED, actor=actor, note=reason, at=now, closed_at=now)
 
 
 @transaction.atomic
@@ -279,9 +232,9 @@ def case_merge(*, actor: Any, case: Case, into: Case, note: str = "") -> Case:
     if into.status not in OPEN_STATUSES:
         raise ValidationError(_("Case %(n)s is no longer open; merge into an open case.") % {"n": into.number})
     now = timezone.now()
-    case = _transition(case, to=S.MERGED, actor=actor, kind=CaseEvent.Kind.MERGED, note=note, now=now,
-                       fields={"merged_into": into, "closed_at": now}, data={"into": into.number})
-    _event(into, kind=CaseEvent.Kind.MERGED, actor=actor, at=now, note=note, data={"duplicate": case.number})
+    case = transition(case, S.MERGED, actor=actor, note=note, at=now, merged_into=into, closed_at=now,
+                      data={"into": into.number})
+    record(into, kind=CaseEvent.Kind.MERGED, actor=actor, at=now, note=note, data={"duplicate": case.number})
     return case
 
 
@@ -302,7 +255,7 @@ def case_transfer(*, actor: Any, case: Case, unit: str, responsible: Any = None,
         responsible_unit=unit, responsible=responsible, updated_at=now)
     if changed != 1:
         raise ValidationError(_("The case was changed by someone else; reload it."), code="conflict")
-    _event(case, kind=CaseEvent.Kind.TRANSFERRED, actor=actor, at=now, note=note,
+    record(case, kind=CaseEvent.Kind.TRANSFERRED, actor=actor, at=now, note=note,
            data={"from_unit": old_unit, "to_unit": unit, "from_person": old_person,
                  "to_person": getattr(responsible, "pk", None)})
     audit_record(actor=actor, action="update", obj=case, note="transferred",
@@ -342,7 +295,7 @@ def case_extension_ask(*, actor: Any, case: Case, until: dt.datetime, reason: st
         raise ValidationError(_("An extension is already waiting for a decision."), code="conflict")
     ext = DeadlineExtension.objects.create(case=case, asked_by=actor, asked_at=now, old_resolve_by=case.resolve_by,
                                            until=until, reason=reason)
-    _event(case, kind=CaseEvent.Kind.EXTENSION_ASKED, actor=actor, at=now, note=reason,
+    record(case, kind=CaseEvent.Kind.EXTENSION_ASKED, actor=actor, at=now, note=reason,
            data={"extension": ext.pk, "until": until.isoformat()})
     audit_record(actor=actor, action="create", obj=ext, changes={"until": [None, until]})
     return ext
@@ -370,7 +323,7 @@ def case_extension_decide(
                 resolve_by=extension.until, updated_at=now) != 1:
             raise ValidationError(_("The case is no longer being worked on."), code="conflict")
     kind = CaseEvent.Kind.EXTENSION_GRANTED if grant else CaseEvent.Kind.EXTENSION_REFUSED
-    _event(case, kind=kind, actor=actor, at=now, note=note,
+    record(case, kind=kind, actor=actor, at=now, note=note,
            data={"extension": extension.pk, "until": extension.until.isoformat()})
     audit_record(actor=actor, action="update", obj=extension, changes={"status": ["pending", status]},
                  note=note)

@@ -49,7 +49,7 @@ def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
             return None  # another sweeper (or a clerk) got there first
         event = CaseEvent.objects.create(
             case=case, at=now, actor=None, kind=CaseEvent.Kind.ESCALATED,
-            from_status=case.status, to_status=case.status,
+            from_state=case.status, to_state=case.status,
             data={"deadline": deadline, "from_tier": old_tier, "to_tier": new_tier,
                   "missed": old_deadline.isoformat(), field: new_deadline.isoformat()},
         )

@@ -93,6 +93,32 @@ class AuditEntry(AppendOnlyModel):
 
 
 
+class WorkflowEvent(AppendOnlyModel):
+    """The shape of every history row a state change leaves (`hemei.core.workflow`): when,
+    who, what kind of step, the state before and after, a note and structured detail.
+
+    Each app's event table subclasses it and adds the foreign key to its subject (named in the
+    workflow's `subject` attribute) and any columns of its own; a subclass may override a
+    field (e.g. `kind` with its choices). Rows that record something other than a state change
+    (a payment, a reminder, a photo) leave `from_state`/`to_state` blank."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    # No FK constraint, like the audit log: removing a user never touches history.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    from_state = models.CharField(_("from state"), max_length=20, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, blank=True)
+    note = models.TextField(_("note"), max_length=4000, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
 class CalendarDay(models.Model):
     """An exception to the weekday rule (Mon–Fri work, Sat–Sun rest) for one date.
 
