@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hemei.core import sweeps
-from hemei.core.models import AppendOnlyModel, VillageScoped
+from hemei.core.models import VillageScoped, WorkflowEvent
 from hemei.regions.models import Region
 
 
@@ -156,7 +156,7 @@ class DisclosureAttachment(models.Model):
         return self.name
 
 
-class DisclosureEvent(AppendOnlyModel):
+class DisclosureEvent(WorkflowEvent):
     class Kind(models.TextChoices):
         CREATED = "created", _("created")
         EDITED = "edited", _("edited")
@@ -169,17 +169,7 @@ class DisclosureEvent(AppendOnlyModel):
     version = models.ForeignKey(
         DisclosureVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    note = models.CharField(_("note"), max_length=1000, blank=True)
 
     class Meta:
         verbose_name = _("disclosure event")

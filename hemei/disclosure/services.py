@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
+from hemei.core.workflow import record, transition, user_of
 from hemei.disclosure import access
 from hemei.disclosure.attachments import MAX_ATTACHMENTS, as_django_file, clean_attachment
 from hemei.disclosure.chain import version_hash
@@ -37,16 +38,12 @@ from hemei.disclosure.models import (
     ScheduleSettings,
 )
 from hemei.disclosure.personal import find_personal_data
+from hemei.disclosure.workflow import VERSION
 from hemei.regions.models import Level, Region
 
 S = DisclosureVersion.Status
-ALLOWED: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.APPROVED, S.RETURNED}),
-    S.RETURNED: frozenset({S.SUBMITTED}),
-    S.APPROVED: frozenset({S.PUBLISHED}),
-    S.PUBLISHED: frozenset(),
-}
+# The table is `hemei.disclosure.workflow.VERSION`; this is its status → next statuses view.
+ALLOWED: dict[str, frozenset[str]] = {state: frozenset(VERSION.targets(state)) for state in S.values}
 TITLE_LIMIT = 200
 BODY_LIMIT = 50_000
 DEFAULT_MAJOR_DAYS = 5
@@ -56,10 +53,6 @@ DEFAULT_MAJOR_DAYS = 5
 class SubmitResult:
     submitted: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _text(value: str, label: str, limit: int) -> str:
@@ -78,26 +71,9 @@ def _county(village: Region) -> Region:
     return county
 
 
-def _event(version: DisclosureVersion, kind: str, actor: Any, at: dt.datetime, note: str = "") -> None:
-    DisclosureEvent.objects.create(version=version, kind=kind, actor=_user(actor), at=at, note=note[:1000])
-
-
-def _move(version: DisclosureVersion, to: str, update: dict[str, Any]) -> None:
-    """The one state change: allowed by the table, and only if nobody moved it meanwhile."""
+def _unpublished(version: DisclosureVersion) -> None:
     if version.status == S.PUBLISHED:
         raise ValidationError(_("A published version never changes; start a correction instead."), code="published")
-    if to not in ALLOWED[version.status]:
-        raise ValidationError(
-            _("A %(status)s version cannot become %(to)s.")
-            % {"status": version.get_status_display(), "to": S(to).label},
-            code="state",
-        )
-    changed = DisclosureVersion.objects.filter(pk=version.pk, status=version.status).update(status=to, **update)
-    if changed != 1:
-        raise ValidationError(_("Someone else changed this version meanwhile; reload the page."), code="conflict")
-    for key, value in update.items():
-        setattr(version, key, value)
-    version.status = to
 
 
 def _check_period(start: dt.date, end: dt.date) -> None:
@@ -139,7 +115,7 @@ def disclosure_create(
         period_start=period_start,
         period_end=period_end,
         major=major,
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=now,
     )
     version = DisclosureVersion.objects.create(
@@ -149,10 +125,10 @@ def disclosure_create(
         title=title,
         body=body,
         data=data or {},
-        author=_user(actor),
+        author=user_of(actor),
         created_at=now,
     )
-    _event(version, DisclosureEvent.Kind.CREATED, actor, now)
+    record(version, kind=DisclosureEvent.Kind.CREATED, actor=actor, at=now, to_state=S.DRAFT)
     if major:
         days = ScheduleSettings.objects.filter(village=village).values_list("major_working_days", flat=True).first()
         ScheduleDue.objects.create(
@@ -207,7 +183,7 @@ def version_edit(
         Disclosure.objects.filter(pk=d.pk).update(period_start=period_start, period_end=period_end, title=title)
     elif current.number == 1:
         Disclosure.objects.filter(pk=d.pk).update(title=title)
-    _event(current, DisclosureEvent.Kind.EDITED, actor, timezone.now())
+    record(current, kind=DisclosureEvent.Kind.EDITED, actor=actor)
     audit_record(
         actor=actor,
         action="update",
@@ -264,20 +240,12 @@ def version_submit(
     labels = [f.label() for f in findings]
     if findings and not confirm:
         return SubmitResult(submitted=False, warnings=labels)
-    _move(current, S.SUBMITTED, {"submitted_at": now, "warnings": [f.as_dict() for f in findings]})
-    _event(
-        current,
-        DisclosureEvent.Kind.SUBMITTED,
-        actor,
-        now,
+    _unpublished(current)
+    warnings = [f.as_dict() for f in findings]
+    transition(
+        current, S.SUBMITTED, actor=actor, at=now, submitted_at=now, warnings=warnings,
         note=_("confirmed despite: %(w)s") % {"w": "; ".join(labels)} if labels else "",
-    )
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=current,
-        county_code=current.village.code[:6],
-        changes={"status": [version.status, S.SUBMITTED], "warnings": [f.as_dict() for f in findings]},
+        changes={"status": [current.status, S.SUBMITTED], "warnings": warnings}, audit_note="",
     )
     return SubmitResult(submitted=True, warnings=labels)
 
@@ -297,17 +265,11 @@ def version_review(
     if not approve and not comment:
         raise ValidationError(_("Say what must change when returning a version."))
     to = S.APPROVED if approve else S.RETURNED
-    old = current.status
-    _move(current, to, {"reviewed_by": _user(actor), "reviewed_at": now, "review_comment": comment})
-    _event(current, DisclosureEvent.Kind.APPROVED if approve else DisclosureEvent.Kind.RETURNED, actor, now, comment)
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=current,
-        county_code=current.village.code[:6],
-        changes={"status": [old, to], "comment": comment},
+    _unpublished(current)
+    return transition(
+        current, to, actor=actor, at=now, note=comment, reviewed_by=user_of(actor), reviewed_at=now,
+        review_comment=comment, changes={"status": [current.status, to], "comment": comment}, audit_note="",
     )
-    return current
 
 
 def _fulfil_dues(disclosure: Disclosure, now: dt.datetime) -> int:
@@ -346,30 +308,17 @@ def version_publish(*, actor: Any, version: DisclosureVersion, now: dt.datetime 
     current.sequence = chain.length + 1
     current.prev_hash = chain.head_hash
     current.published_at = now
-    current.published_by = _user(actor)
+    current.published_by = user_of(actor)
     digest = version_hash(current, current.village.code)
-    _move(
-        current,
-        S.PUBLISHED,
-        {
-            "sequence": current.sequence,
-            "prev_hash": current.prev_hash,
-            "hash": digest,
-            "published_at": now,
-            "published_by": _user(actor),
-        },
+    sequence = current.sequence
+    transition(
+        current, S.PUBLISHED, actor=actor, at=now, sequence=sequence, prev_hash=current.prev_hash, hash=digest,
+        published_at=now, published_by=user_of(actor),
+        changes={"status": [S.APPROVED, S.PUBLISHED], "sequence": sequence, "hash": digest}, audit_note="",
     )
-    DisclosureChain.objects.filter(pk=chain.pk).update(length=current.sequence, head_hash=digest)
+    DisclosureChain.objects.filter(pk=chain.pk).update(length=sequence, head_hash=digest)
     Disclosure.objects.filter(pk=current.disclosure_id).update(title=current.title)
     _fulfil_dues(current.disclosure, now)
-    _event(current, DisclosureEvent.Kind.PUBLISHED, actor, now)
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=current,
-        county_code=current.village.code[:6],
-        changes={"status": [S.APPROVED, S.PUBLISHED], "sequence": current.sequence, "hash": digest},
-    )
     return current
 
 
@@ -404,10 +353,10 @@ def correction_start(
         body=_text(body or latest.body, _("Text"), BODY_LIMIT),
         data=latest.data if data is None else data,
         reason=reason,
-        author=_user(actor),
+        author=user_of(actor),
         created_at=now,
     )
-    _event(version, DisclosureEvent.Kind.CORRECTION, actor, now, reason)
+    record(version, kind=DisclosureEvent.Kind.CORRECTION, actor=actor, at=now, to_state=S.DRAFT, note=reason)
     audit_record(
         actor=actor,
         action="create",
