@@ -14,6 +14,7 @@ from hemei.assets.models import AssetStatusChange
 from hemei.contracts import services
 from hemei.contracts.models import Contract, ContractEvent
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add, agenda_item_decide, meeting_record
 from tests.conftest import World, at
@@ -134,8 +135,8 @@ def test_decision_is_dated_by_the_meeting_not_the_typing(world: World, client: A
     decided = contract.events.get(kind="decided")
     assert decided.on == D(2025, 12, 3)
     contract.refresh_from_db()
-    services.contract_township_review(actor=None, contract=contract, approve=True, at=at(2025, 12, 8))
-    services.contract_sign(actor=None, contract=contract, on=D(2025, 12, 20), at=at(2025, 12, 20))
+    services.contract_township_review(actor=SYSTEM, contract=contract, approve=True, at=at(2025, 12, 8))
+    services.contract_sign(actor=SYSTEM, contract=contract, on=D(2025, 12, 20), at=at(2025, 12, 20))
     board = client.get(f"/v/{world.village.code}/").content.decode()
     public = client.get(f"/v/{world.village.code}/contracts/{contract.pk}/").content.decode()
     for page in (board, public):

@@ -25,6 +25,7 @@ from hemei.assets.models import Asset, AssetPhoto, AssetStatusChange, ProjectInc
 from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record, diff
 from hemei.core.models import AuditEntry
+from hemei.core.scope import is_system
 from hemei.disclosure.finance import parse_amount
 from hemei.disclosure.personal import find_personal_data
 from hemei.points.idempotency import remembered
@@ -37,7 +38,7 @@ TEXT_LIMITS = {"code": 40, "name": 120, "kind": 40, "location": 200, "ownership"
 
 
 def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return None if is_system(actor) else actor if getattr(actor, "is_authenticated", False) else None
 
 
 @dataclass

@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from hemei.contracts.models import Contract, TrustIncome, TrustParcel
+from hemei.core.scope import is_system
 from hemei.points.access import roles_over
 from hemei.regions.access import scope_for
 from hemei.regions.models import Level, Region, Role
@@ -29,7 +30,7 @@ REVIEW_ROLES = COMMITTEE_ROLES | TOWNSHIP_ROLES
 
 
 def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return None if is_system(actor) else actor if getattr(actor, "is_authenticated", False) else None
 
 
 def may(user: Any, village: Region, roles: frozenset[str]) -> bool:

@@ -22,6 +22,7 @@ from hemei.assets.models import Asset
 from hemei.contracts import services, trust
 from hemei.contracts.models import Contract, TrustParcel
 from hemei.contracts.sweep import sweep_contracts
+from hemei.core.scope import SYSTEM
 from hemei.meetings.models import Meeting
 from hemei.meetings.services import agenda_item_decide, meeting_record
 from hemei.regions.models import Household, Region
@@ -49,7 +50,7 @@ def _decide(village: Region, contracts: list[Contract], *, day: dt.date, votes: 
     """两委 discussion a week before, one 村民代表会议 deciding every contract, township approval
     three days after, signing the day after that."""
     for c in contracts:
-        services.contract_discuss(actor=None, contract=c, on=day - dt.timedelta(days=7),
+        services.contract_discuss(actor=SYSTEM, contract=c, on=day - dt.timedelta(days=7),
                                   summary="两委会议研究，同意提交村民代表会议",
                                   at=_at(day.year, day.month, day.day) - dt.timedelta(days=7))
     held = _at(day.year, day.month, day.day, 9)
@@ -62,9 +63,9 @@ def _decide(village: Region, contracts: list[Contract], *, day: dt.date, votes: 
                            decision="同意按合同草案签订", at=held + dt.timedelta(hours=3))
         c.refresh_from_db()
         approved = held + dt.timedelta(days=3)
-        services.contract_township_review(actor=None, contract=c, approve=True, note="经镇农经站审核，程序合规",
+        services.contract_township_review(actor=SYSTEM, contract=c, approve=True, note="经镇农经站审核，程序合规",
                                           at=approved)
-        services.contract_sign(actor=None, contract=c, on=(approved + dt.timedelta(days=1)).date(),
+        services.contract_sign(actor=SYSTEM, contract=c, on=(approved + dt.timedelta(days=1)).date(),
                                at=approved + dt.timedelta(days=1))
 
 
@@ -131,7 +132,7 @@ def _cleared_2025(village: Region) -> list[Contract]:
         done = flagged + dt.timedelta(days=60)
         note = {"renegotiated": "重新协商，租金调整至市场价", "terminated": "依法解除，重新公开发包",
                 "kept": "经核查程序合规，维持原合同"}[outcome]
-        services.review_conclude(actor=None, review=review, outcome=outcome, on=done, note=note,
+        services.review_conclude(actor=SYSTEM, review=review, outcome=outcome, on=done, note=note,
                                  at=_at(done.year, done.month, done.day))
     return old
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hemei.core.masking import mask_name, mask_phone
-from hemei.core.models import AppendOnlyModel, VillageScoped
+from hemei.core.models import AppendOnlyModel, VillageScoped, WorkflowEvent
 from hemei.regions.models import Household, Region
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
@@ -130,7 +130,7 @@ class Contract(VillageScoped):
         return self.status in (self.Status.SIGNED, self.Status.ACTIVE, self.Status.EXPIRED, self.Status.TERMINATED)
 
 
-class ContractEvent(AppendOnlyModel):
+class ContractEvent(WorkflowEvent):
     """The contract's trail: every step, payment, flag and end, in order."""
 
     class Kind(models.TextChoices):
@@ -152,12 +152,7 @@ class ContractEvent(AppendOnlyModel):
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
-    at = models.DateTimeField(_("time"), default=timezone.now)
     on = models.DateField(_("date"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=2000, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     meeting_item = models.ForeignKey(
         "meetings.AgendaItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -29,7 +29,9 @@ from hemei.assets.models import Asset
 from hemei.assets.services import asset_status_change
 from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractEvent, ContractReview, Payment, PaymentDue
+from hemei.contracts.workflow import LIVE
 from hemei.core.audit import audit_record
+from hemei.core.workflow import record, transition, user_of
 from hemei.disclosure.finance import parse_amount
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.points.idempotency import remembered
@@ -39,12 +41,7 @@ SUBJECT_TYPE = "contracts.contract"
 DECIDING_KINDS = (Meeting.Kind.VILLAGERS, Meeting.Kind.REPRESENTATIVES)
 S = Contract.Status
 E = ContractEvent.Kind
-LIVE = (S.SIGNED, S.ACTIVE)
 MAX_AREA = Decimal("10000000")
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def parse_money(value: Any, *, from_cell: bool = False, allow_zero: bool = False) -> Decimal:
@@ -73,23 +70,6 @@ def parse_area(value: Any, *, from_cell: bool = False) -> Decimal:
     if area <= 0:
         raise ValidationError(_("An area must be more than zero."), code="area")
     return area.quantize(Decimal("0.01"))
-
-
-def _event(contract: Contract, kind: str, *, actor: Any, at: dt.datetime, on: dt.date | None = None,
-           note: str = "", item: AgendaItem | None = None) -> ContractEvent:
-    return ContractEvent.objects.create(
-        contract=contract, kind=kind, actor=_user(actor), at=at, on=on, note=note[:2000], meeting_item=item
-    )
-
-
-def _move(contract: Contract, old: Iterable[str], new: str, **fields: Any) -> None:
-    """Conditional update on the status as read: of two clerks, the second gets an error."""
-    changed = Contract.objects.filter(pk=contract.pk, status__in=list(old)).update(status=new, **fields)
-    if changed != 1:
-        raise ValidationError(_("The contract changed meanwhile; reload the page."), code="conflict")
-    contract.status = new
-    for key, value in fields.items():
-        setattr(contract, key, value)
 
 
 def _next_number(village: Region, year: int) -> str:
@@ -175,10 +155,10 @@ def contract_create(
     contract = Contract.objects.create(
         county=county, village=village, number=number, kind=kind, asset=asset, subject=subject, area_mu=area,
         party_name=party_name, party_kind=party_kind, party_phone=party_phone, start=start, end=end, amount=total,
-        created_by=_user(actor), created_at=now,
+        created_by=user_of(actor), created_at=now,
     )
     PaymentDue.objects.bulk_create([PaymentDue(contract=contract, due_on=d, amount=a) for d, a in sorted(rows)])
-    _event(contract, E.CREATED, actor=actor, at=now)
+    record(contract, kind=E.CREATED, actor=actor, at=now)
     audit_record(
         actor=actor, action="create", obj=contract,
         changes={"number": [None, number], "amount": [None, total], "term": [None, f"{start}..{end}"],
@@ -200,11 +180,9 @@ def contract_discuss(*, actor: Any, contract: Contract, on: dt.date, summary: st
     now = at or timezone.now()
     if on > timezone.localdate(now):
         raise ValidationError(_("The discussion cannot be in the future."), code="date")
-    _move(contract, [S.DRAFT], S.DECIDING, discussed_on=on, discussion=summary)
-    _event(contract, E.DISCUSSED, actor=actor, at=now, on=on, note=summary)
-    audit_record(actor=actor, action="update", obj=contract, changes={"status": [S.DRAFT, S.DECIDING]},
-                 note="two committees discussed")
-    return contract
+    return transition(contract, S.DECIDING, actor=actor, at=now, note=summary, event={"on": on},
+                      discussed_on=on, discussion=summary, changes={"status": [S.DRAFT, S.DECIDING]},
+                      audit_note="two committees discussed")
 
 
 def pending_items(contract: Contract) -> Any:
@@ -261,7 +239,7 @@ def contract_table(*, actor: Any, contract: Contract, meeting: Meeting, at: dt.d
         % {"p": locked.party_name, "a": locked.start, "b": locked.end, "m": locked.amount},
         subject_type=SUBJECT_TYPE, subject_id=str(locked.pk), at=now,
     )
-    _event(locked, E.TABLED, actor=actor, at=now, item=item)
+    record(locked, kind=E.TABLED, actor=actor, at=now, meeting_item=item)
     return item
 
 
@@ -284,10 +262,10 @@ def _decided_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime) -> N
         return
     held_on = timezone.localdate(meeting.held_at)
     if item.outcome != AgendaItem.Outcome.PASSED or meeting.kind not in DECIDING_KINDS:
-        _event(contract, E.REJECTED, actor=actor, at=at, on=held_on, item=item, note=item.decision)
+        record(contract, kind=E.REJECTED, actor=actor, at=at, on=held_on, meeting_item=item, note=item.decision)
         return
     Contract.objects.filter(pk=contract.pk).update(meeting_item=item)
-    _event(contract, E.DECIDED, actor=actor, at=at, on=held_on, item=item,
+    record(contract, kind=E.DECIDED, actor=actor, at=at, on=held_on, meeting_item=item,
            note=f"{item.votes_for}/{item.votes_against}/{item.votes_abstain} {item.decision}")
     audit_record(actor=actor, action="update", obj=contract, changes={"meeting_item": [None, item.pk]},
                  note="meeting decision")
@@ -309,14 +287,16 @@ def contract_township_review(*, actor: Any, contract: Contract, approve: bool, n
     note = (note or "").strip()[:2000]
     now = at or timezone.now()
     if approve:
-        _move(contract, [S.DECIDING], S.APPROVED, township_approved_at=now)
-        _event(contract, E.APPROVED, actor=actor, at=now, on=timezone.localdate(now), note=note)
+        transition(contract, S.APPROVED, actor=actor, at=now, note=note, event={"on": timezone.localdate(now)},
+                   expect={"meeting_item__isnull": False}, township_approved_at=now,
+                   changes={"township": [None, approve]}, audit_note=note)
+        return contract
     else:
         if not note:
             raise ValidationError(_("Say why the contract is returned."), code="note")
         if contract.status != S.DECIDING:
             raise ValidationError(_("Only a contract being decided can be returned."), code="state")
-        _event(contract, E.RETURNED, actor=actor, at=now, on=timezone.localdate(now), note=note)
+        record(contract, kind=E.RETURNED, actor=actor, at=now, on=timezone.localdate(now), note=note)
     audit_record(actor=actor, action="update", obj=contract, changes={"township": [None, approve]}, note=note)
     return contract
 
@@ -349,8 +329,8 @@ def contract_sign(*, actor: Any, contract: Contract, on: dt.date, at: dt.datetim
         raise ValidationError(_("Enter the date as YYYY-MM-DD."), code="date")
     now = at or timezone.now()
     new = S.ACTIVE if contract.start <= on else S.SIGNED
-    _move(contract, [S.APPROVED], new, signed_on=on)
-    _event(contract, E.SIGNED, actor=actor, at=now, on=on)
+    transition(contract, new, actor=actor, at=now, event={"on": on}, signed_on=on,
+               changes={"status": [S.APPROVED, new]}, audit_note="signed")
     if contract.asset_id is not None:
         target = Asset.Status.SHARES if contract.kind == Contract.Kind.SHARES else Asset.Status.LEASED
         asset = Asset.objects.get(pk=contract.asset_id)
@@ -360,7 +340,6 @@ def contract_sign(*, actor: Any, contract: Contract, on: dt.date, at: dt.datetim
                             # The number only: the asset page shows the reason as stored, and
                             # English (or Chinese) words stored here would not follow the reader's language.
                             reason=contract.number)
-    audit_record(actor=actor, action="update", obj=contract, changes={"status": [S.APPROVED, new]}, note="signed")
     return contract
 
 
@@ -390,8 +369,8 @@ def payment_record(*, actor: Any, due: PaymentDue, amount: Any, paid_on: dt.date
         )
     now = at or timezone.now()
     payment = Payment.objects.create(due=due, amount=value, paid_on=paid_on, note=(note or "")[:200],
-                                     recorded_by=_user(actor), recorded_at=now)
-    _event(contract, E.PAID, actor=actor, at=now, on=paid_on, note=f"{value} ({due.due_on})")
+                                     recorded_by=user_of(actor), recorded_at=now)
+    record(contract, kind=E.PAID, actor=actor, at=now, on=paid_on, note=f"{value} ({due.due_on})")
     audit_record(actor=actor, action="create", obj=payment, changes={"amount": [None, value], "due": [None, due.pk]})
     return payment
 
@@ -417,11 +396,11 @@ def contract_end(*, actor: Any, contract: Contract, status: str, on: dt.date, re
         if not (reason or "").strip():
             raise ValidationError(_("Say why the contract is terminated."), code="reason")
     now = at or timezone.now()
-    old = contract.status
-    _move(contract, LIVE, status, ended_on=on)
-    _event(contract, E.TERMINATED if status == S.TERMINATED else E.EXPIRED, actor=actor, at=now, on=on, note=reason)
+    if contract.status not in LIVE:
+        raise ValidationError(_("The contract changed meanwhile; reload the page."), code="conflict")
+    transition(contract, status, actor=actor, at=now, note=reason, event={"on": on}, ended_on=on,
+               changes={"status": [contract.status, status]}, audit_note=reason[:300])
     _release_asset(contract, actor)
-    audit_record(actor=actor, action="update", obj=contract, changes={"status": [old, status]}, note=reason[:300])
     return contract
 
 
@@ -437,8 +416,8 @@ def contract_flag(*, actor: Any, contract: Contract, reason: str, on: dt.date | 
     day = on or timezone.localdate(now)
     if ContractReview.objects.filter(contract=contract, outcome=ContractReview.Outcome.PENDING).exists():
         raise ValidationError(_("This contract is already under review."), code="conflict")
-    review = ContractReview.objects.create(contract=contract, flagged_on=day, reason=reason, flagged_by=_user(actor))
-    _event(contract, E.FLAGGED, actor=actor, at=now, on=day, note=reason)
+    review = ContractReview.objects.create(contract=contract, flagged_on=day, reason=reason, flagged_by=user_of(actor))
+    record(contract, kind=E.FLAGGED, actor=actor, at=now, on=day, note=reason)
     audit_record(actor=actor, action="create", obj=review, changes={"reason": [None, reason]})
     return review
 
@@ -455,13 +434,13 @@ def review_conclude(*, actor: Any, review: ContractReview, outcome: str, on: dt.
     day = on or timezone.localdate(now)
     note = (note or "").strip()[:500]
     changed = ContractReview.objects.filter(pk=review.pk, outcome=ContractReview.Outcome.PENDING).update(
-        outcome=outcome, outcome_on=day, outcome_note=note, decided_by=_user(actor)
+        outcome=outcome, outcome_on=day, outcome_note=note, decided_by=user_of(actor)
     )
     if changed != 1:
         raise ValidationError(_("The outcome of this review is already recorded."), code="conflict")
     review.refresh_from_db()
     label = str(ContractReview.Outcome(outcome).label)
-    _event(contract, E.CLEARED, actor=actor, at=now, on=day, note=f"{label} {note}".strip())
+    record(contract, kind=E.CLEARED, actor=actor, at=now, on=day, note=f"{label} {note}".strip())
     if outcome == ContractReview.Outcome.TERMINATED and contract.status in LIVE:
         contract_end(actor=actor, contract=contract, status=S.TERMINATED, on=day, reason=note or label, at=now)
     audit_record(actor=actor, action="update", obj=review,

@@ -5,7 +5,7 @@ Once per item, with two sweepers at once too (the shared mechanism of `hemei.cor
   EXPIRY_DAYS: a unique `notify.Reminder` row (kind, ref, deadline) is inserted first; the
   sweeper whose insert fails skips, so the village committee is told once;
 - a signed contract whose term has begun becomes active, and a live contract whose term is
-  over becomes expired: `claim_once` on the status read, then the asset goes back to idle.
+  over becomes expired: a workflow transition on the status read, then the asset goes back to idle.
 Reminders are not escalations, so the list returned is empty.
 """
 
@@ -27,7 +27,9 @@ from django.utils.translation import gettext as _
 from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractEvent, Payment, PaymentDue
 from hemei.contracts.services import LIVE, S, contract_end
-from hemei.core.sweeps import Escalation, claim_once, sweeper
+from hemei.core.scope import system
+from hemei.core.sweeps import Escalation, sweeper
+from hemei.core.workflow import transition
 from hemei.notify.models import Reminder
 from hemei.notify.services import notify
 from hemei.regions.models import Post
@@ -76,17 +78,23 @@ def _tell(contract: Contract, *, kind: str, title: str, body: str, now: dt.datet
     return True
 
 
+SWEEP = system("sweep")
+
+
 @sweeper("contracts-reminders")
 def sweep_contracts(now: dt.datetime) -> list[Escalation]:
     today = timezone.localdate(now)
     # 1. terms: signed → active once begun; live → expired once over (asset back to idle).
     for pk in Contract.objects.filter(status=S.SIGNED, start__lte=today).values_list("pk", flat=True):
-        if claim_once(Contract, pk, expect={"status": S.SIGNED}, update={"status": S.ACTIVE}):
-            c = Contract.objects.get(pk=pk)
-            ContractEvent.objects.create(contract=c, kind=ContractEvent.Kind.ACTIVATED, at=now, on=c.start)
+        c = Contract.objects.get(pk=pk)
+        try:
+            transition(c, S.ACTIVE, actor=SWEEP, at=now, event={"on": c.start})
+        except ValidationError as exc:  # another sweeper activated it a moment ago
+            if exc.code != "conflict":
+                raise
     for c in Contract.objects.filter(status__in=LIVE, end__lt=today).select_related("village"):
         try:
-            contract_end(actor=None, contract=c, status=S.EXPIRED, on=c.end, reason="term over", at=now)
+            contract_end(actor=SWEEP, contract=c, status=S.EXPIRED, on=c.end, reason="term over", at=now)
         except ValidationError as exc:  # another sweeper expired it a moment ago
             if exc.code != "conflict":
                 raise
