@@ -21,8 +21,9 @@ COMMANDS = {
     "bench": ("bench", "Run the benchmarks in bench/."),
     "backup": ("backup", "Write the whole database to a file."),
     "restore": ("restore", "Load a backup file into an empty database."),
+    "workflows": ("workflows", "Print every workflow's states and moves as Markdown (docs/workflows.md)."),
 }
-NO_MIGRATE = {"backup"}
+NO_MIGRATE = {"backup", "workflows"}
 
 
 def usage() -> str:

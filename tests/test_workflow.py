@@ -1,0 +1,185 @@
+"""The one state-machine mechanism (`hemei.core.workflow`): its docs, its refusals, and a
+Hypothesis state-machine test per workflow: random moves by random personas only ever take
+an object along the table, each change leaves exactly one event row and one audit row, and a
+refused move changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hemei.cases.models import Case, Category
+from hemei.cases.services import case_accept, case_submit
+from hemei.contracts import services as contracts
+from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
+from hemei.core.workflow import REGISTRY, Workflow, load_all, render_markdown, transition, workflow_for
+from hemei.disclosure import services as disclosure
+from hemei.disclosure.models import Kind
+from tests.conftest import World
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "workflows.md"
+
+
+def test_the_committed_doc_is_the_commands_output() -> None:
+    """docs/workflows.md is generated (`hemei workflows > docs/workflows.md`): it cannot drift."""
+    assert DOC.read_text(encoding="utf-8") == render_markdown()
+
+
+def test_every_app_registers_its_workflow() -> None:
+    assert {"cases.case", "disclosure.version", "contracts.contract"} <= set(load_all())
+
+
+def test_tables_name_only_known_states() -> None:
+    for wf in load_all().values():
+        states = set(wf.states.values)
+        assert wf.initial in states
+        for move in wf.moves:
+            assert {move.target, *move.sources} <= states, (wf.name, move.kind)
+
+
+# --- objects in their initial state, one factory per workflow ---------------------------------
+
+
+def _case(world: World) -> Case:
+    category = Category.objects.get(county__isnull=True, name="环境卫生")
+    return case_submit(actor=world.user("secretary"), region=world.grid_a, category=category, title="垃圾没人清",
+                       description="路口垃圾堆了三天", source=Case.Source.PHONE, household=world.house_a)
+
+
+def _version(world: World) -> Any:
+    return disclosure.disclosure_create(
+        actor=world.user("secretary"), village=world.village, kind=Kind.PARTY, title="党费收缴", body="第三季度",
+        period_start=dt.date(2026, 7, 1), period_end=dt.date(2026, 9, 30),
+    )
+
+
+def _contract(world: World) -> Any:
+    return contracts.contract_create(
+        actor=world.user("secretary"), village=world.village, kind="lease", subject="旧村委会大院",
+        party_name="王小明", party_kind="person", start=dt.date(2026, 1, 1), end=dt.date(2030, 12, 31),
+        amount=Decimal("50000.00"), schedule=[(dt.date(2026, 1, 1), Decimal("50000"))],
+    )
+
+
+FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "cases.case": _case,
+    "disclosure.version": _version,
+    "contracts.contract": _contract,
+}
+PERSONAS = ["villager", "grid_a", "secretary", "township", "county", "shop", "outsider", "SYSTEM", "None"]
+
+
+def _actor(world: World, persona: str) -> Any:
+    if persona in ("SYSTEM", "None"):
+        return SYSTEM if persona == "SYSTEM" else None
+    return world.user(persona)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _counts(wf: Workflow, obj: models.Model) -> tuple[int, int]:
+    events = wf.event._default_manager.filter(**{wf.subject: obj}).count()
+    audits = AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).count()
+    return events, audits
+
+
+def _walk(world: World, name: str, steps: list[tuple[str, str]]) -> None:
+    wf = REGISTRY[name]
+    obj = FACTORIES[name](world)
+    assert getattr(obj, wf.field) == wf.initial
+    for to, persona in steps:
+        actor = _actor(world, persona)
+        old = getattr(obj, wf.field)
+        move = wf.find(old, to)
+        allowed = actor is not None and move is not None and wf.may(actor, obj, move)
+        before = _counts(wf, obj)
+        try:
+            transition(obj, to, actor=actor)
+        except (ValidationError, PermissionDenied):
+            assert not allowed, (name, old, to, persona)
+            obj.refresh_from_db()
+            assert getattr(obj, wf.field) == old  # a refused move changes nothing
+            assert _counts(wf, obj) == before
+            continue
+        assert allowed, (name, old, to, persona)
+        assert getattr(obj, wf.field) == to and to in wf.targets(old)
+        events, audits = _counts(wf, obj)
+        assert (events, audits) == (before[0] + 1, before[1] + 1)  # one event row, one audit row
+        last = wf.event._default_manager.filter(**{wf.subject: obj}).order_by("-id").first()
+        assert last is not None and (last.from_state, last.to_state, last.kind) == (old, to, move.kind)
+
+
+def _machine(name: str) -> Any:
+    states = st.sampled_from(list(REGISTRY[name].states.values))
+    steps = st.lists(st.tuples(states, st.sampled_from(PERSONAS)), min_size=1, max_size=8)
+
+    @pytest.mark.django_db(transaction=False)
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                     HealthCheck.too_slow])
+    @given(steps=steps)
+    def test(world: World, steps: list[tuple[str, str]]) -> None:
+        try:
+            with transaction.atomic():
+                _walk(world, name, steps)
+                raise _Rollback
+        except _Rollback:
+            pass
+
+    return test
+
+
+load_all()
+test_case_machine = _machine("cases.case")
+test_disclosure_machine = _machine("disclosure.version")
+test_contract_machine = _machine("contracts.contract")
+
+
+# --- the mechanism's refusals ----------------------------------------------------------------
+
+
+def test_it_refuses_none_and_anonymous_actors(world: World) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    case = _case(world)
+    for actor in (None, AnonymousUser()):
+        with pytest.raises(PermissionDenied):
+            transition(case, Case.Status.ACCEPTED, actor=actor)
+    case.refresh_from_db()
+    assert case.status == Case.Status.SUBMITTED
+
+
+def test_a_stale_object_gets_a_conflict_and_changes_nothing(world: World) -> None:
+    case = _case(world)
+    stale = Case.objects.get(pk=case.pk)
+    case_accept(actor=world.user("secretary"), case=case, unit="村委会")
+    events = case.events.count()
+    with pytest.raises(ValidationError) as caught:
+        transition(stale, Case.Status.REJECTED, actor=world.user("secretary"))  # read as submitted
+    assert caught.value.code == "conflict"
+    assert case.events.count() == events and Case.objects.get(pk=case.pk).status == Case.Status.ACCEPTED
+
+
+def test_a_move_sets_only_its_declared_fields(world: World) -> None:
+    case = _case(world)
+    with pytest.raises(ValueError, match="does not set"):
+        transition(case, Case.Status.ACCEPTED, actor=SYSTEM, title="changed")
+    assert Case.objects.get(pk=case.pk).title == "垃圾没人清"
+
+
+def test_roles_in_the_table_are_checked(world: World) -> None:
+    contract = _contract(world)
+    with pytest.raises(PermissionDenied):
+        transition(contract, "deciding", actor=world.user("grid_a"), discussed_on=dt.date(2025, 12, 1))
+    assert workflow_for(contract).name == "contracts.contract"
