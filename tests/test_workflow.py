@@ -25,6 +25,8 @@ from hemei.core.scope import SYSTEM
 from hemei.core.workflow import REGISTRY, Workflow, load_all, render_markdown, transition, workflow_for
 from hemei.disclosure import services as disclosure
 from hemei.disclosure.models import Kind
+from hemei.visits.models import Monitoring
+from hemei.visits.monitoring import monitoring_enter
 from tests.conftest import World
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "workflows.md"
@@ -36,7 +38,7 @@ def test_the_committed_doc_is_the_commands_output() -> None:
 
 
 def test_every_app_registers_its_workflow() -> None:
-    assert {"cases.case", "disclosure.version", "contracts.contract"} <= set(load_all())
+    assert set(FACTORIES) <= set(load_all())
 
 
 def test_tables_name_only_known_states() -> None:
@@ -71,10 +73,15 @@ def _contract(world: World) -> Any:
     )
 
 
+def _monitoring(world: World) -> Any:
+    return monitoring_enter(actor=world.user("secretary"), household=world.house_a, source=Monitoring.Source.STAFF)
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
     "cases.case": _case,
     "disclosure.version": _version,
     "contracts.contract": _contract,
+    "visits.monitoring": _monitoring,
 }
 PERSONAS = ["villager", "grid_a", "secretary", "township", "county", "shop", "outsider", "SYSTEM", "None"]
 
@@ -144,6 +151,7 @@ load_all()
 test_case_machine = _machine("cases.case")
 test_disclosure_machine = _machine("disclosure.version")
 test_contract_machine = _machine("contracts.contract")
+test_monitoring_machine = _machine("visits.monitoring")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

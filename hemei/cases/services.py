@@ -182,7 +182,7 @@ def case_accept(*, actor: Any, case: Case, responsible: Any = None, unit: str = 
 @transaction.atomic
 def case_start(*, actor: Any, case: Case, note: str = "") -> Case:
     note = _check_text(note, _("Note"), required=False)
-    return transition(case, S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.STARTED, note=note)
+    return transition(case, S.IN_PROGRESS, actor=actor, move=CaseEvent.Kind.STARTED, note=note)
 
 
 @transaction.atomic
@@ -205,7 +205,7 @@ def case_rate(*, actor: Any, case: Case, rating: str, note: str = "") -> Case:
     now = timezone.now()
     if rating == Case.Rating.UNSATISFIED:
         resolve_by = resolve_deadline(case.category, now, case.county_code)
-        return transition(case, S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.REOPENED, at=now, note=note,
+        return transition(case, S.IN_PROGRESS, actor=actor, move=CaseEvent.Kind.REOPENED, at=now, note=note,
                           rating=rating, resolve_by=resolve_by, resolved_at=None, rated_unsatisfied=True,
                           late_since=None, data={"rating": rating, "resolve_by": resolve_by.isoformat()})
     return transition(case, S.CLOSED, actor=actor, at=now, note=note, rating=rating, closed_at=now,

@@ -136,19 +136,19 @@ def refuse(workflow: Workflow, old: str, to: str) -> ValidationError:
     )
 
 
-def check(obj: models.Model, to: str, *, actor: Any, kind: str = "") -> Move:
+def check(obj: models.Model, to: str, *, actor: Any, move: str = "") -> Move:
     """The move that takes `obj` from its state to `to` and that `actor` may make; refuses
     (ValidationError `transition`, PermissionDenied) otherwise. Changes nothing, so a service
     can check before it validates the rest of its input."""
     require_actor(actor)
     workflow = workflow_for(obj)
     old = getattr(obj, workflow.field)
-    move = workflow.find(old, to, kind)
-    if move is None:
+    found = workflow.find(old, to, move)
+    if found is None:
         raise refuse(workflow, old, to)
-    if not workflow.may(actor, obj, move):
+    if not workflow.may(actor, obj, found):
         raise PermissionDenied(_("You may not do this here."))
-    return move
+    return found
 
 
 def record(
@@ -181,7 +181,7 @@ def transition[M: models.Model](
     to: str,
     *,
     actor: Any,
-    kind: str = "",
+    move: str = "",
     note: str = "",
     data: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
@@ -194,8 +194,8 @@ def transition[M: models.Model](
     """Move `obj` to the state `to`; the one writer of every workflow state.
 
     1. Refuse an actor that is none or anonymous (`require_actor`).
-    2. Find the move in the table from the state as read (`kind` picks one when two moves
-       join the same states); refuse anything else (ValidationError `transition`), and an
+    2. Find the move in the table from the state as read (`move`, an event kind, picks one
+       when two moves join the same states); refuse anything else (ValidationError `transition`), and an
        actor the move's roles exclude (PermissionDenied). Nothing is written.
     3. Update the row only if it still has the state we read (and the `expect`ed values):
        `filter(pk=…, <field>=old).update(…)`. No row changed means another process moved it
@@ -205,10 +205,10 @@ def transition[M: models.Model](
     5. Refresh the caller's object from the database.
     """
     workflow = workflow_for(obj)
-    move = check(obj, to, actor=actor, kind=kind)
-    unexpected = set(fields) - set(move.sets) - set(workflow.touch)
+    step = check(obj, to, actor=actor, move=move)
+    unexpected = set(fields) - set(step.sets) - set(workflow.touch)
     if unexpected:
-        raise ValueError(f"{workflow.name}: move {move.kind} does not set {sorted(unexpected)}")
+        raise ValueError(f"{workflow.name}: move {step.kind} does not set {sorted(unexpected)}")
     old = getattr(obj, workflow.field)
     now = at or timezone.now()
     values = {workflow.field: to, **{name: now for name in workflow.touch}, **fields}
@@ -218,12 +218,12 @@ def transition[M: models.Model](
         raise ValidationError(
             str(workflow.conflict) or _("Someone else changed this meanwhile; reload the page."), code="conflict"
         )
-    record(obj, kind=move.kind, actor=actor, at=now, from_state=old, to_state=to, note=note, data=data,
+    record(obj, kind=step.kind, actor=actor, at=now, from_state=old, to_state=to, note=note, data=data,
            **(event or {}))
     if changes is None:
         changes = {workflow.field: [old, to], **{k: [before[k], v] for k, v in fields.items()}}
     audit_record(actor=actor, action="update", obj=obj, changes=changes,
-                 note=move.kind if audit_note is None else audit_note)
+                 note=step.kind if audit_note is None else audit_note)
     obj.refresh_from_db()
     return obj
 

@@ -223,7 +223,7 @@ def _demo_monitoring(rng: random.Random, households: list[Household], county: Re
             updated_at=entered,
             step_started_at=entered,
         )
-        events = [MonitoringEvent(monitoring=m, at=entered, kind="entered", to_step=St.VERIFY)]
+        events = [MonitoringEvent(monitoring=m, at=entered, kind="entered", to_state=St.VERIFY)]
         moment = entered
         final = St.MONITORED if step == St.REMOVED else step
         path = order[: order.index(final) + 1] if final in order else [St.VERIFY, St.NOT_INCLUDED]
@@ -232,7 +232,7 @@ def _demo_monitoring(rng: random.Random, households: list[Household], county: Re
             if nxt == St.NOTICE:
                 m.notice_from = moment.date()
                 m.notice_until = moment.date() + dt.timedelta(days=4)
-            events.append(MonitoringEvent(monitoring=m, at=moment, kind="moved", from_step=prev, to_step=nxt))
+            events.append(MonitoringEvent(monitoring=m, at=moment, kind="moved", from_state=prev, to_state=nxt))
         m.step = step
         m.step_started_at = moment
         m.step_due = (
@@ -254,8 +254,8 @@ def _demo_monitoring(rng: random.Random, households: list[Household], county: Re
                     monitoring=m,
                     at=missed,
                     kind="escalated",
-                    from_step=step,
-                    to_step=step,
+                    from_state=step,
+                    to_state=step,
                     data={"from_tier": "village", "to_tier": "township"},
                 )
             )
@@ -281,7 +281,7 @@ def _demo_monitoring(rng: random.Random, households: list[Household], county: Re
             m.removed_at = DEMO_NOW - dt.timedelta(days=3)
             events.append(
                 MonitoringEvent(
-                    monitoring=m, at=m.removed_at, kind="removed", from_step=St.MONITORED, to_step=St.REMOVED
+                    monitoring=m, at=m.removed_at, kind="removed", from_state=St.MONITORED, to_state=St.REMOVED
                 )
             )
         m.save()

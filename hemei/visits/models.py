@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hemei.cases.models import Case
 from hemei.core import sweeps
-from hemei.core.models import AppendOnlyModel
+from hemei.core.models import WorkflowEvent
 from hemei.regions.models import Household, Region
 
 
@@ -269,27 +269,13 @@ OPEN_STEPS = (
 )
 
 
-class MonitoringEvent(AppendOnlyModel):
+class MonitoringEvent(WorkflowEvent):
     """One step on a monitoring record's timeline (append-only)."""
 
     monitoring = models.ForeignKey(
         Monitoring, verbose_name=_("monitored household"), on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    kind = models.CharField(_("kind"), max_length=20)
-    from_step = models.CharField(_("from step"), max_length=12, blank=True)
-    to_step = models.CharField(_("to step"), max_length=12, blank=True)
     note = models.TextField(_("note"), max_length=2000, blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("monitoring event")

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
+from hemei.core.workflow import record, transition
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region
 from hemei.visits.models import (
@@ -32,10 +33,10 @@ from hemei.visits.models import (
     AssistanceMeasure,
     IncomeCheck,
     Monitoring,
-    MonitoringEvent,
     Visit,
 )
 from hemei.visits.services import _money, _text
+from hemei.visits.workflow import MONITORING
 
 St = Monitoring.Step
 # Working days for each step (the notice itself runs in calendar days, then the village has
@@ -102,23 +103,6 @@ def _require(user: Any, m: Monitoring, step: str | None = None) -> None:
         raise ValidationError(_("This step is decided at another level."), code="scope")
 
 
-def _event(
-    m: Monitoring,
-    *,
-    kind: str,
-    actor: Any,
-    at: dt.datetime,
-    from_step: str = "",
-    to_step: str = "",
-    note: str = "",
-    data: dict[str, Any] | None = None,
-) -> MonitoringEvent:
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    return MonitoringEvent.objects.create(
-        monitoring=m, at=at, actor=user, kind=kind, from_step=from_step, to_step=to_step, note=note, data=data or {}
-    )
-
-
 def _clean_risks(risks: list[str] | None) -> list[str]:
     risks = list(dict.fromkeys(risks or []))
     bad = [r for r in risks if r not in Monitoring.Risk.values]
@@ -175,12 +159,12 @@ def monitoring_enter(
     m.region = household.region
     m.step_due = step_deadline(m, St.VERIFY, now)
     m.save()
-    _event(m, kind="entered", actor=actor, at=now, to_step=St.VERIFY, data={"source": source})
+    record(m, kind="entered", actor=actor, at=now, to_state=St.VERIFY, data={"source": source})
     audit_record(actor=actor, action="create", obj=m, changes={"step": [None, St.VERIFY], "source": [None, source]})
     return m
 
 
-def _move(
+def _to_step(
     m: Monitoring,
     *,
     to: str,
@@ -190,33 +174,26 @@ def _move(
     fields: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> Monitoring:
-    """Conditional update on (pk, step as read); the new step gets its deadline, the tier goes
-    back to the village (a new step starts fresh; its own lateness escalates it again)."""
-    old = m.step
+    """The move in the table (`hemei.visits.workflow`); the new step gets its deadline, the
+    tier goes back to the village (a new step starts fresh; its own lateness escalates it)."""
     now = timezone.now()
-    values: dict[str, Any] = {"step": to, "updated_at": now, "step_started_at": now, **(fields or {})}
     for key, value in (fields or {}).items():
-        setattr(m, key, value)
-    values["step_due"] = step_deadline(m, to, now)
+        setattr(m, key, value)  # the deadline of the notice step reads notice_until
+    values: dict[str, Any] = {"step_started_at": now, "step_due": step_deadline(m, to, now), **(fields or {})}
     if to in OPEN_STEPS:
         values["tier"] = Monitoring.Tier.VILLAGE
-    if Monitoring.objects.filter(pk=m.pk, step=old).update(**values) != 1:
-        raise ValidationError(_("The record was changed by someone else; reload it."), code="conflict")
-    _event(m, kind=kind, actor=actor, at=now, from_step=old, to_step=to, note=note, data=data)
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=m,
-        note=kind,
-        changes={"step": [old, to], **{k: [None, v] for k, v in (fields or {}).items()}},
-    )
-    m.refresh_from_db()
-    return m
+    changes = {"step": [m.step, to], **{k: [None, v] for k, v in (fields or {}).items()}}
+    return transition(m, to, actor=actor, move=kind, note=note, data=data, at=now, changes=changes, **values)
 
 
-def _expect(m: Monitoring, *steps: str) -> None:
-    if m.step not in steps:
-        raise ValidationError(_("Not possible at the step %(s)s.") % {"s": St(m.step).label}, code="transition")
+def _refuse_step(m: Monitoring) -> ValidationError:
+    return ValidationError(_("Not possible at the step %(s)s.") % {"s": St(m.step).label}, code="transition")
+
+
+def _movable(m: Monitoring, to: str) -> None:
+    """Refuse, before anything else is checked, a step the table has no move for."""
+    if MONITORING.find(m.step, to) is None:
+        raise _refuse_step(m)
 
 
 @transaction.atomic
@@ -232,11 +209,11 @@ def monitoring_verify(
 ) -> Monitoring:
     """入户核实: confirmed → 村级评议 (kind and at least one risk type needed); else not included."""
     m = monitoring
-    _expect(m, St.VERIFY)
+    _movable(m, St.REVIEW if confirmed else St.NOT_INCLUDED)
     _require(actor, m)
     note = _text(note, _("Note"))
     if not confirmed:
-        return _move(
+        return _to_step(
             m, to=St.NOT_INCLUDED, actor=actor, kind="not_confirmed", note=note, fields={"decided_at": timezone.now()}
         )
     kind = kind or m.kind
@@ -248,7 +225,7 @@ def monitoring_verify(
     fields: dict[str, Any] = {"kind": kind, "risks": risks}
     if has_labour is not None:
         fields["has_labour"] = has_labour
-    return _move(m, to=St.REVIEW, actor=actor, kind="verified", note=note, fields=fields)
+    return _to_step(m, to=St.REVIEW, actor=actor, kind="verified", note=note, fields=fields)
 
 
 @transaction.atomic
@@ -257,14 +234,14 @@ def monitoring_publish_notice(
 ) -> Monitoring:
     """村级评议 held: the public notice runs `days` (≥ 5) calendar days from `start`."""
     m = monitoring
-    _expect(m, St.REVIEW)
+    _movable(m, St.NOTICE)
     _require(actor, m)
     if days < MIN_NOTICE_DAYS:
         raise ValidationError(_("A public notice runs at least %(n)d days.") % {"n": MIN_NOTICE_DAYS}, code="notice")
     if start < timezone.localdate() - dt.timedelta(days=1):
         raise ValidationError(_("The notice cannot start in the past."))
     until = start + dt.timedelta(days=days - 1)
-    return _move(
+    return _to_step(
         m,
         to=St.NOTICE,
         actor=actor,
@@ -279,26 +256,26 @@ def monitoring_publish_notice(
 def monitoring_village_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
     """After the notice has run its days (objections considered) the village passes it on."""
     m = monitoring
-    _expect(m, St.NOTICE)
+    _movable(m, St.TOWNSHIP if agreed else St.NOT_INCLUDED)
     _require(actor, m)
     if m.notice_until is None or timezone.localdate() <= m.notice_until:
         raise ValidationError(_("The public notice runs until %(d)s.") % {"d": m.notice_until}, code="notice")
     note = _text(note, _("Note"))
     if not agreed:
-        return _move(
+        return _to_step(
             m, to=St.NOT_INCLUDED, actor=actor, kind="village_refused", note=note, fields={"decided_at": timezone.now()}
         )
-    return _move(m, to=St.TOWNSHIP, actor=actor, kind="village_agreed", note=note)
+    return _to_step(m, to=St.TOWNSHIP, actor=actor, kind="village_agreed", note=note)
 
 
 @transaction.atomic
 def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
     m = monitoring
-    _expect(m, St.TOWNSHIP)
+    _movable(m, St.COUNTY if agreed else St.NOT_INCLUDED)
     _require(actor, m)
     note = _text(note, _("Note"))
     if not agreed:
-        return _move(
+        return _to_step(
             m,
             to=St.NOT_INCLUDED,
             actor=actor,
@@ -306,19 +283,20 @@ def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bo
             note=note,
             fields={"decided_at": timezone.now()},
         )
-    return _move(m, to=St.COUNTY, actor=actor, kind="township_agreed", note=note)
+    return _to_step(m, to=St.COUNTY, actor=actor, kind="township_agreed", note=note)
 
 
 @transaction.atomic
 def monitoring_county_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
     m = monitoring
-    _expect(m, St.COUNTY)
+    _movable(m, St.MONITORED if agreed else St.NOT_INCLUDED)
     _require(actor, m)
     note = _text(note, _("Note"))
     now = timezone.now()
     if not agreed:
-        return _move(m, to=St.NOT_INCLUDED, actor=actor, kind="county_refused", note=note, fields={"decided_at": now})
-    return _move(m, to=St.MONITORED, actor=actor, kind="approved", note=note, fields={"decided_at": now})
+        return _to_step(m, to=St.NOT_INCLUDED, actor=actor, kind="county_refused", note=note,
+                        fields={"decided_at": now})
+    return _to_step(m, to=St.MONITORED, actor=actor, kind="approved", note=note, fields={"decided_at": now})
 
 
 ACTIONS = {
@@ -335,7 +313,8 @@ def monitoring_add_measure(
     *, actor: Any, monitoring: Monitoring, measure: str, department: str, date: dt.date
 ) -> AssistanceMeasure:
     m = monitoring
-    _expect(m, St.MONITORED, *OPEN_STEPS)
+    if m.step not in (St.MONITORED, *OPEN_STEPS):
+        raise _refuse_step(m)
     _require(actor, m, St.VERIFY)
     row = AssistanceMeasure.objects.create(
         monitoring=m,
@@ -344,7 +323,7 @@ def monitoring_add_measure(
         date=date,
         recorded_by=actor,
     )
-    _event(
+    record(
         m,
         kind="measure",
         actor=actor,
@@ -363,7 +342,8 @@ def monitoring_check_income(
     *, actor: Any, monitoring: Monitoring, checked_on: dt.date, income_per_capita: Any, stable: bool, note: str = ""
 ) -> IncomeCheck:
     m = monitoring
-    _expect(m, St.MONITORED)
+    if m.step != St.MONITORED:
+        raise _refuse_step(m)
     _require(actor, m, St.VERIFY)
     if checked_on > timezone.localdate():
         raise ValidationError(_("A check cannot be dated in the future."))
@@ -378,7 +358,7 @@ def monitoring_check_income(
         note=_text(note, _("Note"), limit=200),
         recorded_by=actor,
     )
-    _event(
+    record(
         m,
         kind="income_check",
         actor=actor,
@@ -443,7 +423,7 @@ def monitoring_remove_risk(*, actor: Any, monitoring: Monitoring, note: str = ""
     if reasons:
         raise ValidationError(reasons, code="removal")
     now = timezone.now()
-    return _move(
+    return _to_step(
         m,
         to=St.REMOVED,
         actor=actor,

@@ -45,8 +45,8 @@ def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
             at=now,
             actor=None,
             kind="escalated",
-            from_step=m.step,
-            to_step=m.step,
+            from_state=m.step,
+            to_state=m.step,
             data={
                 "from_tier": old_tier,
                 "to_tier": new_tier,
