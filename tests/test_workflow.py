@@ -77,7 +77,15 @@ def _monitoring(world: World) -> Any:
     return monitoring_enter(actor=world.user("secretary"), household=world.house_a, source=Monitoring.Source.STAFF)
 
 
+def _review(world: World) -> Any:
+    from hemei.courtyard.models import ReviewEvent
+
+    return ReviewEvent.objects.create(county=world.county, village=world.village, title="2026 美丽庭院",
+                                      date=dt.date(2026, 10, 28))
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "courtyard.review": _review,
     "cases.case": _case,
     "disclosure.version": _version,
     "contracts.contract": _contract,
@@ -152,6 +160,7 @@ test_case_machine = _machine("cases.case")
 test_disclosure_machine = _machine("disclosure.version")
 test_contract_machine = _machine("contracts.contract")
 test_monitoring_machine = _machine("visits.monitoring")
+test_review_machine = _machine("courtyard.review")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

@@ -120,9 +120,12 @@ def register(workflow: Workflow) -> Workflow:
 
 def workflow_for(obj: models.Model | type[models.Model]) -> Workflow:
     model = obj if isinstance(obj, type) else type(obj)
-    for klass in model.__mro__:
-        if klass in _BY_MODEL:
-            return _BY_MODEL[klass]
+    for attempt in range(2):
+        for klass in model.__mro__:
+            if klass in _BY_MODEL:
+                return _BY_MODEL[klass]
+        if attempt == 0:
+            load_all()  # an app's table registers when its workflow module is first imported
     raise LookupError(f"no workflow registered for {model.__name__}")
 
 

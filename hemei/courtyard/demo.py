@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hemei.core.scope import SYSTEM
 from hemei.courtyard import services
 from hemei.courtyard.access import panel_candidates
 from hemei.courtyard.models import ReviewEvent
@@ -109,7 +110,7 @@ def demo_courtyard(*, stdout: Any = None) -> int:
         idempotency_key="demo-courtyard-2026",
         at=_at(10, 26, 15),
     )
-    event = services.event_open(actor=None, event=event, at=_at(10, 27))
+    event = services.event_open(actor=SYSTEM, event=event, at=_at(10, 27))
     criteria = list(event.criteria.all())
     rng = random.Random(SEED)
     # In half points out of 20 (0, 0.5, …, 10 on a 10-point criterion): integers, no floats.
@@ -124,8 +125,8 @@ def demo_courtyard(*, stdout: Any = None) -> int:
             services.score_submit(
                 actor=None, evaluator=u, event=event, household=h, scores=scores, at=_at(10, 28, 9 + i // 5)
             )
-    results = services.event_close(actor=None, event=event, at=_at(10, 29))
-    entries = services.event_award(actor=None, event=event, at=_at(10, 30))
+    results = services.event_close(actor=SYSTEM, event=event, at=_at(10, 29))
+    entries = services.event_award(actor=SYSTEM, event=event, at=_at(10, 30))
     for e in entries:
         ledger.entry_review(
             actor=None, entry=e, approve=True, idempotency_key=f"demo-courtyard-r{e.pk}", at=_at(10, 31)

@@ -22,7 +22,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.models import AppendOnlyModel, VillageScoped
+from hemei.core.models import AppendOnlyModel, VillageScoped, WorkflowEvent
 from hemei.points.models import Entry, RuleItem
 from hemei.regions.models import Household, Region
 
@@ -180,3 +180,19 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.total} #{self.rank}"
+
+
+class ReviewStatusChange(WorkflowEvent):
+    """One change of a review's status (`hemei.courtyard.workflow`): history rows."""
+
+    review = models.ForeignKey(
+        ReviewEvent, verbose_name=_("review"), on_delete=models.PROTECT, related_name="status_changes"
+    )
+
+    class Meta:
+        verbose_name = _("review status change")
+        verbose_name_plural = _("review status changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.review_id} {self.from_state} → {self.to_state}"

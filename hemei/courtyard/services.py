@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.workflow import transition, user_of
 from hemei.courtyard import scoring
 from hemei.courtyard.access import is_committee, panel_candidates
 from hemei.courtyard.models import Criterion, Result, ReviewEvent, Score, Submission, Tier
@@ -60,7 +61,7 @@ class TierSpec:
 
 
 def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return user_of(actor)  # none for SYSTEM: it passes the committee check and records no user
 
 
 def _require_committee(actor: Any, village: Region) -> None:
@@ -293,12 +294,13 @@ def event_update(
     return locked
 
 
-def _move(actor: Any, event: ReviewEvent, old: str, new: str, now: dt.datetime, **values: Any) -> ReviewEvent:
-    if ReviewEvent.objects.filter(pk=event.pk, status=old).update(status=new, **values) != 1:
+def _to_status(actor: Any, event: ReviewEvent, old: str, new: str, now: dt.datetime, **values: Any) -> ReviewEvent:
+    """The move in the table (`hemei.courtyard.workflow`) from `old`, the status the caller
+    expects; a review no longer there is refused with the same words as before."""
+    if event.status != old:
         raise ValidationError(_("This review is no longer %(s)s.") % {"s": S(old).label}, code="state")
-    fresh = ReviewEvent.objects.select_related("village").get(pk=event.pk)
-    audit_record(actor=actor, action="update", obj=fresh, changes={"status": [old, new]})
-    return fresh
+    transition(event, new, actor=actor, at=now, changes={"status": [old, new]}, audit_note="", **values)
+    return ReviewEvent.objects.select_related("village").get(pk=event.pk)
 
 
 @transaction.atomic
@@ -307,7 +309,7 @@ def event_open(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None)
     if not event.criteria.exists() or not event.households.exists() or not event.panel.exists():
         raise ValidationError(_("Set up criteria, panel and households first."))
     now = at or timezone.now()
-    return _move(actor, event, S.DRAFT, S.SCORING, now, opened_at=now)
+    return _to_status(actor, event, S.DRAFT, S.SCORING, now, opened_at=now)
 
 
 def current_sheets(event: ReviewEvent) -> Any:
@@ -447,7 +449,7 @@ def event_close(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None
         ]
     )
     now = at or timezone.now()
-    _move(actor, locked, S.SCORING, S.CLOSED, now, closed_at=now)
+    _to_status(actor, locked, S.SCORING, S.CLOSED, now, closed_at=now)
     plaques: dict[str, int] = defaultdict(int)
     for r in results:
         if r.tier is not None:
@@ -489,7 +491,7 @@ def event_award(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None
             evidence = f"{locked.title}：{r.tier.name}（{r.total} 分，第 {r.rank} 名）"
             proposals.append(ledger.Proposal(r.household, item, locked.date, evidence))
         entries, _replayed = ledger.entry_propose_batch(
-            actor=actor,
+            actor=_user(actor),  # a system award reaches the ledger as before: no user
             rule_set=version.rule_set,
             proposals=proposals,
             idempotency_key=f"courtyard-award-{locked.pk}",
@@ -498,5 +500,5 @@ def event_award(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None
         for r, entry in zip(winners, entries, strict=True):
             Result.objects.filter(pk=r.pk, entry__isnull=True).update(entry=entry)
     now = at or timezone.now()
-    _move(actor, locked, S.CLOSED, S.AWARDED, now, awarded_at=now)
+    _to_status(actor, locked, S.CLOSED, S.AWARDED, now, awarded_at=now)
     return entries
