@@ -133,3 +133,37 @@ def test_verify_chain_checks_one_village_and_refuses_an_unknown_code(chained: Wo
         call_command("verify", chain="999999999999", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("verify", json=True, stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_move_existing_chains_both_ways(chained: World) -> None:
+    """Back to the two old chains (points heads in points_chainhead, the disclosure chain from
+    "" in disclosure_disclosurechain) and forward again: the links re-derive under the one
+    genesis, the heads come back exactly, and the re-derivation leaves an audit row."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    from hemei.core.models import AuditEntry
+    from hemei.core.verify import CHECKS
+    from hemei.disclosure.models import DisclosureVersion
+
+    before = {(h.chain, h.length, h.head_hash) for h in ChainHead.objects.all()}
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate([("core", "0004_calendar_2026")])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sequence, head_hash FROM points_chainhead")
+            points_heads = cursor.fetchall()
+            cursor.execute("SELECT length, head_hash FROM disclosure_disclosurechain")
+            disclosure_heads = cursor.fetchall()
+        first, second = DisclosureVersion.objects.filter(sequence__isnull=False).order_by("sequence")
+        assert (first.prev_hash, second.prev_hash) == ("", first.hash)
+        assert disclosure_heads == [(2, second.hash)]
+        assert {("points", n, h) for n, h in points_heads} <= before
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(leaves)
+    assert {(h.chain, h.length, h.head_hash) for h in ChainHead.objects.all()} == before
+    assert CHECKS["points-chains"]() == [] and CHECKS["disclosure-chains"]() == []
+    note = AuditEntry.objects.get(object_type="core.chainhead")
+    assert note.changes["head_hash"] == [second.hash, dict((c, h) for c, _n, h in before)["disclosure"]]
