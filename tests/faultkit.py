@@ -185,7 +185,7 @@ class Server:
         argv = [sys.executable, "-m", "hemei.cli", "serve", "--port", str(self.port), "--workers", "1"]
         if self.no_worker:
             argv.append("--no-worker")
-        env = child_env(self.db, HEMEI_DATA_DIR=str(self.static_dir), HEMEI_SERVE_BACKOFF="0.5",
+        env = child_env(self.db, HEMEI_DATA_DIR=str(self.static_dir), HEMEI_SERVE_BACKOFF="0.5", HEMEI_SWEEP_EVERY="1",
                         HEMEI_LOG_LEVEL="INFO")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -336,3 +336,19 @@ def seeded(request: Any, seeds: dict[str, Seed], tmp_path_factory: Any) -> Seed:
 def static_dir(tmp_path_factory: Any) -> Path:
     """One HEMEI_DATA_DIR for every served instance: collectstatic copies once."""
     return Path(tmp_path_factory.mktemp("data"))
+
+
+def make_cases(n: int) -> None:
+    """n cases reported today in grid B (run inside a Django process)."""
+    from hemei.accounts.models import User
+    from hemei.cases.models import Category
+    from hemei.cases.services import case_submit
+    from hemei.regions.models import Region
+
+    grid2 = User.objects.get(username="grid2")
+    region = Region.objects.get(code="140110101201002")
+    category = Category.objects.filter(county__isnull=True).order_by("pk").first()
+    assert category is not None
+    for i in range(n):
+        case_submit(actor=grid2, region=region, category=category, title=f"积水 {i}", description=f"sweep test {i}",
+                    source="phone", reporter_name="张志强")
