@@ -165,6 +165,16 @@ def find_health_details(text: str | None) -> list[str]:
     return [word for word in found if not any(word != other and word in other for other in found)]
 
 
+_HEALTH_RE = re.compile(
+    "|".join(re.escape(w) for w in sorted((*HEALTH_ALLOWED, *HEALTH_WORDS), key=len, reverse=True)), re.IGNORECASE
+)
+
+
+def mask_health_details(text: str | None) -> str:
+    """The text with each health word starred out (因病 and the other allowed phrases kept)."""
+    return _HEALTH_RE.sub(lambda m: m.group() if m.group() in HEALTH_ALLOWED else "*" * len(m.group()), text or "")
+
+
 def describe(findings: list[Finding]) -> str:
     """One line for an author: "mobile number 138****1234; ID number 1401…"."""
     return "; ".join(f.label() for f in findings)
