@@ -8,10 +8,11 @@ import datetime as dt
 import time_machine
 from django.core.management import call_command
 
+from hemei.core.models import ChainHead
 from hemei.core.verify import run_all
 from hemei.points import ledger
 from hemei.points.export import ledger_entries
-from hemei.points.models import Account, ChainHead, Entry, RuleSet
+from hemei.points.models import Account, Entry, RuleSet
 from hemei.points.reset import last_boundary, reset_sweep
 from hemei.points.testing import Adopted, adopted_rules
 from hemei.regions.models import Household
@@ -50,7 +51,7 @@ def test_reset_posts_once_exactly_at_the_boundary_and_never_below_zero(world: Wo
         idempotency_key="b2", at=at(2026, 9, 20),
     )
     assert (balance(world.house_a), balance(world.house_b)) == (10, 10)
-    head_before = ChainHead.objects.get(village=world.village).sequence
+    head_before = ChainHead.objects.get(chain="points", village=world.village).length
 
     with time_machine.travel(BOUNDARY - dt.timedelta(seconds=1), tick=False):
         call_command("sweep", "--now", (BOUNDARY - dt.timedelta(seconds=1)).isoformat())
@@ -63,7 +64,7 @@ def test_reset_posts_once_exactly_at_the_boundary_and_never_below_zero(world: Wo
     assert resets[world.house_a.pk].points == -10 and resets[world.house_b.pk].points == -5
     assert all(e.state == Entry.State.EFFECTIVE and e.period == "2026Q3" and e.sequence for e in resets.values())
     assert (balance(world.house_a), balance(world.house_b)) == (0, 5)
-    assert ChainHead.objects.get(village=world.village).sequence == head_before + 2
+    assert ChainHead.objects.get(chain="points", village=world.village).length == head_before + 2
     assert RuleSet.objects.get(village=world.village).reset_done_period == "2026Q3"
     # The ledger export by month finds them in September (their deed date: the period's last day).
     assert set(resets.values()) <= set(ledger_entries(world.village, "2026-09", "2026-09"))

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from hemei.core.idempotency import IdempotencyConflict
 from hemei.points import checks, ledger, shop
-from hemei.points.idempotency import IdempotencyConflict
 from hemei.points.models import Account, Entry, ImmutableEntryError, Redemption, Reward, StockMovement
 from hemei.points.testing import Adopted, adopted_rules
 from hemei.regions.models import Role

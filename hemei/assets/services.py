@@ -24,10 +24,10 @@ from hemei.assets import access
 from hemei.assets.models import Asset, AssetPhoto, AssetStatusChange, ProjectIncome, RevitalisationProject
 from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record, diff
+from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
 from hemei.disclosure.finance import parse_amount
 from hemei.disclosure.personal import find_personal_data
-from hemei.points.idempotency import remembered
 from hemei.regions.models import Level, Region
 
 CENT = Decimal("0.01")

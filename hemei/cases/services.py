@@ -16,6 +16,7 @@ from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseCounter, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record
+from hemei.core.idempotency import created, remembered
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region, Resident
 
@@ -61,22 +62,6 @@ def _next_number(counter: CaseCounter, county: Region, year: int) -> str:
     return f"{county.code}-{year}-{counter.last:06d}"
 
 
-def _replay(actor: Any, key: str, payload: dict[str, Any]) -> Case | None:
-    """The case an earlier submission with this key created, if any. The same key with a
-    different payload is a conflict, never a silent second case or a silent overwrite."""
-    if not key or _user(actor) is None:
-        return None
-    case = Case.objects.filter(created_by=actor, idempotency_key=key).first()
-    if case is None:
-        return None
-    earlier = {"region": case.region_id, "category": case.category_id, "title": case.title,
-               "description": case.description, "household": case.household_id}
-    if earlier != payload:
-        raise ValidationError(_("This submission key was already used for a different request."), code="conflict")
-    case.replayed = True
-    return case
-
-
 def _event(case: Case, *, kind: str, actor: Any, at: dt.datetime, from_status: str = "", to_status: str = "",
            note: str = "", data: dict[str, Any] | None = None) -> CaseEvent:
     event = CaseEvent.objects.create(case=case, at=at, actor=_user(actor), kind=kind, from_status=from_status,
@@ -113,8 +98,10 @@ def case_submit(
 ) -> Case:
     """A new case at a village or grid, with its number and deadlines from the category.
 
-    With an `idempotency_key`, a second call by the same account with the same payload
-    returns the first case (its `replayed` is True) and changes nothing."""
+    With an `idempotency_key` (`hemei.core.idempotency`), a second call by the same account
+    with the same payload returns the first case (its `replayed` is True) and changes nothing;
+    another payload under the key is a conflict. Without an account (or a key) every call is
+    a new submission."""
     if region.level not in (Level.VILLAGE, Level.GRID):
         raise ValidationError(_("A case belongs to a village or a grid."))
     if source not in Case.Source.values:
@@ -141,22 +128,28 @@ def case_submit(
     counter = _lock_counter(county, year)
     payload = {"region": region.pk, "category": category.pk, "title": title, "description": description,
                "household": household.pk if household is not None else None}
-    replayed = _replay(actor, idempotency_key, payload)
-    if replayed is not None:
-        return replayed
-    case = Case.objects.create(
-        number=_next_number(counter, county, year), idempotency_key=idempotency_key if _user(actor) else "",
-        county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
-        source=source, category=category, title=title, description=description,
-        accept_by=accept_deadline(category, now, county.code),
-        resolve_by=resolve_deadline(category, now, county.code),
-        created_by=_user(actor), created_at=now, updated_at=now,
-    )
-    _event(case, kind=CaseEvent.Kind.SUBMITTED, actor=actor, at=now, to_status=S.SUBMITTED,
-           data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
-    audit_record(actor=actor, action="create", obj=case,
-                 changes={"status": [None, S.SUBMITTED], "category": [None, category.name]})
-    _store_photos(case, cleaned, stage=CasePhoto.Stage.REPORTED, actor=actor, at=now)
+
+    def write() -> list[Case]:
+        case = Case.objects.create(
+            number=_next_number(counter, county, year), idempotency_key=idempotency_key if _user(actor) else "",
+            county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
+            source=source, category=category, title=title, description=description,
+            accept_by=accept_deadline(category, now, county.code),
+            resolve_by=resolve_deadline(category, now, county.code),
+            created_by=_user(actor), created_at=now, updated_at=now,
+        )
+        _event(case, kind=CaseEvent.Kind.SUBMITTED, actor=actor, at=now, to_status=S.SUBMITTED,
+               data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
+        audit_record(actor=actor, action="create", obj=case,
+                     changes={"status": [None, S.SUBMITTED], "category": [None, category.name]})
+        _store_photos(case, cleaned, stage=CasePhoto.Stage.REPORTED, actor=actor, at=now)
+        return [case]
+
+    if not idempotency_key or _user(actor) is None:
+        return write()[0]
+    [case], _replayed = remembered(actor=actor, key=idempotency_key, operation="cases.submit", payload=payload,
+                                   model=Case, write=write)
+    case.replayed = not created(case)
     return case
 
 

@@ -30,9 +30,9 @@ from hemei.assets.services import asset_status_change
 from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractEvent, ContractReview, Payment, PaymentDue
 from hemei.core.audit import audit_record
+from hemei.core.idempotency import remembered
 from hemei.disclosure.finance import parse_amount
 from hemei.meetings.models import AgendaItem, Meeting
-from hemei.points.idempotency import remembered
 from hemei.regions.models import Level, Region
 
 SUBJECT_TYPE = "contracts.contract"

@@ -25,8 +25,8 @@ from hemei.contracts import access
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
 from hemei.contracts.services import parse_area, parse_money
 from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
-from hemei.points.idempotency import remembered
 from hemei.regions.models import Household, Region
 from hemei.regions.roster.template import neutralise
 

@@ -30,11 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.idempotency import remembered
 from hemei.courtyard import scoring
 from hemei.courtyard.access import is_committee, panel_candidates
 from hemei.courtyard.models import Criterion, Result, ReviewEvent, Score, Submission, Tier
 from hemei.points import ledger
-from hemei.points.idempotency import remembered
 from hemei.points.models import Entry, RuleItem, RuleSet, RuleVersion
 from hemei.regions.models import Household, Level, Region
 

@@ -21,15 +21,15 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hemei.core import chain
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
 from hemei.disclosure import access
 from hemei.disclosure.attachments import MAX_ATTACHMENTS, as_django_file, clean_attachment
-from hemei.disclosure.chain import version_hash
+from hemei.disclosure.integrity import CHAIN, version_link
 from hemei.disclosure.models import (
     Disclosure,
     DisclosureAttachment,
-    DisclosureChain,
     DisclosureEvent,
     DisclosureVersion,
     Kind,
@@ -329,7 +329,7 @@ def version_publish(*, actor: Any, version: DisclosureVersion, now: dt.datetime 
 
     1. Only an approved version (reviewed by the supervision committee) may be published.
     2. Lock the village's chain head; the version takes the next sequence and links to the
-       head's hash; its hash is computed over its content (`hemei.disclosure.chain`).
+       head's hash; its hash is computed over its content (`hemei.disclosure.integrity`).
     3. The version becomes published (conditional update), the head moves, and the schedule
        periods this disclosure covers count as published."""
     now = now or timezone.now()
@@ -341,13 +341,11 @@ def version_publish(*, actor: Any, version: DisclosureVersion, now: dt.datetime 
         raise ValidationError(
             _("Only a version approved by the supervision committee can be published."), code="not_reviewed"
         )
-    DisclosureChain.objects.get_or_create(village=current.village)
-    chain = DisclosureChain.objects.select_for_update().get(village=current.village)
-    current.sequence = chain.length + 1
-    current.prev_hash = chain.head_hash
+    head = chain.lock_head(CHAIN, current.village_id)
     current.published_at = now
     current.published_by = _user(actor)
-    digest = version_hash(current, current.village.code)
+    link = version_link(current, head)
+    current.sequence, current.prev_hash, digest = link.sequence, link.prev_hash, link.hash
     _move(
         current,
         S.PUBLISHED,
@@ -359,7 +357,7 @@ def version_publish(*, actor: Any, version: DisclosureVersion, now: dt.datetime 
             "published_by": _user(actor),
         },
     )
-    DisclosureChain.objects.filter(pk=chain.pk).update(length=current.sequence, head_hash=digest)
+    chain.save_head(head)
     Disclosure.objects.filter(pk=current.disclosure_id).update(title=current.title)
     _fulfil_dues(current.disclosure, now)
     _event(current, DisclosureEvent.Kind.PUBLISHED, actor, now)

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, audit_record_many
-from hemei.points import chain
+from hemei.core.idempotency import remembered
+from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, GRID_ROLES, SUPERVISION_ROLES, may, roles_over, villager_resident
-from hemei.points.idempotency import remembered
 from hemei.points.locks import PointsLocks, lock_points
 from hemei.points.models import Entry, Objection, RuleItem, RuleSet, RuleVersion
 from hemei.regions.models import Household, Resident

@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
-from hemei.points import chain
+from hemei.core.idempotency import remembered
+from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, SHOP_ROLES, may, villager_resident
-from hemei.points.idempotency import remembered
 from hemei.points.ledger import period_of
 from hemei.points.locks import lock_points
 from hemei.points.models import Entry, Redemption, Reward, RuleSet, StockMovement

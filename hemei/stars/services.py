@@ -30,8 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
-from hemei.points.idempotency import remembered
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access
 from hemei.stars.models import (
