@@ -78,3 +78,26 @@ def check_entries() -> list[str]:
     if TRIGGER not in names:
         problems.append("the points entry table has no guard against changing effective entries")
     return problems
+
+
+@invariant("points-reservations")
+def check_reservations() -> list[str]:
+    """Every deduction still pending can take effect: for each household the balance covers
+    all its pending deductions (`chain.pending_deductions`). A deduction beyond that would
+    stay in publicity for ever (issue 12: a redemption and a deduction both accepted at once)."""
+    pending = (
+        Entry.objects.filter(points__lt=0, state__in=[Entry.State.PROPOSED, Entry.State.PUBLICITY])
+        .values_list("household_id")
+        .annotate(s=Sum("points"), n=Count("pk"))
+        .values_list("household_id", "s", "n")
+    )
+    balances = dict(Account.objects.values_list("household_id", "balance"))
+    problems = []
+    for household_id, reserved, n in pending:
+        balance = int(balances.get(household_id) or 0)
+        if balance + int(reserved) < 0:
+            problems.append(
+                f"household {household_id}: {n} pending deductions of {-int(reserved)} points but a balance of "
+                f"{balance}: they can never all take effect"
+            )
+    return problems[:LIMIT]

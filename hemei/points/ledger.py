@@ -26,6 +26,7 @@ from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.idempotency import remembered
 from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, GRID_ROLES, SUPERVISION_ROLES, may, roles_over, villager_resident
+from hemei.points.locks import PointsLocks, lock_points
 from hemei.points.models import Entry, Objection, RuleItem, RuleSet, RuleVersion
 from hemei.regions.models import Household, Resident
 
@@ -66,6 +67,7 @@ def _check_proposal(
     version: RuleVersion,
     batch_totals: dict[tuple[int, int, str], int],
     now: dt.datetime,
+    locks: PointsLocks | None = None,
 ) -> None:
     """The checks of one proposal (bad input → a clear error, nothing written)."""
     household, item = p.household, p.item
@@ -109,8 +111,12 @@ def _check_proposal(
                 code="cap",
             )
     if item.points < 0:
-        balance = getattr(getattr(household, "points_account", None), "balance", 0) or 0
-        if balance + chain.pending_deductions(household) + item.points < 0:
+        # Under the lock order of every write that reserves or spends points (locks.py), so
+        # a concurrent redemption cannot spend what this deduction reserves.
+        assert locks is not None
+        reserved = (household.pk, 0, "deductions")  # earlier deductions of this batch for the household
+        batch_totals[reserved] = batch_totals.get(reserved, 0) + item.points
+        if locks.available(household) + batch_totals[reserved] < 0:
             raise ValidationError(
                 _("Household %(h)s has too few points for this deduction.") % {"h": household.number}, code="balance"
             )
@@ -132,15 +138,19 @@ def entry_propose_batch(
     }
 
     def write() -> list[Entry]:
-        # Lock the rule set: caps are checked against rows a concurrent batch might add.
-        RuleSet.objects.select_for_update().filter(pk=rule_set.pk).first()
+        # Lock the rule set: caps are checked against rows a concurrent batch might add. A
+        # batch with deductions reserves points: it takes the whole lock order (locks.py).
+        deducted = [p.household for p in proposals if p.item.points < 0]
+        locks = lock_points(village_id=rule_set.village_id, households=deducted) if deducted else None
+        if locks is None:
+            RuleSet.objects.select_for_update().filter(pk=rule_set.pk).first()
         version = RuleVersion.objects.filter(rule_set=rule_set, state=RuleVersion.State.ADOPTED).first()
         if version is None:
             raise ValidationError(_("This village has no adopted points rules yet."))
         totals: dict[tuple[int, int, str], int] = {}
         rows = []
         for p in proposals:
-            _check_proposal(actor, p, rule_set=rule_set, version=version, batch_totals=totals, now=now)
+            _check_proposal(actor, p, rule_set=rule_set, version=version, batch_totals=totals, now=now, locks=locks)
             rows.append(
                 Entry(
                     county_id=p.household.county_id,
@@ -354,9 +364,9 @@ def entry_reverse(
             raise ValidationError(_("Only an effective scored entry can be corrected."), code="state")
         if Entry.objects.filter(corrects=original, kind=Entry.Kind.REVERSAL).exists():
             raise ValidationError(_("This entry has already been corrected."), code="conflict")
-        head = chain.lock_head(original.village)
-        account = chain.lock_account(original.household)
-        if original.points > 0 and account.balance + chain.pending_deductions(original.household) < original.points:
+        locks = lock_points(village_id=original.village_id, households=[original.household])
+        head, account = locks.head, locks.account(original.household)
+        if original.points > 0 and locks.available(original.household) < original.points:
             raise ValidationError(_("Not enough points left to reverse this entry."), code="balance")
         reversal = Entry.objects.create(
             county_id=original.county_id,

@@ -1,7 +1,8 @@
 """The points shop (积分超市): catalogue, restocking, redemptions and their cancellation.
 
-A redemption is one transaction: lock the village's chain head, the household's account and
-the reward (always in that order), check balance (minus deductions still pending), the rule
+A redemption is one transaction: lock the village's chain head, its rule set, the household's
+account (`locks.lock_points`, the order of every write that reserves or spends points) and the
+reward, check balance (minus deductions still pending), the rule
 set's minimum balance, stock and the per-household limit of the redemption period, then
 write the negative effective entry (appended to the chain), the stock movement and the
 redemption row. On SQLite the IMMEDIATE transaction already serialises writers; on PostgreSQL
@@ -24,6 +25,7 @@ from hemei.core.idempotency import remembered
 from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, SHOP_ROLES, may, villager_resident
 from hemei.points.ledger import period_of
+from hemei.points.locks import lock_points
 from hemei.points.models import Entry, Redemption, Reward, RuleSet, StockMovement
 from hemei.regions.models import Household, Level, Region
 
@@ -150,13 +152,13 @@ def redemption_create(
             raise ValidationError(_("This village has no points rules."))
         if rule_set.exclude_absent and not household.lives_in_village:
             raise ValidationError(_("Households not living in the village take no part in the points."))
-        head = chain.lock_head(household.village)
-        account = chain.lock_account(household)
+        locks = lock_points(village_id=household.village_id, households=[household])
+        head, account = locks.head, locks.account(household)
         locked = Reward.objects.select_for_update().get(pk=reward.pk)
         if not locked.active:
             raise ValidationError(_("This reward is not offered any more."))
         points = locked.price * quantity
-        available = account.balance + chain.pending_deductions(household)
+        available = locks.available(household)
         if account.balance < rule_set.min_balance_to_redeem:
             raise ValidationError(
                 _("Redemption starts at a balance of %(n)d points.") % {"n": rule_set.min_balance_to_redeem},
@@ -284,9 +286,9 @@ def redemption_cancel(
             own = resident is not None and resident.household_id == redemption.household_id
             if not own and not may(actor, redemption.village, SHOP_ROLES | COMMITTEE_ROLES):
                 raise ValidationError(_("You may not cancel this reservation."), code="scope")
-        head = chain.lock_head(redemption.village)
         household = Household.objects.get(pk=redemption.household_id)
-        account = chain.lock_account(household)
+        locks = lock_points(village_id=redemption.village_id, households=[household])
+        head, account = locks.head, locks.account(household)
         Reward.objects.select_for_update().filter(pk=redemption.reward_id).first()
         current = Redemption.objects.select_for_update().get(pk=redemption.pk)
         if current.state != R.RESERVED:

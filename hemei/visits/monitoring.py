@@ -6,6 +6,9 @@ a missed one climbs a tier through the shared sweep (`hemei.visits.sweep`). Ever
 with a conditional update on (pk, step) so two clerks never both act (rule 6), writes a
 `MonitoringEvent` and an audit row.
 
+The whole procedure also has its own clock, `procedure_due`: 15 calendar days from the lead (the
+visit that found the household, else the entry), escalated through its own sweeper like a step.
+
 Who acts: verification at the household's grid, the village review and notice at its village,
 the township review at its township, the county decision at its county (a write post over that
 region; a superuser anywhere).
@@ -25,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
+from hemei.core.pii import describe, find_health_details, find_personal_data
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region
 from hemei.visits.models import (
@@ -51,6 +55,46 @@ STEP_LEVEL: dict[str, str] = {
     St.TOWNSHIP: Level.TOWNSHIP,
     St.COUNTY: Level.COUNTY,
 }
+
+
+# The whole procedure, from the lead to the county's decision (DOMAIN.md: normally 15 days), in
+# calendar days; once missed, each tier it climbs to gets PROCEDURE_ESCALATED_DAYS working days.
+DEFAULT_PROCEDURE_DAYS = 15
+DEFAULT_PROCEDURE_ESCALATED_DAYS = 3
+
+
+def procedure_days() -> int:
+    return int(getattr(settings, "HEMEI_MONITORING_PROCEDURE_DAYS", DEFAULT_PROCEDURE_DAYS))
+
+
+def procedure_escalated_days() -> int:
+    return int(getattr(settings, "HEMEI_MONITORING_PROCEDURE_ESCALATED_DAYS", DEFAULT_PROCEDURE_ESCALATED_DAYS))
+
+
+def procedure_deadline(lead_at: dt.datetime) -> dt.datetime:
+    """The procedure's overall deadline: `procedure_days()` calendar days after the lead, at the
+    end of that day (a lead in the morning and one at night get the same last day)."""
+    last = timezone.localtime(lead_at).date() + dt.timedelta(days=procedure_days())
+    return dt.datetime.combine(last, dt.time(23, 59), tzinfo=timezone.get_default_timezone())
+
+
+def notice_problems(text: str) -> list[str]:
+    """What the public notice must not carry: ID numbers, phones, bank cards, health details."""
+    problems: list[str] = []
+    findings = find_personal_data(text)
+    if findings:
+        problems.append(_("personal data: %(what)s") % {"what": describe(findings)})
+    health = find_health_details(text)
+    if health:
+        problems.append(_("health details: %(what)s") % {"what": "、".join(health)})
+    return problems
+
+
+def notice_is_public(m: Monitoring, today: dt.date | None = None) -> bool:
+    """A notice is public during its period only: not before, and not after (whatever became
+    of the record since)."""
+    today = today or timezone.localdate()
+    return m.notice_from is not None and m.notice_until is not None and m.notice_from <= today <= m.notice_until
 
 
 def step_days(step: str) -> int:
@@ -174,6 +218,8 @@ def monitoring_enter(
     )
     m.region = household.region
     m.step_due = step_deadline(m, St.VERIFY, now)
+    # The lead is the visit that found the household, else the entry itself.
+    m.procedure_due = procedure_deadline(min(visit.visited_at, now) if visit is not None else now)
     m.save()
     _event(m, kind="entered", actor=actor, at=now, to_step=St.VERIFY, data={"source": source})
     audit_record(actor=actor, action="create", obj=m, changes={"step": [None, St.VERIFY], "source": [None, source]})
@@ -263,6 +309,13 @@ def monitoring_publish_notice(
         raise ValidationError(_("A public notice runs at least %(n)d days.") % {"n": MIN_NOTICE_DAYS}, code="notice")
     if start < timezone.localdate() - dt.timedelta(days=1):
         raise ValidationError(_("The notice cannot start in the past."))
+    problems = notice_problems(text)
+    if problems:
+        raise ValidationError(
+            _("The public notice may not contain ID numbers, phones, bank cards or health details. Found %(what)s.")
+            % {"what": "; ".join(problems)},
+            code="personal",
+        )
     until = start + dt.timedelta(days=days - 1)
     return _move(
         m,
