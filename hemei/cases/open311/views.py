@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authtoken.models import Token
 
+from hemei.accounts.lockout import token_allowed
 from hemei.cases import services
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case, Category
@@ -265,12 +266,12 @@ def token_detail(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
 # --- POST requests --------------------------------------------------------------------------
 
 
-def _api_user(p: QueryDict) -> Any:
+def _api_user(p: QueryDict, request: HttpRequest | None = None) -> Any:
     key = (p.get("api_key") or "").strip()
     if not key:
         raise Open311Error(400, "api_key was not provided")
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    if token is None or not token_allowed(token.user, request):
         raise Open311Error(403, "api_key is invalid")
     return token.user
 
@@ -327,7 +328,7 @@ def _float(p: QueryDict, name: str, low: float, high: float) -> float | None:
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
-    user = _api_user(p)
+    user = _api_user(p, request)
     county = _jurisdiction(request)
     code = (p.get("service_code") or "").strip()
     if not code:
