@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.points import chain, checks, ledger
 from hemei.points.models import Account, ChainHead, Entry
 from hemei.points.testing import Adopted, adopted_rules
@@ -33,7 +34,7 @@ def in_publicity(world: World, pts: Adopted, n: int, *, code: str = "G2", start:
     entries = []
     for i in range(start, start + n):
         entry = ledger.entry_propose(
-            actor=None, household=world.house_a, item=pts.rule(code),
+            actor=SYSTEM, household=world.house_a, item=pts.rule(code),
             deed_date=dt.date(2026, 10, 1 + i % 9), idempotency_key=f"p{i}", at=at(2026, 10, 10),
         )
         ledger.entry_review(actor=world.user("secretary"), entry=entry, approve=True, idempotency_key=f"r{i}",
