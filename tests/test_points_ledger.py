@@ -14,6 +14,7 @@ from django.utils import translation
 
 from hemei.core.idempotency import IdempotencyConflict
 from hemei.core.models import ChainHead
+from hemei.core.scope import SYSTEM
 from hemei.core.sweeps import SWEEPERS, sweep_all
 from hemei.meetings.models import Meeting
 from hemei.points import checks, ledger, rules
@@ -307,7 +308,7 @@ def test_rule_item_of_another_village_or_a_draft_is_refused(world: World, pts: A
             idempotency_key="d",
             at=at(2026, 10, 6),
         )
-    other = adopted_rules(actor=None, village=world.village2, held_at=at(2026, 9, 1))
+    other = adopted_rules(actor=SYSTEM, village=world.village2, held_at=at(2026, 9, 1))
     with pytest.raises(ValidationError, match="not in this village"):
         ledger.entry_propose(
             actor=world.user("secretary"),

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from hemei.core.chain import link_hash
 from hemei.core.models import AuditEntry, ChainHead
+from hemei.core.scope import SYSTEM
 from hemei.points import checks, ledger, posting
 from hemei.points.models import Account, Entry
 from hemei.points.testing import Adopted, adopted_rules
@@ -34,7 +35,7 @@ def in_publicity(world: World, pts: Adopted, n: int, *, code: str = "G2", start:
     entries = []
     for i in range(start, start + n):
         entry = ledger.entry_propose(
-            actor=None, household=world.house_a, item=pts.rule(code),
+            actor=SYSTEM, household=world.house_a, item=pts.rule(code),
             deed_date=dt.date(2026, 10, 1 + i % 9), idempotency_key=f"p{i}", at=at(2026, 10, 10),
         )
         ledger.entry_review(actor=world.user("secretary"), entry=entry, approve=True, idempotency_key=f"r{i}",

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from hemei.core.models import ChainHead
+from hemei.core.scope import SYSTEM
 from hemei.disclosure.board import BOARD_SECTIONS, CHAIN_HEADS
 from hemei.points import ledger
 from hemei.points.models import RuleSet
@@ -28,18 +29,18 @@ def _frozen() -> Any:
 
 @pytest.fixture
 def pts(world: World) -> Adopted:
-    p = adopted_rules(actor="demo", village=world.village, held_at=at(2026, 9, 1))
+    p = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 9, 1))
     for key, house, code, day in (("a1", world.house_a, "G2", 2), ("b1", world.house_b, "G1", 3),
                                   ("b2", world.house_b, "J1", 4)):
         when = at(2026, 9, day, 12)
-        e = ledger.entry_propose(actor="demo", household=house, item=p.rule(code), deed_date=when.date(),
+        e = ledger.entry_propose(actor=SYSTEM, household=house, item=p.rule(code), deed_date=when.date(),
                                  idempotency_key=key, at=when)
-        ledger.entry_review(actor="demo", entry=e, approve=True, idempotency_key=f"{key}r", at=when)
+        ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key=f"{key}r", at=when)
     ledger.publicity_sweep(at(2026, 9, 20))
     # One in publicity now (until 2026-10-25).
-    e = ledger.entry_propose(actor="demo", household=world.house_b, item=p.rule("G1"), deed_date=dt.date(2026, 10, 17),
+    e = ledger.entry_propose(actor=SYSTEM, household=world.house_b, item=p.rule("G1"), deed_date=dt.date(2026, 10, 17),
                              idempotency_key="p", at=at(2026, 10, 18))
-    ledger.entry_review(actor="demo", entry=e, approve=True, idempotency_key="pr", at=at(2026, 10, 18))
+    ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key="pr", at=at(2026, 10, 18))
     return p
 
 

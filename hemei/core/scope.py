@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -90,8 +90,9 @@ SHOP_ROLES: Final = COMMITTEE_ROLES | {Role.SHOP_KEEPER}
 SUPERVISION_ROLES: Final = frozenset({Role.SUPERVISION})
 #: Township staff only (乡镇认定 of star households).
 TOWNSHIP_ROLES: Final = frozenset({Role.TOWNSHIP_STAFF})
-#: Oversight from above the village: township staff and the county administrator.
-OVERSIGHT_ROLES: Final = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
+#: The levels above the village that review its decisions: township staff and the county
+#: administrator (points pages read a wider, read-only `OVERSIGHT_ROLES` with the dispatcher).
+UPPER_LEVEL_ROLES: Final = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
 #: Every role (a superuser or the system holds them all).
 ALL_ROLES: Final = frozenset(Role.values)
 
@@ -330,3 +331,12 @@ def require_in_scope(user: Any, action: str | frozenset[str], obj: Any) -> None:
     if not scope_for(user).covers_path(region.path):
         raise Http404
     require(user, action, obj)
+
+
+def fetch(model: type[Model], user: Any, pk: Any) -> Any:
+    """One row of a registered model by id, within the user's scope; else 404 (never 403:
+    "not yours" and "does not exist" answer alike)."""
+    try:
+        return registration(model).queryset(user).get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404 from None

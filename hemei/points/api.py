@@ -37,6 +37,7 @@ from rest_framework.response import Response
 
 from hemei.cases.api import ErrorSerializer, api_error
 from hemei.core.idempotency import KEY_MAX, IdempotencyConflict, created
+from hemei.core.scope import scope_q
 from hemei.points import ledger, shop
 from hemei.points.access import access_entries, access_redemptions, access_rewards, villager_resident
 from hemei.points.models import Entry, Redemption, Reward, RuleItem, RuleVersion
@@ -52,7 +53,7 @@ from hemei.points.serializers import (
     StatementSerializer,
 )
 from hemei.regions.access import access_households, access_region, scope_for
-from hemei.regions.models import Household, Region
+from hemei.regions.models import Household
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_MAX = KEY_MAX
@@ -326,11 +327,9 @@ class EntryViewSet(viewsets.ReadOnlyModelViewSet[Entry]):
                    responses={200: EntrySerializer(many=True)})
     @action(detail=False, methods=["get"], filterset_class=None)
     def publicity(self, request: Request) -> Response:
-        q = Q(pk__in=access_entries(request.user).values("pk"))
-        scope = scope_for(request.user)
-        for path in scope.read_paths:
-            # A grid worker's board is the whole village's (the village posts one board).
-            q |= Q(village__path__startswith=path) | Q(village__path=path[: len(path) - Region.steplen])
+        # A grid worker's board is the whole village's (the village posts one board).
+        village_q = scope_q(request.user, via="village__", village_wide=True)
+        q = Q() if village_q is None else Q(pk__in=access_entries(request.user).values("pk")) | village_q
         resident = villager_resident(request.user)
         if resident is not None:
             q |= Q(village_id=resident.household.village_id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from hemei.core.scope import Scope, minimal_paths, paths_q, register_scoped, scope_for, scoped
@@ -21,13 +21,6 @@ __all__ = ["Scope", "scope_for", "scoped"]
 
 
 # The scope itself lives in core (one Scope for every app); these names stay importable here.
-_minimal = minimal_paths
-
-
-def _path_q(paths: tuple[str, ...], prefix: str) -> Q:
-    return paths_q(paths, prefix)
-
-
 def require_staff_scope(user: Any) -> None:
     """Staff pages (workbench, roster) are for posts over regions; villagers get a 404."""
     if not scope_for(user).is_staff_scope:
@@ -175,7 +168,7 @@ def can_manage_posts(user: Any) -> bool:
 
 def manage_paths(user: Any) -> tuple[str, ...]:
     """Region subtrees whose posts the user manages ('' = everything)."""
-    return _minimal({g.path for g in manager_grants(user)})
+    return minimal_paths({g.path for g in manager_grants(user)})
 
 
 def roles_at(grants: tuple[ManagerGrant, ...], region: Region) -> frozenset[str]:
