@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractEvent, Payment, PaymentDue
 from hemei.contracts.services import LIVE, S, contract_end
-from hemei.core.scope import system
+from hemei.core.scope import SYSTEM
 from hemei.core.sweeps import Escalation, sweeper
 from hemei.core.workflow import transition
 from hemei.notify.models import Reminder
@@ -44,7 +44,7 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def committee(village_id: int) -> QuerySet[Any]:
-    posts = Post.objects.current().filter(region_id=village_id, role__in=access.COMMITTEE_ROLES)
+    posts = Post.objects.current().filter(region_id=village_id, role__in=access.CONTRACT_ROLES)
     return get_user_model().objects.filter(pk__in=posts.values("user_id"))
 
 
@@ -78,8 +78,6 @@ def _tell(contract: Contract, *, kind: str, title: str, body: str, now: dt.datet
     return True
 
 
-SWEEP = system("sweep")
-
 
 @sweeper("contracts-reminders")
 def sweep_contracts(now: dt.datetime) -> list[Escalation]:
@@ -88,13 +86,13 @@ def sweep_contracts(now: dt.datetime) -> list[Escalation]:
     for pk in Contract.objects.filter(status=S.SIGNED, start__lte=today).values_list("pk", flat=True):
         c = Contract.objects.get(pk=pk)
         try:
-            transition(c, S.ACTIVE, actor=SWEEP, at=now, event={"on": c.start})
+            transition(c, S.ACTIVE, actor=SYSTEM, at=now, event={"on": c.start})
         except ValidationError as exc:  # another sweeper activated it a moment ago
             if exc.code != "conflict":
                 raise
     for c in Contract.objects.filter(status__in=LIVE, end__lt=today).select_related("village"):
         try:
-            contract_end(actor=SWEEP, contract=c, status=S.EXPIRED, on=c.end, reason="term over", at=now)
+            contract_end(actor=SYSTEM, contract=c, status=S.EXPIRED, on=c.end, reason="term over", at=now)
         except ValidationError as exc:  # another sweeper expired it a moment ago
             if exc.code != "conflict":
                 raise

@@ -19,13 +19,22 @@ COMMITTEE = "secretary, director, committee member, accountant of the village"
 TOWNSHIP = "township staff, county administrator"
 
 
-def _may(roles_name: str) -> Any:
-    def guard(user: Any, contract: Contract) -> bool:
-        from hemei.contracts import access
+def _committee(user: Any, contract: Contract) -> bool:
+    from hemei.contracts import access
 
-        return access.may(user, contract.village, getattr(access, roles_name))
+    return access.may(user, contract.village, access.CONTRACT_ROLES)
 
-    return guard
+
+def _township(user: Any, contract: Contract) -> bool:
+    from hemei.contracts import access
+
+    return access.may(user, contract.village, access.TOWNSHIP_REVIEW_ROLES)
+
+
+def _reviewer(user: Any, contract: Contract) -> bool:
+    from hemei.contracts import access
+
+    return access.may(user, contract.village, access.REVIEW_ROLES)
 
 
 CONTRACT = register(Workflow(
@@ -39,16 +48,16 @@ CONTRACT = register(Workflow(
     conflict=_("The contract changed meanwhile; reload the page."),
     doc="A collective contract (lease, contracting, shares) under a recorded decision, to its end.",
     moves=(
-        Move(K.DISCUSSED, (S.DRAFT,), S.DECIDING, COMMITTEE, _may("COMMITTEE_ROLES"),
+        Move(K.DISCUSSED, (S.DRAFT,), S.DECIDING, COMMITTEE, _committee,
              sets=("discussed_on", "discussion")),
         Move(K.APPROVED, (S.DECIDING,), S.APPROVED, f"{TOWNSHIP}, after the meeting passed it",
-             _may("TOWNSHIP_ROLES"), sets=("township_approved_at",)),
+             _township, sets=("township_approved_at",)),
         Move(K.SIGNED, (S.APPROVED,), S.SIGNED, f"{COMMITTEE}, under the whole decision record",
-             _may("COMMITTEE_ROLES"), sets=("signed_on",)),
-        Move(K.SIGNED, (S.APPROVED,), S.ACTIVE, f"{COMMITTEE}, when the term has begun", _may("COMMITTEE_ROLES"),
+             _committee, sets=("signed_on",)),
+        Move(K.SIGNED, (S.APPROVED,), S.ACTIVE, f"{COMMITTEE}, when the term has begun", _committee,
              sets=("signed_on",)),
         Move(K.ACTIVATED, (S.SIGNED,), S.ACTIVE, "the sweep, once the term begins"),
-        Move(K.TERMINATED, LIVE, S.TERMINATED, f"{COMMITTEE}; {TOWNSHIP} (清理 outcome)", _may("REVIEW_ROLES"),
+        Move(K.TERMINATED, LIVE, S.TERMINATED, f"{COMMITTEE}; {TOWNSHIP} (清理 outcome)", _reviewer,
              sets=("ended_on",)),
         Move(K.EXPIRED, LIVE, S.EXPIRED, "the sweep, once the term is over", sets=("ended_on",)),
     ),

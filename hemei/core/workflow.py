@@ -26,17 +26,16 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.models import WorkflowEvent
-from hemei.core.scope import is_system, require_actor
+from hemei.core.scope import is_system, require_actor, user_of
 
 # A role check: (actor, object) → may the actor make this move on this object?
 Guard = Callable[[Any, Any], bool]
 
 
-def user_of(actor: Any) -> Any:
-    """The user row an event or audit row points at: none for SYSTEM or anonymous."""
-    if is_system(actor):
-        return None
-    return actor if getattr(actor, "is_authenticated", False) else None
+def _row(actor: Any) -> Any:
+    """The user an event row points at: none for SYSTEM (or an anonymous caller)."""
+    user = user_of(actor)
+    return user if getattr(user, "pk", None) is not None else None
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,7 @@ def record(
     reminder), in the same table and shape as its moves."""
     workflow = workflow_for(obj)
     event = workflow.event.objects.create(
-        **{workflow.subject: obj}, at=at or timezone.now(), actor=user_of(actor), kind=kind,
+        **{workflow.subject: obj}, at=at or timezone.now(), actor=_row(actor), kind=kind,
         from_state=from_state, to_state=to_state, note=note, data=data or {}, **columns,
     )
     if workflow.on_event is not None:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("visits", "0002_threshold_2026")]
+    dependencies = [("visits", "0003_monitoring_public_id_procedure_clock")]
 
     operations = [
         migrations.RenameField("monitoringevent", "from_step", "from_state"),

@@ -32,7 +32,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disclosure', '0002_published_guard'),
+        ('disclosure', '0003_one_chain'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0006_late_since_and_first_rating")]
+    dependencies = [("cases", "0007_keys_to_core_idempotency")]
 
     operations = [
         migrations.RenameField("caseevent", "from_status", "from_state"),
