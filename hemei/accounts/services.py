@@ -20,6 +20,7 @@ from hemei.accounts.models import User
 from hemei.core.audit import audit_record
 from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM, is_system, require_actor
 
 
 class LoginRefused(Exception):
@@ -93,29 +94,31 @@ def user_create(
     display_name: str = "",
     phone: str | None = None,
     is_staff: bool = False,
-    actor: object = None,
+    actor: object = SYSTEM,
     validate: bool = True,
     county_code: str = "",
     request: HttpRequest | None = None,
 ) -> User:
     """Create an account. `county_code`: the county whose audit log shows the row (a new
     account has no post yet, so the user's own county is still unknown)."""
+    require_actor(actor)
     user = User(username=username, display_name=display_name, phone=phone or None, is_staff=is_staff)
     if validate:
         validate_password(password, user)
     user.set_password(password)
     user.save()
-    audit_record(actor=actor or "system", action=AuditEntry.Action.CREATE, obj=user,
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=user,
                  county_code=county_code, request=request,
                  changes={"username": [None, username], "phone": [None, "***" if phone else None]})
     return user
 
 
 @transaction.atomic
-def token_issue(*, user: User, actor: object = None) -> str:
+def token_issue(*, user: User, actor: object = SYSTEM) -> str:
     """Return the user's API token, creating it on first use (audited)."""
+    require_actor(actor)
     token, created = Token.objects.get_or_create(user=user)
-    audit_record(actor=actor or "system", action=AuditEntry.Action.TOKEN, obj=user,
+    audit_record(actor=actor, action=AuditEntry.Action.TOKEN, obj=user,
                  note="created" if created else "shown")
     return token.key
 
@@ -126,7 +129,7 @@ def _check_can_manage(actor: object, user: User, *, password: bool = False) -> N
 
     from hemei.regions.access import can_manage_account
 
-    if isinstance(actor, str) or actor is None:
+    if is_system(actor):
         return
     if not can_manage_account(actor, user, password=password):
         raise PermissionDenied(_("You may not manage this account."))
@@ -136,13 +139,14 @@ def _check_can_manage(actor: object, user: User, *, password: bool = False) -> N
 def user_unlock(*, user: User, actor: object, request: HttpRequest | None = None) -> User:
     """Lift a lockout: clears locked_until and the failure count (audited, also when the
     account was not locked, so every manager's action shows in the log)."""
+    require_actor(actor)
     _check_can_manage(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
     User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
     user.locked_until, user.failed_logins = None, 0
     before["address_locks"] = lockout.clear_account(user)
-    audit_record(actor=actor or "system", action=AuditEntry.Action.UPDATE, obj=user, request=request,
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=user, request=request,
                  note="unlock", changes={k: [v, None if k == "locked_until" else 0] for k, v in before.items()})
     return user
 
@@ -152,11 +156,12 @@ def user_set_password(*, user: User, password: str, actor: object, request: Http
     """Set a password a manager typed (after the password policy). The audit row says that
     the password changed, never what it is. Changing the password ends the account's other
     sessions (Django checks the session's password hash on every request)."""
+    require_actor(actor)
     _check_can_manage(actor, user, password=True)
     user = User.objects.select_for_update().get(pk=user.pk)
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor or "system", action=AuditEntry.Action.UPDATE, obj=user, request=request,
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=user, request=request,
                  note="password set", changes={"password": ["***", "***"]})
     return user

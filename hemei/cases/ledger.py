@@ -21,6 +21,7 @@ from hemei.cases.models import Case
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.core.pii import redact
+from hemei.core.scope import require_actor
 from hemei.regions.models import Region
 from hemei.regions.roster.template import neutralise
 
@@ -69,6 +70,7 @@ def _rows(cases: Iterable[Case]) -> Iterable[list[Any]]:
 
 def ledger_export(*, region: Region, date_from: dt.date | None, date_to: dt.date | None, actor: Any,
                   request: HttpRequest | None = None) -> bytes:
+    require_actor(actor)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_NAME)
     for i, width in enumerate(WIDTHS, start=1):

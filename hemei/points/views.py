@@ -35,7 +35,6 @@ from hemei.points.access import (
 from hemei.points.forms import RestockForm, RewardForm, RuleItemForm, SettingsForm
 from hemei.points.models import (
     Account,
-    ChainHead,
     Entry,
     Objection,
     Redemption,
@@ -158,7 +157,7 @@ def my_points(request: HttpRequest) -> HttpResponse:
         .select_related("household", "item")
         .order_by("publicity_until", "pk")[:200]
     )
-    head = ChainHead.objects.filter(village_id=household.village_id).first()
+    head = public.head_of(household.village)
     # The ranking only if the village publishes one (RuleSet.ranking); the household's own
     # place is shown even when a top list leaves it out.
     setting, ranked = public.ranking(household.village)
@@ -499,7 +498,7 @@ def _whole_village(request: HttpRequest, code: str) -> Region:
     scope = scope_for(request.user)
     villages = _staff_villages(request)
     village = next((v for v in villages if v.code == code), None) if code else (villages[0] if villages else None)
-    if village is None or not (scope.everything or any(village.path.startswith(p) for p in scope.read_paths)):
+    if village is None or not scope.covers_path(village.path):
         raise Http404
     return village
 

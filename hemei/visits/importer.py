@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from hemei.core.scope import require_actor
 from hemei.regions.access import access_households
 from hemei.regions.models import Household
 from hemei.regions.roster.report import RowError
@@ -78,6 +79,7 @@ def _cell(value: Any) -> str:
 def import_department_list(*, actor: Any, data: bytes) -> ImportResult:
     """1. read and check every row (scope: the household must be in the actor's write area);
     2. if any row is bad, report all and save nothing; 3. else enter all in one transaction."""
+    require_actor(actor)
     result = ImportResult()
     try:
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]

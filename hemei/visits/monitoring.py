@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
 from hemei.core.pii import describe, find_health_details, find_personal_data
+from hemei.core.scope import require_actor, user_of
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region
 from hemei.visits.models import (
@@ -157,7 +158,7 @@ def _event(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> MonitoringEvent:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = user_of(actor)
     return MonitoringEvent.objects.create(
         monitoring=m, at=at, actor=user, kind=kind, from_step=from_step, to_step=to_step, note=note, data=data or {}
     )
@@ -188,6 +189,7 @@ def monitoring_enter(
 ) -> Monitoring:
     """A household enters the procedure at 入户核实. Refused when it already has an open record.
     `skip_scope` only for callers that checked it (a villager's own household, a visit)."""
+    require_actor(actor)
     if source not in Monitoring.Source.values:
         raise ValidationError(_("Unknown source %(s)s.") % {"s": source})
     if kind and kind not in Monitoring.Kind.values:
@@ -212,7 +214,7 @@ def monitoring_enter(
         visit=visit,
         step=St.VERIFY,
         step_started_at=now,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=user_of(actor),
         created_at=now,
         updated_at=now,
     )
@@ -277,6 +279,7 @@ def monitoring_verify(
     note: str = "",
 ) -> Monitoring:
     """入户核实: confirmed → 村级评议 (kind and at least one risk type needed); else not included."""
+    require_actor(actor)
     m = monitoring
     _expect(m, St.VERIFY)
     _require(actor, m)
@@ -302,6 +305,7 @@ def monitoring_publish_notice(
     *, actor: Any, monitoring: Monitoring, start: dt.date, days: int, text: str = ""
 ) -> Monitoring:
     """村级评议 held: the public notice runs `days` (≥ 5) calendar days from `start`."""
+    require_actor(actor)
     m = monitoring
     _expect(m, St.REVIEW)
     _require(actor, m)
@@ -331,6 +335,7 @@ def monitoring_publish_notice(
 @transaction.atomic
 def monitoring_village_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
     """After the notice has run its days (objections considered) the village passes it on."""
+    require_actor(actor)
     m = monitoring
     _expect(m, St.NOTICE)
     _require(actor, m)
@@ -346,6 +351,7 @@ def monitoring_village_decide(*, actor: Any, monitoring: Monitoring, agreed: boo
 
 @transaction.atomic
 def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.TOWNSHIP)
     _require(actor, m)
@@ -364,6 +370,7 @@ def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bo
 
 @transaction.atomic
 def monitoring_county_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.COUNTY)
     _require(actor, m)
@@ -387,6 +394,7 @@ ACTIONS = {
 def monitoring_add_measure(
     *, actor: Any, monitoring: Monitoring, measure: str, department: str, date: dt.date
 ) -> AssistanceMeasure:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.MONITORED, *OPEN_STEPS)
     _require(actor, m, St.VERIFY)
@@ -415,6 +423,7 @@ def monitoring_add_measure(
 def monitoring_check_income(
     *, actor: Any, monitoring: Monitoring, checked_on: dt.date, income_per_capita: Any, stable: bool, note: str = ""
 ) -> IncomeCheck:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.MONITORED)
     _require(actor, m, St.VERIFY)
@@ -490,6 +499,7 @@ def removal_blockers(m: Monitoring, on: dt.date | None = None) -> list[str]:
 @transaction.atomic
 def monitoring_remove_risk(*, actor: Any, monitoring: Monitoring, note: str = "") -> Monitoring:
     """风险消除: only after ≥ 6 months of stable income and never without labour capacity."""
+    require_actor(actor)
     m = monitoring
     _require(actor, m, St.VERIFY)
     reasons = removal_blockers(m)

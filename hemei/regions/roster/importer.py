@@ -33,6 +33,7 @@ from openpyxl import load_workbook
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
 from hemei.regions.access import scope_for
 from hemei.regions.models import Region
 from hemei.regions.roster.plan import Plan
@@ -92,7 +93,8 @@ def roster_import(
     count is still unknown (the sheet gives no dimension). Re-importing an unchanged file
     changes nothing and only adds the import's audit row.
     """
-    if not isinstance(actor, str) and not scope_for(actor).covers_path(region.path, write=True):
+    require_actor(actor)
+    if not scope_for(actor).covers_path(region.path, write=True):
         raise PermissionDenied(_("This region is outside your posts."))
     report = ImportReport(dry_run=dry_run)
     errors = Collector()
