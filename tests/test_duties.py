@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from hemei.accounts.services import user_set_password, user_unlock
+from hemei.core.scope import SYSTEM
 from hemei.regions.access import can_manage_account
 from hemei.regions.models import Role
 from tests.conftest import PASSWORD, make_user
@@ -55,11 +56,11 @@ def test_the_village_still_unlocks_the_supervisor_and_resets_its_grid_workers(wo
 @pytest.mark.parametrize("password", ["Secretary#2026", "2026-SECRETARY", "Yraterces-1", "Secretory-26"])
 def test_passwords_like_the_user_name_are_refused(world, password):
     with pytest.raises(ValidationError):
-        user_set_password(user=world.user("secretary"), password=password, actor="system")
+        user_set_password(user=world.user("secretary"), password=password, actor=SYSTEM)
 
 
 def test_passwords_with_the_phone_are_refused_and_others_pass(world):
     villager = world.user("villager")  # phone 13800001111
     with pytest.raises(ValidationError):
-        user_set_password(user=villager, password="Pw-13800001111", actor="system")
-    assert user_set_password(user=villager, password=NEW, actor="system").check_password(NEW)
+        user_set_password(user=villager, password="Pw-13800001111", actor=SYSTEM)
+    assert user_set_password(user=villager, password=NEW, actor=SYSTEM).check_password(NEW)
