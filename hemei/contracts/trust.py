@@ -26,9 +26,9 @@ from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
 from hemei.contracts.services import parse_area, parse_money
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
+from hemei.core.xlsx import neutralise
 from hemei.points.idempotency import remembered
 from hemei.regions.models import Household, Region
-from hemei.regions.roster.template import neutralise
 
 ZERO = Decimal("0.00")
 
