@@ -201,7 +201,7 @@ TASKS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns a bad token into 401, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "hemei.accounts.authentication.LockAwareTokenAuthentication",  # DRF's, plus lockout and audit
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

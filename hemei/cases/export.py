@@ -20,6 +20,8 @@ from openpyxl.utils import get_column_letter
 from hemei.cases.models import Case
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.pii import redact
+from hemei.core.scope import require_actor
 from hemei.core.xlsx import neutralise
 from hemei.regions.models import Region
 
@@ -58,8 +60,9 @@ def _rows(cases: Iterable[Case]) -> Iterable[list[Any]]:
                                             case.responsible_unit) if x)
         yield [
             index, case.number, case.get_source_display(), people,
-            f"{case.title}：{case.description}", responsible,
-            timezone.localtime(case.resolve_by).strftime("%Y-%m-%d %H:%M"), case.measures,
+            # An export leaves the system: free text is masked (hemei.core.pii).
+            redact(f"{case.title}：{case.description}"), responsible,
+            timezone.localtime(case.resolve_by).strftime("%Y-%m-%d %H:%M"), redact(case.measures),
             case.get_status_display(), "是" if _late(case, now) else "否",
             case.get_rating_display() if case.rating else "",
         ]
@@ -67,6 +70,7 @@ def _rows(cases: Iterable[Case]) -> Iterable[list[Any]]:
 
 def ledger_export(*, region: Region, date_from: dt.date | None, date_to: dt.date | None, actor: Any,
                   request: HttpRequest | None = None) -> bytes:
+    require_actor(actor)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_NAME)
     for i, width in enumerate(WIDTHS, start=1):

@@ -26,6 +26,7 @@ from hemei.cases import services
 from hemei.cases.access import access_case, access_cases, villager_resident
 from hemei.cases.export import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
+from hemei.cases.privacy import for_reader, text_findings
 from hemei.core.parsing import parse_date, parse_id
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -147,11 +148,15 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                       .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
     values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex}
     errors: list[str] = []
+    findings: list[str] = []
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         category = next((c for c in categories if str(c.pk) == values["category"]), None)
+        findings = _unconfirmed_findings(request, values)
         if category is None:
             errors.append(_("Please choose what kind of problem it is."))
+        elif findings:
+            pass  # the page asks: send anyway, or edit
         else:
             try:
                 # The key rendered into the form makes a double tap (or a resend on a slow
@@ -169,7 +174,15 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your request %(n)s has been sent.") % {"n": case.number})
                 return redirect("my-case", number=case.number)
     return render(request, "cases/my_case_new.html",
-                  {"categories": categories, "values": values, "errors": errors})
+                  {"categories": categories, "values": values, "errors": errors, "findings": findings})
+
+
+def _unconfirmed_findings(request: HttpRequest, values: dict[str, str]) -> list[str]:
+    """Personal data in the text the author has not yet confirmed sending (as disclosure
+    authors are asked): labels with the numbers masked, or [] once `confirm=1` is sent."""
+    if request.POST.get("confirm") == "1":
+        return []
+    return [f.label() for f in text_findings(values.get("title", ""), values.get("description", ""))]
 
 
 def _title_from(description: str) -> str:
@@ -277,6 +290,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
               "description": "", "reporter_name": household.head.name if household and household.head else "",
               "source": Case.Source.PHONE, "key": uuid.uuid4().hex}
     errors: list[str] = []
+    findings: list[str] = []
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         region = household.region if household else next((r for r in regions if r.code == values["region"]), None)
@@ -287,7 +301,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Please choose what kind of problem it is."))
         if values["source"] not in STAFF_SOURCES:
             errors.append(_("Choose how the problem was reported."))
-        if not errors and region is not None and category is not None:
+        findings = _unconfirmed_findings(request, values)
+        if not errors and not findings and region is not None and category is not None:
             try:
                 case = services.case_submit(
                     actor=request.user, region=region, category=category,
@@ -301,6 +316,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 return redirect("case-detail", number=case.number)
     return render(request, "cases/case_new.html", {
         "household": household, "regions": regions, "categories": categories, "values": values, "errors": errors,
+        "findings": findings,
         "sources": [(v, label) for v, label in Case.Source.choices if v in STAFF_SOURCES],
     })
 
@@ -376,7 +392,7 @@ def _responsible_candidates(region: Region) -> QuerySet[User]:
 @login_required
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     require_staff_scope(request.user)
-    case = access_case(request.user, number)
+    case = for_reader(request.user, access_case(request.user, number))
     can_write = scope_for(request.user).covers_path(case.region.path, write=True)
     allowed = services.ALLOWED.get(case.status, frozenset())
     pending = case.extensions.filter(status=DeadlineExtension.Status.PENDING).select_related("asked_by").first()

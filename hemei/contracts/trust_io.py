@@ -26,6 +26,7 @@ from hemei.contracts.models import TrustParcel, TrustService
 from hemei.contracts.services import parse_area
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
 from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
 from hemei.core.xlsx import Rollback as _Rollback
 from hemei.core.xlsx import cell_code as _text
@@ -58,6 +59,7 @@ ParcelImportResult = ImportResult
 def parcel_import(*, actor: Any, village: Region, data: bytes) -> ParcelImportResult:
     """1. read the sheet; 2. check and register every row inside one transaction; 3. any error
     → roll the whole file back and report every problem."""
+    require_actor(actor)
     trust._require(actor, village)
     result = ParcelImportResult()
     sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
@@ -156,6 +158,7 @@ def parcel_template() -> bytes:
 
 def parcel_export(*, actor: Any, village: Region) -> bytes:
     """The village's parcels and their services, two sheets; audited as an export."""
+    require_actor(actor)
     trust._require(actor, village)
     parcels = TrustParcel.objects.filter(village=village).select_related("household__head").order_by(
         "household__number", "id")

@@ -65,8 +65,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     qs = qs.annotate(overdue=overdue_q(today), flagged=flagged_q())
     f = {k: request.GET.get(k, "") for k in ("village", "status", "flagged", "expiring", "overdue", "awaiting")}
     villages = list(access.access_villages(request.user))
-    may_create = [v for v in villages if access.may(request.user, v, access.COMMITTEE_ROLES)]
-    reviews_for = [v for v in villages if access.may(request.user, v, access.TOWNSHIP_ROLES)]
+    may_create = [v for v in villages if access.may(request.user, v, access.CONTRACT_ROLES)]
+    reviews_for = [v for v in villages if access.may(request.user, v, access.TOWNSHIP_REVIEW_ROLES)]
     # The township's queue: passed by the meeting, not yet approved (a returned one stays in it:
     # only the township's approval moves it on).
     awaiting_q = Q(status=Contract.Status.DECIDING, meeting_item__isnull=False)
@@ -97,7 +97,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 def contract_new(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village(request)
-    if not access.may(request.user, village, access.COMMITTEE_ROLES):
+    if not access.may(request.user, village, access.CONTRACT_ROLES):
         raise Http404
     assets = Asset.objects.filter(village=village, status=Asset.Status.IDLE).order_by("code")
     errors: list[str] = []
@@ -136,7 +136,7 @@ def _detail_context(request: HttpRequest, contract: Contract) -> dict[str, Any]:
         due.outstanding = due.amount - due.paid
         due.late = due.due_on < today and due.outstanding > 0
     user = request.user
-    committee = access.may(user, contract.village, access.COMMITTEE_ROLES)
+    committee = access.may(user, contract.village, access.CONTRACT_ROLES)
     meetings = Meeting.objects.filter(region=contract.village, kind__in=services.DECIDING_KINDS).order_by("-held_at")
     if contract.discussed_on is not None:  # only meetings the service would accept
         meetings = meetings.filter(held_at__gte=dt.datetime.combine(
@@ -154,7 +154,7 @@ def _detail_context(request: HttpRequest, contract: Contract) -> dict[str, Any]:
         "open_review": contract.reviews.filter(outcome=ContractReview.Outcome.PENDING).first(),
         "missing": services.missing_steps(contract),
         "committee": committee,
-        "township": access.may(user, contract.village, access.TOWNSHIP_ROLES),
+        "township": access.may(user, contract.village, access.TOWNSHIP_REVIEW_ROLES),
         "reviewer": access.may(user, contract.village, access.REVIEW_ROLES),
         "meetings": meetings[:20] if committee else [],
         "outcomes": [c for c in ContractReview.Outcome.choices if c[0] != ContractReview.Outcome.PENDING],
@@ -253,7 +253,7 @@ def review_overview(request: HttpRequest) -> HttpResponse:
 def contract_import_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village(request)
-    if not access.may(request.user, village, access.COMMITTEE_ROLES):
+    if not access.may(request.user, village, access.CONTRACT_ROLES):
         raise Http404
     return xlsx_import_page(
         request, template="contracts/import.html",

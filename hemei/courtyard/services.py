@@ -30,11 +30,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.idempotency import remembered
+from hemei.core.scope import is_system, require_actor, user_of
 from hemei.courtyard import scoring
 from hemei.courtyard.access import is_committee, panel_candidates
 from hemei.courtyard.models import Criterion, Result, ReviewEvent, Score, Submission, Tier
 from hemei.points import ledger
-from hemei.points.idempotency import remembered
 from hemei.points.models import Entry, RuleItem, RuleSet, RuleVersion
 from hemei.regions.models import Household, Level, Region
 
@@ -59,12 +60,9 @@ class TierSpec:
     min_total: Decimal | None = None
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
 
 def _require_committee(actor: Any, village: Region) -> None:
-    if _user(actor) is not None and not is_committee(actor, village):
+    if not is_committee(actor, village):
         raise ValidationError(_("Only the village committee manages courtyard reviews."), code="scope")
 
 
@@ -227,6 +225,7 @@ def event_create(
     at: dt.datetime | None = None,
 ) -> ReviewEvent:
     """A draft review; a replayed key (a double-posted form) returns the first event."""
+    require_actor(actor)
     payload = {
         "village": village.pk,
         "title": (title or "").strip(),
@@ -256,7 +255,7 @@ def event_create(
             title=clean,
             date=date,
             method=method,
-            created_by=_user(actor),
+            created_by=user_of(actor),
             created_at=at or timezone.now(),
         )
         _write_setup(event, criteria=criteria, panel=panel, households=households, tiers=tiers)
@@ -282,6 +281,7 @@ def event_update(
     tiers: list[TierSpec],
 ) -> ReviewEvent:
     """Replace a draft's whole set-up (nothing was scored yet, so nothing is lost)."""
+    require_actor(actor)
     locked = ReviewEvent.objects.select_for_update().select_related("village").get(pk=event.pk)
     _require_committee(actor, locked.village)
     if locked.status != S.DRAFT:
@@ -321,6 +321,7 @@ def _move(actor: Any, event: ReviewEvent, old: str, new: str, now: dt.datetime, 
 
 @transaction.atomic
 def event_open(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None) -> ReviewEvent:
+    require_actor(actor)
     _require_committee(actor, event.village)
     if not event.criteria.exists() or not event.households.exists() or not event.panel.exists():
         raise ValidationError(_("Set up criteria, panel and households first."))
@@ -344,10 +345,11 @@ def score_submit(
 ) -> tuple[Submission, bool]:
     """One evaluator's scores for one household, all criteria at once.
 
-    `evaluator` is the actor (a panel member); the demo passes actor=None and names the
+    `evaluator` is the actor (a panel member); the demo passes SYSTEM and names the
     evaluator. Returns (sheet, unchanged): unchanged=True when the same scores were already
     the current sheet (nothing written)."""
-    who = _user(actor) or evaluator
+    require_actor(actor)
+    who = user_of(actor) or evaluator
     # Lock the event: a close running meanwhile either sees this sheet or refuses it.
     locked = ReviewEvent.objects.select_for_update().get(pk=event.pk)
     if who is None or not locked.panel.filter(pk=who.pk).exists():
@@ -382,7 +384,7 @@ def score_submit(
     )
     Score.objects.bulk_create([Score(submission=sheet, criterion_id=pk, score=v) for pk, v in values.items()])
     audit_record(
-        actor=actor if _user(actor) else f"system for {who.get_username()}",
+        actor=actor if not is_system(actor) else f"system for {who.get_username()}",
         action="create",
         obj=sheet,
         county_code=locked.county_code,
@@ -444,6 +446,7 @@ def plaque_for(tiers: list[Tier], total: Decimal, rank: int) -> Tier | None:
 @transaction.atomic
 def event_close(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None) -> list[Result]:
     """Close scoring, compute and rank the results and record the plaques (all at once)."""
+    require_actor(actor)
     locked = ReviewEvent.objects.select_for_update().select_related("village").get(pk=event.pk)
     _require_committee(actor, locked.village)
     if locked.status != S.SCORING:
@@ -483,6 +486,7 @@ def event_award(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None
 
     Each tier's item is looked up by code in the rules adopted now: if the rules were amended
     since the set-up, the entry is made under the current version, as the ledger requires."""
+    require_actor(actor)
     locked = ReviewEvent.objects.select_for_update().select_related("village").get(pk=event.pk)
     _require_committee(actor, locked.village)
     if locked.status == S.AWARDED:

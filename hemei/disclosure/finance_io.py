@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor, user_of
 from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
 from hemei.core.xlsx import cell_code as _code
 from hemei.core.xlsx import cell_date as _date
@@ -117,6 +118,7 @@ def _check_amount(
 def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImportResult:
     """1. read and check every row; 2. any error → report all, save nothing; 3. else create all
     in one transaction with one audit row per entry."""
+    require_actor(actor)
     access.require_role(actor, village, access.FINANCE_ROLES)
     result = FinanceImportResult()
     sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
@@ -151,7 +153,7 @@ def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImport
                 voucher=voucher,
                 counterparty=_text(raw.get(COL_COUNTERPARTY))[:100],
                 summary=_text(raw.get(COL_SUMMARY))[:200],
-                created_by=actor if actor.is_authenticated else None,
+                created_by=user_of(actor),
             )
         )
     if not result.rows and not result.errors:
@@ -174,6 +176,7 @@ def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImport
 
 
 def finance_export(*, actor: Any, village: Region, year: int | None = None) -> bytes:
+    require_actor(actor)
     access.require_role(actor, village, access.FINANCE_ROLES | access.AUTHOR_ROLES | access.PUBLISH_ROLES)
     qs = FinanceEntry.objects.filter(village=village).order_by("date", "id")
     if year:

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record, diff
 from hemei.core.calendar import add_working_days
 from hemei.core.parsing import parse_int
+from hemei.core.scope import require_actor
 from hemei.core.sweeps import NEXT_TIER, Escalation, Tier, claim_once, sweeper
 from hemei.disclosure.models import DisclosureVersion, Kind, ScheduleDue, ScheduleSettings
 from hemei.regions.models import Post, Region, Role
@@ -227,6 +228,7 @@ def schedule_settings_save(
     """Create or change a village's schedule. Blank values keep the defaults (the law's
     minimum); a longer interval than the law allows is refused: finances at most quarterly,
     village and party affairs at most quarterly (art. 30: 至少每季度公布一次)."""
+    require_actor(actor)
     from hemei.disclosure import access
 
     access.require_role(actor, village, access.SCHEDULE_ROLES)

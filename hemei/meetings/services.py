@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.parsing import clean_text, parse_int
+from hemei.core.scope import require_actor, user_of
 from hemei.meetings import rules
 from hemei.meetings.models import AgendaItem, Meeting, MeetingAttendee
 from hemei.regions.access import scope_for
@@ -31,14 +32,11 @@ DecisionHook = Callable[..., None]
 DECISION_HOOKS: dict[str, DecisionHook] = {}
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
 
 def _check_scope(actor: Any, region: Region) -> None:
     """A signed-in actor must hold a writing post over the village (the pages check it too;
     this keeps the API or a tampered form from getting round them)."""
-    if _user(actor) is not None and not scope_for(actor).covers_path(region.path, write=True):
+    if not scope_for(actor).covers_path(region.path, write=True):
         raise ValidationError(_("You may not record meetings of this village."), code="scope")
 
 
@@ -109,6 +107,7 @@ def meeting_record(
     at: dt.datetime | None = None,
 ) -> Meeting:
     """A meeting of a village, held or planned. Attendance may come later (`meeting_attendance`)."""
+    require_actor(actor)
     if region.level != Level.VILLAGE:
         raise ValidationError(_("A meeting belongs to a village."))
     if kind not in Meeting.Kind.values:
@@ -144,7 +143,7 @@ def meeting_record(
         households_total=n_total,
         households_present=n_present,
         minutes=_text(minutes, _("Minutes"), limit=MINUTES_LIMIT),
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=now,
     )
     MeetingAttendee.objects.bulk_create([MeetingAttendee(meeting=meeting, resident=r) for r in people])
@@ -177,6 +176,7 @@ def meeting_attendance(
 ) -> Meeting:
     """Attendance of a planned meeting, once, after it took place (conditional update: two
     clerks entering it at once never both write)."""
+    require_actor(actor)
     _check_scope(actor, meeting.region)
     now = at or timezone.now()
     if meeting.held_at > now:
@@ -222,6 +222,7 @@ def agenda_item_add(
     at: dt.datetime | None = None,
 ) -> AgendaItem:
     """An item at the end of the agenda. A correction points at a decided item of the same village."""
+    require_actor(actor)
     _check_scope(actor, meeting.region)
     title = _text(title, _("Title"), limit=100, required=True)
     description = _text(description, _("Description"))
@@ -245,7 +246,7 @@ def agenda_item_add(
         corrects=corrects,
         subject_type=_text(subject_type, "subject_type", limit=60),
         subject_id=_text(subject_id, "subject_id", limit=40),
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=now,
     )
     audit_record(
@@ -283,6 +284,7 @@ def agenda_item_decide(
        passed, is resolved with the decision as its measures (`hemei.cases.deliberation`);
        other subjects through `DECISION_HOOKS`.
     """
+    require_actor(actor)
     meeting = Meeting.objects.select_related("region").get(pk=item.meeting_id)  # fresh attendance
     _check_scope(actor, meeting.region)
     now = at or timezone.now()
@@ -315,7 +317,7 @@ def agenda_item_decide(
         decision=decision,
         outcome=outcome,
         decided_at=now,
-        decided_by=_user(actor),
+        decided_by=user_of(actor),
     )
     if changed != 1:
         raise ValidationError(_("This item is already decided; record a correction as a new item."), code="conflict")

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
 from hemei.core.xlsx import neutralise
 from hemei.regions.models import Region
 from hemei.visits.models import Monitoring, Visit
@@ -132,6 +133,7 @@ def _audit(actor: Any, region: Region, what: str, count: int) -> None:
 
 
 def visits_export(*, actor: Any, region: Region, visits: QuerySet[Visit]) -> bytes:
+    require_actor(actor)
     qs = visits.select_related("household__head", "region", "visitor").prefetch_related("problems__case")
     data, count = _workbook("入户走访台账", VISIT_HEADERS, _visit_rows(qs.order_by("visited_at", "id")))
     _audit(actor, region, "visit ledger", count)
@@ -139,6 +141,7 @@ def visits_export(*, actor: Any, region: Region, visits: QuerySet[Visit]) -> byt
 
 
 def monitoring_export(*, actor: Any, region: Region, records: QuerySet[Monitoring]) -> bytes:
+    require_actor(actor)
     qs = records.select_related("household__head", "region").prefetch_related("measures")
     data, count = _workbook("防返贫监测台账", MONITORING_HEADERS, _monitoring_rows(qs.order_by("created_at", "id")))
     _audit(actor, region, "monitoring ledger", count)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from hemei.core.scope import require_actor
 from hemei.core.xlsx import ImportResult, RowError, read_sheet
 from hemei.regions.access import access_households
 from hemei.regions.models import Household
@@ -68,6 +69,7 @@ def _cell(value: Any) -> str:
 def import_department_list(*, actor: Any, data: bytes) -> ImportResult:
     """1. read and check every row (scope: the household must be in the actor's write area);
     2. if any row is bad, report all and save nothing; 3. else enter all in one transaction."""
+    require_actor(actor)
     result = ImportResult()
     sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
     if isinstance(sheet, RowError):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.cases.models import Category
 from hemei.core.parsing import parse_date, parse_id, parse_int
+from hemei.core.pii import mask_health_details, redact
 from hemei.core.xlsx import XLSX_CONTENT_TYPE
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -526,14 +527,17 @@ def my_declaration(request: HttpRequest) -> HttpResponse:
     )
 
 
-def public_notice(request: HttpRequest, village: str, pk: int) -> HttpResponse:
+def public_notice(request: HttpRequest, village: str, public_id: str) -> HttpResponse:
     """The printable notice for the village board (no login): village, household number, head's
-    name, kind and risk types only — never ID numbers, phones, bank accounts or health details."""
+    name, kind and risk types only — never ID numbers, phones, bank accounts or health details.
+    Found by its random `public_id` and only during its period; the text is checked before
+    publication and redacted here again, so a notice stored before the check leaks nothing."""
     m = (
         Monitoring.objects.select_related("household__head", "household__village")
-        .filter(pk=pk, household__village__code=village, notice_from__isnull=False)
+        .filter(public_id=public_id, household__village__code=village, notice_from__isnull=False)
         .first()
     )
-    if m is None:
+    if m is None or not mon.notice_is_public(m):
         raise Http404
-    return render(request, "visits/public_notice.html", {"m": m, "village": m.household.village})
+    text = mask_health_details(redact(m.notice_text))
+    return render(request, "visits/public_notice.html", {"m": m, "village": m.household.village, "text": text})

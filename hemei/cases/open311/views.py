@@ -27,10 +27,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authtoken.models import Token
 
+from hemei.accounts.lockout import token_allowed
 from hemei.cases import services
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case, Category
+from hemei.cases.privacy import text_findings
 from hemei.core.parsing import parse_id
+from hemei.core.pii import describe, redact
 from hemei.regions.access import scope_for
 from hemei.regions.models import Level, Post, Region, Role
 
@@ -109,7 +112,7 @@ def _public(case: Case) -> dict[str, Any]:
         "status_notes": str(S(case.status).label),
         "service_name": case.category.name,
         "service_code": str(case.category_id),
-        "description": case.description,
+        "description": redact(case.description),  # public: ID numbers, phones, cards masked
         "agency_responsible": case.responsible_unit or None,
         "service_notice": None,
         "requested_datetime": _iso(case.created_at),
@@ -265,12 +268,12 @@ def token_detail(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
 # --- POST requests --------------------------------------------------------------------------
 
 
-def _api_user(p: QueryDict) -> Any:
+def _api_user(p: QueryDict, request: HttpRequest | None = None) -> Any:
     key = (p.get("api_key") or "").strip()
     if not key:
         raise Open311Error(400, "api_key was not provided")
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    if token is None or not token_allowed(token.user, request):
         raise Open311Error(403, "api_key is invalid")
     return token.user
 
@@ -327,7 +330,7 @@ def _float(p: QueryDict, name: str, low: float, high: float) -> float | None:
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
-    user = _api_user(p)
+    user = _api_user(p, request)
     county = _jurisdiction(request)
     code = (p.get("service_code") or "").strip()
     if not code:
@@ -362,10 +365,14 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     except ValidationError as exc:
         raise Open311Error(409 if exc.code == "conflict" else 400, "; ".join(exc.messages)) from None
-    return respond(fmt, "service_requests", [_answer(case, key)])
+    return respond(fmt, "service_requests", [_answer(case, key, text_findings(text))])
 
 
-def _answer(case: Case, token: str) -> dict[str, Any]:
+def _answer(case: Case, token: str, findings: list[Any] | None = None) -> dict[str, Any]:
     notice = _("Received as %(n)s; to be accepted by %(a)s and resolved by %(r)s.") % {
         "n": case.number, "a": _iso(case.accept_by), "r": _iso(case.resolve_by)}
+    if findings:
+        # The reporter is told, as disclosure authors are: GET shows the description masked.
+        notice += " " + _("The description contains personal data (%(what)s): it is masked wherever "
+                          "the request is public.") % {"what": describe(findings)}
     return {"service_request_id": case.number, "service_notice": notice, "account_id": None, "token": token}

@@ -128,7 +128,7 @@ def _whole_village(request: HttpRequest, code: str) -> Region:
     scope = scope_for(request.user)
     villages = _staff_villages(request)
     village = next((v for v in villages if v.code == code), None) if code else (villages[0] if villages else None)
-    if village is None or not (scope.everything or any(village.path.startswith(p) for p in scope.read_paths)):
+    if village is None or not scope.covers_path(village.path):
         raise Http404
     return village
 

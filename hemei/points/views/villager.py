@@ -18,7 +18,6 @@ from hemei.points.access import (
 )
 from hemei.points.models import (
     Account,
-    ChainHead,
     Entry,
     Objection,
     Redemption,
@@ -45,7 +44,7 @@ def my_points(request: HttpRequest) -> HttpResponse:
         .select_related("household", "item")
         .order_by("publicity_until", "pk")[:200]
     )
-    head = ChainHead.objects.filter(village_id=household.village_id).first()
+    head = public.head_of(household.village)
     # The ranking only if the village publishes one (RuleSet.ranking); the household's own
     # place is shown even when a top list leaves it out.
     setting, ranked = public.ranking(household.village)

@@ -19,6 +19,8 @@ from openpyxl.utils import get_column_letter
 from hemei.core.audit import audit_record
 from hemei.core.masking import mask_id_number, mask_phone
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.regions.models import Household, Region, Resident
 from hemei.regions.roster.bulk import WRITE_BATCH
 from hemei.regions.roster.template import (
@@ -26,7 +28,6 @@ from hemei.regions.roster.template import (
     EXPORT_RELATION_WORDS,
     ROSTER_HEADERS,
     SHEET_NAME,
-    neutralise,
 )
 
 R = Resident.Relation
@@ -99,6 +100,7 @@ def roster_export(
     cells are neutralised against formula injection. A write-only workbook streams rows,
     so memory stays flat for a whole county.
     """
+    require_actor(actor)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_NAME)
     count = _write_sheet(sheet, _roster_rows(region, reveal=reveal, include_sub=include_sub))

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
 from hemei.core.xlsx import WorkbookRefused, open_workbook
 from hemei.regions.access import scope_for
 from hemei.regions.models import Region
@@ -89,7 +90,8 @@ def roster_import(
     count is still unknown (the sheet gives no dimension). Re-importing an unchanged file
     changes nothing and only adds the import's audit row.
     """
-    if not isinstance(actor, str) and not scope_for(actor).covers_path(region.path, write=True):
+    require_actor(actor)
+    if not scope_for(actor).covers_path(region.path, write=True):
         raise PermissionDenied(_("This region is outside your posts."))
     report = ImportReport(dry_run=dry_run)
     errors = Collector()

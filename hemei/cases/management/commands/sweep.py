@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from hemei.core.resilience import Backoff, run_pass
 from hemei.core.sweeps import sweep_all
 
 
@@ -38,10 +39,13 @@ class Command(BaseCommand):
             if options.get("now"):
                 raise CommandError("--every and --now exclude each other")
             # A loop in one process; each pass is the same idempotent sweep, so a second
-            # sweeper (cron, another node) running at the same time never double-acts.
+            # sweeper (cron, another node) running at the same time never double-acts. A pass
+            # that loses its database connection is retried on a new one (`run_pass`), so a
+            # database restart or a terminated backend never ends the loop.
+            backoff = Backoff(first=1.0, ceiling=max(options["every"], 1))
             while True:
-                self._sweep_once(None)
-                time.sleep(max(options["every"], 1))
+                if run_pass("sweep", lambda: self._sweep_once(None), backoff):
+                    time.sleep(max(options["every"], 1))
         self._sweep_once(parse_now(options["now"]) if options.get("now") else None)
 
     def _sweep_once(self, now: dt.datetime | None) -> None:

@@ -1,16 +1,117 @@
-"""`hemei serve`: web server + task worker in one command, stopped together."""
+"""`hemei serve`: the web server, the task worker and the deadline sweeper, supervised.
+
+`serve` is the parent of three children: gunicorn, the task worker and the sweeper. A child
+that dies (a crash, an OOM kill, an operator's kill) is logged and started again after a
+back-off (1 s, 2 s, 4 s … up to a minute; back to 1 s once a child has run for a minute), so
+one failing part never takes the others down: the web tier keeps serving while the sweeper
+waits for its database. SIGTERM or SIGINT stops every child (SIGTERM, then SIGKILL after 10 s)
+and `serve` exits 0. On Linux the children are also told to stop if `serve` itself is killed
+(prctl PR_SET_PDEATHSIG), so no orphan keeps the port.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from hemei.core.resilience import Backoff
+
+STEADY_AFTER = 60.0  # seconds a child must run before its back-off starts again from the first wait
+STOP_GRACE = 10.0
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    backoff: Backoff
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    start_at: float = 0.0  # when to (re)start it
+    restarts: int = 0
+    history: list[int] = field(default_factory=list)  # exit codes
+
+
+class Supervisor:
+    def __init__(self, children: list[Child], *, env: dict[str, str], log: TextIO) -> None:
+        self.children, self.env, self.log = children, env, log
+        self.stopping = False
+
+    def say(self, text: str) -> None:
+        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        self.log.write(f"{stamp} hemei serve: {text}\n")
+        self.log.flush()
+
+    def start(self, child: Child) -> None:
+        child.proc = subprocess.Popen(child.argv, env=self.env, preexec_fn=_die_with_parent)  # noqa: S603
+        child.started_at = time.monotonic()
+        if child.restarts:
+            self.say(f"{child.name} restarted (pid {child.proc.pid}, restart #{child.restarts})")
+
+    def tick(self) -> None:
+        """Start what is due; notice what died and schedule its restart."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.proc is None:
+                if now >= child.start_at:
+                    self.start(child)
+                continue
+            code = child.proc.poll()
+            if code is None:
+                continue
+            ran = now - child.started_at
+            if ran >= STEADY_AFTER:
+                child.backoff.reset()
+            delay = child.backoff.next
+            child.backoff.next = min(child.backoff.next * 2, child.backoff.ceiling)
+            child.history.append(code)
+            child.restarts += 1
+            child.proc = None
+            child.start_at = now + delay
+            self.say(f"{child.name} exited with code {code} after {ran:.0f}s; restarting in {delay:.1f}s")
+
+    def stop(self) -> None:
+        running = [c.proc for c in self.children if c.proc is not None and c.proc.poll() is None]
+        for proc in running:
+            proc.terminate()
+        deadline = time.monotonic() + STOP_GRACE
+        for proc in running:
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def run(self) -> None:
+        def on_signal(signum: int, _frame: Any) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        try:
+            while not self.stopping:
+                self.tick()
+                time.sleep(0.25)
+        finally:
+            self.say("stopping")
+            self.stop()
 
 
 class Command(BaseCommand):
@@ -24,46 +125,21 @@ class Command(BaseCommand):
                             help="do not start the task worker and the deadline sweeper")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """1. Collect static files (whitenoise serves them). 2. Start gunicorn and the
-        django.tasks database worker as child processes. 3. Stop both on Ctrl-C or SIGTERM, and
-        stop everything if either dies, so a half-running system never goes unnoticed."""
+        """1. Collect static files (whitenoise serves them). 2. Start gunicorn, the task worker
+        and the sweeper as supervised children. 3. On SIGTERM or Ctrl-C stop them all."""
         call_command("collectstatic", interactive=False, verbosity=0)
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="hemei.settings")
+        first = float(os.environ.get("HEMEI_SERVE_BACKOFF", "1"))
         bind = f"{options['host']}:{options['port']}"
-        procs = [
-            subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                [sys.executable, "-m", "gunicorn", "hemei.wsgi:application", "--bind", bind,
-                 "--workers", str(options["workers"]), "--threads", "4", "--access-logfile", "-"],
-                env=env,
-            )
-        ]
+        specs = [("web", [sys.executable, "-m", "gunicorn", "hemei.wsgi:application", "--bind", bind,
+                          "--workers", str(options["workers"]), "--threads", "4", "--access-logfile", "-"])]
         if not options["no_worker"]:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "django", "db_worker", "--queue-name", "default", "--interval", "1"],
-                env=env,
-            ))
+            specs.append(("task worker", [sys.executable, "-m", "django", "task_worker", "--queue-name", "default",
+                                          "--interval", "1"]))
             # Deadlines pass with no one acting: escalation within a minute of a deadline.
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "django", "sweep", "--every", "30", "--verbosity", "0"],
-                env=env,
-            ))
+            every = os.environ.get("HEMEI_SWEEP_EVERY", "30")
+            specs.append(("sweep", [sys.executable, "-m", "django", "sweep", "--every", every, "--verbosity", "0"]))
+        children = [Child(name, argv, Backoff(first=first, ceiling=60.0)) for name, argv in specs]
         self.stdout.write(f"Hemei is serving on http://{bind}/ (Ctrl-C to stop)")
-
-        def stop(*_: Any) -> None:
-            for p in procs:
-                if p.poll() is None:
-                    p.terminate()
-
-        signal.signal(signal.SIGTERM, stop)
-        try:
-            while all(p.poll() is None for p in procs):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop()
-            for p in procs:
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        self.stdout.flush()
+        Supervisor(children, env=env, log=sys.stderr).run()

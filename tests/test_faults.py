@@ -1,0 +1,218 @@
+"""The fault suite (issue 12, item 6): `hemei serve` as an operator runs it, on SQLite and on
+PostgreSQL, under writes through the API, while it is backed up, killed with SIGKILL,
+restarted, its children killed and (PostgreSQL) its database connections terminated.
+
+What must hold: every acknowledged write is there exactly once after any of it, a replay of
+any key (acknowledged or not) creates nothing twice, /healthz answers again within seconds,
+a dead child is restarted without the web tier stopping, SIGTERM stops everything with exit
+code 0, and a killed sweeper escalates each deadline exactly once when run again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.faultkit import (
+    ROOT,
+    VENDORS,
+    CaseWriter,
+    Server,
+    category_id,
+    child_env,
+    count,
+    drop_database,
+    fresh_database,
+    hemei,
+    pg_admin,
+    seeded,
+    seeds,
+    serving,
+    static_dir,
+)
+
+__all__ = ["seeded", "seeds", "static_dir"]  # fixtures
+
+
+def wait_for(predicate, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+class HealthWatch(threading.Thread):
+    """Polls /healthz and keeps the longest stretch without a 200."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(daemon=True)
+        self.server, self.running, self.longest_gap, self.polls = server, True, 0.0, 0
+
+    def run(self) -> None:
+        last_ok = time.monotonic()
+        while self.running:
+            self.polls += 1
+            if self.server.healthy(timeout=5):
+                last_ok = time.monotonic()
+            self.longest_gap = max(self.longest_gap, time.monotonic() - last_ok)
+            time.sleep(0.2)
+
+    def stop(self) -> float:
+        self.running = False
+        self.join(timeout=10)
+        return self.longest_gap
+
+
+def cases_of(db: str, key: str) -> int:
+    return count(db, f"SELECT count(*) FROM cases_case WHERE description = 'fault test {key}'")  # noqa: S608
+
+
+def check_acknowledged(db: str, writer: CaseWriter) -> None:
+    """Every acknowledged key is one case; replaying every key ever sent creates nothing twice."""
+    for key in writer.acked:
+        assert cases_of(db, key) == 1, key
+
+
+def replay_everything(server: Server, writer: CaseWriter, db: str) -> None:
+    replayer = CaseWriter(server, writer.token)
+    replayer.category = writer.category
+    keys = list(writer.acked) + [key for key, _why in writer.failed]
+    for key in keys:
+        status, data = replayer.post(key, timeout=30)
+        assert status in (200, 201), (key, status, data)
+        if key in writer.acked:
+            assert (status, data["number"]) == (200, writer.acked[key]), key
+    assert count(db, "SELECT count(*) FROM cases_case WHERE description LIKE 'fault test %'") == len(set(keys))
+
+
+@pytest.mark.parametrize("seeded", VENDORS, indirect=True)
+def test_writes_survive_backup_kill_and_lost_connections(seeded, tmp_path, static_dir):
+    db = seeded.copy(tmp_path)
+    server = Server(db, tmp_path, static_dir=static_dir).start()
+    writer = CaseWriter(server, seeded.token)
+    writer.category = category_id(db)
+    try:
+        writer.start()
+        wait_for(lambda: len(writer.acked) >= 5, 60, "first writes")
+
+        # 1. A backup while serving: /healthz answers and no write fails or waits on it.
+        health = HealthWatch(server)
+        health.start()
+        backup = tmp_path / "during.json.gz"
+        hemei("backup", str(backup), db=db)
+        time.sleep(1)
+        assert health.stop() < 5
+        assert writer.failed == [], writer.failed[:3]
+        assert writer.slowest < 10, writer.slowest
+        children = server.children()
+        assert set(children) == {"gunicorn", "task_worker", "sweep"}, children
+
+        # 2. (PostgreSQL) every connection of the application terminated, twice: the web tier
+        #    answers again, and the sweeper and the task worker reconnect instead of dying.
+        if seeded.vendor == "postgresql":
+            name = db.rsplit("/", 1)[1]
+            for _ in range(2):
+                terminate = f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"  # noqa: S608
+                killed = pg_admin(f"{terminate} AND pid <> pg_backend_pid()")
+                assert killed
+                server.wait_healthy(timeout=15)
+                time.sleep(3)  # the sweeper (every second here) meets its dead connection
+            acked = len(writer.acked)
+            wait_for(lambda: len(writer.acked) > acked + 3, 30, "writes after the connections were terminated")
+            assert server.children() == children  # nobody died: each loop reconnected
+
+        # 3. SIGKILL to serve and all its children at once, mid-stream.
+        acked = len(writer.acked)
+        wait_for(lambda: len(writer.acked) > acked + 3, 30, "writes before the kill")
+        server.kill9()
+        writer.stop()
+        check_acknowledged(db, writer)
+        restarted = Server(db, tmp_path, static_dir=static_dir).start()
+        try:
+            replay_everything(restarted, writer, db)
+            assert restarted.stop() == 0
+        finally:
+            if restarted.proc and restarted.proc.poll() is None:
+                restarted.proc.kill()
+        assert "all invariants hold" in hemei("verify", db=db).stdout
+    finally:
+        writer.running = False
+        if server.proc and server.proc.poll() is None:
+            server.kill9()
+    # The backup taken under load restores to a consistent database.
+    target = fresh_database(seeded.vendor, tmp_path)
+    try:
+        hemei("restore", str(backup), db=target)
+        assert "all invariants hold" in hemei("verify", db=target).stdout
+    finally:
+        drop_database(target)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+@pytest.mark.parametrize("seeded", [VENDORS[0]], indirect=True)
+def test_serve_restarts_a_dead_child_and_stops_cleanly_on_sigterm(seeded, tmp_path, static_dir):
+    db = seeded.copy(tmp_path)
+    with serving(db, tmp_path, static_dir=static_dir) as server:
+        first = server.children()
+        assert set(first) == {"gunicorn", "task_worker", "sweep"}, first
+        health = HealthWatch(server)
+        health.start()
+        for role in ("sweep", "task_worker"):
+            os.kill(first[role], signal.SIGKILL)
+        wait_for(lambda: all(server.children().get(r) not in (None, first[r]) for r in ("sweep", "task_worker")),
+                 30, "the killed children restarted")
+        assert server.children()["gunicorn"] == first["gunicorn"]  # the web tier never stopped
+        assert health.stop() < 3
+        log = server.log.read_text()
+        assert "sweep exited with code -9" in log and "task worker exited with code -9" in log
+        now = server.children()
+        assert server.stop() == 0
+        assert not any(alive(pid) for pid in now.values()), now
+
+
+@pytest.mark.parametrize("seeded", VENDORS, indirect=True)
+def test_a_sweeper_killed_mid_run_escalates_each_deadline_once(seeded, tmp_path):
+    """Cases past their accept-by: `hemei sweep` is SIGKILLed after its first escalation, run
+    again, and each case has exactly one escalation."""
+    db = seeded.copy(tmp_path)
+    subprocess.run([sys.executable, "-c", MAKE_CASES], cwd=ROOT, env=child_env(db), check=True, timeout=300)
+    total = count(db, "SELECT count(*) FROM cases_case")
+    argv = [sys.executable, "-m", "hemei.cli", "sweep", "--now", "2027-06-01T09:00+08:00"]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=child_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    escalations = "SELECT count(*) FROM cases_caseevent WHERE kind = 'escalated'"
+    wait_for(lambda: count(db, escalations) > 0 or proc.poll() is not None, 120, "the first escalation")
+    proc.kill()
+    proc.wait()
+    at_kill = count(db, escalations)
+    hemei("sweep", "--now", "2027-06-01T09:00+08:00", db=db)
+    hemei("sweep", "--now", "2027-06-01T09:00+08:00", db=db)  # and once more: nothing left to do
+    per_case = "SELECT count(*) FROM (SELECT case_id FROM cases_caseevent WHERE kind = 'escalated' " \
+               "GROUP BY case_id HAVING count(*) <> 1) AS x"
+    assert count(db, escalations) == total, (at_kill, total)
+    assert count(db, per_case) == 0
+    assert "all invariants hold" in hemei("verify", db=db).stdout
+
+
+MAKE_CASES = """
+import django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemei.settings")
+django.setup()
+from tests.faultkit import make_cases
+make_cases(60)
+"""
