@@ -176,7 +176,7 @@ class IdListField(forms.Field):
 
 
 class KeyField(forms.CharField):
-    """The idempotency key a form carries (`hemei.points.idempotency`): at most 100 characters
+    """The idempotency key a form carries (`hemei.core.idempotency`): at most 100 characters
     are kept, as every service stores it."""
 
     def __init__(self, **kwargs: Any) -> None:
