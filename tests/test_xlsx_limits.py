@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from hemei.assets.io import asset_import
 from hemei.assets.models import Asset
 from hemei.core import xlsx
+from hemei.core.scope import SYSTEM
 from hemei.core.xlsx import WorkbookRefused, check_workbook
 from hemei.regions.models import Household, Resident
 from hemei.regions.roster import roster_import, roster_template
@@ -108,7 +109,7 @@ def test_the_bomb_is_small_on_disk_and_huge_inside(bomb: bytes) -> None:
 def test_the_bomb_is_refused_by_the_roster_import_before_parsing(world: Any, bomb: bytes, monkeypatch: Any) -> None:
     _forbid_openpyxl(monkeypatch)
     before = _roster_counts()
-    report = roster_import(source=io.BytesIO(bomb), region=world.village, actor="test")
+    report = roster_import(source=io.BytesIO(bomb), region=world.village, actor=SYSTEM)
     assert not report.ok and _roster_counts() == before
     assert [e.row for e in report.errors] == [0]
     assert "expands" in report.errors[0].message
@@ -170,11 +171,11 @@ def test_not_a_zip_and_a_broken_zip_are_refused() -> None:
 def test_the_roster_stops_at_the_row_limit(world: Any, settings: Any) -> None:
     settings.HEMEI_IMPORT_MAX_ROWS = 3
     before = _roster_counts()
-    report = roster_import(source=io.BytesIO(roster_xlsx(base_rows(world))), region=world.village, actor="test")
+    report = roster_import(source=io.BytesIO(roster_xlsx(base_rows(world))), region=world.village, actor=SYSTEM)
     assert not report.ok and _roster_counts() == before
     assert any("At most 3 rows" in e.message for e in report.errors)
     settings.HEMEI_IMPORT_MAX_ROWS = 4
-    assert roster_import(source=io.BytesIO(roster_xlsx(base_rows(world))), region=world.village, actor="test").ok
+    assert roster_import(source=io.BytesIO(roster_xlsx(base_rows(world))), region=world.village, actor=SYSTEM).ok
 
 
 def test_a_small_import_keeps_the_lower_of_its_own_limit_and_the_setting(world: Any, settings: Any) -> None:
@@ -193,7 +194,7 @@ def test_the_roster_report_lists_n_errors_and_counts_the_rest(world: Any, settin
     settings.HEMEI_IMPORT_MAX_ERRORS = 3
     grid = world.grid_a.code
     rows = [[f"{i:03d}", f"户主{i}", "邻居", pid(200 + i), "", grid, "", "否"] for i in range(10)]
-    report = roster_import(source=io.BytesIO(roster_xlsx(rows)), region=world.village, actor="test")
+    report = roster_import(source=io.BytesIO(roster_xlsx(rows)), region=world.village, actor=SYSTEM)
     assert not report.ok and report.error_count >= 10
     assert [e.row for e in report.errors[:3]] == [2, 3, 4]
     assert len(report.errors) == 4
