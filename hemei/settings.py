@@ -138,6 +138,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
      "OPTIONS": {"min_length": 8}},
     {"NAME": "hemei.accounts.validators.CharacterClassValidator"},
+    {"NAME": "hemei.accounts.validators.NotLikeUserNameValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 HEMEI_LOCKOUT_FAILURES = int(os.environ.get("HEMEI_LOCKOUT_FAILURES", "5"))
