@@ -218,8 +218,9 @@ class Server:
         roles = {}
         for line in out.splitlines():
             pid, args = line.strip().split(" ", 1)
-            for role in ("gunicorn", "task_worker", "sweep"):
-                if role in args:
+            for role, marks in (("gunicorn", ("gunicorn",)), ("task_worker", ("task_worker", "db_worker")),
+                                ("sweep", ("sweep",))):
+                if any(mark in args for mark in marks):
                     roles[role] = int(pid)
         return roles
 
@@ -288,7 +289,7 @@ class CaseWriter(threading.Thread):
             started = time.monotonic()
             try:
                 status, data = self.post(key)
-            except OSError as exc:
+            except Exception as exc:  # refused, reset, cut mid-answer (IncompleteRead): not acknowledged
                 self.failed.append((key, type(exc).__name__))
                 time.sleep(0.1)
                 continue

@@ -288,7 +288,7 @@ def test_attachments_are_checked_by_content(world: World, settings: Any) -> None
     for bad in (SimpleUploadedFile("假.pdf", b"<html>not a pdf</html>"), SimpleUploadedFile("x.jpg", b"GIF89" * 3)):
         with pytest.raises(ValidationError):
             services.attachment_add(actor=actor, version=version, upload=bad)
-    settings.HEMEI_DISCLOSURE_MAX_BYTES = 10
+    settings.HEMEI_UPLOAD_MAX_BYTES = 10
     with pytest.raises(ValidationError) as exc:
         services.attachment_add(actor=actor, version=version, upload=SimpleUploadedFile("b.pdf", b"%PDF-" + b"0" * 20))
     assert exc.value.code == "too_large"

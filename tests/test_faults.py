@@ -26,8 +26,6 @@ from tests.faultkit import (
     category_id,
     child_env,
     count,
-    drop_database,
-    fresh_database,
     hemei,
     pg_admin,
     seeded,
@@ -105,11 +103,11 @@ def test_writes_survive_backup_kill_and_lost_connections(seeded, tmp_path, stati
         # 1. A backup while serving: /healthz answers and no write fails or waits on it.
         health = HealthWatch(server)
         health.start()
-        backup = tmp_path / "during.json.gz"
-        hemei("backup", str(backup), db=db)
+        # (tests/test_backup.py restores a backup taken under writes and verifies it.)
+        hemei("backup", str(tmp_path / "during.json.gz"), db=db)
         time.sleep(1)
         assert health.stop() < 5
-        assert writer.failed == [], writer.failed[:3]
+        assert writer.failed == [], writer.failed[:3]  # nothing refused or failed while the backup ran
         assert writer.slowest < 10, writer.slowest
         children = server.children()
         assert set(children) == {"gunicorn", "task_worker", "sweep"}, children
@@ -146,13 +144,6 @@ def test_writes_survive_backup_kill_and_lost_connections(seeded, tmp_path, stati
         writer.running = False
         if server.proc and server.proc.poll() is None:
             server.kill9()
-    # The backup taken under load restores to a consistent database.
-    target = fresh_database(seeded.vendor, tmp_path)
-    try:
-        hemei("restore", str(backup), db=target)
-        assert "all invariants hold" in hemei("verify", db=target).stdout
-    finally:
-        drop_database(target)
 
 
 def alive(pid: int) -> bool:

@@ -14,6 +14,7 @@ from hemei.accounts.models import LoginLock, User
 from hemei.accounts.services import token_issue, user_unlock
 from hemei.cases.models import Category
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from tests.conftest import PASSWORD
 
 STRANGER = "203.0.113.9"
@@ -90,7 +91,7 @@ def test_open311_refuses_a_locked_accounts_api_key(world, client):
 
 def test_a_managers_unlock_lifts_the_locks_at_every_address(world, client):
     answers(client, "grid1", n=5)
-    user_unlock(user=world.user("grid_a"), actor="system")
+    user_unlock(user=world.user("grid_a"), actor=SYSTEM)
     assert attempt(client, "grid1", PASSWORD).status_code == 302
     entry = AuditEntry.objects.filter(note="unlock").get()
     assert entry.changes["address_locks"][0] == 1

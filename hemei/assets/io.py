@@ -27,14 +27,12 @@ from hemei.assets.services import AssetData, check_asset_data, parse_money, pars
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor, user_of
+from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
+from hemei.core.xlsx import cell_code as _code
+from hemei.core.xlsx import cell_date as _date
+from hemei.core.xlsx import cell_text as _text
 from hemei.disclosure.personal import redact
 from hemei.regions.models import Region
-from hemei.regions.roster.report import RowError
-from hemei.regions.roster.sheets import ImportResult, read_sheet
-from hemei.regions.roster.sheets import cell_code as _code
-from hemei.regions.roster.sheets import cell_date as _date
-from hemei.regions.roster.sheets import cell_text as _text
-from hemei.regions.roster.template import neutralise
 
 COL_CODE, COL_NAME, COL_CATEGORY, COL_KIND = "资产编码", "资产名称", "资产类别", "资产类型"
 COL_LOCATION, COL_AREA, COL_UNIT = "坐落位置", "面积或数量", "计量单位"

@@ -26,6 +26,7 @@ from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record, diff
 from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
+from hemei.core.parsing import clean_text
 from hemei.core.scope import require_actor, user_of
 from hemei.disclosure.finance import parse_amount
 from hemei.disclosure.personal import find_personal_data
@@ -318,13 +319,7 @@ def _check_project_region(actor: Any, region: Region) -> None:
         raise ValidationError(_("You may not record projects here."), code="scope")
 
 
-def _text(value: str | None, label: str, limit: int, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = clean_text
 
 
 @transaction.atomic

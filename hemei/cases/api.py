@@ -31,6 +31,7 @@ from hemei.cases import services
 from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.privacy import masked_fields
+from hemei.core.parsing import IdFilter
 from hemei.core.pii import redact
 from hemei.regions.access import access_region, scope_for
 
@@ -186,7 +187,7 @@ class CaseEventSerializer(serializers.ModelSerializer[CaseEvent]):
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Case.Status.choices)
     tier = django_filters.ChoiceFilter(choices=Case.Tier.choices)
-    category = django_filters.NumberFilter(field_name="category_id")
+    category = IdFilter(field_name="category_id")
     region = django_filters.CharFilter(method="filter_region", help_text="Region code: this region and below.")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

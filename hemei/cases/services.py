@@ -5,6 +5,7 @@ both act (rule 6), and each writes a `CaseEvent` and an audit row."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from hemei.cases.photos import clean_photos
 from hemei.cases.workflow import CASE
 from hemei.core.audit import audit_record
 from hemei.core.idempotency import created, remembered
+from hemei.core.parsing import clean_text, county_of
 from hemei.core.scope import is_system, require_actor, user_of
 from hemei.core.workflow import record, transition
 from hemei.regions.access import scope_for
@@ -31,13 +33,7 @@ TEXT_LIMIT = 4000
 
 
 
-def _county_of(region: Region) -> Region:
-    if region.level == Level.COUNTY:
-        return region
-    county = Region.objects.get_ancestors(region).filter(level=Level.COUNTY).first()
-    if county is None:
-        raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": region})
-    return county
+_county_of = county_of
 
 
 def _lock_counter(county: Region, year: int) -> CaseCounter:
@@ -56,13 +52,7 @@ def _next_number(counter: CaseCounter, county: Region, year: int) -> str:
 
 
 
-def _check_text(value: str, label: str, *, limit: int = TEXT_LIMIT, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_check_text = partial(clean_text, limit=TEXT_LIMIT, required=True)
 
 
 @transaction.atomic

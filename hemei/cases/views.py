@@ -24,9 +24,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.accounts.models import User
 from hemei.cases import services
 from hemei.cases.access import access_case, access_cases, villager_resident
-from hemei.cases.ledger import ledger_export
+from hemei.cases.export import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.privacy import for_reader, text_findings
+from hemei.core.parsing import parse_date, parse_id
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Post, Region, Resident, Role
@@ -241,8 +242,8 @@ def _filtered_cases(request: HttpRequest, now: dt.datetime) -> tuple[QuerySet[Ca
         qs = qs.filter(region__path__startswith=region.path)
     if f["status"] in S.values:
         qs = qs.filter(status=f["status"])
-    if f["category"].isdigit():
-        qs = qs.filter(category_id=int(f["category"]))
+    if (category := parse_id(f["category"])) is not None:
+        qs = qs.filter(category_id=category)
     if f["tier"] in Case.Tier.values:
         qs = qs.filter(tier=f["tier"])
     if f["overdue"] == "1":
@@ -278,9 +279,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
     household = None
     raw = request.GET.get("household") or request.POST.get("household") or ""
     if raw:
-        if not raw.isdigit():
+        pk = parse_id(raw)
+        if pk is None:
             raise Http404
-        household = access_household(request.user, int(raw), write=True)
+        household = access_household(request.user, pk, write=True)
     regions = list(access_regions(request.user, write=True).filter(level__in=(Level.VILLAGE, Level.GRID))
                    .order_by("path").only("pk", "name", "code", "level")[:500])
     categories = list(Category.objects.filter(active=True).order_by("sort", "name"))
@@ -332,8 +334,8 @@ def case_board(request: HttpRequest) -> HttpResponse:
     if region is not None:
         qs = qs.filter(region__path__startswith=region.path)
     f = {k: request.GET.get(k, "") for k in ("category", "tier")}
-    if f["category"].isdigit():
-        qs = qs.filter(category_id=int(f["category"]))
+    if (category := parse_id(f["category"])) is not None:
+        qs = qs.filter(category_id=category)
     if f["tier"] in Case.Tier.values:
         qs = qs.filter(tier=f["tier"])
     rows = []
@@ -426,7 +428,8 @@ def case_photo(request: HttpRequest, number: str, photo_id: int) -> FileResponse
 def _chosen_responsible(case: Case, value: str) -> User | None:
     if not value:
         return None
-    responsible = _responsible_candidates(case.region).filter(pk=value).first() if value.isdigit() else None
+    pk = parse_id(value)
+    responsible = _responsible_candidates(case.region).filter(pk=pk).first() if pk else None
     if responsible is None:
         raise ValidationError(_("Choose a responsible person from the list."))
     return responsible
@@ -508,11 +511,6 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     return redirect("case-detail", number=case.number)
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
@@ -524,7 +522,7 @@ def case_ledger(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a region for the ledger."))
         return redirect(reverse("case-list"))
     region = access_region(request.user, code)
-    date_from, date_to = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
+    date_from, date_to = parse_date(request.GET.get("from", "")), parse_date(request.GET.get("to", ""))
     data = ledger_export(region=region, date_from=date_from, date_to=date_to, actor=request.user,
                          request=request)
     response = HttpResponse(

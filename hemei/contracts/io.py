@@ -29,13 +29,11 @@ from hemei.core.audit import audit_record
 from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor
+from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
+from hemei.core.xlsx import Rollback as _Rollback
+from hemei.core.xlsx import cell_code as _text
+from hemei.core.xlsx import cell_date as _date
 from hemei.regions.models import Region
-from hemei.regions.roster.report import RowError
-from hemei.regions.roster.sheets import ImportResult, read_sheet
-from hemei.regions.roster.sheets import Rollback as _Rollback
-from hemei.regions.roster.sheets import cell_code as _text
-from hemei.regions.roster.sheets import cell_date as _date
-from hemei.regions.roster.template import neutralise
 
 COL_NUMBER, COL_KIND, COL_SUBJECT, COL_AREA = "合同编号", "合同类型", "标的", "面积(亩)"
 COL_PARTY, COL_PARTY_KIND, COL_PHONE = "乙方", "乙方类型", "联系电话"

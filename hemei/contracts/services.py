@@ -32,6 +32,7 @@ from hemei.contracts.models import Contract, ContractEvent, ContractReview, Paym
 from hemei.contracts.workflow import LIVE
 from hemei.core.audit import audit_record
 from hemei.core.idempotency import remembered
+from hemei.core.parsing import parse_id
 from hemei.core.scope import require_actor, user_of
 from hemei.core.workflow import record, transition
 from hemei.disclosure.finance import parse_amount
@@ -87,6 +88,55 @@ def check_terms(*, start: Any, end: Any) -> None:
         raise ValidationError(_("A contract cannot end before it starts."), code="term")
 
 
+def _check_party(party_kind: str, party_name: str, party_phone: str) -> tuple[str, str]:
+    """Party B's kind, name and phone (digits only, spaces dropped) for a new contract."""
+    if party_kind not in Contract.PartyKind.values:
+        raise ValidationError(_("Say whether party B is a person, a company or a cooperative."), code="party")
+    party_name = (party_name or "").strip()
+    if not party_name or len(party_name) > 100:
+        raise ValidationError(_("Party B's name is required (at most 100 characters)."), code="party")
+    party_phone = "".join((party_phone or "").split())
+    if party_phone and (not (party_phone.isascii() and party_phone.isdigit()) or not 7 <= len(party_phone) <= 20):
+        raise ValidationError(_("The phone number has 7 to 20 digits."), code="phone")
+    return party_name, party_phone
+
+
+def _check_subject(village: Region, subject: str, asset: Asset | None) -> str:
+    """What the contract is about: the text given, or the name of the idle asset contracted out."""
+    subject = (subject or "").strip()
+    if asset is not None:
+        if asset.village_id != village.pk:
+            raise ValidationError(_("The asset belongs to another village."), code="asset")
+        if asset.status != Asset.Status.IDLE:
+            raise ValidationError(_("Only an idle asset can be contracted out."), code="asset")
+        if Contract.objects.filter(asset=asset, status__in=[S.DRAFT, S.DECIDING, S.APPROVED, *LIVE]).exists():
+            raise ValidationError(_("This asset already has an open contract."), code="asset")
+        subject = subject or asset.name
+    if not subject or len(subject) > 200:
+        raise ValidationError(_("Say what the contract is about (at most 200 characters)."), code="subject")
+    return subject
+
+
+def _check_schedule(
+    schedule: Iterable[tuple[dt.date, Any]], *, start: dt.date, end: dt.date, total: Decimal
+) -> list[tuple[dt.date, Decimal]]:
+    """The instalments: dates within the term (or up to a year before it), adding up to the total."""
+    rows: list[tuple[dt.date, Decimal]] = []
+    for due_on, due_amount in schedule:
+        if not isinstance(due_on, dt.date):
+            raise ValidationError(_("Enter the due dates as YYYY-MM-DD."), code="schedule")
+        if not start - dt.timedelta(days=366) <= due_on <= end:
+            raise ValidationError(_("A payment falls due within the term."), code="schedule")
+        rows.append((due_on, parse_money(due_amount)))
+    if rows and sum(a for _d, a in rows) != total:
+        raise ValidationError(
+            _("The payment schedule adds up to %(s)s, not the total %(t)s.")
+            % {"s": sum(a for _d, a in rows), "t": total},
+            code="schedule",
+        )
+    return rows
+
+
 @transaction.atomic
 def contract_create(
     *,
@@ -113,41 +163,12 @@ def contract_create(
     access.require(actor, village, access.CONTRACT_ROLES, access.no_scope_message())
     if kind not in Contract.Kind.values:
         raise ValidationError(_("Unknown kind of contract."), code="kind")
-    if party_kind not in Contract.PartyKind.values:
-        raise ValidationError(_("Say whether party B is a person, a company or a cooperative."), code="party")
-    party_name = (party_name or "").strip()
-    if not party_name or len(party_name) > 100:
-        raise ValidationError(_("Party B's name is required (at most 100 characters)."), code="party")
-    party_phone = "".join((party_phone or "").split())
-    if party_phone and (not party_phone.isdigit() or not 7 <= len(party_phone) <= 20):
-        raise ValidationError(_("The phone number has 7 to 20 digits."), code="phone")
+    party_name, party_phone = _check_party(party_kind, party_name, party_phone)
     check_terms(start=start, end=end)
     total = parse_money(amount, allow_zero=True)
     area = parse_area(area_mu) if area_mu not in (None, "") else None
-    subject = (subject or "").strip()
-    if asset is not None:
-        if asset.village_id != village.pk:
-            raise ValidationError(_("The asset belongs to another village."), code="asset")
-        if asset.status != Asset.Status.IDLE:
-            raise ValidationError(_("Only an idle asset can be contracted out."), code="asset")
-        if Contract.objects.filter(asset=asset, status__in=[S.DRAFT, S.DECIDING, S.APPROVED, *LIVE]).exists():
-            raise ValidationError(_("This asset already has an open contract."), code="asset")
-        subject = subject or asset.name
-    if not subject or len(subject) > 200:
-        raise ValidationError(_("Say what the contract is about (at most 200 characters)."), code="subject")
-    rows: list[tuple[dt.date, Decimal]] = []
-    for due_on, due_amount in schedule:
-        if not isinstance(due_on, dt.date):
-            raise ValidationError(_("Enter the due dates as YYYY-MM-DD."), code="schedule")
-        if not start - dt.timedelta(days=366) <= due_on <= end:
-            raise ValidationError(_("A payment falls due within the term."), code="schedule")
-        rows.append((due_on, parse_money(due_amount)))
-    if rows and sum(a for _d, a in rows) != total:
-        raise ValidationError(
-            _("The payment schedule adds up to %(s)s, not the total %(t)s.")
-            % {"s": sum(a for _d, a in rows), "t": total},
-            code="schedule",
-        )
+    subject = _check_subject(village, subject, asset)
+    rows = _check_schedule(schedule, start=start, end=end, total=total)
     number = (number or "").strip()[:40] or _next_number(village, start.year)
     if Contract.objects.filter(village=village, number=number).exists():
         raise ValidationError(_("Contract number %(n)s is already used.") % {"n": number}, code="number")
@@ -255,9 +276,10 @@ def _decided_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime) -> N
 
     The decision's date is the day the meeting was held (local time), not the day the votes
     were typed in."""
-    if not item.subject_id.isdigit():
+    subject = parse_id(item.subject_id)
+    if subject is None:
         return
-    contract = Contract.objects.select_for_update().filter(pk=int(item.subject_id)).first()
+    contract = Contract.objects.select_for_update().filter(pk=subject).first()
     meeting = item.meeting
     if contract is None or contract.village_id != meeting.region_id:
         return

@@ -28,8 +28,8 @@ from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.regions.models import Household, Region
-from hemei.regions.roster.template import neutralise
 
 ZERO = Decimal("0.00")
 

@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 
@@ -79,8 +79,9 @@ class Head:
     stored: tuple[int, str] = field(default=(0, ""), repr=False)
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
+    """One appended link (a tuple: the posting path makes thousands a second)."""
+
     sequence: int
     prev_hash: str
     hash: str
@@ -127,11 +128,12 @@ def lock_head(chain: str, village_id: int) -> Head:
 def advance(head: Head, fields: Mapping[str, Any]) -> Link:
     """The next link of the chain for a record with these hashed `fields` (which must not
     name `sequence` or `prev_hash`); moves `head` in memory."""
-    payload = {**fields, "sequence": head.length + 1, "prev_hash": head.head_hash}
-    digest = link_hash(payload)
-    link = Link(head.length + 1, head.head_hash, digest, payload)
-    head.length, head.head_hash = link.sequence, digest
-    return link
+    sequence, prev_hash = head.length + 1, head.head_hash
+    payload = dict(fields)
+    payload["sequence"], payload["prev_hash"] = sequence, prev_hash
+    digest = hashlib.sha256(canonical(payload)).hexdigest()
+    head.length, head.head_hash = sequence, digest
+    return Link(sequence, prev_hash, digest, payload)
 
 
 def save_head(head: Head) -> None:

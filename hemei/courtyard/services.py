@@ -97,7 +97,13 @@ def _check(
     households: list[Household],
     tiers: list[TierSpec],
 ) -> str:
-    """All the checks of an event's set-up; returns the cleaned title."""
+    """All the checks of an event's set-up, in this order; returns the cleaned title.
+
+    1. the village, the title and the scoring method;
+    2. the criteria (`_check_criteria`): names, weights adding up to 100, maximum scores;
+    3. the panel (`_check_panel`): staff of the village or its township, 3 for a trimmed mean;
+    4. the households, all of this village;
+    5. the plaque tiers (`_check_tiers`), mapped to items of the adopted points rules."""
     if village.level != Level.VILLAGE:
         raise ValidationError(_("A courtyard review belongs to a village."))
     title = (title or "").strip()
@@ -105,6 +111,18 @@ def _check(
         raise ValidationError(_("Give a title of at most 100 characters."))
     if method not in ReviewEvent.Method.values:
         raise ValidationError(_("Unknown scoring method."))
+    _check_criteria(criteria)
+    _check_panel(village, method, panel)
+    if not households:
+        raise ValidationError(_("Choose the households to visit."))
+    for h in households:
+        if h.village_id != village.pk:
+            raise ValidationError(_("Household %(h)s is not in this village.") % {"h": h.number})
+    _check_tiers(village, tiers)
+    return title
+
+
+def _check_criteria(criteria: list[CriterionSpec]) -> None:
     if not criteria or len(criteria) > MAX_CRITERIA:
         raise ValidationError(_("Give between 1 and %(n)d criteria.") % {"n": MAX_CRITERIA})
     names = [(c.name or "").strip() for c in criteria]
@@ -121,6 +139,9 @@ def _check(
         raise ValidationError(
             _("The weights add up to %(n)d; they must add up to 100.") % {"n": weights}, code="weights"
         )
+
+
+def _check_panel(village: Region, method: str, panel: list[Any]) -> None:
     if not panel:
         raise ValidationError(_("Choose the evaluators of the panel."))
     allowed = set(panel_candidates(village).filter(pk__in=[u.pk for u in panel]).values_list("pk", flat=True))
@@ -131,11 +152,9 @@ def _check(
         )
     if method == ReviewEvent.Method.TRIMMED and len({u.pk for u in panel}) < 3:
         raise ValidationError(_("A trimmed mean needs a panel of at least 3 evaluators."), code="panel")
-    if not households:
-        raise ValidationError(_("Choose the households to visit."))
-    for h in households:
-        if h.village_id != village.pk:
-            raise ValidationError(_("Household %(h)s is not in this village.") % {"h": h.number})
+
+
+def _check_tiers(village: Region, tiers: list[TierSpec]) -> None:
     version = adopted_version(village)
     if tiers and version is None:
         raise ValidationError(_("This village has no adopted points rules yet."))
@@ -157,7 +176,6 @@ def _check(
                 % {"t": t.name},
                 code="item",
             )
-    return title
 
 
 def _write_setup(

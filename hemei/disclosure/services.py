@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from hemei.core import chain
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
+from hemei.core.parsing import clean_text
 from hemei.core.scope import require_actor, user_of
 from hemei.core.workflow import record, transition
 from hemei.disclosure import access
@@ -57,13 +59,7 @@ class SubmitResult:
 
 
 
-def _text(value: str, label: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = partial(clean_text, required=True)
 
 
 def _county(village: Region) -> Region:

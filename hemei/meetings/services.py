@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.parsing import clean_text, parse_int
 from hemei.core.scope import require_actor, user_of
 from hemei.meetings import rules
 from hemei.meetings.models import AgendaItem, Meeting, MeetingAttendee
@@ -38,13 +40,10 @@ def _check_scope(actor: Any, region: Region) -> None:
         raise ValidationError(_("You may not record meetings of this village."), code="scope")
 
 
-def _text(value: str | None, label: str, *, limit: int = TEXT_LIMIT, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = partial(clean_text, limit=TEXT_LIMIT)
+
+
+MAX_COUNT = 2**31 - 1
 
 
 def _count(value: Any, label: str, *, required: bool = False) -> int | None:
@@ -54,12 +53,14 @@ def _count(value: Any, label: str, *, required: bool = False) -> int | None:
             raise ValidationError(_("%(field)s is required.") % {"field": label})
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        else:
+        number = parse_int(value) if isinstance(value, str) else None
+        if number is None:
             raise ValidationError(_("%(field)s must be a whole number.") % {"field": label})
+        value = number
     if value < 0:
         raise ValidationError(_("%(field)s cannot be negative.") % {"field": label})
+    if value > MAX_COUNT:  # what an integer column holds on PostgreSQL; more is a typo
+        raise ValidationError(_("%(field)s must be a whole number.") % {"field": label})
     return int(value)
 
 

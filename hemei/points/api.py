@@ -37,6 +37,7 @@ from rest_framework.response import Response
 
 from hemei.cases.api import ErrorSerializer, api_error
 from hemei.core.idempotency import KEY_MAX, IdempotencyConflict, created
+from hemei.core.parsing import IdFilter
 from hemei.core.scope import scope_q
 from hemei.points import ledger, shop
 from hemei.points.access import access_entries, access_redemptions, access_rewards, villager_resident
@@ -196,7 +197,7 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet[Household]):
 
 class EntryFilter(django_filters.FilterSet):
     village = django_filters.CharFilter(method="filter_village", help_text="Village code.")
-    household = django_filters.NumberFilter(field_name="household_id", help_text="Household id.")
+    household = IdFilter(field_name="household_id", help_text="Household id.")
     status = django_filters.ChoiceFilter(field_name="state", choices=Entry.State.choices, help_text="Entry state.")
     period = django_filters.CharFilter(field_name="period", help_text="Scoring period, e.g. 2026-10.")
 
@@ -368,7 +369,7 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet[Reward]):
 
 
 class RedemptionFilter(django_filters.FilterSet):
-    household = django_filters.NumberFilter(field_name="household_id", help_text="Household id.")
+    household = IdFilter(field_name="household_id", help_text="Household id.")
     status = django_filters.ChoiceFilter(field_name="state", choices=Redemption.State.choices)
 
     class Meta:

@@ -19,10 +19,10 @@ from openpyxl.utils import get_column_letter
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.points.models import Entry
 from hemei.points.stats import ShopStats
 from hemei.regions.models import Region
-from hemei.regions.roster.template import neutralise
 
 LEDGER_HEADERS = ("序号", "户号", "户主", "网格", "类别", "积分项目", "分值", "事迹日期", "期间", "状态",
                   "公示截止", "生效时间", "链序号", "哈希", "说明")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.idempotency import remembered
+from hemei.core.parsing import clean_text
 from hemei.core.scope import is_system, require_actor, user_of
 from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, GRID_ROLES, SUPERVISION_ROLES, may, roles_over, villager_resident
@@ -36,13 +38,7 @@ TEXT_LIMIT = 500
 
 
 
-def _text(value: str, label: str, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > TEXT_LIMIT:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": TEXT_LIMIT})
-    return value
+_text = partial(clean_text, limit=TEXT_LIMIT)
 
 
 def period_of(day: dt.date) -> str:

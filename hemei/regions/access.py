@@ -212,6 +212,19 @@ def access_managed_user(user: Any, pk: Any) -> Any:
         raise Http404 from None
 
 
+# Roles independent of the village's own managers: the supervision committee (村务监督委员会)
+# watches the secretary and the director, so only someone above the village (the township or
+# the county) may set its members' passwords, or the supervised could take over the supervisor.
+INDEPENDENT_OF_VILLAGE: frozenset[str] = frozenset({Role.SUPERVISION})
+
+
+def _granted_above(grants: tuple[ManagerGrant, ...], region: Region, role: str) -> bool:
+    """Whether a grant from a region strictly above `region` covers `role` there."""
+    return any(
+        role in g.roles and region.path.startswith(g.path) and len(g.path) < len(region.path) for g in grants
+    )
+
+
 def can_manage_account(manager: Any, target: Any, *, password: bool = False) -> bool:
     """Whether the manager may unlock (or, with password, set the password of) the account.
 
@@ -220,7 +233,8 @@ def can_manage_account(manager: Any, target: Any, *, password: bool = False) -> 
        of someone who also serves elsewhere.
     2. Superuser and Django-admin accounts are left to superusers.
     3. Setting a password hands over everything the account may do, so the account may not
-       hold a permission (e.g. revealing personal data) that the manager lacks.
+       hold a permission (e.g. revealing personal data) that the manager lacks, nor a role
+       independent of the manager (`INDEPENDENT_OF_VILLAGE`) unless the manager is above it.
     """
     if not can_manage_posts(manager):
         return False
@@ -233,5 +247,7 @@ def can_manage_account(manager: Any, target: Any, *, password: bool = False) -> 
     grants = manager_grants(manager)
     for post in Post.objects.current().filter(user=target).select_related("region"):
         if post.role not in roles_at(grants, post.region):
+            return False
+        if password and post.role in INDEPENDENT_OF_VILLAGE and not _granted_above(grants, post.region, post.role):
             return False
     return not password or target.get_all_permissions() <= manager.get_all_permissions()

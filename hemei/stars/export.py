@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.regions.models import Post, Region
-from hemei.regions.roster.template import neutralise
 from hemei.stars import access
 from hemei.stars.models import ExclusionReason, StarRound
 

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
+from hemei.core.parsing import county_of
 from hemei.core.scope import SYSTEM, require_actor, user_of
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access
@@ -52,10 +53,7 @@ A = AuditEntry.Action
 
 
 def _county_of(village: Region) -> Region:
-    county = village.county_ancestor()
-    if county is None:
-        raise ValidationError(_("Star ratings belong to a village."))
-    return county
+    return county_of(village, message=_("Star ratings belong to a village."))
 
 
 def _require_village(village: Region) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from hemei.cases.models import Case, Category
 from hemei.cases.services import case_submit
 from hemei.core.audit import audit_record
+from hemei.core.parsing import clean_text
 from hemei.core.scope import require_actor
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region
@@ -47,13 +49,7 @@ class FindingInput:
     title: str = ""
 
 
-def _text(value: str | None, label: str, *, limit: int = NOTE_LIMIT, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = partial(clean_text, limit=NOTE_LIMIT)
 
 
 def _money(value: Any, label: str) -> decimal.Decimal | None:

@@ -32,6 +32,7 @@ from hemei.cases import services
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case, Category
 from hemei.cases.privacy import text_findings
+from hemei.core.parsing import parse_id
 from hemei.core.pii import describe, redact
 from hemei.regions.access import scope_for
 from hemei.regions.models import Level, Post, Region, Role
@@ -164,7 +165,8 @@ def services_list(request: HttpRequest, fmt: str) -> HttpResponse:
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
     def run() -> HttpResponse:
         county = _jurisdiction(request)
-        category = _categories(county).filter(pk=code).first() if code.isdigit() else None
+        pk = parse_id(code)
+        category = _categories(county).filter(pk=pk).first() if pk else None
         if category is None:
             raise Open311Error(404, f"service_code {code} not found")
         # metadata is false for every service: no extra attributes to fill in.
@@ -211,7 +213,7 @@ def _search(request: HttpRequest, fmt: str) -> HttpResponse:
     else:
         codes = [c.strip() for c in p.get("service_code", "").split(",") if c.strip()]
         if codes:
-            qs = qs.filter(category_id__in=[int(c) for c in codes if c.isdigit()])
+            qs = qs.filter(category_id__in=[pk for c in codes if (pk := parse_id(c)) is not None])
         statuses = {s.strip() for s in p.get("status", "").split(",") if s.strip()}
         if statuses - {"open", "closed"}:
             raise Open311Error(400, "status must be open, closed or both (comma separated)")
@@ -333,7 +335,8 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     code = (p.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code was not provided")
-    category = _categories(county).filter(pk=code).first() if code.isdigit() else None
+    pk = parse_id(code)
+    category = _categories(county).filter(pk=pk).first() if pk else None
     if category is None:
         raise Open311Error(404, f"service_code {code} not found")
     lat, lon = _float(p, "lat", -90, 90), _float(p, "long", -180, 180)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record, diff
 from hemei.core.idnumbers import IdNumberError, parse_id_number
 from hemei.core.models import AuditEntry
+from hemei.core.parsing import county_of
 from hemei.core.scope import SYSTEM, is_system, require_actor, user_of
 from hemei.core.text import pinyin_initials
 from hemei.regions.access import scope_for
@@ -31,11 +32,7 @@ from hemei.regions.models import (
 PHONE_DIGITS = 11
 
 
-def _county_of(region: Region) -> Region:
-    county = region.county_ancestor()
-    if county is None:
-        raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": region})
-    return county
+_county_of = county_of
 
 
 def _village_of(grid: Region) -> Region:
