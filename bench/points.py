@@ -8,7 +8,7 @@ entries in publicity that are due. In a child process per size:
 - the floor: raw single-row INSERT transactions into the same `points_entry` table (one
   prepared row, the same columns Django writes), undone afterwards;
 - posting one entry per transaction (`ledger.entry_post`), the path every scored entry
-  takes (`chain.post_due`, which the sweep runs too): lock the chain head, re-read the
+  takes (`posting.post_due`, which the sweep runs too): lock the chain head, re-read the
   entry under lock, raise the household's balance (checked in the same statement), link the
   entry (hash over the canonical content and the previous hash), move the head, and its
   audit row;
@@ -141,8 +141,10 @@ def _households(county: Any, village: Any, grid: Any, n: int) -> list[Any]:
 def build(*, existing: int, due: int) -> dict[str, Any]:
     """A village with `existing` effective entries (a valid chain) and `due` entries in
     publicity that are due at NOW. Bulk inserts: set-up, not measured."""
-    from hemei.points import chain
-    from hemei.points.models import GENESIS_HASH, Account, ChainHead, Entry
+    from hemei.core.chain import link_hash
+    from hemei.core.models import GENESIS_HASH, ChainHead
+    from hemei.points import posting
+    from hemei.points.models import Account, Entry
     from hemei.points.testing import adopted_rules
 
     county, village, grid = _village()
@@ -161,8 +163,8 @@ def build(*, existing: int, due: int) -> dict[str, Any]:
             proposed_at=effective_at, reviewed_at=effective_at, effective_at=effective_at, sequence=i + 1,
             prev_hash=prev,
         )
-        entry.entry_hash = chain.entry_hash(chain.canonical(entry, sequence=i + 1, prev_hash=prev,
-                                                            effective_at=effective_at))
+        entry.entry_hash = link_hash({**posting.entry_fields(entry, effective_at=effective_at), "sequence": i + 1,
+                                      "prev_hash": prev})
         prev = entry.entry_hash
         balance, count, _last = balances.get(house.pk, (0, 0, 0))
         balances[house.pk] = (balance + entry.points, count + 1, i + 1)
@@ -172,7 +174,7 @@ def build(*, existing: int, due: int) -> dict[str, Any]:
             batch = []
             print(f"{i + 1:,} entries", flush=True)
     Entry.objects.bulk_create(batch)
-    ChainHead.objects.create(village=village, sequence=existing, head_hash=prev)
+    ChainHead.objects.create(chain="points", village=village, length=existing, head_hash=prev)
     Account.objects.bulk_create([
         Account(household_id=pk, county=county, village=village, balance=b, entries_count=n, last_sequence=last,
                 updated_at=effective_at)

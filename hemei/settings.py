@@ -138,6 +138,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
      "OPTIONS": {"min_length": 8}},
     {"NAME": "hemei.accounts.validators.CharacterClassValidator"},
+    {"NAME": "hemei.accounts.validators.NotLikeUserNameValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 HEMEI_LOCKOUT_FAILURES = int(os.environ.get("HEMEI_LOCKOUT_FAILURES", "5"))
@@ -171,7 +172,14 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Every upload (xlsx imports, disclosure attachments), and what an xlsx may expand to before
+# anything parses it (hemei/core/xlsx.py): a zip of 1 MB can hold 600 MB of shared strings.
 HEMEI_UPLOAD_MAX_BYTES = int(os.environ.get("HEMEI_UPLOAD_MAX_MB", "20")) * 1024 * 1024
+HEMEI_XLSX_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("HEMEI_XLSX_MAX_UNCOMPRESSED_MB", "200")) * 1024 * 1024
+HEMEI_XLSX_MAX_RATIO = int(os.environ.get("HEMEI_XLSX_MAX_RATIO", "100"))
+# Rows read from one import (a county roster is ~100k residents) and errors listed in its report.
+HEMEI_IMPORT_MAX_ROWS = int(os.environ.get("HEMEI_IMPORT_MAX_ROWS", "200000"))
+HEMEI_IMPORT_MAX_ERRORS = int(os.environ.get("HEMEI_IMPORT_MAX_ERRORS", "1000"))
 # Case photos: checked and re-encoded without EXIF (hemei/cases/photos.py).
 HEMEI_PHOTO_MAX_BYTES = int(os.environ.get("HEMEI_PHOTO_MAX_MB", "10")) * 1024 * 1024
 HEMEI_PHOTO_MAX_SIDE = 2048
@@ -194,7 +202,7 @@ TASKS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns a bad token into 401, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "hemei.accounts.authentication.LockAwareTokenAuthentication",  # DRF's, plus lockout and audit
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -28,6 +28,7 @@ from hemei.assets.services import (
     project_start,
 )
 from hemei.core.models import AppendOnlyError, AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.regions.models import Region, Role
 from tests.conftest import World, make_user
 
@@ -45,7 +46,7 @@ def data(code: str, name: str = "旧校舍", *, category: str = C.OPERATING, are
 
 def make(world: World, village: Region, code: str, name: str = "旧校舍", *, status: str = S.IDLE,
          **kw: Any) -> Asset:
-    return asset_create(actor=None, village=village, data=data(code, name, **kw), status=status)
+    return asset_create(actor=SYSTEM, village=village, data=data(code, name, **kw), status=status)
 
 
 def counts() -> tuple[int, int, int]:
@@ -258,7 +259,7 @@ def test_status_changes_are_append_only_rows_and_audited(world, login):
     with pytest.raises(AppendOnlyError):
         rows[0].save()
     with pytest.raises(ValueError):
-        asset_status_change(asset=a, status="sold", actor=None)
+        asset_status_change(asset=a, status="sold", actor=SYSTEM)
     page = login(world.user("secretary")).get(f"/w/assets/{a.pk}/").content.decode()
     assert "合同到期" in page and "合同签订" in page
 
@@ -328,12 +329,12 @@ def test_project_assets_must_lie_in_its_region_and_money_is_checked(world):
     school = make(world, world.village2, "DS-1")
     before = RevitalisationProject.objects.count()
     with pytest.raises(ValidationError):
-        project_create(actor=None, region=world.village, name="x", path="lease", assets=[school])
+        project_create(actor=SYSTEM, region=world.village, name="x", path="lease", assets=[school])
     with pytest.raises(ValidationError):
-        project_create(actor=None, region=world.village2, name="x", path="lease", assets=[school],
+        project_create(actor=SYSTEM, region=world.village2, name="x", path="lease", assets=[school],
                        expected_annual_income=Decimal("-1.00"))
     with pytest.raises(ValidationError):
-        project_create(actor=None, region=world.village2, name="x", path="teleport", assets=[school])
+        project_create(actor=SYSTEM, region=world.village2, name="x", path="teleport", assets=[school])
     with pytest.raises(ValidationError):  # the village's secretary of 西邵村 has no say in 东邵村
         project_create(actor=world.user("secretary"), region=world.village2, name="x", path="lease", assets=[school])
     assert RevitalisationProject.objects.count() == before
@@ -347,12 +348,12 @@ def test_decision_must_be_a_passed_item_of_the_village(world):
     from hemei.meetings.services import agenda_item_add, meeting_record
 
     held = dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC)
-    meeting = meeting_record(actor=None, region=world.village, kind=Meeting.Kind.REPRESENTATIVES, held_at=held,
+    meeting = meeting_record(actor=SYSTEM, region=world.village, kind=Meeting.Kind.REPRESENTATIVES, held_at=held,
                              attendees=30, eligible=40, at=held)
-    item = agenda_item_add(actor=None, meeting=meeting, title="旧校舍改建", at=held)
+    item = agenda_item_add(actor=SYSTEM, meeting=meeting, title="旧校舍改建", at=held)
     school = make(world, world.village, "XS-1")
     with pytest.raises(ValidationError):
-        project_create(actor=None, region=world.village, name="研学基地", path="school_enterprise", assets=[school],
+        project_create(actor=SYSTEM, region=world.village, name="研学基地", path="school_enterprise", assets=[school],
                        decision_item=item)
     assert not RevitalisationProject.objects.exists()
 
@@ -360,7 +361,7 @@ def test_decision_must_be_a_passed_item_of_the_village(world):
 @time_machine.travel(dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC), tick=False)
 def test_income_corrections_are_rows_and_the_overview_uses_the_latest(world, login):
     school = make(world, world.village, "XS-1")
-    project = project_create(actor=None, region=world.village, name="研学基地", path="school_enterprise",
+    project = project_create(actor=SYSTEM, region=world.village, name="研学基地", path="school_enterprise",
                              assets=[school], expected_annual_income=Decimal("180000.00"))
     project_income_record(actor=world.user("secretary"), project=project, year=2025, amount=Decimal("50000.00"))
     first = project_income_record(actor=world.user("secretary"), project=project, year=2026,
@@ -407,7 +408,7 @@ def test_verify_finds_a_status_saved_behind_the_service(world):
     from hemei.assets.checks import check_status_history
 
     a = make(world, world.village, "XS-1")
-    asset_status_change(asset=a, status=S.LEASED, actor=None)
+    asset_status_change(asset=a, status=S.LEASED, actor=SYSTEM)
     assert check_status_history() == []
     Asset.objects.filter(pk=a.pk).update(status=S.IDLE)
     assert check_status_history() != []

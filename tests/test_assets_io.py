@@ -17,6 +17,7 @@ from hemei.assets.io import HEADERS, asset_export, asset_import
 from hemei.assets.models import Asset, AssetStatusChange
 from hemei.assets.services import AssetData, asset_create
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.regions import services as region_services
 from hemei.regions.models import Role
 
@@ -57,7 +58,7 @@ def test_a_good_file_creates_every_asset_with_history_and_audit(world):
 
 
 def test_one_bad_row_and_nothing_is_written_with_a_row_report(world):
-    asset_create(actor=None, village=world.village, data=AssetData(code="XS-OLD", name="村委会办公楼",
+    asset_create(actor=SYSTEM, village=world.village, data=AssetData(code="XS-OLD", name="村委会办公楼",
                                                                    category="non_operating", area=Decimal("600")))
     before = counts()
     data = workbook([
@@ -104,7 +105,7 @@ def test_export_round_trips_into_another_village(world):
     secretary = User.objects.get(pk=secretary.pk)  # fresh: scopes are cached on the user object
     for code, name, status, lat in (("XS-1", "旧校舍", "idle", Decimal("37.712345")),
                                     ("XS-2", "=HYPERLINK(\"http://x\")", "in_use", None)):
-        asset_create(actor=None, village=world.village, status=status, data=AssetData(
+        asset_create(actor=SYSTEM, village=world.village, status=status, data=AssetData(
             code=code, name=name, category="operating", area=Decimal("1860.25"), kind="校舍", location="西邵村东街",
             latitude=lat, longitude=Decimal("112.451234") if lat else None, original_value=Decimal("960000.10"),
             net_value=Decimal("310000.05"), ownership="西邵村股份经济合作社", acquired=dt.date(1992, 9, 1),

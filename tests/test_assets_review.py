@@ -10,12 +10,13 @@ from hemei.assets.io import asset_import
 from hemei.assets.models import Asset, ProjectIncome, RevitalisationProject
 from hemei.assets.services import AssetData, asset_create
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from tests.conftest import World
 from tests.test_assets_io import workbook
 
 
 def _asset(world: World) -> Asset:
-    return asset_create(actor=None, village=world.village, status=Asset.Status.IDLE,
+    return asset_create(actor=SYSTEM, village=world.village, status=Asset.Status.IDLE,
                         data=AssetData(code="XS-1", name="旧校舍", category=Asset.Category.OPERATING,
                                        area=Decimal("100.00")))
 

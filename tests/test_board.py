@@ -14,8 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hemei.cases.models import Category
 from hemei.cases.services import case_submit
 from hemei.core.idnumbers import make_id_number
+from hemei.core.models import ChainHead
 from hemei.disclosure import board, finance, services
-from hemei.disclosure.models import DisclosureChain, DisclosureVersion, Kind
+from hemei.disclosure.models import DisclosureVersion, Kind
 from hemei.disclosure.personal import find_personal_data
 from hemei.regions.models import Resident, Role
 from tests.conftest import World, make_user
@@ -63,7 +64,7 @@ def test_anyone_reads_the_board_without_login(world: World, supervisor: Any, cli
     assert response.status_code == 200
     assert "第三季度村务公开" in html and "修缮村道" in html
     assert "尚未审核的草稿" not in html
-    head = DisclosureChain.objects.get(village=world.village).head_hash
+    head = ChainHead.objects.get(chain="disclosure", village=world.village).head_hash
     assert head in html
     assert 'name="viewport"' in html and "board/board.css" in html
     assert client.get(f"/v/{world.village.code}/?kind=party").status_code == 200

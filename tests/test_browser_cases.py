@@ -11,6 +11,7 @@ from PIL import Image
 from hemei.cases.models import Case, Category
 from hemei.cases.services import case_accept, case_submit
 from hemei.cases.sweep import sweep
+from hemei.core.scope import SYSTEM
 from tests.conftest import at
 from tests.test_browser import browser, cjk_font_ready, live_world, sign_in  # noqa: F401 (fixtures)
 
@@ -46,9 +47,9 @@ def test_villager_reports_with_a_photo_in_three_steps_on_a_phone(browser, live_w
 def test_township_board_shows_the_overdue_case_and_charts(browser, live_world, tmp_path):  # noqa: F811
     world, base = live_world
     cat = Category.objects.get(county__isnull=True, name="环境卫生")
-    case = case_submit(actor="clerk", region=world.grid_a, category=cat, title="排水沟堵塞", description="下雨就漫水",
+    case = case_submit(actor=SYSTEM, region=world.grid_a, category=cat, title="排水沟堵塞", description="下雨就漫水",
                        source=Case.Source.PHONE, household=world.house_a)
-    case_accept(actor="clerk", case=case, unit="村委会")
+    case_accept(actor=SYSTEM, case=case, unit="村委会")
     Case.objects.filter(pk=case.pk).update(resolve_by=at(2026, 1, 5))  # long past: the sweep escalates it
     assert [e.ref for e in sweep()] == [case.number]
     page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from hemei.core.scope import SYSTEM
 from hemei.points import ledger, shop
 from hemei.points.models import Redemption, Reward
 from hemei.points.testing import adopted_rules
@@ -19,13 +20,13 @@ pytestmark = [pytest.mark.browser]
 
 def test_villager_reserves_on_a_phone_and_the_shop_hands_it_over(browser, live_world, tmp_path):  # noqa: F811
     world, base = live_world
-    pts = adopted_rules(actor="demo", village=world.village, held_at=at(2026, 10, 1))
-    entry = ledger.entry_propose(actor="demo", household=world.house_a, item=pts.rule("G1"),
+    pts = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 10, 1))
+    entry = ledger.entry_propose(actor=SYSTEM, household=world.house_a, item=pts.rule("G1"),
                                  deed_date=dt.date(2026, 10, 2), idempotency_key="p", at=at(2026, 10, 2))
-    ledger.entry_review(actor="demo", entry=entry, approve=True, idempotency_key="r", at=at(2026, 10, 2))
+    ledger.entry_review(actor=SYSTEM, entry=entry, approve=True, idempotency_key="r", at=at(2026, 10, 2))
     ledger.publicity_sweep(at(2026, 10, 12))
-    rice = shop.reward_create(actor="demo", village=world.village, name="大米5斤", price=8)
-    shop.reward_restock(actor="demo", reward=rice, quantity=3, idempotency_key="s")
+    rice = shop.reward_create(actor=SYSTEM, village=world.village, name="大米5斤", price=8)
+    shop.reward_restock(actor=SYSTEM, reward=rice, quantity=3, idempotency_key="s")
 
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                              has_touch=True)

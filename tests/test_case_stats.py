@@ -12,6 +12,7 @@ from hemei.cases.access import access_cases
 from hemei.cases.models import Case, Category
 from hemei.cases.services import case_accept, case_rate, case_reject, case_resolve, case_submit
 from hemei.cases.sweep import sweep
+from hemei.core.scope import SYSTEM
 from hemei.dashboards import selectors
 from tests.conftest import at
 
@@ -24,16 +25,16 @@ def cat() -> Category:
 
 def case_at(world, when, *, grid, household, unit="村委会", resolve=True, rating=None, late=False):
     with time_machine.travel(when, tick=False):
-        case = case_submit(actor="clerk", region=grid, category=cat(), title="事", description="事",
+        case = case_submit(actor=SYSTEM, region=grid, category=cat(), title="事", description="事",
                            source=Case.Source.PHONE, household=household)
-        case = case_accept(actor="clerk", case=case, unit=unit)
+        case = case_accept(actor=SYSTEM, case=case, unit=unit)
     if late:
         sweep(when + dt.timedelta(days=30))
     if resolve:
         with time_machine.travel(when + dt.timedelta(days=31 if late else 1), tick=False):
-            case = case_resolve(actor="clerk", case=Case.objects.get(pk=case.pk), measures="办了")
+            case = case_resolve(actor=SYSTEM, case=Case.objects.get(pk=case.pk), measures="办了")
             if rating:
-                case = case_rate(actor="clerk", case=case, rating=rating)
+                case = case_rate(actor=SYSTEM, case=case, rating=rating)
     return case
 
 
@@ -48,9 +49,9 @@ def spread(world):
     case_at(world, at(2026, 4, 7), grid=b, household=world.house_b, resolve=False)
     case_at(world, at(2026, 4, 8), grid=c, household=world.house_c, rating="basically")
     with time_machine.travel(at(2026, 4, 9), tick=False):
-        rejected = case_submit(actor="clerk", region=c, category=cat(), title="x", description="x",
+        rejected = case_submit(actor=SYSTEM, region=c, category=cat(), title="x", description="x",
                                source=Case.Source.PHONE, household=world.house_c)
-        case_reject(actor="clerk", case=rejected, reason="不属于受理范围")
+        case_reject(actor=SYSTEM, case=rejected, reason="不属于受理范围")
 
 
 def test_rates_by_region_month_and_unit(world, spread):

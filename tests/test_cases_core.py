@@ -16,6 +16,7 @@ from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.services import case_accept, case_rate, case_reject, case_resolve, case_start, case_submit
 from hemei.cases.sweep import sweep
 from hemei.core.models import AppendOnlyError, AuditEntry
+from hemei.core.scope import SYSTEM, system
 from hemei.regions import services as region_services
 from tests.conftest import at
 
@@ -54,7 +55,7 @@ def test_numbers_per_county_and_year(world):
     with time_machine.travel(at(2026, 3, 2), tick=False):
         first = submit(world)
         second = submit(world, reporter=world.head_b)
-        elsewhere = case_submit(actor="clerk", region=village, category=cat("其他"), title="路灯坏了",
+        elsewhere = case_submit(actor=SYSTEM, region=village, category=cat("其他"), title="路灯坏了",
                                 description="村东路灯不亮", source=Case.Source.PHONE, reporter_name="赵六")
     with time_machine.travel(at(2027, 1, 4), tick=False):
         next_year = submit(world)
@@ -100,9 +101,9 @@ def test_happy_path_to_closed_with_events(world):
 def test_unsatisfied_reopens_with_a_fresh_deadline(world):
     with time_machine.travel(at(2026, 3, 2), tick=False):
         case = submit(world)
-        case_accept(actor="clerk", case=case, unit="西邵村村委会")
+        case_accept(actor=SYSTEM, case=case, unit="西邵村村委会")
     with time_machine.travel(at(2026, 3, 20), tick=False):  # resolved after the 10-working-day limit
-        case_resolve(actor="clerk", case=case, measures="已清运")
+        case_resolve(actor=SYSTEM, case=case, measures="已清运")
     now = at(2026, 3, 23)
     with time_machine.travel(now, tick=False):
         case_rate(actor=world.user("villager"), case=case, rating=Case.Rating.UNSATISFIED, note="又堆上了")
@@ -119,16 +120,16 @@ def test_illegal_transitions_change_nothing(world):
         case = submit(world)
     before = (Case.objects.filter(pk=case.pk).values().get(), CaseEvent.objects.count(), AuditEntry.objects.count())
     with pytest.raises(ValidationError):
-        case_resolve(actor="clerk", case=case, measures="x")
+        case_resolve(actor=SYSTEM, case=case, measures="x")
     with pytest.raises(ValidationError):
-        case_rate(actor="clerk", case=case, rating=Case.Rating.SATISFIED)
+        case_rate(actor=SYSTEM, case=case, rating=Case.Rating.SATISFIED)
     with pytest.raises(ValidationError):
-        case_start(actor="clerk", case=case)
+        case_start(actor=SYSTEM, case=case)
     after = (Case.objects.filter(pk=case.pk).values().get(), CaseEvent.objects.count(), AuditEntry.objects.count())
     assert after == before
-    case_reject(actor="clerk", case=case, reason="重复反映")
+    case_reject(actor=SYSTEM, case=case, reason="重复反映")
     with pytest.raises(ValidationError):
-        case_accept(actor="clerk", case=case, unit="x")
+        case_accept(actor=SYSTEM, case=case, unit="x")
     assert Case.objects.get(pk=case.pk).status == Case.Status.REJECTED
 
 
@@ -136,9 +137,9 @@ def test_two_clerks_with_the_same_stale_case_act_once(world):
     with time_machine.travel(at(2026, 3, 2), tick=False):
         case = submit(world)
     stale = Case.objects.get(pk=case.pk)
-    case_accept(actor="clerk one", case=case, unit="村委会")
+    case_accept(actor=system("clerk one"), case=case, unit="村委会")
     with pytest.raises(ValidationError):
-        case_accept(actor="clerk two", case=stale, unit="乡镇")
+        case_accept(actor=system("clerk two"), case=stale, unit="乡镇")
     assert Case.objects.get(pk=case.pk).responsible_unit == "村委会"
     assert kinds(case).count("accepted") == 1
 
@@ -167,8 +168,8 @@ def test_sweep_escalates_late_resolution_and_leaves_resolved_cases_alone(world):
         late = submit(world)
         done = submit(world, reporter=world.head_b)
         for case in (late, done):
-            case_accept(actor="clerk", case=case, unit="村委会")
-        case_resolve(actor="clerk", case=done, measures="已处理")
+            case_accept(actor=SYSTEM, case=case, unit="村委会")
+        case_resolve(actor=SYSTEM, case=done, measures="已处理")
     assert late.resolve_by == at(2026, 3, 16, 17, 30)
     escalated = sweep(at(2026, 3, 17, 9, 0))
     assert [(e.ref, e.deadline) for e in escalated] == [(late.number, "resolve")]
@@ -184,10 +185,10 @@ def test_sweep_escalates_late_resolution_and_leaves_resolved_cases_alone(world):
     assert late.tier == "county" and late.late_since == at(2026, 3, 16, 17, 30)
     # A 不满意 answer reopens with a fresh deadline: not late any more, and the first answer is kept.
     with time_machine.travel(at(2026, 4, 2), tick=False):
-        late = case_resolve(actor="clerk", case=late, measures="已处理")
-        late = case_rate(actor="clerk", case=late, rating="unsatisfied")
+        late = case_resolve(actor=SYSTEM, case=late, measures="已处理")
+        late = case_rate(actor=SYSTEM, case=late, rating="unsatisfied")
         assert late.late_since is None and late.rated_unsatisfied
-        late = case_rate(actor="clerk", case=case_resolve(actor="clerk", case=late, measures="再处理"),
+        late = case_rate(actor=SYSTEM, case=case_resolve(actor=SYSTEM, case=late, measures="再处理"),
                          rating="satisfied")
     assert late.status == "closed" and late.rating == "satisfied" and late.rated_unsatisfied
 

@@ -16,6 +16,7 @@ from hemei.cases.services import case_accept, case_resolve, case_submit
 from hemei.cases.sweep import sweep
 from hemei.cases.views import PLAIN_EVENTS
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from tests.conftest import at
 
 pytestmark = pytest.mark.usefixtures("migration_seeds")
@@ -27,7 +28,7 @@ def cat(name: str = "环境卫生") -> Category:
 
 def submit(world, *, reporter=None, title: str = "垃圾没人清") -> Case:
     reporter = reporter or world.head_a
-    return case_submit(actor="clerk", region=reporter.region, category=cat(), title=title,
+    return case_submit(actor=SYSTEM, region=reporter.region, category=cat(), title=title,
                        description="村口垃圾堆了一周", source=Case.Source.PHONE, reporter=reporter)
 
 
@@ -143,7 +144,7 @@ def test_villager_gets_404_on_staff_pages(world, login):
 def test_list_filters(world, login):
     a = submit(world, title="甲")
     b = submit(world, reporter=world.head_b, title="乙")
-    case_accept(actor="clerk", case=b, unit="村委会")
+    case_accept(actor=SYSTEM, case=b, unit="村委会")
     client = login(world.user("secretary"))
     page = client.get(reverse("case-list"), {"status": "accepted"}).content.decode()
     assert b.number in page and a.number not in page
@@ -163,7 +164,7 @@ def test_list_query_count_is_flat(world, login):
     for i in range(12):
         case = submit(world, reporter=world.head_b if i % 2 else world.head_a, title=f"多{i}")
         if i % 3 == 0:
-            case_accept(actor="clerk", case=case, responsible=world.user("grid_a"))
+            case_accept(actor=SYSTEM, case=case, responsible=world.user("grid_a"))
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("case-list")).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
@@ -212,7 +213,7 @@ def test_board_lists_escalated_case(world, login):
     assert late.number not in page
     escalated = sweep(now=at(2026, 3, 2, 18))
     assert {e.ref for e in escalated} == {late.number, fine.number}
-    case_accept(actor="clerk", case=fine, unit="村委会")  # accepted late: still escalated, still open
+    case_accept(actor=SYSTEM, case=fine, unit="村委会")  # accepted late: still escalated, still open
     with time_machine.travel(at(2026, 3, 3, 10), tick=False):
         page = login(world.user("township")).get(reverse("case-board")).content.decode()
         assert late.number in page and fine.number in page

@@ -27,6 +27,7 @@ from hemei.cases.services import (
 )
 from hemei.cases.sweep import sweep
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from tests.conftest import at
 
 pytestmark = pytest.mark.usefixtures("migration_seeds")
@@ -313,7 +314,7 @@ def test_staff_pages_transfer_merge_and_extension(world, client):
         client.post(url(main, "transfer"), {"unit": "镇环卫站", "note": "需要车"})
         assert Case.objects.get(pk=main.pk).responsible_unit == "镇环卫站"
         # A number outside the clerk's area reads as not found and changes nothing.
-        other = case_submit(actor="clerk", region=world.grid_c, category=cat(), title="东邵村的事",
+        other = case_submit(actor=SYSTEM, region=world.grid_c, category=cat(), title="东邵村的事",
                             description="x", source=Case.Source.PHONE, household=world.house_c)
         client.force_login(world.user("grid_a"))
         client.post(url(dup, "merge"), {"into": other.number})

@@ -21,6 +21,7 @@ from hemei.contracts import services
 from hemei.contracts.models import Contract, ContractEvent, ContractReview, Payment, PaymentDue
 from hemei.contracts.sweep import sweep_contracts
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.meetings.models import Meeting
 from hemei.meetings.services import agenda_item_decide, meeting_record
 from hemei.notify.models import Notification
@@ -105,10 +106,10 @@ def test_sign_refused_without_the_decision_record(world: World) -> None:
 def test_failed_vote_does_not_record_a_decision(world: World) -> None:
     contract = draft(world)
     services.contract_discuss(actor=world.user("secretary"), contract=contract, on=D(2025, 12, 1), summary="研究")
-    meeting = meeting_record(actor=None, region=world.village, kind=Meeting.Kind.REPRESENTATIVES,
+    meeting = meeting_record(actor=SYSTEM, region=world.village, kind=Meeting.Kind.REPRESENTATIVES,
                              held_at=at(2025, 12, 3), attendees=30, eligible=40, at=at(2025, 12, 3, 12))
-    item = services.contract_table(actor=None, contract=contract, meeting=meeting, at=at(2025, 12, 2))
-    agenda_item_decide(actor=None, item=item, votes_for=10, votes_against=18, votes_abstain=2, decision="不同意",
+    item = services.contract_table(actor=SYSTEM, contract=contract, meeting=meeting, at=at(2025, 12, 2))
+    agenda_item_decide(actor=SYSTEM, item=item, votes_for=10, votes_against=18, votes_abstain=2, decision="不同意",
                        at=at(2025, 12, 3, 12))
     contract.refresh_from_db()
     assert contract.meeting_item is None
@@ -332,7 +333,7 @@ def test_verify_invariants_hold_and_catch_a_bad_row(world: World) -> None:
     contract = _signed(world)
     due = contract.schedule.order_by("due_on").first()
     assert due is not None
-    services.payment_record(actor=None, due=due, amount=due.amount, paid_on=D(2026, 1, 2))
+    services.payment_record(actor=SYSTEM, due=due, amount=due.amount, paid_on=D(2026, 1, 2))
     assert check_decisions() == [] and check_payments() == []
     # Rows written behind the services' back (a restore of a tampered backup) are reported.
     Payment.objects.create(due=due, amount=Decimal("1.00"), paid_on=D(2026, 1, 3))

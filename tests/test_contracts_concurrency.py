@@ -16,6 +16,7 @@ from hemei.assets.models import Asset
 from hemei.contracts import services
 from hemei.contracts.models import Contract, ContractEvent
 from hemei.contracts.sweep import sweep_contracts
+from hemei.core.scope import SYSTEM
 from hemei.notify.models import Notification
 from tests.conftest import World, at
 from tests.test_contracts import decide, draft, idle_asset
@@ -50,9 +51,9 @@ def _race(n: int, fn: Callable[[], Any]) -> tuple[list[Any], list[BaseException]
 def test_concurrent_sweeps_remind_and_expire_once(world: World) -> None:
     asset = idle_asset(world)
     ending = decide(world, draft(world, asset=asset, end=D(2026, 10, 31), schedule=[]))
-    services.contract_sign(actor=None, contract=ending, on=D(2025, 12, 20), at=at(2025, 12, 20))
+    services.contract_sign(actor=SYSTEM, contract=ending, on=D(2025, 12, 20), at=at(2025, 12, 20))
     due = decide(world, draft(world, number="DUE", schedule=[(D(2026, 1, 1), Decimal("50000"))]))
-    services.contract_sign(actor=None, contract=due, on=D(2025, 12, 20), at=at(2025, 12, 20))
+    services.contract_sign(actor=SYSTEM, contract=due, on=D(2025, 12, 20), at=at(2025, 12, 20))
     _results, errors = _race(4, lambda: sweep_contracts(at(2026, 11, 2)))
     assert not errors
     assert Notification.objects.filter(kind="contract_payment_overdue").count() == 1  # one secretary, once

@@ -14,6 +14,7 @@ from hemei.assets.models import AssetStatusChange
 from hemei.contracts import services
 from hemei.contracts.models import Contract, ContractEvent
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add, agenda_item_decide, meeting_record
 from tests.conftest import World, at
@@ -29,13 +30,13 @@ def discussed(world: World, **kw: Any) -> Contract:
 
 
 def meeting(world: World, held: dt.datetime, *, region: Any = None) -> Meeting:
-    return meeting_record(actor=None, region=region or world.village, kind=Meeting.Kind.REPRESENTATIVES,
+    return meeting_record(actor=SYSTEM, region=region or world.village, kind=Meeting.Kind.REPRESENTATIVES,
                           held_at=held, attendees=30, eligible=40, at=held)
 
 
 def vote(item: AgendaItem, *, passed: bool, when: dt.datetime) -> AgendaItem:
     yes, no = (26, 2) if passed else (5, 23)
-    return agenda_item_decide(actor=None, item=item, votes_for=yes, votes_against=no, votes_abstain=2,
+    return agenda_item_decide(actor=SYSTEM, item=item, votes_for=yes, votes_against=no, votes_abstain=2,
                               decision="同意" if passed else "不同意", at=when)
 
 
@@ -80,7 +81,7 @@ def test_tabling_on_a_wrong_meeting_refused(world: World, case: str) -> None:
 
 def test_discussion_day_meeting_is_accepted(world: World) -> None:
     contract = discussed(world)
-    item = services.contract_table(actor=None, contract=contract, meeting=meeting(world, at(2025, 12, 1, 0, 30)))
+    item = services.contract_table(actor=SYSTEM, contract=contract, meeting=meeting(world, at(2025, 12, 1, 0, 30)))
     assert item.subject_id == str(contract.pk)
 
 
@@ -89,7 +90,7 @@ def test_detail_page_shows_the_agenda_instead_of_the_form(world: World, login: A
     client = login(world.user("secretary"))
     page = client.get(f"/w/contracts/{contract.pk}/").content.decode()
     assert f"/w/contracts/{contract.pk}/table/" in page
-    services.contract_table(actor=None, contract=contract, meeting=meeting(world, at(2025, 12, 5)))
+    services.contract_table(actor=SYSTEM, contract=contract, meeting=meeting(world, at(2025, 12, 5)))
     page = client.get(f"/w/contracts/{contract.pk}/").content.decode()
     assert f"/w/contracts/{contract.pk}/table/" not in page
     # The meeting's date is shown only by the "on the agenda of" line (the form with its list is gone).
@@ -98,10 +99,10 @@ def test_detail_page_shows_the_agenda_instead_of_the_form(world: World, login: A
 
 def test_only_the_current_item_decides_and_a_stale_vote_leaves_the_signed_contract_alone(world: World) -> None:
     contract = discussed(world, asset=idle_asset(world))
-    current = services.contract_table(actor=None, contract=contract, meeting=meeting(world, at(2025, 12, 5)))
+    current = services.contract_table(actor=SYSTEM, contract=contract, meeting=meeting(world, at(2025, 12, 5)))
     # An item about the contract added on the meetings pages (not through tabling): its vote is
     # the meeting's record only.
-    stray = agenda_item_add(actor=None, meeting=meeting(world, at(2025, 12, 4)), title="合同（重复）",
+    stray = agenda_item_add(actor=SYSTEM, meeting=meeting(world, at(2025, 12, 4)), title="合同（重复）",
                             subject_type=services.SUBJECT_TYPE, subject_id=str(contract.pk))
     vote(stray, passed=True, when=at(2025, 12, 4, 12))
     contract.refresh_from_db()
@@ -113,7 +114,7 @@ def test_only_the_current_item_decides_and_a_stale_vote_leaves_the_signed_contra
     services.contract_township_review(actor=world.user("township"), contract=contract, approve=True,
                                       at=at(2025, 12, 7))
     services.contract_sign(actor=world.user("secretary"), contract=contract, on=D(2025, 12, 20), at=at(2025, 12, 20))
-    late = agenda_item_add(actor=None, meeting=meeting(world, at(2025, 12, 22)), title="合同（旧议题）",
+    late = agenda_item_add(actor=SYSTEM, meeting=meeting(world, at(2025, 12, 22)), title="合同（旧议题）",
                            subject_type=services.SUBJECT_TYPE, subject_id=str(contract.pk))
     events = ContractEvent.objects.count()
     vote(late, passed=False, when=at(2025, 12, 22, 12))
@@ -129,13 +130,13 @@ def test_only_the_current_item_decides_and_a_stale_vote_leaves_the_signed_contra
 def test_decision_is_dated_by_the_meeting_not_the_typing(world: World, client: Any) -> None:
     contract = discussed(world)
     # Held at 00:30 Beijing time on 12-03 (still 12-02 in UTC); the votes typed in on 12-06.
-    item = services.contract_table(actor=None, contract=contract, meeting=meeting(world, at(2025, 12, 3, 0, 30)))
+    item = services.contract_table(actor=SYSTEM, contract=contract, meeting=meeting(world, at(2025, 12, 3, 0, 30)))
     vote(item, passed=True, when=at(2025, 12, 6, 9))
     decided = contract.events.get(kind="decided")
     assert decided.on == D(2025, 12, 3)
     contract.refresh_from_db()
-    services.contract_township_review(actor=None, contract=contract, approve=True, at=at(2025, 12, 8))
-    services.contract_sign(actor=None, contract=contract, on=D(2025, 12, 20), at=at(2025, 12, 20))
+    services.contract_township_review(actor=SYSTEM, contract=contract, approve=True, at=at(2025, 12, 8))
+    services.contract_sign(actor=SYSTEM, contract=contract, on=D(2025, 12, 20), at=at(2025, 12, 20))
     board = client.get(f"/v/{world.village.code}/").content.decode()
     public = client.get(f"/v/{world.village.code}/contracts/{contract.pk}/").content.decode()
     for page in (board, public):
@@ -144,7 +145,7 @@ def test_decision_is_dated_by_the_meeting_not_the_typing(world: World, client: A
 
 def test_township_lands_on_its_review_queue(world: World, login: Any) -> None:
     waiting = discussed(world, number="WAIT-1", subject="待审合同")
-    item = services.contract_table(actor=None, contract=waiting, meeting=meeting(world, at(2025, 12, 5)))
+    item = services.contract_table(actor=SYSTEM, contract=waiting, meeting=meeting(world, at(2025, 12, 5)))
     vote(item, passed=True, when=at(2025, 12, 5, 12))
     draft(world, number="DRAFT-1", subject="草稿合同", schedule=[])
     township = login(world.user("township"))

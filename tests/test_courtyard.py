@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.courtyard import scoring, services
 from hemei.courtyard.models import Criterion, Result, ReviewEvent, Score, Submission
 from hemei.points.models import Entry
@@ -91,7 +92,7 @@ def test_ranks_share_on_ties() -> None:
 
 @pytest.fixture
 def setup(world: Any) -> dict[str, Any]:
-    pts = adopted_rules(actor=None, village=world.village, held_at=at(2026, 3, 5), items=ITEMS)
+    pts = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 3, 5), items=ITEMS)
     extra = [region_services.household_create(grid=world.grid_a, number=f"00{i}") for i in range(2, 5)]
     for h in extra:
         region_services.resident_create(household=h, name=f"赵{h.number}", id_number=new_id(), relation="head",

@@ -16,14 +16,13 @@ from django.http import Http404
 from PIL import Image
 
 from hemei.core.idnumbers import make_id_number
-from hemei.core.models import AuditEntry
+from hemei.core.models import GENESIS_HASH, AuditEntry, ChainHead
 from hemei.core.sweeps import sweep_all
 from hemei.disclosure import schedules, services
-from hemei.disclosure.chain import verify_chains
+from hemei.disclosure.integrity import verify_chains
 from hemei.disclosure.models import (
     Disclosure,
     DisclosureAttachment,
-    DisclosureChain,
     DisclosureVersion,
     Kind,
     ScheduleDue,
@@ -79,9 +78,9 @@ def test_it_goes_from_draft_through_review_to_published(world: World, staff: dic
     services.version_review(actor=staff["supervisor"], version=version, approve=True)
     services.version_publish(actor=world.user("secretary"), version=version)
     version.refresh_from_db()
-    assert version.status == S.PUBLISHED and version.sequence == 1 and version.prev_hash == ""
+    assert version.status == S.PUBLISHED and version.sequence == 1 and version.prev_hash == GENESIS_HASH
     assert len(version.hash) == 64
-    chain = DisclosureChain.objects.get(village=world.village)
+    chain = ChainHead.objects.get(chain="disclosure", village=world.village)
     assert (chain.length, chain.head_hash) == (1, version.hash)
     assert [e.kind for e in version.events.all()] == ["created", "submitted", "approved", "published"]
     assert verify_chains() == []
@@ -97,7 +96,7 @@ def test_it_refuses_publishing_without_review(world: World, staff: dict[str, Any
         services.version_publish(actor=world.user("secretary"), version=version)
     version.refresh_from_db()
     assert version.status == S.SUBMITTED and version.sequence is None
-    assert not DisclosureChain.objects.exists()
+    assert not ChainHead.objects.filter(chain="disclosure").exists()
 
 
 def test_only_the_supervision_committee_reviews_and_never_its_own_text(world: World, staff: dict[str, Any]) -> None:
@@ -289,7 +288,7 @@ def test_attachments_are_checked_by_content(world: World, settings: Any) -> None
     for bad in (SimpleUploadedFile("假.pdf", b"<html>not a pdf</html>"), SimpleUploadedFile("x.jpg", b"GIF89" * 3)):
         with pytest.raises(ValidationError):
             services.attachment_add(actor=actor, version=version, upload=bad)
-    settings.HEMEI_DISCLOSURE_MAX_BYTES = 10
+    settings.HEMEI_UPLOAD_MAX_BYTES = 10
     with pytest.raises(ValidationError) as exc:
         services.attachment_add(actor=actor, version=version, upload=SimpleUploadedFile("b.pdf", b"%PDF-" + b"0" * 20))
     assert exc.value.code == "too_large"

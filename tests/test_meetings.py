@@ -19,6 +19,7 @@ from hemei.cases.deliberation import case_decide_from_meeting, case_table
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.services import case_accept, case_rate, case_submit
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM, system
 from hemei.meetings import rules
 from hemei.meetings.models import AgendaItem, DecidedItemError, Meeting
 from hemei.meetings.services import agenda_item_add, agenda_item_decide, meeting_attendance, meeting_record
@@ -38,7 +39,7 @@ def _english():
 def meeting(world, *, kind=K.REPRESENTATIVES, attendees=30, eligible=40, village=None, held=None, **kw):
     kw.setdefault("convened_by", "村党支部")
     return meeting_record(
-        actor=world.user("secretary") if village is None else "clerk",
+        actor=world.user("secretary") if village is None else system("clerk"),
         region=village or world.village,
         kind=kind,
         held_at=held or at(2026, 3, 1, 9),
@@ -52,7 +53,7 @@ def meeting(world, *, kind=K.REPRESENTATIVES, attendees=30, eligible=40, village
 def open_case(world, reporter=None) -> Case:
     reporter = reporter or world.head_a
     case = case_submit(
-        actor="clerk",
+        actor=SYSTEM,
         region=reporter.region,
         category=Category.objects.get(name="矛盾纠纷", county__isnull=True),
         title="排水引起邻里矛盾",
@@ -217,7 +218,7 @@ def test_case_tabled_decided_resolved_and_rated(world, login):
     with time_machine.travel(at(2026, 3, 2, 9), tick=False):
         case = open_case(world)
         submitted = case_submit(
-            actor="clerk",
+            actor=SYSTEM,
             region=world.grid_a,
             category=case.category,
             title="未受理",
@@ -308,7 +309,7 @@ def test_failed_vote_keeps_case_open(world):
 def test_scope_on_pages(world, login):
     mine = meeting(world)
     theirs = meeting(world, village=world.village2, kind=K.OTHER, attendees=5, eligible=None)
-    item = agenda_item_add(actor="clerk", meeting=theirs, title="东邵村的事")
+    item = agenda_item_add(actor=SYSTEM, meeting=theirs, title="东邵村的事")
     for persona in ("outsider", "grid_b", "secretary", "villager"):
         client = login(world.user(persona))
         assert client.get(reverse("meeting-detail", args=[theirs.pk])).status_code == 404, persona

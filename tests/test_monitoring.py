@@ -250,7 +250,8 @@ def test_public_notice_shows_no_personal_or_health_data(world, client):
     with time_machine.travel(at(2026, 3, 2), tick=False):
         m = enter(world, detail="患有尿毒症，每周透析三次，银行卡 6222020200112233445")
         m = through_notice(world, m, dt.date(2026, 3, 2))
-    response = client.get(f"/v/{world.village.code}/monitoring/notice/{m.pk}/")
+    with time_machine.travel(at(2026, 3, 4), tick=False):  # during the notice
+        response = client.get(f"/v/{world.village.code}/monitoring/notice/{m.public_id}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert world.head_a.name in html
@@ -267,9 +268,10 @@ def test_public_notice_shows_no_personal_or_health_data(world, client):
     ):
         assert secret not in html
     # A wrong village code or a record without a notice is not found.
-    assert client.get(f"/v/{world.village2.code}/monitoring/notice/{m.pk}/").status_code == 404
-    other = mon.monitoring_enter(actor=world.user("secretary"), household=world.house_b, source="staff")
-    assert client.get(f"/v/{world.village.code}/monitoring/notice/{other.pk}/").status_code == 404
+    with time_machine.travel(at(2026, 3, 4), tick=False):
+        assert client.get(f"/v/{world.village2.code}/monitoring/notice/{m.public_id}/").status_code == 404
+        other = mon.monitoring_enter(actor=world.user("secretary"), household=world.house_b, source="staff")
+        assert client.get(f"/v/{world.village.code}/monitoring/notice/{other.public_id}/").status_code == 404
 
 
 def test_grid_b_cannot_see_grid_a_monitoring(world, login):

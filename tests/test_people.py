@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from hemei.core.idnumbers import make_id_number
+from hemei.core.scope import SYSTEM
 from hemei.regions import services
 from hemei.regions.models import Household, MoveRecord, Resident
 from hemei.regions.selectors import region_counts
@@ -134,7 +135,7 @@ def test_a_closed_grid_keeps_its_history(world):
     assert exc.value.code == "not_empty"
     new_grid = services.region_create(name="新网格", level="grid", code="140110101202002", parent=world.village2)
     services.household_move(household=world.house_c, to_grid=new_grid, on=dt.date(2026, 6, 30),
-                            reason="网格调整", actor="system")
+                            reason="网格调整", actor=SYSTEM)
     services.region_close(region=world.grid_c, on=dt.date(2026, 6, 30), merged_into=new_grid)
     world.grid_c.refresh_from_db()
     assert world.grid_c.valid_to == dt.date(2026, 6, 30) and not world.grid_c.is_current
@@ -177,7 +178,7 @@ def test_closed_grids_and_villages_take_no_households(world):
         services.household_create(grid=world.grid_b, number="889")
     with pytest.raises(ValidationError):
         services.household_move(household=world.house_a, to_grid=world.grid_b, on=dt.date(2026, 1, 1),
-                                actor="system")
+                                actor=SYSTEM)
 
 
 def test_a_villager_post_needs_a_resident_of_the_region(world):

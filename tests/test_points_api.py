@@ -11,8 +11,9 @@ from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from hemei.core.models import IdempotencyKey
 from hemei.points import checks, ledger
-from hemei.points.models import Account, Entry, IdempotencyKey, Objection, Redemption, Reward, StockMovement
+from hemei.points.models import Account, Entry, Objection, Redemption, Reward, StockMovement
 from hemei.points.testing import Adopted, adopted_rules
 from tests.conftest import World, at
 from tests.test_points_shop import credit, reward

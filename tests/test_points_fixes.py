@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext
 
+from hemei.core.scope import SYSTEM
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add, agenda_item_decide, meeting_record
 from hemei.points import ledger, rules, rules_edit
@@ -148,7 +149,7 @@ def test_counter_finds_a_household_by_phone_without_showing_the_number(
 
 
 def _meeting(world: World, village: Any, held: dt.datetime, kind: str = Meeting.Kind.REPRESENTATIVES) -> Meeting:
-    return meeting_record(actor=world.user("secretary") if village == world.village else "demo", region=village,
+    return meeting_record(actor=world.user("secretary") if village == world.village else SYSTEM, region=village,
                           kind=kind, held_at=held, attendees=30 if held <= NOW else None, eligible=40,
                           at=min(held, NOW))
 

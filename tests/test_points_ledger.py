@@ -12,11 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import translation
 
+from hemei.core.idempotency import IdempotencyConflict
+from hemei.core.models import ChainHead
+from hemei.core.scope import SYSTEM
 from hemei.core.sweeps import SWEEPERS, sweep_all
 from hemei.meetings.models import Meeting
 from hemei.points import checks, ledger, rules
-from hemei.points.idempotency import IdempotencyConflict
-from hemei.points.models import Account, ChainHead, Entry, ImmutableEntryError, Objection, RuleSet, RuleVersion
+from hemei.points.models import Account, Entry, ImmutableEntryError, Objection, RuleSet, RuleVersion
 from hemei.points.testing import Adopted, adopt_version, adopted_rules
 from hemei.regions.models import Role
 from tests.conftest import World, at, make_user
@@ -218,8 +220,8 @@ def test_entry_goes_through_review_and_publicity_to_the_chain(world: World, pts:
     entry.refresh_from_db()
     assert entry.state == E.EFFECTIVE and entry.sequence == 1 and len(entry.entry_hash) == 64
     assert Account.objects.get(household=world.house_a).balance == 10
-    head = ChainHead.objects.get(village=world.village)
-    assert head.sequence == 1 and head.head_hash == entry.entry_hash
+    head = ChainHead.objects.get(chain="points", village=world.village)
+    assert head.length == 1 and head.head_hash == entry.entry_hash
     # Exactly once: a second sweep finds nothing.
     assert ledger.publicity_sweep(at(2026, 10, 30)) == 0
     assert_verify_clean()
@@ -306,7 +308,7 @@ def test_rule_item_of_another_village_or_a_draft_is_refused(world: World, pts: A
             idempotency_key="d",
             at=at(2026, 10, 6),
         )
-    other = adopted_rules(actor=None, village=world.village2, held_at=at(2026, 9, 1))
+    other = adopted_rules(actor=SYSTEM, village=world.village2, held_at=at(2026, 9, 1))
     with pytest.raises(ValidationError, match="not in this village"):
         ledger.entry_propose(
             actor=world.user("secretary"),
@@ -466,7 +468,7 @@ def test_verify_finds_a_tampered_balance_and_chain(world: World, pts: Adopted) -
     assert verify()["balances"]
     Account.objects.filter(household=world.house_a).update(balance=13)
     assert_verify_clean()
-    ChainHead.objects.filter(village=world.village).update(head_hash="f" * 64)
+    ChainHead.objects.filter(chain="points", village=world.village).update(head_hash="f" * 64)
     assert any("chain head" in p for p in verify()["chains"])
 
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_decide, meeting_record
 from hemei.points import ledger, shop
@@ -45,9 +46,9 @@ def other_secretary(world: World) -> Any:
 
 def give(pts: Adopted, household: Any, points_code: str, day: dt.date, key: str) -> Entry:
     when = at(day.year, day.month, day.day, 12)
-    e = ledger.entry_propose(actor="demo", household=household, item=pts.rule(points_code), deed_date=day,
+    e = ledger.entry_propose(actor=SYSTEM, household=household, item=pts.rule(points_code), deed_date=day,
                              idempotency_key=key, at=when)
-    ledger.entry_review(actor="demo", entry=e, approve=True, idempotency_key=f"{key}r", at=when)
+    ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key=f"{key}r", at=when)
     ledger.publicity_sweep(when + dt.timedelta(days=8))
     return Entry.objects.get(pk=e.pk)
 
@@ -171,7 +172,7 @@ def test_shop_keeper_creates_edits_restocks_and_withdraws(
 
 
 def test_catalogue_is_scoped(world: World, pts: Adopted, login: Any, other_secretary: Any) -> None:
-    reward = shop.reward_create(actor="demo", village=world.village, name="肥皂", price=10)
+    reward = shop.reward_create(actor=SYSTEM, village=world.village, name="肥皂", price=10)
     client = login(other_secretary)
     assert client.get(f"/w/shop/rewards/?village={world.village.code}").status_code == 404
     assert client.get(f"/w/shop/rewards/{reward.pk}/").status_code == 404
@@ -189,17 +190,17 @@ def test_statistics_from_known_redemptions(
     resident_create(household=world.house_b, name="张小强", id_number=new_id(), relation="child")
     give(pts, world.house_a, "G2", dt.date(2026, 9, 2), "a")  # 20
     give(pts, world.house_b, "G2", dt.date(2026, 9, 2), "b")  # 20
-    soap = shop.reward_create(actor="demo", village=world.village, name="肥皂", price=3)
-    oil = shop.reward_create(actor="demo", village=world.village, name="食用油", price=8)
+    soap = shop.reward_create(actor=SYSTEM, village=world.village, name="肥皂", price=3)
+    oil = shop.reward_create(actor=SYSTEM, village=world.village, name="食用油", price=8)
     for r in (soap, oil):
-        shop.reward_restock(actor="demo", reward=r, quantity=50, idempotency_key=f"s{r.pk}")
+        shop.reward_restock(actor=SYSTEM, reward=r, quantity=50, idempotency_key=f"s{r.pk}")
     redeem = shop.redemption_create
-    redeem(actor="demo", household=world.house_a, reward=soap, quantity=2, idempotency_key="1", at=at(2026, 9, 20))
-    redeem(actor="demo", household=world.house_a, reward=oil, quantity=1, idempotency_key="2", at=at(2026, 10, 3))
-    redeem(actor="demo", household=world.house_b, reward=oil, quantity=1, idempotency_key="3", at=at(2026, 10, 4))
-    cancelled = redeem(actor="demo", household=world.house_b, reward=soap, quantity=1,
+    redeem(actor=SYSTEM, household=world.house_a, reward=soap, quantity=2, idempotency_key="1", at=at(2026, 9, 20))
+    redeem(actor=SYSTEM, household=world.house_a, reward=oil, quantity=1, idempotency_key="2", at=at(2026, 10, 3))
+    redeem(actor=SYSTEM, household=world.house_b, reward=oil, quantity=1, idempotency_key="3", at=at(2026, 10, 4))
+    cancelled = redeem(actor=SYSTEM, household=world.house_b, reward=soap, quantity=1,
                        channel=Redemption.Channel.PHONE, idempotency_key="4", at=at(2026, 10, 5))
-    shop.redemption_cancel(actor="demo", redemption=cancelled, idempotency_key="5", at=at(2026, 10, 6))
+    shop.redemption_cancel(actor=SYSTEM, redemption=cancelled, idempotency_key="5", at=at(2026, 10, 6))
     figures = shop_stats(world.village, by="quarter", year=2026)
     # house_a: 2 living residents; house_b: 2 (head + child).
     assert [(r.period, r.households, r.villagers, r.points, r.redemptions) for r in figures.rows] == [
@@ -225,7 +226,7 @@ def test_ledger_export_filters_neutralises_and_is_audited(
     world: World, pts: Adopted, login: Any, other_secretary: Any
 ) -> None:
     give(pts, world.house_a, "G1", dt.date(2026, 9, 2), "a")
-    e = ledger.entry_propose(actor="demo", household=world.house_b, item=pts.rule("G1"), deed_date=dt.date(2026, 10, 2),
+    e = ledger.entry_propose(actor=SYSTEM, household=world.house_b, item=pts.rule("G1"), deed_date=dt.date(2026, 10, 2),
                              evidence="=HYPERLINK(\"http://x\")", idempotency_key="b", at=at(2026, 10, 2))
     client = login(world.user("secretary"))
     response = client.get(f"/w/points/ledger.xlsx?village={world.village.code}&from=2026-10&to=2026-10")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from hemei.core.scope import SYSTEM
 from hemei.points import ledger, shop
 from hemei.points.models import Entry, Objection, Redemption
 from hemei.points.testing import Adopted, adopted_rules
@@ -140,8 +141,8 @@ def test_villager_reserves_in_the_shop(world: World, pts: Adopted, login: Any) -
         actor=world.user("secretary"), entry=entry, approve=True, idempotency_key="r", at=at(2026, 10, 1)
     )
     ledger.publicity_sweep(at(2026, 10, 9))
-    reward = shop.reward_create(actor=None, village=world.village, name="毛巾", price=5)
-    shop.reward_restock(actor=None, reward=reward, quantity=3, idempotency_key="s")
+    reward = shop.reward_create(actor=SYSTEM, village=world.village, name="毛巾", price=5)
+    shop.reward_restock(actor=SYSTEM, reward=reward, quantity=3, idempotency_key="s")
     client = login(world.user("villager"))
     assert "毛巾" in client.get("/me/shop/").content.decode()
     client.post("/me/shop/", {"reward": reward.pk, "quantity": "1", "key": "v1"})

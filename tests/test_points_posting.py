@@ -1,4 +1,4 @@
-"""The posting path (`chain.post_due`, `ledger.entry_post`, `ledger.publicity_sweep`): how many
+"""The posting path (`posting.post_due`, `ledger.entry_post`, `ledger.publicity_sweep`): how many
 statements one posting and a sweep of N entries take (so the gain measured by
 `hemei bench points` cannot silently regress), the hash format, and the checks it keeps."""
 
@@ -12,9 +12,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from hemei.core.models import AuditEntry
-from hemei.points import chain, checks, ledger
-from hemei.points.models import Account, ChainHead, Entry
+from hemei.core.chain import link_hash
+from hemei.core.models import AuditEntry, ChainHead
+from hemei.core.scope import SYSTEM
+from hemei.points import checks, ledger, posting
+from hemei.points.models import Account, Entry
 from hemei.points.testing import Adopted, adopted_rules
 from tests.conftest import World, at
 
@@ -33,7 +35,7 @@ def in_publicity(world: World, pts: Adopted, n: int, *, code: str = "G2", start:
     entries = []
     for i in range(start, start + n):
         entry = ledger.entry_propose(
-            actor=None, household=world.house_a, item=pts.rule(code),
+            actor=SYSTEM, household=world.house_a, item=pts.rule(code),
             deed_date=dt.date(2026, 10, 1 + i % 9), idempotency_key=f"p{i}", at=at(2026, 10, 10),
         )
         ledger.entry_review(actor=world.user("secretary"), entry=entry, approve=True, idempotency_key=f"r{i}",
@@ -45,7 +47,7 @@ def in_publicity(world: World, pts: Adopted, n: int, *, code: str = "G2", start:
 def with_account(world: World) -> None:
     """The village's chain head and house A's account exist (a village's or household's
     first posting also creates them)."""
-    ChainHead.objects.create(village=world.village)
+    ChainHead.objects.create(chain="points", village=world.village)
     Account.objects.create(household=world.house_a, county=world.county, village=world.village)
 
 
@@ -74,7 +76,7 @@ def test_one_posting_takes_eight_statements(world: World, pts: Adopted, django_a
     with django_assert_num_queries(8):
         assert ledger.entry_post(entry=entry, at=OVER)
     assert Account.objects.get(household=world.house_a).balance == 2 * pts.rule("G2").points
-    assert ChainHead.objects.get(village=world.village).sequence == 2
+    assert ChainHead.objects.get(chain="points", village=world.village).length == 2
     assert AuditEntry.objects.filter(object_type="points.entry", note="publicity ended: effective").count() == 2
     assert_clean()
 
@@ -91,7 +93,7 @@ def test_a_sweep_takes_two_statements_per_entry(world: World, pts: Adopted) -> N
     assert list(Entry.objects.filter(state=E.EFFECTIVE).order_by("sequence").values_list("sequence", flat=True)) == (
         list(range(1, 10))
     )
-    assert ChainHead.objects.get(village=world.village).sequence == 9
+    assert ChainHead.objects.get(chain="points", village=world.village).length == 9
     account = Account.objects.get(household=world.house_a)
     assert (account.balance, account.entries_count, account.last_sequence) == (
         9 * pts.rule("G2").points, 9, 9
@@ -110,7 +112,7 @@ def test_entry_post_changes_nothing_when_the_entry_is_not_due(world: World, pts:
     assert not Account.objects.filter(household=world.house_a).exists()
     assert ledger.entry_post(entry=entry, at=OVER)
     assert not ledger.entry_post(entry=entry, at=OVER)  # a repeated call posts nothing more
-    assert ChainHead.objects.get(village=world.village).sequence == 1
+    assert ChainHead.objects.get(chain="points", village=world.village).length == 1
     assert Account.objects.get(household=world.house_a).entries_count == 1
     assert AuditEntry.objects.filter(object_type="points.entry", object_id=str(entry.pk)).exclude(
         note="proposed").exclude(note="approved").count() == 1
@@ -132,7 +134,7 @@ def test_the_sweep_never_takes_a_balance_below_zero(world: World, pts: Adopted) 
     minus.refresh_from_db()
     assert minus.state == E.PUBLICITY and minus.sequence is None
     assert Account.objects.get(household=world.house_a).balance == balance
-    assert ChainHead.objects.get(village=world.village).sequence == 1
+    assert ChainHead.objects.get(chain="points", village=world.village).length == 1
     assert_clean()
 
 
@@ -151,5 +153,5 @@ def test_the_hashed_content_is_unchanged() -> None:
     entry = Entry(pk=41, village_id=7, household_id=12, kind="score", item_id=3, version_id=2, points=-5,
                   deed_date=dt.date(2026, 10, 5), period="2026-10", corrects_id=None)
     when = dt.datetime(2026, 10, 20, 10, 0, 0, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
-    digest = chain.entry_hash(chain.canonical(entry, sequence=9, prev_hash="ab" * 32, effective_at=when))
+    digest = link_hash({**posting.entry_fields(entry, effective_at=when), "sequence": 9, "prev_hash": "ab" * 32})
     assert digest == "b0a86622cdf004415bc0332ff8fcfb9f81e3d53c4b4a091ec9c3c088076ff80f"

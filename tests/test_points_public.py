@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 import time_machine
 
+from hemei.core.models import ChainHead
+from hemei.core.scope import SYSTEM
 from hemei.disclosure.board import BOARD_SECTIONS, CHAIN_HEADS
 from hemei.points import ledger
-from hemei.points.models import ChainHead, RuleSet
+from hemei.points.models import RuleSet
 from hemei.points.testing import Adopted, adopted_rules
 from hemei.regions.models import Resident
 from tests.conftest import SH, World, at
@@ -27,18 +29,18 @@ def _frozen() -> Any:
 
 @pytest.fixture
 def pts(world: World) -> Adopted:
-    p = adopted_rules(actor="demo", village=world.village, held_at=at(2026, 9, 1))
+    p = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 9, 1))
     for key, house, code, day in (("a1", world.house_a, "G2", 2), ("b1", world.house_b, "G1", 3),
                                   ("b2", world.house_b, "J1", 4)):
         when = at(2026, 9, day, 12)
-        e = ledger.entry_propose(actor="demo", household=house, item=p.rule(code), deed_date=when.date(),
+        e = ledger.entry_propose(actor=SYSTEM, household=house, item=p.rule(code), deed_date=when.date(),
                                  idempotency_key=key, at=when)
-        ledger.entry_review(actor="demo", entry=e, approve=True, idempotency_key=f"{key}r", at=when)
+        ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key=f"{key}r", at=when)
     ledger.publicity_sweep(at(2026, 9, 20))
     # One in publicity now (until 2026-10-25).
-    e = ledger.entry_propose(actor="demo", household=world.house_b, item=p.rule("G1"), deed_date=dt.date(2026, 10, 17),
+    e = ledger.entry_propose(actor=SYSTEM, household=world.house_b, item=p.rule("G1"), deed_date=dt.date(2026, 10, 17),
                              idempotency_key="p", at=at(2026, 10, 18))
-    ledger.entry_review(actor="demo", entry=e, approve=True, idempotency_key="pr", at=at(2026, 10, 18))
+    ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key="pr", at=at(2026, 10, 18))
     return p
 
 
@@ -48,10 +50,10 @@ def secrets(world: World) -> list[str]:
 
 def test_board_section_and_chain_head_are_registered_and_shown(world: World, pts: Adopted, client: Any) -> None:
     assert "points" in BOARD_SECTIONS and "points" in CHAIN_HEADS
-    head = ChainHead.objects.get(village=world.village)
+    head = ChainHead.objects.get(chain="points", village=world.village)
     page = client.get(f"/v/{world.village.code}/").content.decode()
     assert 'id="section-points"' in page and "张志强" in page and "2026-10-25" in page
-    assert head.head_hash in page and f"#{head.sequence}" in page
+    assert head.head_hash in page and f"#{head.length}" in page
     assert not any(s in page for s in secrets(world))
     # A village without points rules shows no section.
     assert 'id="section-points"' not in client.get(f"/v/{world.village2.code}/").content.decode()
@@ -60,12 +62,12 @@ def test_board_section_and_chain_head_are_registered_and_shown(world: World, pts
 def test_print_notice_shows_entries_and_chain_head_but_nothing_personal(
     world: World, pts: Adopted, client: Any
 ) -> None:
-    head = ChainHead.objects.get(village=world.village)
+    head = ChainHead.objects.get(chain="points", village=world.village)
     response = client.get(f"/v/{world.village.code}/points/print/")
     page = response.content.decode()
     assert response.status_code == 200 and "@page" not in page  # the A4 rule lives in board.css
     assert "101" in page and "张志强" in page and "G1" in page and "+10" in page and "2026-10-25" in page
-    assert head.sequence == 3 and f" 3 · <span class=\"hash\">{head.head_hash}</span>" in page
+    assert head.length == 3 and f" 3 · <span class=\"hash\">{head.head_hash}</span>" in page
     assert not any(s in page for s in secrets(world))
     # Effective entries are not in publicity any more: house A's +20 is not on the notice.
     assert "见义勇为" not in page

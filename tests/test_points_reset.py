@@ -8,10 +8,12 @@ import datetime as dt
 import time_machine
 from django.core.management import call_command
 
+from hemei.core.models import ChainHead
+from hemei.core.scope import SYSTEM
 from hemei.core.verify import run_all
 from hemei.points import ledger
 from hemei.points.export import ledger_entries
-from hemei.points.models import Account, ChainHead, Entry, RuleSet
+from hemei.points.models import Account, Entry, RuleSet
 from hemei.points.reset import last_boundary, reset_sweep
 from hemei.points.testing import Adopted, adopted_rules
 from hemei.regions.models import Household
@@ -23,9 +25,9 @@ BOUNDARY = at(2026, 10, 1, 0)  # local midnight starting 2026Q4
 def score(pts: Adopted, household: Household, code: str, day: dt.date, key: str, *, effective: bool = True) -> Entry:
     when = at(day.year, day.month, day.day, 12)
     entry = ledger.entry_propose(
-        actor="demo", household=household, item=pts.rule(code), deed_date=day, idempotency_key=key, at=when
+        actor=SYSTEM, household=household, item=pts.rule(code), deed_date=day, idempotency_key=key, at=when
     )
-    entry = ledger.entry_review(actor="demo", entry=entry, approve=True, idempotency_key=f"{key}r", at=when)
+    entry = ledger.entry_review(actor=SYSTEM, entry=entry, approve=True, idempotency_key=f"{key}r", at=when)
     if effective:
         ledger.publicity_sweep(when + dt.timedelta(days=8))
     return Entry.objects.get(pk=entry.pk)
@@ -41,16 +43,16 @@ def balance(h: Household) -> int:
 
 
 def test_reset_posts_once_exactly_at_the_boundary_and_never_below_zero(world: World) -> None:
-    pts = adopted_rules(actor="demo", village=world.village, held_at=at(2026, 9, 1), after_redemption="reset")
+    pts = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 9, 1), after_redemption="reset")
     score(pts, world.house_a, "G1", dt.date(2026, 9, 2), "a1")
     score(pts, world.house_b, "G1", dt.date(2026, 9, 2), "b1")
     # B has a deduction pending (reserved): the reset leaves those 5 points so it can still take effect.
     ledger.entry_propose(
-        actor="demo", household=world.house_b, item=pts.rule("K1"), deed_date=dt.date(2026, 9, 20),
+        actor=SYSTEM, household=world.house_b, item=pts.rule("K1"), deed_date=dt.date(2026, 9, 20),
         idempotency_key="b2", at=at(2026, 9, 20),
     )
     assert (balance(world.house_a), balance(world.house_b)) == (10, 10)
-    head_before = ChainHead.objects.get(village=world.village).sequence
+    head_before = ChainHead.objects.get(chain="points", village=world.village).length
 
     with time_machine.travel(BOUNDARY - dt.timedelta(seconds=1), tick=False):
         call_command("sweep", "--now", (BOUNDARY - dt.timedelta(seconds=1)).isoformat())
@@ -63,7 +65,7 @@ def test_reset_posts_once_exactly_at_the_boundary_and_never_below_zero(world: Wo
     assert resets[world.house_a.pk].points == -10 and resets[world.house_b.pk].points == -5
     assert all(e.state == Entry.State.EFFECTIVE and e.period == "2026Q3" and e.sequence for e in resets.values())
     assert (balance(world.house_a), balance(world.house_b)) == (0, 5)
-    assert ChainHead.objects.get(village=world.village).sequence == head_before + 2
+    assert ChainHead.objects.get(chain="points", village=world.village).length == head_before + 2
     assert RuleSet.objects.get(village=world.village).reset_done_period == "2026Q3"
     # The ledger export by month finds them in September (their deed date: the period's last day).
     assert set(resets.values()) <= set(ledger_entries(world.village, "2026-09", "2026-09"))
@@ -79,16 +81,16 @@ def test_reset_posts_once_exactly_at_the_boundary_and_never_below_zero(world: Wo
 
 
 def test_carry_over_villages_are_not_reset_and_late_points_belong_to_the_new_period(world: World) -> None:
-    carry = adopted_rules(actor="demo", village=world.village2, held_at=at(2026, 9, 1))
+    carry = adopted_rules(actor=SYSTEM, village=world.village2, held_at=at(2026, 9, 1))
     score(carry, world.house_c, "G1", dt.date(2026, 9, 2), "c1")
-    pts = adopted_rules(actor="demo", village=world.village, held_at=at(2026, 9, 1), after_redemption="reset")
+    pts = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 9, 1), after_redemption="reset")
     score(pts, world.house_a, "G1", dt.date(2026, 9, 2), "a1")
     # Approved late: its publicity ends after the boundary, so it is effective in 2026Q4.
     late = ledger.entry_propose(
-        actor="demo", household=world.house_a, item=pts.rule("J1"), deed_date=dt.date(2026, 9, 28),
+        actor=SYSTEM, household=world.house_a, item=pts.rule("J1"), deed_date=dt.date(2026, 9, 28),
         idempotency_key="a2", at=at(2026, 9, 28),
     )
-    ledger.entry_review(actor="demo", entry=late, approve=True, idempotency_key="a2r", at=at(2026, 9, 28))
+    ledger.entry_review(actor=SYSTEM, entry=late, approve=True, idempotency_key="a2r", at=at(2026, 9, 28))
     assert reset_sweep(at(2026, 10, 6)) == 1
     assert balance(world.house_c) == 10
     ledger.publicity_sweep(at(2026, 10, 6))
@@ -100,7 +102,7 @@ def test_carry_over_villages_are_not_reset_and_late_points_belong_to_the_new_per
 def test_monthly_boundary_and_rules_younger_than_the_period(world: World) -> None:
     assert last_boundary(at(2026, 11, 1, 0), "month") == (at(2026, 11, 1, 0), "2026-10")
     assert last_boundary(at(2027, 1, 1, 0, 1), "year") == (at(2027, 1, 1, 0), "2026")
-    pts = adopted_rules(actor="demo", village=world.village, held_at=at(2026, 10, 2), after_redemption="reset")
+    pts = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 10, 2), after_redemption="reset")
     score(pts, world.house_a, "G1", dt.date(2026, 10, 2), "a1", effective=False)
     # The rules began after 2026-10-01: 2026Q3 is not theirs to reset.
     assert reset_sweep(at(2026, 10, 20)) == 0

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from hemei.core.idempotency import IdempotencyConflict
+from hemei.core.scope import SYSTEM
 from hemei.points import checks, ledger, shop
-from hemei.points.idempotency import IdempotencyConflict
 from hemei.points.models import Account, Entry, ImmutableEntryError, Redemption, Reward, StockMovement
 from hemei.points.testing import Adopted, adopted_rules
 from hemei.regions.models import Role
@@ -79,7 +80,7 @@ def redeem(
     channel: str = "counter",
 ) -> Redemption:
     return shop.redemption_create(
-        actor=world.user(actor) if actor else None,
+        actor=world.user(actor) if actor else SYSTEM,
         household=house or world.house_a,
         reward=r,
         quantity=qty,
@@ -249,8 +250,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def setup(self) -> None:
         self.world = build_world()
         self.pts = adopted_rules(actor=self.world.user("secretary"), village=self.world.village, held_at=at(2026, 9, 1))
-        self.reward = shop.reward_create(actor=None, village=self.world.village, name="米", price=7, limit_per_period=3)
-        shop.reward_restock(actor=None, reward=self.reward, quantity=4, idempotency_key="init")
+        self.reward = shop.reward_create(actor=SYSTEM, village=self.world.village, name="米", price=7,
+                                         limit_per_period=3)
+        shop.reward_restock(actor=SYSTEM, reward=self.reward, quantity=4, idempotency_key="init")
         self.last_effective: int | None = None
         self.replay: tuple[str, dict[str, Any], int] | None = None
 
@@ -267,7 +269,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(house=st.sampled_from(["a", "b"]), code=st.sampled_from(["J1", "G1", "K1"]), approve=st.booleans())
     def propose(self, house: str, code: str, approve: bool) -> None:
         household = self.world.house_a if house == "a" else self.world.house_b
-        actor = None  # the system acts as the committee: the machine explores the ledger, not the roles
+        actor = SYSTEM  # the system acts as the committee: the machine explores the ledger, not the roles
         try:
             key = self.key()
             kwargs = {"household": household, "item": self.pts.rule(code), "deed_date": OCT, "evidence": ""}
@@ -293,7 +295,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def redeem(self, qty: int, phone: bool) -> None:
         try:
             shop.redemption_create(
-                actor=None,
+                actor=SYSTEM,
                 household=self.world.house_a,
                 reward=self.reward,
                 quantity=qty,
@@ -308,7 +310,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def cancel(self) -> None:
         reservation = Redemption.objects.filter(state="reserved").first()
         if reservation is not None:
-            shop.redemption_cancel(actor=None, redemption=reservation, idempotency_key=self.key(), at=self.now())
+            shop.redemption_cancel(actor=SYSTEM, redemption=reservation, idempotency_key=self.key(), at=self.now())
 
     @rule()
     def correct(self) -> None:
@@ -319,7 +321,8 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if entry is not None:
             try:
-                ledger.entry_reverse(actor=None, entry=entry, reason="更正", idempotency_key=self.key(), at=self.now())
+                ledger.entry_reverse(actor=SYSTEM, entry=entry, reason="更正", idempotency_key=self.key(),
+                                     at=self.now())
             except ValidationError as exc:
                 assert exc.code == "balance"
 
@@ -329,7 +332,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         key, kwargs, pk = self.replay
         count = Entry.objects.count()
-        assert ledger.entry_propose(actor=None, idempotency_key=key, at=self.now(), **kwargs).pk == pk
+        assert ledger.entry_propose(actor=SYSTEM, idempotency_key=key, at=self.now(), **kwargs).pk == pk
         assert Entry.objects.count() == count
 
     @rule()

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from openpyxl import load_workbook
 
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.regions import services
 from hemei.regions.access import scope_for
 from hemei.regions.models import Resident, Tag
@@ -71,7 +72,7 @@ def test_export_household_types_and_sexed_relation_words(world: Any) -> None:
     services.resident_create(household=house, name="王小花", id_number=pid(202),
                              relation="child")
     body = {r[1]: r for r in rows_of(roster_export(region=world.grid_a, reveal=True,
-                                                   actor="test"))[1:]}
+                                                   actor=SYSTEM))[1:]}
     assert body["王小花"][2] == "女"
     assert set(body["王建国"][6].split("、")) == {"脱贫户", "低保户"}
 
@@ -83,7 +84,7 @@ def test_formula_like_cells_are_neutralised(world: Any) -> None:
     # Services strip names; data from elsewhere may still start with a tab.
     Resident.objects.filter(name="Tab").update(name="\tTab")
     sheet = load_workbook(io.BytesIO(roster_export(region=world.grid_b, reveal=False,
-                                                   actor="test"))).worksheets[0]
+                                                   actor=SYSTEM))).worksheets[0]
     names = [row[1] for row in sheet.iter_rows(min_row=2)]
     neutralised = [c.value for c in names if c.value != "张志强"]
     assert all(v.startswith("'") for v in neutralised), neutralised
@@ -94,24 +95,24 @@ def test_formula_like_cells_are_neutralised(world: Any) -> None:
 
 def test_revealed_export_reimports_without_changes(world: Any) -> None:
     Resident.objects.filter(pk=world.head_b.pk).update(is_party_member=True)
-    data = roster_export(region=world.village, reveal=True, actor="test")
-    report = roster_import(source=io.BytesIO(data), region=world.village, actor="test")
+    data = roster_export(region=world.village, reveal=True, actor=SYSTEM)
+    report = roster_import(source=io.BytesIO(data), region=world.village, actor=SYSTEM)
     assert report.ok, report.errors
     assert report.unchanged == 3 and report.created_residents == 0
     assert report.updated_residents == 0 and report.created_households == 0
 
 
 def test_masked_export_does_not_reimport(world: Any) -> None:
-    data = roster_export(region=world.village, reveal=False, actor="test")
-    report = roster_import(source=io.BytesIO(data), region=world.village, actor="test")
+    data = roster_export(region=world.village, reveal=False, actor=SYSTEM)
+    report = roster_import(source=io.BytesIO(data), region=world.village, actor=SYSTEM)
     assert not report.ok
     assert {e.column for e in report.errors} >= {"公民身份号码"}
 
 
 def test_export_only_the_region_itself(world: Any) -> None:
-    assert len(rows_of(roster_export(region=world.village, reveal=False, actor="t",
+    assert len(rows_of(roster_export(region=world.village, reveal=False, actor=SYSTEM,
                                      include_sub=False))) == 1
-    assert len(rows_of(roster_export(region=world.grid_a, reveal=False, actor="t",
+    assert len(rows_of(roster_export(region=world.grid_a, reveal=False, actor=SYSTEM,
                                      include_sub=False))) == 3
 
 
@@ -119,9 +120,9 @@ def test_moved_out_residents_are_not_exported(world: Any) -> None:
     import datetime as dt
 
     services.resident_set_status(resident=world.head_b, status="moved_out", on=dt.date.today(),
-                                 actor="test")
+                                 actor=SYSTEM)
     names = [r[1] for r in rows_of(roster_export(region=world.village, reveal=False,
-                                                 actor="t"))[1:]]
+                                                 actor=SYSTEM))[1:]]
     assert "张志强" not in names
 
 
@@ -159,7 +160,7 @@ def test_template_with_the_example_row_imports(world: Any) -> None:
     workbook["名册"].append(example)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    report = roster_import(source=buffer, region=world.village, actor="test")
+    report = roster_import(source=buffer, region=world.village, actor=SYSTEM)
     assert report.ok, report.errors
     assert report.created_residents == 1
 
@@ -197,7 +198,7 @@ def test_cli_import_as_a_user_outside_the_region_is_refused(world, tmp_path):
     from hemei.regions.roster import roster_export
 
     path = tmp_path / "grid_b.xlsx"
-    path.write_bytes(roster_export(region=world.grid_b, reveal=True, actor="test"))
+    path.write_bytes(roster_export(region=world.grid_b, reveal=True, actor=SYSTEM))
     before = Household.objects.count()
     with pytest.raises(CommandError):
         call_command("import_roster", str(path), region=world.grid_b.code, as_user="grid1")

@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from hemei.core.idnumbers import check_character, make_id_number
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM, system
 from hemei.regions.models import Household, MoveRecord, Resident, Tag
 from hemei.regions.roster import (
     ROSTER_HEADERS,
@@ -43,7 +44,10 @@ def xlsx(rows: list[list[Any]], headers: list[str] | tuple[str, ...] = H) -> byt
     return buffer.getvalue()
 
 
-def run(data: bytes, region: Any, *, actor: Any = "test", dry_run: bool = False,
+TEST_ACTOR = system("test")
+
+
+def run(data: bytes, region: Any, *, actor: Any = TEST_ACTOR, dry_run: bool = False,
         progress: Any = None) -> ImportReport:
     return roster_import(source=io.BytesIO(data), region=region, actor=actor, dry_run=dry_run,
                          progress=progress)
@@ -230,7 +234,7 @@ def test_import_from_a_path_and_existing_residents_inside_the_region_are_matched
     rows = [["001", "王建国", "户主", world.head_a.id_number, "13800001111", world.grid_a.code,
              "", "是"]]
     path.write_bytes(xlsx(rows))
-    report = roster_import(source=path, region=world.village, actor="test")
+    report = roster_import(source=path, region=world.village, actor=SYSTEM)
     assert report.ok and report.unchanged == 1 and report.created_residents == 0
 
 
@@ -316,11 +320,11 @@ def test_text_file_renamed_to_xlsx_and_csv_are_refused(world: Any, tmp_path: Pat
     before = counts()
     fake = tmp_path / "roster.xlsx"
     fake.write_text("户号,姓名\n001,王建国\n", encoding="utf-8")
-    report = roster_import(source=fake, region=world.village, actor="test")
+    report = roster_import(source=fake, region=world.village, actor=SYSTEM)
     assert_refused(report, before, row=0, column="", word="xlsx")
     csv = tmp_path / "roster.csv"
     csv.write_text(",".join(H) + "\n", encoding="utf-8")
-    assert_refused(roster_import(source=csv, region=world.village, actor="test"), before,
+    assert_refused(roster_import(source=csv, region=world.village, actor=SYSTEM), before,
                    row=0, column="")
     # A zip that is not a workbook.
     import zipfile
@@ -458,7 +462,7 @@ def test_changed_residents_get_audit_rows_with_old_and_new_values(world, tmp_pat
     from hemei.regions.roster import roster_export, roster_import
 
     path = tmp_path / "village.xlsx"
-    path.write_bytes(roster_export(region=world.village, reveal=True, actor="test"))
+    path.write_bytes(roster_export(region=world.village, reveal=True, actor=SYSTEM))
     import openpyxl
 
     wb = openpyxl.load_workbook(path)

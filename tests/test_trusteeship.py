@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from hemei.contracts import trust
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
+from hemei.core.scope import SYSTEM
 from hemei.regions.models import Role
 from tests.conftest import World, make_user
 
@@ -38,7 +39,7 @@ def _land(world: World) -> None:
     trust.income_record(actor=sec, household=world.house_a, year=2026, yield_income=Decimal("9500.00"))
     trust.income_record(actor=sec, household=world.house_b, year=2026, yield_income=Decimal("4100.00"))
     # A parcel of 东邵村 (another village) never shows in 西邵村's report.
-    trust.parcel_register(actor=None, household=world.house_c, area_mu=Decimal("8"), provider="东邵合作社",
+    trust.parcel_register(actor=SYSTEM, household=world.house_c, area_mu=Decimal("8"), provider="东邵合作社",
                           entrusted_from=D(2026, 1, 1), entrusted_to=D(2027, 1, 1))
 
 
@@ -96,18 +97,18 @@ def test_other_village_staff_see_nothing_of_ours(world: World, login: Any) -> No
     ],
 )
 def test_bad_areas_and_fees_refused(world: World, area: Any, fee: Any, message: str) -> None:
-    parcel = trust.parcel_register(actor=None, household=world.house_a, area_mu=Decimal("5"), provider="合作社",
+    parcel = trust.parcel_register(actor=SYSTEM, household=world.house_a, area_mu=Decimal("5"), provider="合作社",
                                    entrusted_from=D(2026, 1, 1), entrusted_to=D(2027, 1, 1))
     with translation.override("en"), pytest.raises(ValidationError, match=message):
-        trust.service_record(actor=None, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu=area, fee=fee)
+        trust.service_record(actor=SYSTEM, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu=area, fee=fee)
     assert not TrustService.objects.exists()
 
 
 def test_parcel_term_and_area_checked(world: World) -> None:
     with translation.override("en"), pytest.raises(ValidationError, match="end before it starts"):
-        trust.parcel_register(actor=None, household=world.house_a, area_mu=Decimal("5"), provider="合作社",
+        trust.parcel_register(actor=SYSTEM, household=world.house_a, area_mu=Decimal("5"), provider="合作社",
                               entrusted_from=D(2026, 1, 1), entrusted_to=D(2025, 1, 1))
     with translation.override("en"), pytest.raises(ValidationError, match="more than zero"):
-        trust.parcel_register(actor=None, household=world.house_a, area_mu=Decimal("-5"), provider="合作社",
+        trust.parcel_register(actor=SYSTEM, household=world.house_a, area_mu=Decimal("-5"), provider="合作社",
                               entrusted_from=D(2026, 1, 1), entrusted_to=D(2027, 1, 1))
     assert not TrustParcel.objects.exists()

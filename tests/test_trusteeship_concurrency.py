@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from hemei.contracts import trust
 from hemei.contracts.models import TrustParcel, TrustService
+from hemei.core.scope import SYSTEM
 from tests.conftest import World
 from tests.test_contracts_concurrency import _race
 
@@ -18,7 +19,7 @@ D = dt.date
 
 
 def _parcel(world: World, area: str) -> TrustParcel:
-    return trust.parcel_register(actor=None, household=world.house_a, area_mu=Decimal(area), provider="合作社",
+    return trust.parcel_register(actor=SYSTEM, household=world.house_a, area_mu=Decimal(area), provider="合作社",
                                  entrusted_from=D(2026, 1, 1), entrusted_to=D(2027, 12, 31))
 
 
@@ -46,10 +47,10 @@ def test_shrinking_a_parcel_races_a_service(world: World) -> None:
     parcel = _parcel(world, "5.00")
 
     def shrink() -> object:
-        return trust.parcel_update(actor=None, parcel=parcel, area_mu="2.00")
+        return trust.parcel_update(actor=SYSTEM, parcel=parcel, area_mu="2.00")
 
     def serve() -> object:
-        return trust.service_record(actor=None, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="4.00",
+        return trust.service_record(actor=SYSTEM, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="4.00",
                                     fee="60.00")
 
     flip = iter([shrink, serve])

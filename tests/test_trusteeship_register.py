@@ -17,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 from hemei.contracts import trust, trust_io
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.regions import services as region_services
 from hemei.regions.models import Role
 from tests.conftest import World, make_user
@@ -49,7 +50,7 @@ def _state() -> tuple[Any, ...]:
 
 
 def _parcel(world: World, area: str = "5.00", code: str = "", house: Any = None) -> TrustParcel:
-    return trust.parcel_register(actor=None, household=house or world.house_a, area_mu=Decimal(area),
+    return trust.parcel_register(actor=SYSTEM, household=house or world.house_a, area_mu=Decimal(area),
                                  provider=PROVIDER, entrusted_from=D(2026, 1, 1), entrusted_to=D(2028, 12, 31),
                                  code=code, location="东沟", crop="玉米")
 
@@ -128,7 +129,7 @@ def test_edit_rule_and_end(world: World, login: Any) -> None:
     parcel.refresh_from_db()
     assert (parcel.area_mu, parcel.location) == (Decimal("5.50"), "西沟")
     assert AuditEntry.objects.filter(object_type="contracts.trustparcel", action="update").count() == 1
-    trust.service_record(actor=None, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="5", fee="50")
+    trust.service_record(actor=SYSTEM, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="5", fee="50")
     # services recorded: the area is frozen, the location still corrects
     before = _state()
     with translation.override("en"):
@@ -152,9 +153,9 @@ def test_edit_rule_and_end(world: World, login: Any) -> None:
     assert parcel.ended_on == D(2026, 8, 1)
     assert AuditEntry.objects.filter(object_type="contracts.trustparcel", changes__has_key="ended_on").count() == 1
     with translation.override("en"), pytest.raises(ValidationError, match="ended on"):
-        trust.service_record(actor=None, parcel=parcel, kind="harvest", on=D(2026, 10, 1), area_mu="5", fee="1")
+        trust.service_record(actor=SYSTEM, parcel=parcel, kind="harvest", on=D(2026, 10, 1), area_mu="5", fee="1")
     with translation.override("en"), pytest.raises(ValidationError, match="cannot be edited"):
-        trust.parcel_update(actor=None, parcel=parcel, location="x")
+        trust.parcel_update(actor=SYSTEM, parcel=parcel, location="x")
 
 
 def _service_post(world: World, key: str, parcels: list[TrustParcel], **extra: str) -> dict[str, Any]:
@@ -208,10 +209,10 @@ def test_service_float_money_refused(world: World) -> None:
     other = _parcel(world, house=world.house_c)
     before = _state()
     with translation.override("en"), pytest.raises(ValidationError, match="floating-point"):
-        trust.services_batch(actor=None, village=world.village, parcels=[a], kind="spraying", on=D(2026, 7, 1),
+        trust.services_batch(actor=SYSTEM, village=world.village, parcels=[a], kind="spraying", on=D(2026, 7, 1),
                              fee_per_mu=12.5, idempotency_key="f")
     with translation.override("en"), pytest.raises(ValidationError, match="not of this village"):
-        trust.services_batch(actor=None, village=world.village, parcels=[a, other], kind="spraying",
+        trust.services_batch(actor=SYSTEM, village=world.village, parcels=[a, other], kind="spraying",
                              on=D(2026, 7, 1), fee_per_mu="1", idempotency_key="g")
     assert _state() == before
 
@@ -232,7 +233,7 @@ def test_income_entry(world: World, login: Any) -> None:
             r = client.post("/w/trusteeship/income/new/", {**data, **changes})
         assert r.status_code == 200 and message in r.content.decode(), changes
     with translation.override("en"), pytest.raises(ValidationError, match="floating-point"):
-        trust.income_record(actor=None, household=world.house_b, year=2026, yield_income=100.5)
+        trust.income_record(actor=SYSTEM, household=world.house_b, year=2026, yield_income=100.5)
     assert _state() == before
     # a correction needs a reason; the audit keeps the old figure
     r = client.post("/w/trusteeship/income/new/", {**data, "yield_income": "9600.00", "correct": "on"})
@@ -328,9 +329,9 @@ def test_import_all_or_nothing(world: World, login: Any) -> None:
 
 
 def test_export_neutralised_and_audited(world: World, login: Any) -> None:
-    parcel = trust.parcel_register(actor=None, household=world.house_a, area_mu="2", provider="=HYPERLINK(1)",
+    parcel = trust.parcel_register(actor=SYSTEM, household=world.house_a, area_mu="2", provider="=HYPERLINK(1)",
                                    entrusted_from=D(2026, 1, 1), entrusted_to=D(2027, 1, 1), location="+cmd")
-    trust.service_record(actor=None, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="2", fee="30",
+    trust.service_record(actor=SYSTEM, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="2", fee="30",
                          note="@SUM(A1)")
     r = login(world.user("secretary")).get(f"/w/trusteeship/export.xlsx?village={world.village.code}")
     workbook = load_workbook(io.BytesIO(r.content))
@@ -343,8 +344,8 @@ def test_export_neutralised_and_audited(world: World, login: Any) -> None:
 
 def test_villager_sees_services_and_income(world: World, login: Any) -> None:
     parcel = _parcel(world, code="XS-1")
-    trust.service_record(actor=None, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="5", fee="75.00")
-    trust.income_record(actor=None, household=world.house_a, year=2026, yield_income="5000.00")
+    trust.service_record(actor=SYSTEM, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="5", fee="75.00")
+    trust.income_record(actor=SYSTEM, household=world.house_a, year=2026, yield_income="5000.00")
     page = login(world.user("villager")).get("/me/trusteeship/").content.decode()
     assert "75.00" in page and "4925.00" in page and "东沟" in page
 
@@ -352,7 +353,7 @@ def test_villager_sees_services_and_income(world: World, login: Any) -> None:
 def test_list_pages_query_count_flat(world: World, login: Any, django_assert_max_num_queries: Any) -> None:
     for n in range(30):
         parcel = _parcel(world, "2.00", f"XS-{n}", house=world.house_a if n % 2 else world.house_b)
-        trust.service_record(actor=None, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="2", fee="30")
+        trust.service_record(actor=SYSTEM, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="2", fee="30")
     client = login(world.user("secretary"))
     with django_assert_max_num_queries(20):
         page = client.get(f"/w/trusteeship/parcels/?village={world.village.code}&grid={world.grid_a.code}")

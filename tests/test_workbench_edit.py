@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.regions import services
 from hemei.regions.models import Household, HouseholdLink, MoveRecord, Post, Resident, Tag
 from tests.conftest import new_id
@@ -412,7 +413,7 @@ def test_household_link_refuses_bad_choices(world, client, who):
         "garbage": lambda: "x1",
     }[who]()
     if who == "other_village":
-        services.resident_update(resident=world.head_c, actor="system", is_party_member=True)
+        services.resident_update(resident=world.head_c, actor=SYSTEM, is_party_member=True)
     form_errors(client.post(reverse("household-link", args=[world.house_a.pk]), {"who": value}))
     assert not HouseholdLink.objects.exists()
 

@@ -31,3 +31,30 @@ class User(AbstractUser):
     @property
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class LoginLock(models.Model):
+    """Failed sign-ins counted per (account, source address), so a stranger guessing from one
+    place locks only that place out: the secretary keeps signing in from the village office.
+
+    `key` is "u:<user id>" for an existing account and "n:<hash>" for a name that matches no
+    account (counted and locked the same way, so the answers never tell the two apart; the
+    hash keeps a typed phone number or password out of the table)."""
+
+    key = models.CharField(_("account key"), max_length=80)
+    source = models.CharField(_("source address"), max_length=45)
+    failures = models.PositiveSmallIntegerField(_("failed logins in a row"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sign-in lock")
+        verbose_name_plural = _("sign-in locks")
+        constraints = [models.UniqueConstraint(fields=["key", "source"], name="accounts_loginlock_key_source")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:10]} @ {self.source}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout
@@ -11,14 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from hemei.accounts import lockout
 from hemei.accounts.backends import UsernameOrPhoneBackend, find_user
 from hemei.accounts.models import User
 from hemei.core.audit import audit_record
 from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM, is_system, require_actor
 
 
 class LoginRefused(Exception):
@@ -38,48 +40,40 @@ def login_label(login_name: str, user: User | None) -> str:
 
 
 def user_login(*, request: HttpRequest, login_name: str, password: str) -> User:
-    """Authenticate and start a fresh session, or count the failure.
+    """Authenticate and start a fresh session, or count the failure (`hemei.accounts.lockout`).
 
-    1. A locked account is refused without checking the password (no oracle while locked).
-    2. A wrong password increments the failure count with F() so parallel attempts all count;
-       the fifth in a row locks the account for HEMEI_LOCKOUT_MINUTES.
-    3. Success resets the count; django.contrib.auth.login() cycles the session key.
+    1. A lock of this account (or this unknown name) at this source address, or an account-wide
+       lock, is refused without checking the password (no oracle while locked).
+    2. A wrong password counts one failure for (account, source) with F(); the fifth in a row
+       locks that pair for HEMEI_LOCKOUT_MINUTES. Unknown names are counted the same way.
+    3. Every refusal is worded the same for known and unknown names.
+    4. Success clears the pair's count; django.contrib.auth.login() cycles the session key.
     Every outcome leaves an audit row.
     """
     from django.utils.translation import gettext as _
 
     user = find_user(login_name)
     label = login_label(login_name, user)
-    if user is not None and user.is_locked:
-        audit_record(actor=label, action=AuditEntry.Action.LOGIN_FAILED, obj=user,
-                     request=request, note="locked")
-        raise LoginRefused(_("This account is locked. Try again later."), locked_until=user.locked_until)
+    key, source = lockout.lock_key(user, login_name), lockout.source_of(request)
+    unknown: dict[str, Any] = {"object_type": "accounts.user", "object_repr": label} if user is None else {}
+    if lockout.locked(key, source) or (user is not None and user.is_locked):
+        audit_record(actor=label, action=AuditEntry.Action.LOGIN_FAILED, obj=user, request=request, note="locked",
+                     **unknown)
+        raise LoginRefused(_("Too many failed attempts from here: signing in is locked. Try again later."))
     authenticated = UsernameOrPhoneBackend().authenticate(request, username=login_name, password=password)
     if authenticated is None:
-        audit_record(
-            actor=label,
-            action=AuditEntry.Action.LOGIN_FAILED,
-            obj=user,
-            object_type="" if user else "accounts.user",
-            object_repr="" if user else label,
-            request=request,
-        )
+        audit_record(actor=label, action=AuditEntry.Action.LOGIN_FAILED, obj=user, request=request, **unknown)
         if user is not None:
-            until = None
-            with transaction.atomic():
-                User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-                user.refresh_from_db(fields=["failed_logins"])
-                if user.failed_logins >= settings.HEMEI_LOCKOUT_FAILURES:
-                    until = timezone.now() + dt.timedelta(minutes=settings.HEMEI_LOCKOUT_MINUTES)
-                    User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
-                    audit_record(actor=label, action=AuditEntry.Action.LOCKOUT, obj=user,
-                                 request=request, changes={"locked_until": [None, until]})
-            # Raised after the block: raising inside would roll the lockout back.
-            if until is not None:
-                raise LoginRefused(_("Too many failed attempts: the account is locked for %(m)d minutes.")
-                                   % {"m": settings.HEMEI_LOCKOUT_MINUTES}, locked_until=until)
+            User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+        until = lockout.record_failure(key, source)
+        if until is not None:
+            audit_record(actor=label, action=AuditEntry.Action.LOCKOUT, obj=user, request=request,
+                         changes={"locked_until": [None, until], "source": [None, source]}, **unknown)
+            raise LoginRefused(_("Too many failed attempts from here: signing in is locked for %(m)d minutes.")
+                               % {"m": settings.HEMEI_LOCKOUT_MINUTES}, locked_until=until)
         raise LoginRefused(_("Wrong user name, phone number or password."))
-    User.objects.filter(pk=authenticated.pk).update(failed_logins=0, locked_until=None)
+    lockout.clear(key, source)
+    User.objects.filter(pk=authenticated.pk).update(failed_logins=0)
     authenticated.backend = "hemei.accounts.backends.UsernameOrPhoneBackend"
     login(request, authenticated)
     audit_record(actor=authenticated, action=AuditEntry.Action.LOGIN, obj=authenticated, request=request)
@@ -100,29 +94,31 @@ def user_create(
     display_name: str = "",
     phone: str | None = None,
     is_staff: bool = False,
-    actor: object = None,
+    actor: object = SYSTEM,
     validate: bool = True,
     county_code: str = "",
     request: HttpRequest | None = None,
 ) -> User:
     """Create an account. `county_code`: the county whose audit log shows the row (a new
     account has no post yet, so the user's own county is still unknown)."""
+    require_actor(actor)
     user = User(username=username, display_name=display_name, phone=phone or None, is_staff=is_staff)
     if validate:
         validate_password(password, user)
     user.set_password(password)
     user.save()
-    audit_record(actor=actor or "system", action=AuditEntry.Action.CREATE, obj=user,
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=user,
                  county_code=county_code, request=request,
                  changes={"username": [None, username], "phone": [None, "***" if phone else None]})
     return user
 
 
 @transaction.atomic
-def token_issue(*, user: User, actor: object = None) -> str:
+def token_issue(*, user: User, actor: object = SYSTEM) -> str:
     """Return the user's API token, creating it on first use (audited)."""
+    require_actor(actor)
     token, created = Token.objects.get_or_create(user=user)
-    audit_record(actor=actor or "system", action=AuditEntry.Action.TOKEN, obj=user,
+    audit_record(actor=actor, action=AuditEntry.Action.TOKEN, obj=user,
                  note="created" if created else "shown")
     return token.key
 
@@ -133,7 +129,7 @@ def _check_can_manage(actor: object, user: User, *, password: bool = False) -> N
 
     from hemei.regions.access import can_manage_account
 
-    if isinstance(actor, str) or actor is None:
+    if is_system(actor):
         return
     if not can_manage_account(actor, user, password=password):
         raise PermissionDenied(_("You may not manage this account."))
@@ -143,12 +139,14 @@ def _check_can_manage(actor: object, user: User, *, password: bool = False) -> N
 def user_unlock(*, user: User, actor: object, request: HttpRequest | None = None) -> User:
     """Lift a lockout: clears locked_until and the failure count (audited, also when the
     account was not locked, so every manager's action shows in the log)."""
+    require_actor(actor)
     _check_can_manage(actor, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
     User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
     user.locked_until, user.failed_logins = None, 0
-    audit_record(actor=actor or "system", action=AuditEntry.Action.UPDATE, obj=user, request=request,
+    before["address_locks"] = lockout.clear_account(user)
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=user, request=request,
                  note="unlock", changes={k: [v, None if k == "locked_until" else 0] for k, v in before.items()})
     return user
 
@@ -158,11 +156,12 @@ def user_set_password(*, user: User, password: str, actor: object, request: Http
     """Set a password a manager typed (after the password policy). The audit row says that
     the password changed, never what it is. Changing the password ends the account's other
     sessions (Django checks the session's password hash on every request)."""
+    require_actor(actor)
     _check_can_manage(actor, user, password=True)
     user = User.objects.select_for_update().get(pk=user.pk)
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor or "system", action=AuditEntry.Action.UPDATE, obj=user, request=request,
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=user, request=request,
                  note="password set", changes={"password": ["***", "***"]})
     return user

@@ -15,32 +15,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from hemei.assets.models import Asset, AssetStatusChange, RevitalisationProject
+from hemei.core.scope import BOOKKEEPING_ROLES, may, paths_q, register_scoped, require_in_scope, scope_for, scoped
 from hemei.disclosure.access import roles_at, villages_for
-from hemei.regions.access import _path_q, scope_for
 from hemei.regions.models import Level, Region, Role
 
-ASSET_ROLES = frozenset({Role.SECRETARY, Role.DIRECTOR, Role.COMMITTEE, Role.ACCOUNTANT})
+ASSET_ROLES = BOOKKEEPING_ROLES
 PROJECT_ROLES = ASSET_ROLES | {Role.TOWNSHIP_STAFF}
 
 __all__ = ["roles_at", "villages_for"]
 
-
-def _q(user: Any, prefix: str) -> Q | None:
-    scope = scope_for(user)
-    if scope.everything:
-        return None
-    return _path_q(scope.read_paths, prefix) if scope.read_paths else Q(pk__in=[])
+# The asset register is the village's book: read at the village and above, not by its grids.
+ASSETS = register_scoped(Asset, via="village__", actions={"write": ASSET_ROLES})
+STATUS_CHANGES = register_scoped(AssetStatusChange, via="village__")
+PROJECTS = register_scoped(RevitalisationProject, via="region__", actions={"write": PROJECT_ROLES})
 
 
 def access_assets(user: Any) -> QuerySet[Asset]:
-    q = _q(user, "village__")
-    qs = Asset.objects.all()
-    return qs if q is None else qs.filter(q)
+    return ASSETS.queryset(user)
 
 
 def access_asset(user: Any, pk: Any) -> Asset:
@@ -51,15 +46,11 @@ def access_asset(user: Any, pk: Any) -> Asset:
 
 
 def access_status_changes(user: Any) -> QuerySet[AssetStatusChange]:
-    q = _q(user, "village__")
-    qs = AssetStatusChange.objects.all()
-    return qs if q is None else qs.filter(q)
+    return STATUS_CHANGES.queryset(user)
 
 
 def access_projects(user: Any) -> QuerySet[RevitalisationProject]:
-    q = _q(user, "region__")
-    qs = RevitalisationProject.objects.all()
-    return qs if q is None else qs.filter(q)
+    return PROJECTS.queryset(user)
 
 
 def access_project(user: Any, pk: Any) -> RevitalisationProject:
@@ -71,9 +62,7 @@ def access_project(user: Any, pk: Any) -> RevitalisationProject:
 
 def visible_villages(user: Any) -> QuerySet[Region]:
     """Villages whose assets the user may read (for the village filter)."""
-    qs = Region.objects.filter(level=Level.VILLAGE).order_by("code")
-    q = _q(user, "")
-    return qs if q is None else qs.filter(q)
+    return scoped(Region.objects.filter(level=Level.VILLAGE).order_by("code"), user, "")
 
 
 def access_village(user: Any, code: str) -> Region:
@@ -84,34 +73,26 @@ def access_village(user: Any, code: str) -> Region:
 
 
 def may_edit(user: Any, village: Region) -> bool:
-    return bool(roles_at(user, village) & ASSET_ROLES)
+    return may(user, ASSET_ROLES, village)
 
 
 def may_edit_project(user: Any, region: Region) -> bool:
-    return bool(roles_at(user, region) & PROJECT_ROLES)
+    return may(user, PROJECT_ROLES, region)
 
 
 def require_edit(user: Any, village: Region) -> None:
     """Outside the scope → 404; inside it without an asset role → 403."""
-    if not scope_for(user).covers_path(village.path):
-        raise Http404
-    if not may_edit(user, village):
-        raise PermissionDenied
+    require_in_scope(user, ASSET_ROLES, village)
 
 
 def require_edit_project(user: Any, region: Region) -> None:
-    if not scope_for(user).covers_path(region.path):
-        raise Http404
-    if not may_edit_project(user, region):
-        raise PermissionDenied
+    require_in_scope(user, PROJECT_ROLES, region)
 
 
 def project_regions(user: Any) -> QuerySet[Region]:
     """Villages and townships where the user may record a project."""
     qs = Region.objects.filter(level__in=[Level.VILLAGE, Level.TOWNSHIP]).order_by("code")
-    if getattr(user, "is_superuser", False):
+    scope = scope_for(user)
+    if scope.everything:
         return qs
-    from hemei.disclosure.access import _posts
-
-    paths = tuple(path for path, role in _posts(user) if role in PROJECT_ROLES)
-    return qs.filter(_path_q(paths, "")) if paths else qs.none()
+    return qs.filter(paths_q(tuple(path for path, role in scope.posts if role in PROJECT_ROLES)))

@@ -24,9 +24,10 @@ from typing import Any
 from hemei.assets.models import Asset, RevitalisationProject
 from hemei.assets.services import AssetData, asset_create, project_create, project_income_record, project_start
 from hemei.cases.demo import DEMO_NOW, SH, XISHAO_CODE
+from hemei.core.scope import system
 from hemei.regions.models import Level, Region
 
-DEMO_ACTOR = "demo"
+DEMO_ACTOR = system("demo")
 TOWNSHIP_CODE = XISHAO_CODE[:9]
 C, S, U = Asset.Category, Asset.Status, Asset.Unit
 PREFIX = {"西邵村": "XS", "东邵村": "DS", "姚村": "YC", "北邵村": "BS", "南邵村": "NS", "大寺村": "DSS"}

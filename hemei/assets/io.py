@@ -26,14 +26,13 @@ from hemei.assets.models import Asset, AssetStatusChange
 from hemei.assets.services import AssetData, check_asset_data, parse_money, parse_quantity
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor, user_of
+from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
+from hemei.core.xlsx import cell_code as _code
+from hemei.core.xlsx import cell_date as _date
+from hemei.core.xlsx import cell_text as _text
 from hemei.disclosure.personal import redact
 from hemei.regions.models import Region
-from hemei.regions.roster.report import RowError
-from hemei.regions.roster.sheets import ImportResult, read_sheet
-from hemei.regions.roster.sheets import cell_code as _code
-from hemei.regions.roster.sheets import cell_date as _date
-from hemei.regions.roster.sheets import cell_text as _text
-from hemei.regions.roster.template import neutralise
 
 COL_CODE, COL_NAME, COL_CATEGORY, COL_KIND = "资产编码", "资产名称", "资产类别", "资产类型"
 COL_LOCATION, COL_AREA, COL_UNIT = "坐落位置", "面积或数量", "计量单位"
@@ -131,6 +130,7 @@ def _row(number: int, raw: dict[str, Any], errors: list[RowError]) -> tuple[Asse
 def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResult:
     """1. read and check every row; 2. any error → report all, save nothing; 3. else create
     every asset, its first status row and its audit row in one transaction."""
+    require_actor(actor)
     access.require_edit(actor, village)
     result = AssetImportResult()
     sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
@@ -167,7 +167,7 @@ def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResu
     if county is None:
         result.errors.append(RowError(0, "", "", _("The village is not in a county.")))
         return result
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = user_of(actor)
     with transaction.atomic():
         created = Asset.objects.bulk_create(
             [Asset(county=county, village=village, status=status, created_by=user, **d.as_fields())
@@ -199,6 +199,7 @@ def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResu
 
 def asset_export(*, actor: Any, village: Region) -> bytes:
     """The village's register in the import's columns (readers of the village may export)."""
+    require_actor(actor)
     if not access.visible_villages(actor).filter(pk=village.pk).exists():
         from django.http import Http404
 

@@ -24,10 +24,12 @@ from hemei.assets import access
 from hemei.assets.models import Asset, AssetPhoto, AssetStatusChange, ProjectIncome, RevitalisationProject
 from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record, diff
+from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
+from hemei.core.parsing import clean_text
+from hemei.core.scope import require_actor, user_of
 from hemei.disclosure.finance import parse_amount
 from hemei.disclosure.personal import find_personal_data
-from hemei.points.idempotency import remembered
 from hemei.regions.models import Level, Region
 
 CENT = Decimal("0.01")
@@ -35,9 +37,6 @@ MAX_QUANTITY = Decimal("999999999999.99")
 MAX_PHOTOS_PER_ASSET = 12
 TEXT_LIMITS = {"code": 40, "name": 120, "kind": 40, "location": 200, "ownership": 100, "notes": 2000}
 
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 @dataclass
@@ -194,14 +193,14 @@ def _check_village(actor: Any, village: Region) -> None:
     the import or a tampered form from getting round them). No actor = the system (demo)."""
     if village.level != Level.VILLAGE:
         raise ValidationError(_("Assets belong to a village."))
-    if _user(actor) is not None and not access.may_edit(actor, village):
+    if not access.may_edit(actor, village):
         raise ValidationError(_("You may not change the assets of this village."), code="scope")
 
 
 def _history(asset: Asset, *, old: str, new: str, actor: Any, reason: str, at: dt.datetime | None = None) -> None:
     AssetStatusChange.objects.create(
         county_id=asset.county_id, village_id=asset.village_id, asset=asset, old_status=old, new_status=new,
-        reason=reason[:300], actor=_user(actor), at=at or timezone.now(),
+        reason=reason[:300], actor=user_of(actor), at=at or timezone.now(),
     )
 
 
@@ -210,6 +209,7 @@ def asset_create(*, actor: Any, village: Region, data: AssetData, status: str = 
                  reason: str = "", at: dt.datetime | None = None) -> Asset:
     """1. check the fields and the scope; 2. lock-free uniqueness check (the database
     constraint catches a race); 3. create, the first status row and the audit row."""
+    require_actor(actor)
     _check_village(actor, village)
     check_asset_data(data)
     errors = dict(data.errors)
@@ -223,7 +223,7 @@ def asset_create(*, actor: Any, village: Region, data: AssetData, status: str = 
     if county is None:
         raise ValidationError(_("The village is not in a county."))
     now = at or timezone.now()
-    asset = Asset.objects.create(county=county, village=village, status=status, created_by=_user(actor),
+    asset = Asset.objects.create(county=county, village=village, status=status, created_by=user_of(actor),
                                  created_at=now, **data.as_fields())
     _history(asset, old="", new=status, actor=actor, reason=reason or _("registered"), at=now)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=asset,
@@ -233,6 +233,7 @@ def asset_create(*, actor: Any, village: Region, data: AssetData, status: str = 
 
 @transaction.atomic
 def asset_update(*, actor: Any, asset: Asset, data: AssetData) -> Asset:
+    require_actor(actor)
     locked = Asset.objects.select_for_update().select_related("village").get(pk=asset.pk)
     _check_village(actor, locked.village)
     check_asset_data(data)
@@ -261,6 +262,7 @@ def asset_status_change(*, asset: Asset, status: str, actor: Any, reason: str = 
     change has one audit row and one `AssetStatusChange` row. Re-reads the row under a lock:
     two contracts signed at once for the same asset must not both see it idle.
     """
+    require_actor(actor)
     return _status_change(asset=asset, status=status, actor=actor, reason=reason, at=None)
 
 
@@ -284,6 +286,7 @@ def _status_change(*, asset: Asset, status: str, actor: Any, reason: str, at: dt
 def asset_photo_add(*, actor: Any, asset: Asset, uploads: list[Any], caption: str = "") -> list[AssetPhoto]:
     """Check every file first (`hemei.cases.photos`: size, type, re-encode, no EXIF); one bad
     file and nothing is stored."""
+    require_actor(actor)
     locked = Asset.objects.select_for_update().select_related("village").get(pk=asset.pk)
     _check_village(actor, locked.village)
     caption = (caption or "").strip()
@@ -297,7 +300,7 @@ def asset_photo_add(*, actor: Any, asset: Asset, uploads: list[Any], caption: st
         raise ValidationError(_("At most %(n)d photos per asset.") % {"n": MAX_PHOTOS_PER_ASSET}, code="too_many")
     rows = []
     for photo in cleaned:
-        row = AssetPhoto(asset=locked, caption=caption, uploaded_by=_user(actor))
+        row = AssetPhoto(asset=locked, caption=caption, uploaded_by=user_of(actor))
         row.image.save("photo.jpg", photo.content, save=False)
         row.save()
         rows.append(row)
@@ -312,17 +315,11 @@ def asset_photo_add(*, actor: Any, asset: Asset, uploads: list[Any], caption: st
 def _check_project_region(actor: Any, region: Region) -> None:
     if region.level not in (Level.VILLAGE, Level.TOWNSHIP):
         raise ValidationError(_("A project belongs to a village or a township."))
-    if _user(actor) is not None and not access.may_edit_project(actor, region):
+    if not access.may_edit_project(actor, region):
         raise ValidationError(_("You may not record projects here."), code="scope")
 
 
-def _text(value: str | None, label: str, limit: int, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = clean_text
 
 
 @transaction.atomic
@@ -345,6 +342,7 @@ def project_create(
     """Record a project. Its assets must lie in its region (the village, or a village of the
     township); a meeting decision, if linked, must be a passed item of a meeting held there.
     With `idempotency_key` (the page's form sends one) a form sent twice records one project."""
+    require_actor(actor)
     kwargs = {"actor": actor, "region": region, "name": name, "path": path, "assets": assets, "partner": partner,
               "description": description, "decision_item": decision_item, "decision_date": decision_date,
               "decision_summary": decision_summary, "expected_annual_income": expected_annual_income, "at": at}
@@ -407,7 +405,7 @@ def _project_create(
     project = RevitalisationProject.objects.create(
         county=county, region=region, name=name, path=path, partner=partner, description=description,
         decision_item=decision_item, decision_date=decision_date, decision_summary=decision_summary,
-        expected_annual_income=income, created_by=_user(actor), created_at=at or timezone.now(),
+        expected_annual_income=income, created_by=user_of(actor), created_at=at or timezone.now(),
     )
     project.assets.set(assets)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=project,
@@ -421,6 +419,7 @@ def project_start(*, actor: Any, project: RevitalisationProject, on: dt.date | N
     """1. planned → under way (a conditional update: a second start changes nothing);
     2. each of its assets that is idle or in use moves to 盘活中 through `asset_status_change`
     (leased or contributed assets already earn and keep their status); 3. audit."""
+    require_actor(actor)
     locked = RevitalisationProject.objects.select_for_update().select_related("region").get(pk=project.pk)
     _check_project_region(actor, locked.region)
     if locked.status != RevitalisationProject.Status.PLANNED:
@@ -444,6 +443,7 @@ def project_income_record(*, actor: Any, project: RevitalisationProject, year: i
                           note: str = "", at: dt.datetime | None = None) -> ProjectIncome:
     """The actual income of one year. A second figure for the same year is a correction: a new
     row pointing at the one it replaces (history is rows)."""
+    require_actor(actor)
     locked = RevitalisationProject.objects.select_for_update().select_related("region").get(pk=project.pk)
     _check_project_region(actor, locked.region)
     this_year = timezone.localdate(at).year if at else timezone.localdate().year
@@ -456,7 +456,7 @@ def project_income_record(*, actor: Any, project: RevitalisationProject, year: i
     if previous is not None and previous.amount == amount and previous.note == note:
         return previous  # the same figure sent twice: no correction row
     row = ProjectIncome.objects.create(project=locked, year=year, amount=amount, note=note, corrects=previous,
-                                       recorded_by=_user(actor), recorded_at=at or timezone.now())
+                                       recorded_by=user_of(actor), recorded_at=at or timezone.now())
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=locked, note="income",
                  changes={f"income {year}": [previous.amount if previous else None, amount]})
     return row

@@ -22,12 +22,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.assets import access, io, selectors, services
 from hemei.assets.forms import AssetForm, IncomeForm, PhotoForm, ProjectForm, StatusForm
 from hemei.assets.models import Asset, RevitalisationProject
+from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Region
 
 PAGE_SIZE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD = 5 * 1024 * 1024
+XLSX = XLSX_CONTENT_TYPE
 
 
 def _form_errors(form: Any, exc: ValidationError) -> None:
@@ -190,17 +191,12 @@ def asset_import_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village_param(request)
     access.require_edit(request.user, village)
-    result = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None or upload.size is None or upload.size > MAX_UPLOAD:
-            messages.error(request, _("Choose an xlsx file of at most 5 MB."))
-        else:
-            result = io.asset_import(actor=request.user, village=village, data=upload.read())
-            if result.ok:
-                messages.success(request, _("%(n)d assets imported.") % {"n": result.created})
-    return render(request, "assets/import.html", {"village": village, "result": result, "headers": io.HEADERS,
-                                                  "required": io.REQUIRED})
+    return xlsx_import_page(
+        request, template="assets/import.html",
+        run=lambda data: io.asset_import(actor=request.user, village=village, data=data),
+        success=_("%(n)d assets imported."),
+        context={"village": village, "headers": io.HEADERS, "required": io.REQUIRED},
+    )
 
 
 @login_required

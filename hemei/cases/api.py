@@ -30,6 +30,9 @@ from rest_framework.response import Response
 from hemei.cases import services
 from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
+from hemei.cases.privacy import masked_fields
+from hemei.core.parsing import IdFilter
+from hemei.core.pii import redact
 from hemei.regions.access import access_region, scope_for
 
 LIST_FIELDS = ("number", "title", "status", "tier", "category_id", "region__code", "source", "accept_by",
@@ -77,6 +80,11 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
                   "updated_at", "accepted_at", "resolved_at", "closed_at", "escalated_at"]
         read_only_fields = fields
 
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        # Free text in clear only for the author and the handlers (hemei.cases.privacy).
+        request = self.context.get("request")
+        return masked_fields(getattr(request, "user", None), case, dict(super().to_representation(case)))
+
 
 class CaseSummarySerializer(serializers.Serializer[Case]):
     """A list row: what a worklist shows. The detail (`GET /cases/{number}/`) has the rest.
@@ -100,7 +108,7 @@ class CaseSummarySerializer(serializers.Serializer[Case]):
 
     def to_representation(self, case: Case) -> dict[str, Any]:
         return {
-            "number": case.number, "title": case.title, "status": case.status, "tier": case.tier,
+            "number": case.number, "title": redact(case.title), "status": case.status, "tier": case.tier,
             "category": case.category_id, "region": case.region.code, "source": case.source,
             "accept_by": _iso(case.accept_by), "resolve_by": _iso(case.resolve_by),
             "overdue": case.overdue_accept or case.overdue_resolve, "rating": case.rating,
@@ -179,7 +187,7 @@ class CaseEventSerializer(serializers.ModelSerializer[CaseEvent]):
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Case.Status.choices)
     tier = django_filters.ChoiceFilter(choices=Case.Tier.choices)
-    category = django_filters.NumberFilter(field_name="category_id")
+    category = IdFilter(field_name="category_id")
     region = django_filters.CharFilter(method="filter_region", help_text="Region code: this region and below.")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -254,7 +262,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             if exc.code in ("transition", "conflict"):
                 return api_error(exc.code, "; ".join(exc.messages), status.HTTP_409_CONFLICT)
             return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
-        return Response(CaseSerializer(self._reload(case)).data)
+        return Response(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data)
 
     def _reload(self, case: Case) -> Case:
         return Case.objects.select_related("county", "region", "category", "responsible").get(pk=case.pk)
@@ -305,7 +313,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
         # A replay (same account, key and payload) answers 200 with the case made the first time.
         code = status.HTTP_200_OK if getattr(case, "replayed", False) else status.HTTP_201_CREATED
-        return Response(CaseSerializer(self._reload(case)).data, status=code)
+        return Response(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(summary="Accept: a responsible person or unit takes the case on", request=AcceptSerializer,
                    responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: CASE_404,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from hemei.cases.models import Case, CaseEvent
 from hemei.cases.services import _event, _transition
+from hemei.core.scope import require_actor
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add
 
@@ -52,6 +53,7 @@ def case_table(
 ) -> AgendaItem:
     """Put an open case on a meeting's agenda: an agenda item pointing at the case and a
     `tabled` event on the case's timeline. The case's status and deadlines do not change."""
+    require_actor(actor)
     case = Case.objects.select_for_update().select_related("region").get(pk=case.pk)
     if case.status not in TABLEABLE:
         raise ValidationError(_("Only a case that has been accepted and is not yet resolved can be put to a meeting."))
@@ -90,6 +92,7 @@ def case_decide_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime | 
        (`_transition`, the same step as `case_resolve`), so the reporter is asked to rate.
     3. Failed, or the case was settled meanwhile: the case stays as it is.
     """
+    require_actor(actor)
     if item.case_id is None or not item.is_decided:
         raise ValidationError(_("This agenda item has no decided case."))
     now = at or item.decided_at or timezone.now()

@@ -5,6 +5,7 @@ both act (rule 6), and each writes a `CaseEvent` and an audit row."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,9 @@ from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseCounter, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record
+from hemei.core.idempotency import created, remembered
+from hemei.core.parsing import clean_text, county_of
+from hemei.core.scope import is_system, require_actor, user_of
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region, Resident
 
@@ -34,17 +38,8 @@ OPEN_STATUSES = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)
 TEXT_LIMIT = 4000
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
-
-def _county_of(region: Region) -> Region:
-    if region.level == Level.COUNTY:
-        return region
-    county = Region.objects.get_ancestors(region).filter(level=Level.COUNTY).first()
-    if county is None:
-        raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": region})
-    return county
+_county_of = county_of
 
 
 def _lock_counter(county: Region, year: int) -> CaseCounter:
@@ -61,25 +56,9 @@ def _next_number(counter: CaseCounter, county: Region, year: int) -> str:
     return f"{county.code}-{year}-{counter.last:06d}"
 
 
-def _replay(actor: Any, key: str, payload: dict[str, Any]) -> Case | None:
-    """The case an earlier submission with this key created, if any. The same key with a
-    different payload is a conflict, never a silent second case or a silent overwrite."""
-    if not key or _user(actor) is None:
-        return None
-    case = Case.objects.filter(created_by=actor, idempotency_key=key).first()
-    if case is None:
-        return None
-    earlier = {"region": case.region_id, "category": case.category_id, "title": case.title,
-               "description": case.description, "household": case.household_id}
-    if earlier != payload:
-        raise ValidationError(_("This submission key was already used for a different request."), code="conflict")
-    case.replayed = True
-    return case
-
-
 def _event(case: Case, *, kind: str, actor: Any, at: dt.datetime, from_status: str = "", to_status: str = "",
            note: str = "", data: dict[str, Any] | None = None) -> CaseEvent:
-    event = CaseEvent.objects.create(case=case, at=at, actor=_user(actor), kind=kind, from_status=from_status,
+    event = CaseEvent.objects.create(case=case, at=at, actor=user_of(actor), kind=kind, from_status=from_status,
                                      to_status=to_status, note=note, data=data or {})
     from hemei.cases.notifications import case_event_notify  # inbox rows in this transaction; mail after commit
 
@@ -87,13 +66,7 @@ def _event(case: Case, *, kind: str, actor: Any, at: dt.datetime, from_status: s
     return event
 
 
-def _check_text(value: str, label: str, *, limit: int = TEXT_LIMIT, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_check_text = partial(clean_text, limit=TEXT_LIMIT, required=True)
 
 
 @transaction.atomic
@@ -113,8 +86,11 @@ def case_submit(
 ) -> Case:
     """A new case at a village or grid, with its number and deadlines from the category.
 
-    With an `idempotency_key`, a second call by the same account with the same payload
-    returns the first case (its `replayed` is True) and changes nothing."""
+    With an `idempotency_key` (`hemei.core.idempotency`), a second call by the same account
+    with the same payload returns the first case (its `replayed` is True) and changes nothing;
+    another payload under the key is a conflict. Without an account (or a key) every call is
+    a new submission."""
+    require_actor(actor)
     if region.level not in (Level.VILLAGE, Level.GRID):
         raise ValidationError(_("A case belongs to a village or a grid."))
     if source not in Case.Source.values:
@@ -141,22 +117,28 @@ def case_submit(
     counter = _lock_counter(county, year)
     payload = {"region": region.pk, "category": category.pk, "title": title, "description": description,
                "household": household.pk if household is not None else None}
-    replayed = _replay(actor, idempotency_key, payload)
-    if replayed is not None:
-        return replayed
-    case = Case.objects.create(
-        number=_next_number(counter, county, year), idempotency_key=idempotency_key if _user(actor) else "",
-        county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
-        source=source, category=category, title=title, description=description,
-        accept_by=accept_deadline(category, now, county.code),
-        resolve_by=resolve_deadline(category, now, county.code),
-        created_by=_user(actor), created_at=now, updated_at=now,
-    )
-    _event(case, kind=CaseEvent.Kind.SUBMITTED, actor=actor, at=now, to_status=S.SUBMITTED,
-           data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
-    audit_record(actor=actor, action="create", obj=case,
-                 changes={"status": [None, S.SUBMITTED], "category": [None, category.name]})
-    _store_photos(case, cleaned, stage=CasePhoto.Stage.REPORTED, actor=actor, at=now)
+
+    def write() -> list[Case]:
+        case = Case.objects.create(
+            number=_next_number(counter, county, year), idempotency_key=idempotency_key if not is_system(actor) else "",
+            county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
+            source=source, category=category, title=title, description=description,
+            accept_by=accept_deadline(category, now, county.code),
+            resolve_by=resolve_deadline(category, now, county.code),
+            created_by=user_of(actor), created_at=now, updated_at=now,
+        )
+        _event(case, kind=CaseEvent.Kind.SUBMITTED, actor=actor, at=now, to_status=S.SUBMITTED,
+               data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
+        audit_record(actor=actor, action="create", obj=case,
+                     changes={"status": [None, S.SUBMITTED], "category": [None, category.name]})
+        _store_photos(case, cleaned, stage=CasePhoto.Stage.REPORTED, actor=actor, at=now)
+        return [case]
+
+    if not idempotency_key or is_system(actor):
+        return write()[0]
+    [case], _replayed = remembered(actor=actor, key=idempotency_key, operation="cases.submit", payload=payload,
+                                   model=Case, write=write)
+    case.replayed = not created(case)
     return case
 
 
@@ -167,7 +149,7 @@ def _store_photos(case: Case, cleaned: list[Any], *, stage: str, actor: Any, at:
         raise ValidationError(_("At most %(n)d photos.") % {"n": 6}, code="too_many")
     ids = []
     for photo in cleaned:
-        row = CasePhoto(case=case, stage=stage, uploaded_by=_user(actor), uploaded_at=at)
+        row = CasePhoto(case=case, stage=stage, uploaded_by=user_of(actor), uploaded_at=at)
         row.image.save("photo.jpg", photo.content, save=False)
         row.save()
         ids.append(row.pk)
@@ -178,6 +160,7 @@ def _store_photos(case: Case, cleaned: list[Any], *, stage: str, actor: Any, at:
 @transaction.atomic
 def case_photos_add(*, actor: Any, case: Case, photos: list[Any], stage: str) -> list[CasePhoto]:
     """Photos of the problem (reporter) or of the result (while the case is being worked on)."""
+    require_actor(actor)
     if stage not in CasePhoto.Stage.values:
         raise ValidationError(_("Unknown photo stage."))
     if case.status in (S.CLOSED, S.REJECTED, S.MERGED):
@@ -216,6 +199,7 @@ def _transition(case: Case, *, to: str, actor: Any, kind: str, note: str = "", d
 
 @transaction.atomic
 def case_accept(*, actor: Any, case: Case, responsible: Any = None, unit: str = "") -> Case:
+    require_actor(actor)
     unit = _check_text(unit, _("Responsible unit"), limit=100, required=responsible is None)
     now = timezone.now()
     return _transition(case, to=S.ACCEPTED, actor=actor, kind=CaseEvent.Kind.ACCEPTED, now=now,
@@ -225,12 +209,14 @@ def case_accept(*, actor: Any, case: Case, responsible: Any = None, unit: str = 
 
 @transaction.atomic
 def case_start(*, actor: Any, case: Case, note: str = "") -> Case:
+    require_actor(actor)
     note = _check_text(note, _("Note"), required=False)
     return _transition(case, to=S.IN_PROGRESS, actor=actor, kind=CaseEvent.Kind.STARTED, note=note)
 
 
 @transaction.atomic
 def case_resolve(*, actor: Any, case: Case, measures: str, photos: list[Any] | None = None) -> Case:
+    require_actor(actor)
     measures = _check_text(measures, _("Measures taken"))
     cleaned = clean_photos(list(photos or []))
     now = timezone.now()
@@ -244,6 +230,7 @@ def case_resolve(*, actor: Any, case: Case, measures: str, photos: list[Any] | N
 def case_rate(*, actor: Any, case: Case, rating: str, note: str = "") -> Case:
     """满意 / 基本满意 close the case; 不满意 reopens it to in progress with a fresh resolve-by
     counted from now (never overdue on reopening). Nothing else changes state."""
+    require_actor(actor)
     if rating not in Case.Rating.values:
         raise ValidationError(_("Unknown rating %(r)s.") % {"r": rating})
     note = _check_text(note, _("Note"), required=False)
@@ -260,6 +247,7 @@ def case_rate(*, actor: Any, case: Case, rating: str, note: str = "") -> Case:
 
 @transaction.atomic
 def case_reject(*, actor: Any, case: Case, reason: str) -> Case:
+    require_actor(actor)
     reason = _check_text(reason, _("Reason"))
     now = timezone.now()
     return _transition(case, to=S.REJECTED, actor=actor, kind=CaseEvent.Kind.REJECTED, note=reason, now=now,
@@ -271,6 +259,7 @@ def case_merge(*, actor: Any, case: Case, into: Case, note: str = "") -> Case:
     """A duplicate joins the case that carries the work: it leaves the open list (status
     merged) and points at `into`; both timelines record it. Only a case not yet being worked
     on may be merged, and only into an open case of the same county that is not itself merged."""
+    require_actor(actor)
     note = _check_text(note, _("Note"), required=False)
     if into.pk == case.pk:
         raise ValidationError(_("A case cannot be merged into itself."))
@@ -289,6 +278,7 @@ def case_merge(*, actor: Any, case: Case, into: Case, note: str = "") -> Case:
 def case_transfer(*, actor: Any, case: Case, unit: str, responsible: Any = None, note: str = "") -> Case:
     """Hand an accepted case to another unit (or person). The status and deadline stay: a
     transfer does not buy time (ask for an extension for that)."""
+    require_actor(actor)
     unit = _check_text(unit, _("Responsible unit"), limit=100)
     note = _check_text(note, _("Note"), required=False)
     if case.status not in (S.ACCEPTED, S.IN_PROGRESS):
@@ -330,6 +320,7 @@ def may_decide_extension(user: Any, case: Case) -> bool:
 @transaction.atomic
 def case_extension_ask(*, actor: Any, case: Case, until: dt.datetime, reason: str) -> DeadlineExtension:
     """Ask the tier above for a later resolve-by. One pending request per case."""
+    require_actor(actor)
     reason = _check_text(reason, _("Reason"), limit=1000)
     if case.status not in (S.ACCEPTED, S.IN_PROGRESS):
         raise ValidationError(_("Only a case being worked on can get more time."), code="transition")
@@ -354,6 +345,7 @@ def case_extension_decide(
 ) -> DeadlineExtension:
     """The tier above grants (the case's resolve-by becomes the new date) or refuses. A grant
     never clears an overdue flag already frozen on the case."""
+    require_actor(actor)
     note = _check_text(note, _("Note"), limit=1000, required=not grant)
     case = extension.case
     if not may_decide_extension(actor, case):

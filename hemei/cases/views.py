@@ -24,8 +24,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.accounts.models import User
 from hemei.cases import services
 from hemei.cases.access import access_case, access_cases, villager_resident
-from hemei.cases.ledger import ledger_export
+from hemei.cases.export import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
+from hemei.cases.privacy import for_reader, text_findings
+from hemei.core.parsing import parse_date, parse_id
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Post, Region, Resident, Role
@@ -146,11 +148,15 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                       .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
     values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex}
     errors: list[str] = []
+    findings: list[str] = []
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         category = next((c for c in categories if str(c.pk) == values["category"]), None)
+        findings = _unconfirmed_findings(request, values)
         if category is None:
             errors.append(_("Please choose what kind of problem it is."))
+        elif findings:
+            pass  # the page asks: send anyway, or edit
         else:
             try:
                 # The key rendered into the form makes a double tap (or a resend on a slow
@@ -168,7 +174,15 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your request %(n)s has been sent.") % {"n": case.number})
                 return redirect("my-case", number=case.number)
     return render(request, "cases/my_case_new.html",
-                  {"categories": categories, "values": values, "errors": errors})
+                  {"categories": categories, "values": values, "errors": errors, "findings": findings})
+
+
+def _unconfirmed_findings(request: HttpRequest, values: dict[str, str]) -> list[str]:
+    """Personal data in the text the author has not yet confirmed sending (as disclosure
+    authors are asked): labels with the numbers masked, or [] once `confirm=1` is sent."""
+    if request.POST.get("confirm") == "1":
+        return []
+    return [f.label() for f in text_findings(values.get("title", ""), values.get("description", ""))]
 
 
 def _title_from(description: str) -> str:
@@ -228,8 +242,8 @@ def _filtered_cases(request: HttpRequest, now: dt.datetime) -> tuple[QuerySet[Ca
         qs = qs.filter(region__path__startswith=region.path)
     if f["status"] in S.values:
         qs = qs.filter(status=f["status"])
-    if f["category"].isdigit():
-        qs = qs.filter(category_id=int(f["category"]))
+    if (category := parse_id(f["category"])) is not None:
+        qs = qs.filter(category_id=category)
     if f["tier"] in Case.Tier.values:
         qs = qs.filter(tier=f["tier"])
     if f["overdue"] == "1":
@@ -265,9 +279,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
     household = None
     raw = request.GET.get("household") or request.POST.get("household") or ""
     if raw:
-        if not raw.isdigit():
+        pk = parse_id(raw)
+        if pk is None:
             raise Http404
-        household = access_household(request.user, int(raw), write=True)
+        household = access_household(request.user, pk, write=True)
     regions = list(access_regions(request.user, write=True).filter(level__in=(Level.VILLAGE, Level.GRID))
                    .order_by("path").only("pk", "name", "code", "level")[:500])
     categories = list(Category.objects.filter(active=True).order_by("sort", "name"))
@@ -275,6 +290,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
               "description": "", "reporter_name": household.head.name if household and household.head else "",
               "source": Case.Source.PHONE, "key": uuid.uuid4().hex}
     errors: list[str] = []
+    findings: list[str] = []
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         region = household.region if household else next((r for r in regions if r.code == values["region"]), None)
@@ -285,7 +301,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Please choose what kind of problem it is."))
         if values["source"] not in STAFF_SOURCES:
             errors.append(_("Choose how the problem was reported."))
-        if not errors and region is not None and category is not None:
+        findings = _unconfirmed_findings(request, values)
+        if not errors and not findings and region is not None and category is not None:
             try:
                 case = services.case_submit(
                     actor=request.user, region=region, category=category,
@@ -299,6 +316,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 return redirect("case-detail", number=case.number)
     return render(request, "cases/case_new.html", {
         "household": household, "regions": regions, "categories": categories, "values": values, "errors": errors,
+        "findings": findings,
         "sources": [(v, label) for v, label in Case.Source.choices if v in STAFF_SOURCES],
     })
 
@@ -316,8 +334,8 @@ def case_board(request: HttpRequest) -> HttpResponse:
     if region is not None:
         qs = qs.filter(region__path__startswith=region.path)
     f = {k: request.GET.get(k, "") for k in ("category", "tier")}
-    if f["category"].isdigit():
-        qs = qs.filter(category_id=int(f["category"]))
+    if (category := parse_id(f["category"])) is not None:
+        qs = qs.filter(category_id=category)
     if f["tier"] in Case.Tier.values:
         qs = qs.filter(tier=f["tier"])
     rows = []
@@ -374,7 +392,7 @@ def _responsible_candidates(region: Region) -> QuerySet[User]:
 @login_required
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     require_staff_scope(request.user)
-    case = access_case(request.user, number)
+    case = for_reader(request.user, access_case(request.user, number))
     can_write = scope_for(request.user).covers_path(case.region.path, write=True)
     allowed = services.ALLOWED.get(case.status, frozenset())
     pending = case.extensions.filter(status=DeadlineExtension.Status.PENDING).select_related("asked_by").first()
@@ -410,7 +428,8 @@ def case_photo(request: HttpRequest, number: str, photo_id: int) -> FileResponse
 def _chosen_responsible(case: Case, value: str) -> User | None:
     if not value:
         return None
-    responsible = _responsible_candidates(case.region).filter(pk=value).first() if value.isdigit() else None
+    pk = parse_id(value)
+    responsible = _responsible_candidates(case.region).filter(pk=pk).first() if pk else None
     if responsible is None:
         raise ValidationError(_("Choose a responsible person from the list."))
     return responsible
@@ -492,11 +511,6 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     return redirect("case-detail", number=case.number)
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
@@ -508,7 +522,7 @@ def case_ledger(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a region for the ledger."))
         return redirect(reverse("case-list"))
     region = access_region(request.user, code)
-    date_from, date_to = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
+    date_from, date_to = parse_date(request.GET.get("from", "")), parse_date(request.GET.get("to", ""))
     data = ledger_export(region=region, date_from=date_from, date_to=date_to, actor=request.user,
                          request=request)
     response = HttpResponse(

@@ -14,48 +14,45 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from hemei.contracts.models import Contract, TrustIncome, TrustParcel
-from hemei.points.access import roles_over
-from hemei.regions.access import scope_for
-from hemei.regions.models import Level, Region, Role
+from hemei.core.scope import BOOKKEEPING_ROLES, UPPER_LEVEL_ROLES, register_scoped, require_actor, roles_over, scoped
+from hemei.core.scope import may as core_may
+from hemei.regions.models import Level, Region
 
-COMMITTEE_ROLES = frozenset({Role.SECRETARY, Role.DIRECTOR, Role.COMMITTEE, Role.ACCOUNTANT})
-TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
-REVIEW_ROLES = COMMITTEE_ROLES | TOWNSHIP_ROLES
+# The village's books: the committee and the accountant write them (not COMMITTEE_ROLES,
+# which never includes the accountant); township staff and the county review.
+CONTRACT_ROLES = BOOKKEEPING_ROLES
+TOWNSHIP_REVIEW_ROLES = UPPER_LEVEL_ROLES
+REVIEW_ROLES = CONTRACT_ROLES | TOWNSHIP_REVIEW_ROLES
 
+__all__ = ["roles_over"]
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+# Contracts are the village's books: read at the village and above, never by its grids.
+CONTRACTS = register_scoped(Contract, via="village__", actions={"write": CONTRACT_ROLES, "review": REVIEW_ROLES})
+PARCELS = register_scoped(TrustParcel, via="village__", households="household_id")
+INCOMES = register_scoped(TrustIncome, via="village__", households="household_id")
 
 
 def may(user: Any, village: Region, roles: frozenset[str]) -> bool:
-    return bool(roles_over(user, village) & roles)
+    """`hemei.core.scope.may` in this app's argument order (village, then roles)."""
+    return core_may(user, roles, village)
 
 
 def require(actor: Any, village: Region, roles: frozenset[str], message: str) -> None:
-    """Services: a signed-in actor needs one of `roles` over the village (None = the system:
-    demo, sweeper, import command)."""
-    if _user(actor) is not None and not may(actor, village, roles):
+    """Services: the actor needs one of `roles` over the village (the system actor passes;
+    None and anonymous callers are refused with PermissionDenied)."""
+    require_actor(actor)
+    if not may(actor, village, roles):
         raise ValidationError(message, code="scope")
-
-
-def _village_q(user: Any, prefix: str = "village__") -> Q:
-    scope = scope_for(user)
-    if scope.everything:
-        return Q()
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        q |= Q(**{f"{prefix}path__startswith": path})
-    return q
 
 
 def access_villages(user: Any) -> QuerySet[Region]:
     """Villages whose contracts the user may read (not a grid worker's: their path is below)."""
-    return Region.objects.filter(_village_q(user, ""), level=Level.VILLAGE).order_by("code")
+    return scoped(Region.objects.filter(level=Level.VILLAGE).order_by("code"), user, "")
 
 
 def access_village(user: Any, code: str) -> Region:
@@ -66,7 +63,7 @@ def access_village(user: Any, code: str) -> Region:
 
 
 def access_contracts(user: Any) -> QuerySet[Contract]:
-    return Contract.objects.filter(_village_q(user))
+    return CONTRACTS.queryset(user)
 
 
 def access_contract(user: Any, pk: Any) -> Contract:
@@ -77,19 +74,11 @@ def access_contract(user: Any, pk: Any) -> Contract:
 
 
 def access_parcels(user: Any) -> QuerySet[TrustParcel]:
-    scope = scope_for(user)
-    q = _village_q(user)
-    if scope.household_ids:
-        q |= Q(household_id__in=scope.household_ids)
-    return TrustParcel.objects.filter(q)
+    return PARCELS.queryset(user)
 
 
 def access_incomes(user: Any) -> QuerySet[TrustIncome]:
-    scope = scope_for(user)
-    q = _village_q(user)
-    if scope.household_ids:
-        q |= Q(household_id__in=scope.household_ids)
-    return TrustIncome.objects.filter(q)
+    return INCOMES.queryset(user)
 
 
 def no_scope_message() -> str:

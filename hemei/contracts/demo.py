@@ -22,6 +22,7 @@ from hemei.assets.models import Asset
 from hemei.contracts import services, trust
 from hemei.contracts.models import Contract, TrustParcel
 from hemei.contracts.sweep import sweep_contracts
+from hemei.core.scope import SYSTEM
 from hemei.meetings.models import Meeting
 from hemei.meetings.services import agenda_item_decide, meeting_record
 from hemei.regions.models import Household, Region
@@ -49,22 +50,22 @@ def _decide(village: Region, contracts: list[Contract], *, day: dt.date, votes: 
     """两委 discussion a week before, one 村民代表会议 deciding every contract, township approval
     three days after, signing the day after that."""
     for c in contracts:
-        services.contract_discuss(actor=None, contract=c, on=day - dt.timedelta(days=7),
+        services.contract_discuss(actor=SYSTEM, contract=c, on=day - dt.timedelta(days=7),
                                   summary="两委会议研究，同意提交村民代表会议",
                                   at=_at(day.year, day.month, day.day) - dt.timedelta(days=7))
     held = _at(day.year, day.month, day.day, 9)
-    meeting = meeting_record(actor=None, region=village, kind=Meeting.Kind.REPRESENTATIVES, held_at=held,
+    meeting = meeting_record(actor=SYSTEM, region=village, kind=Meeting.Kind.REPRESENTATIVES, held_at=held,
                              place="村委会议室", convened_by="村党支部", attendees=36, eligible=45,
                              minutes="审议集体资产出租、承包合同", at=held + dt.timedelta(hours=3))
     for c in contracts:
-        item = services.contract_table(actor=None, contract=c, meeting=meeting, at=held - dt.timedelta(days=1))
-        agenda_item_decide(actor=None, item=item, votes_for=votes[0], votes_against=votes[1], votes_abstain=votes[2],
+        item = services.contract_table(actor=SYSTEM, contract=c, meeting=meeting, at=held - dt.timedelta(days=1))
+        agenda_item_decide(actor=SYSTEM, item=item, votes_for=votes[0], votes_against=votes[1], votes_abstain=votes[2],
                            decision="同意按合同草案签订", at=held + dt.timedelta(hours=3))
         c.refresh_from_db()
         approved = held + dt.timedelta(days=3)
-        services.contract_township_review(actor=None, contract=c, approve=True, note="经镇农经站审核，程序合规",
+        services.contract_township_review(actor=SYSTEM, contract=c, approve=True, note="经镇农经站审核，程序合规",
                                           at=approved)
-        services.contract_sign(actor=None, contract=c, on=(approved + dt.timedelta(days=1)).date(),
+        services.contract_sign(actor=SYSTEM, contract=c, on=(approved + dt.timedelta(days=1)).date(),
                                at=approved + dt.timedelta(days=1))
 
 
@@ -92,7 +93,7 @@ def _idle_asset(village: Region, county: Region) -> Asset | None:
 def _lease(village: Region, county: Region) -> Contract:
     asset = _idle_asset(village, county)
     contract = services.contract_create(
-        actor=None, village=village, kind="lease", subject="" if asset else "旧村委会大院",
+        actor=SYSTEM, village=village, kind="lease", subject="" if asset else "旧村委会大院",
         asset=asset, party_name="晋源区康颐养老服务有限公司", party_kind="company", party_phone="13835100286",
         start=D(2026, 4, 1), end=D(2031, 3, 31), amount=Decimal("180000.00"),
         schedule=_half_yearly(D(2026, 4, 1), 5, Decimal("36000.00")), number="HT2026-0001", at=_at(2026, 2, 20),
@@ -100,7 +101,7 @@ def _lease(village: Region, county: Region) -> Contract:
     _decide(village, [contract], day=D(2026, 3, 10))
     first = contract.schedule.order_by("due_on").first()
     assert first is not None
-    services.payment_record(actor=None, due=first, amount=first.amount, paid_on=D(2026, 4, 1), at=_at(2026, 4, 1))
+    services.payment_record(actor=SYSTEM, due=first, amount=first.amount, paid_on=D(2026, 4, 1), at=_at(2026, 4, 1))
     return contract  # the 2026-10-01 instalment stays unpaid: overdue
 
 
@@ -112,7 +113,7 @@ def _cleared_2025(village: Region) -> list[Contract]:
         start = D(2012 + i % 7, 3, 1)
         land = i % 3 != 0
         old.append(services.contract_create(
-            actor=None, village=village, kind="contracting" if land else "lease",
+            actor=SYSTEM, village=village, kind="contracting" if land else "lease",
             subject=f"{'南坡' if i % 2 else '北沟'}集体耕地第{i + 1}片" if land else f"集体厂房第{i + 1}间",
             area_mu=Decimal(8 + i % 9 * 5) if land else None, party_name=party, party_kind=kind,
             start=start, end=D(2032, 12, 31), amount=Decimal(3000 + i * 250), number=f"HT{start.year}-{i + 1:04d}",
@@ -126,12 +127,12 @@ def _cleared_2025(village: Region) -> list[Contract]:
     for i, (c, outcome) in enumerate(zip(old, OUTCOMES, strict=True)):
         flagged = D(2025, 3, 1) + dt.timedelta(days=i * 3)
         reason = "承包费明显低于市场价，期限过长" if i % 2 else "合同条款显失公平，未约定租金调整"
-        review = services.contract_flag(actor=None, contract=c, reason=reason, on=flagged,
+        review = services.contract_flag(actor=SYSTEM, contract=c, reason=reason, on=flagged,
                                         at=_at(flagged.year, flagged.month, flagged.day))
         done = flagged + dt.timedelta(days=60)
         note = {"renegotiated": "重新协商，租金调整至市场价", "terminated": "依法解除，重新公开发包",
                 "kept": "经核查程序合规，维持原合同"}[outcome]
-        services.review_conclude(actor=None, review=review, outcome=outcome, on=done, note=note,
+        services.review_conclude(actor=SYSTEM, review=review, outcome=outcome, on=done, note=note,
                                  at=_at(done.year, done.month, done.day))
     return old
 
@@ -144,7 +145,7 @@ def _trusteeship(village: Region) -> int:
         for k in range(1 + n % 3):
             area = Decimal(3 + (n * 7 + k * 5) % 10) + Decimal("0.5") * (k % 2)
             parcels.append(trust.parcel_register(
-                actor=None, household=house, area_mu=area, provider=PROVIDER, entrusted_from=D(2026, 1, 1),
+                actor=SYSTEM, household=house, area_mu=area, provider=PROVIDER, entrusted_from=D(2026, 1, 1),
                 entrusted_to=D(2028, 12, 31), location=["东沟", "西坡", "南川", "北梁"][(n + k) % 4],
                 crop="玉米" if (n + k) % 4 else "谷子",
             ))
@@ -155,9 +156,9 @@ def _trusteeship(village: Region) -> int:
             for kind, day, per_mu in (("fertilising", D(2026, 4, 10), "10"), ("sowing", D(2026, 5, 5), "45"),
                                       ("spraying", D(2026, 7, 15), "15"), ("harvest", D(2026, 10, 8), "60"))
         )
-        trust.income_record(actor=None, household=house, year=2026,
+        trust.income_record(actor=SYSTEM, household=house, year=2026,
                             yield_income=(total * Decimal(1150 + n % 5 * 20)).quantize(Decimal("0.01")))
-    trust.services_record_many(actor=None, rows=rows)
+    trust.services_record_many(actor=SYSTEM, rows=rows)
     return len(households)
 
 
@@ -174,17 +175,17 @@ def demo_contracts(*, stdout: Output | Any = None) -> int:
     _cleared_2025(village)
     # Ending within 90 days, and under review now (a 2016 land contract at a fraction of the rent).
     ending = services.contract_create(
-        actor=None, village=village, kind="contracting", subject="河滩地果园", area_mu=Decimal("35.00"),
+        actor=SYSTEM, village=village, kind="contracting", subject="河滩地果园", area_mu=Decimal("35.00"),
         party_name="申建华", party_kind="person", start=D(2017, 1, 15), end=D(2027, 1, 14),
         amount=Decimal("52500.00"), number="HT2017-0100", at=_at(2016, 12, 1),
     )
     under_review = services.contract_create(
-        actor=None, village=village, kind="contracting", subject="西梁集体林地", area_mu=Decimal("120.00"),
+        actor=SYSTEM, village=village, kind="contracting", subject="西梁集体林地", area_mu=Decimal("120.00"),
         party_name="温振华", party_kind="person", start=D(2016, 3, 1), end=D(2036, 2, 28),
         amount=Decimal("24000.00"), number="HT2016-0100", at=_at(2016, 1, 10),
     )
     _decide(village, [ending, under_review], day=D(2016, 12, 20))
-    services.contract_flag(actor=None, contract=under_review, on=D(2026, 10, 15), at=_at(2026, 10, 15),
+    services.contract_flag(actor=SYSTEM, contract=under_review, on=D(2026, 10, 15), at=_at(2026, 10, 15),
                            reason="每亩每年仅 10 元，远低于周边 80 元的水平，期限 20 年")
     # The demo's "today": old contracts become active, the overdue rent and the contract ending
     # in January are reminded to the committee (once; the sweeper is idempotent).

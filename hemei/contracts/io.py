@@ -28,13 +28,12 @@ from hemei.contracts.services import contract_create, parse_area, parse_money
 from hemei.core.audit import audit_record
 from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
+from hemei.core.xlsx import Rollback as _Rollback
+from hemei.core.xlsx import cell_code as _text
+from hemei.core.xlsx import cell_date as _date
 from hemei.regions.models import Region
-from hemei.regions.roster.report import RowError
-from hemei.regions.roster.sheets import ImportResult, read_sheet
-from hemei.regions.roster.sheets import Rollback as _Rollback
-from hemei.regions.roster.sheets import cell_code as _text
-from hemei.regions.roster.sheets import cell_date as _date
-from hemei.regions.roster.template import neutralise
 
 COL_NUMBER, COL_KIND, COL_SUBJECT, COL_AREA = "合同编号", "合同类型", "标的", "面积(亩)"
 COL_PARTY, COL_PARTY_KIND, COL_PHONE = "乙方", "乙方类型", "联系电话"
@@ -59,7 +58,8 @@ ContractImportResult = ImportResult
 def contract_import(*, actor: Any, village: Region, data: bytes) -> ContractImportResult:
     """1. read the sheet; 2. check and create every row inside one transaction; 3. any error →
     roll the whole file back and report every problem."""
-    access.require(actor, village, access.COMMITTEE_ROLES, access.no_scope_message())
+    require_actor(actor)
+    access.require(actor, village, access.CONTRACT_ROLES, access.no_scope_message())
     result = ContractImportResult()
     sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
     if isinstance(sheet, RowError):
@@ -133,6 +133,7 @@ def _row(actor: Any, village: Region, number: int, raw: dict[str, Any], errors: 
 
 
 def contract_export(*, actor: Any, village: Region) -> bytes:
+    require_actor(actor)
     access.require(actor, village, access.REVIEW_ROLES, access.no_scope_message())
     qs = Contract.objects.filter(village=village).order_by("number")
     received = dict(

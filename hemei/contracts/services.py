@@ -30,9 +30,11 @@ from hemei.assets.services import asset_status_change
 from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractEvent, ContractReview, Payment, PaymentDue
 from hemei.core.audit import audit_record
+from hemei.core.idempotency import remembered
+from hemei.core.parsing import parse_id
+from hemei.core.scope import require_actor, user_of
 from hemei.disclosure.finance import parse_amount
 from hemei.meetings.models import AgendaItem, Meeting
-from hemei.points.idempotency import remembered
 from hemei.regions.models import Level, Region
 
 SUBJECT_TYPE = "contracts.contract"
@@ -42,9 +44,6 @@ E = ContractEvent.Kind
 LIVE = (S.SIGNED, S.ACTIVE)
 MAX_AREA = Decimal("10000000")
 
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def parse_money(value: Any, *, from_cell: bool = False, allow_zero: bool = False) -> Decimal:
@@ -78,7 +77,7 @@ def parse_area(value: Any, *, from_cell: bool = False) -> Decimal:
 def _event(contract: Contract, kind: str, *, actor: Any, at: dt.datetime, on: dt.date | None = None,
            note: str = "", item: AgendaItem | None = None) -> ContractEvent:
     return ContractEvent.objects.create(
-        contract=contract, kind=kind, actor=_user(actor), at=at, on=on, note=note[:2000], meeting_item=item
+        contract=contract, kind=kind, actor=user_of(actor), at=at, on=on, note=note[:2000], meeting_item=item
     )
 
 
@@ -105,6 +104,55 @@ def check_terms(*, start: Any, end: Any) -> None:
         raise ValidationError(_("A contract cannot end before it starts."), code="term")
 
 
+def _check_party(party_kind: str, party_name: str, party_phone: str) -> tuple[str, str]:
+    """Party B's kind, name and phone (digits only, spaces dropped) for a new contract."""
+    if party_kind not in Contract.PartyKind.values:
+        raise ValidationError(_("Say whether party B is a person, a company or a cooperative."), code="party")
+    party_name = (party_name or "").strip()
+    if not party_name or len(party_name) > 100:
+        raise ValidationError(_("Party B's name is required (at most 100 characters)."), code="party")
+    party_phone = "".join((party_phone or "").split())
+    if party_phone and (not (party_phone.isascii() and party_phone.isdigit()) or not 7 <= len(party_phone) <= 20):
+        raise ValidationError(_("The phone number has 7 to 20 digits."), code="phone")
+    return party_name, party_phone
+
+
+def _check_subject(village: Region, subject: str, asset: Asset | None) -> str:
+    """What the contract is about: the text given, or the name of the idle asset contracted out."""
+    subject = (subject or "").strip()
+    if asset is not None:
+        if asset.village_id != village.pk:
+            raise ValidationError(_("The asset belongs to another village."), code="asset")
+        if asset.status != Asset.Status.IDLE:
+            raise ValidationError(_("Only an idle asset can be contracted out."), code="asset")
+        if Contract.objects.filter(asset=asset, status__in=[S.DRAFT, S.DECIDING, S.APPROVED, *LIVE]).exists():
+            raise ValidationError(_("This asset already has an open contract."), code="asset")
+        subject = subject or asset.name
+    if not subject or len(subject) > 200:
+        raise ValidationError(_("Say what the contract is about (at most 200 characters)."), code="subject")
+    return subject
+
+
+def _check_schedule(
+    schedule: Iterable[tuple[dt.date, Any]], *, start: dt.date, end: dt.date, total: Decimal
+) -> list[tuple[dt.date, Decimal]]:
+    """The instalments: dates within the term (or up to a year before it), adding up to the total."""
+    rows: list[tuple[dt.date, Decimal]] = []
+    for due_on, due_amount in schedule:
+        if not isinstance(due_on, dt.date):
+            raise ValidationError(_("Enter the due dates as YYYY-MM-DD."), code="schedule")
+        if not start - dt.timedelta(days=366) <= due_on <= end:
+            raise ValidationError(_("A payment falls due within the term."), code="schedule")
+        rows.append((due_on, parse_money(due_amount)))
+    if rows and sum(a for _d, a in rows) != total:
+        raise ValidationError(
+            _("The payment schedule adds up to %(s)s, not the total %(t)s.")
+            % {"s": sum(a for _d, a in rows), "t": total},
+            code="schedule",
+        )
+    return rows
+
+
 @transaction.atomic
 def contract_create(
     *,
@@ -125,46 +173,18 @@ def contract_create(
     at: dt.datetime | None = None,
 ) -> Contract:
     """A draft contract with its payment schedule. Every check first; then the rows."""
+    require_actor(actor)
     if village.level != Level.VILLAGE:
         raise ValidationError(_("A contract belongs to a village."))
-    access.require(actor, village, access.COMMITTEE_ROLES, access.no_scope_message())
+    access.require(actor, village, access.CONTRACT_ROLES, access.no_scope_message())
     if kind not in Contract.Kind.values:
         raise ValidationError(_("Unknown kind of contract."), code="kind")
-    if party_kind not in Contract.PartyKind.values:
-        raise ValidationError(_("Say whether party B is a person, a company or a cooperative."), code="party")
-    party_name = (party_name or "").strip()
-    if not party_name or len(party_name) > 100:
-        raise ValidationError(_("Party B's name is required (at most 100 characters)."), code="party")
-    party_phone = "".join((party_phone or "").split())
-    if party_phone and (not party_phone.isdigit() or not 7 <= len(party_phone) <= 20):
-        raise ValidationError(_("The phone number has 7 to 20 digits."), code="phone")
+    party_name, party_phone = _check_party(party_kind, party_name, party_phone)
     check_terms(start=start, end=end)
     total = parse_money(amount, allow_zero=True)
     area = parse_area(area_mu) if area_mu not in (None, "") else None
-    subject = (subject or "").strip()
-    if asset is not None:
-        if asset.village_id != village.pk:
-            raise ValidationError(_("The asset belongs to another village."), code="asset")
-        if asset.status != Asset.Status.IDLE:
-            raise ValidationError(_("Only an idle asset can be contracted out."), code="asset")
-        if Contract.objects.filter(asset=asset, status__in=[S.DRAFT, S.DECIDING, S.APPROVED, *LIVE]).exists():
-            raise ValidationError(_("This asset already has an open contract."), code="asset")
-        subject = subject or asset.name
-    if not subject or len(subject) > 200:
-        raise ValidationError(_("Say what the contract is about (at most 200 characters)."), code="subject")
-    rows: list[tuple[dt.date, Decimal]] = []
-    for due_on, due_amount in schedule:
-        if not isinstance(due_on, dt.date):
-            raise ValidationError(_("Enter the due dates as YYYY-MM-DD."), code="schedule")
-        if not start - dt.timedelta(days=366) <= due_on <= end:
-            raise ValidationError(_("A payment falls due within the term."), code="schedule")
-        rows.append((due_on, parse_money(due_amount)))
-    if rows and sum(a for _d, a in rows) != total:
-        raise ValidationError(
-            _("The payment schedule adds up to %(s)s, not the total %(t)s.")
-            % {"s": sum(a for _d, a in rows), "t": total},
-            code="schedule",
-        )
+    subject = _check_subject(village, subject, asset)
+    rows = _check_schedule(schedule, start=start, end=end, total=total)
     number = (number or "").strip()[:40] or _next_number(village, start.year)
     if Contract.objects.filter(village=village, number=number).exists():
         raise ValidationError(_("Contract number %(n)s is already used.") % {"n": number}, code="number")
@@ -175,7 +195,7 @@ def contract_create(
     contract = Contract.objects.create(
         county=county, village=village, number=number, kind=kind, asset=asset, subject=subject, area_mu=area,
         party_name=party_name, party_kind=party_kind, party_phone=party_phone, start=start, end=end, amount=total,
-        created_by=_user(actor), created_at=now,
+        created_by=user_of(actor), created_at=now,
     )
     PaymentDue.objects.bulk_create([PaymentDue(contract=contract, due_on=d, amount=a) for d, a in sorted(rows)])
     _event(contract, E.CREATED, actor=actor, at=now)
@@ -191,7 +211,8 @@ def contract_create(
 def contract_discuss(*, actor: Any, contract: Contract, on: dt.date, summary: str,
                      at: dt.datetime | None = None) -> Contract:
     """Step 1 of the decision record: the 两委 discussion."""
-    access.require(actor, contract.village, access.COMMITTEE_ROLES, access.no_scope_message())
+    require_actor(actor)
+    access.require(actor, contract.village, access.CONTRACT_ROLES, access.no_scope_message())
     summary = (summary or "").strip()
     if not summary or len(summary) > 2000:
         raise ValidationError(_("Summarise the discussion (at most 2000 characters)."), code="summary")
@@ -230,9 +251,10 @@ def contract_table(*, actor: Any, contract: Contract, meeting: Meeting, at: dt.d
 
     Once at a time: refused while an item about it is undecided or after a meeting passed it,
     and refused on a meeting held before the 两委 discussion (the order of the steps is the law's)."""
+    require_actor(actor)
     from hemei.meetings.services import agenda_item_add
 
-    access.require(actor, contract.village, access.COMMITTEE_ROLES, access.no_scope_message())
+    access.require(actor, contract.village, access.CONTRACT_ROLES, access.no_scope_message())
     # The row lock makes two clerks tabling at once take turns; the second sees the first's item.
     locked = Contract.objects.select_for_update().get(pk=contract.pk)
     if locked.status != S.DECIDING or locked.meeting_item_id is not None or locked.discussed_on is None:
@@ -272,9 +294,10 @@ def _decided_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime) -> N
 
     The decision's date is the day the meeting was held (local time), not the day the votes
     were typed in."""
-    if not item.subject_id.isdigit():
+    subject = parse_id(item.subject_id)
+    if subject is None:
         return
-    contract = Contract.objects.select_for_update().filter(pk=int(item.subject_id)).first()
+    contract = Contract.objects.select_for_update().filter(pk=subject).first()
     meeting = item.meeting
     if contract is None or contract.village_id != meeting.region_id:
         return
@@ -303,7 +326,8 @@ def register_meeting_hook() -> None:
 def contract_township_review(*, actor: Any, contract: Contract, approve: bool, note: str = "",
                              at: dt.datetime | None = None) -> Contract:
     """Step 3: the township approves (deciding → approved) or returns it with a reason."""
-    access.require(actor, contract.village, access.TOWNSHIP_ROLES, _("Only township staff review contracts."))
+    require_actor(actor)
+    access.require(actor, contract.village, access.TOWNSHIP_REVIEW_ROLES, _("Only township staff review contracts."))
     if contract.meeting_item_id is None:
         raise ValidationError(_("The township reviews a contract after the meeting decided it."), code="state")
     note = (note or "").strip()[:2000]
@@ -337,7 +361,8 @@ def missing_steps(contract: Contract) -> list[str]:
 @transaction.atomic
 def contract_sign(*, actor: Any, contract: Contract, on: dt.date, at: dt.datetime | None = None) -> Contract:
     """Step 5: signing, refused (nothing changed) unless the whole decision record is there."""
-    access.require(actor, contract.village, access.COMMITTEE_ROLES, access.no_scope_message())
+    require_actor(actor)
+    access.require(actor, contract.village, access.CONTRACT_ROLES, access.no_scope_message())
     contract.refresh_from_db()  # the decision steps as stored, not as a page read them
     missing = missing_steps(contract)
     if missing:
@@ -369,6 +394,7 @@ def payment_record(*, actor: Any, due: PaymentDue, amount: Any, paid_on: dt.date
                    at: dt.datetime | None = None, idempotency_key: str = "") -> Payment:
     """A payment on an instalment. With `idempotency_key` (the payment form sends one), the same
     key and payload record once: a part payment sent twice would otherwise fit the instalment."""
+    require_actor(actor)
     if idempotency_key:
         payload = {"due": due.pk, "amount": str(amount), "paid_on": str(paid_on), "note": (note or "")[:200]}
         done, _replayed = remembered(
@@ -377,7 +403,7 @@ def payment_record(*, actor: Any, due: PaymentDue, amount: Any, paid_on: dt.date
         )
         return done[0]
     contract = Contract.objects.select_for_update().get(pk=due.contract_id)
-    access.require(actor, contract.village, access.COMMITTEE_ROLES, access.no_scope_message())
+    access.require(actor, contract.village, access.CONTRACT_ROLES, access.no_scope_message())
     if contract.status not in (*LIVE, S.EXPIRED, S.TERMINATED):
         raise ValidationError(_("Payments are recorded on a signed contract."), code="state")
     value = parse_money(amount)
@@ -390,7 +416,7 @@ def payment_record(*, actor: Any, due: PaymentDue, amount: Any, paid_on: dt.date
         )
     now = at or timezone.now()
     payment = Payment.objects.create(due=due, amount=value, paid_on=paid_on, note=(note or "")[:200],
-                                     recorded_by=_user(actor), recorded_at=now)
+                                     recorded_by=user_of(actor), recorded_at=now)
     _event(contract, E.PAID, actor=actor, at=now, on=paid_on, note=f"{value} ({due.due_on})")
     audit_record(actor=actor, action="create", obj=payment, changes={"amount": [None, value], "due": [None, due.pk]})
     return payment
@@ -410,6 +436,7 @@ def _release_asset(contract: Contract, actor: Any) -> None:
 def contract_end(*, actor: Any, contract: Contract, status: str, on: dt.date, reason: str = "",
                  at: dt.datetime | None = None) -> Contract:
     """Terminated (by decision or a 清理 outcome) or expired (the sweeper): the asset is idle again."""
+    require_actor(actor)
     if status not in (S.TERMINATED, S.EXPIRED):
         raise ValueError(status)
     if status == S.TERMINATED:
@@ -429,6 +456,7 @@ def contract_end(*, actor: Any, contract: Contract, status: str, on: dt.date, re
 def contract_flag(*, actor: Any, contract: Contract, reason: str, on: dt.date | None = None,
                   at: dt.datetime | None = None) -> ContractReview:
     """Flag a contract for the 清理 review (unfair terms, below-market rent, no decision record)."""
+    require_actor(actor)
     access.require(actor, contract.village, access.REVIEW_ROLES, access.no_scope_message())
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
@@ -437,7 +465,7 @@ def contract_flag(*, actor: Any, contract: Contract, reason: str, on: dt.date | 
     day = on or timezone.localdate(now)
     if ContractReview.objects.filter(contract=contract, outcome=ContractReview.Outcome.PENDING).exists():
         raise ValidationError(_("This contract is already under review."), code="conflict")
-    review = ContractReview.objects.create(contract=contract, flagged_on=day, reason=reason, flagged_by=_user(actor))
+    review = ContractReview.objects.create(contract=contract, flagged_on=day, reason=reason, flagged_by=user_of(actor))
     _event(contract, E.FLAGGED, actor=actor, at=now, on=day, note=reason)
     audit_record(actor=actor, action="create", obj=review, changes={"reason": [None, reason]})
     return review
@@ -447,6 +475,7 @@ def contract_flag(*, actor: Any, contract: Contract, reason: str, on: dt.date | 
 def review_conclude(*, actor: Any, review: ContractReview, outcome: str, on: dt.date | None = None, note: str = "",
                     at: dt.datetime | None = None) -> ContractReview:
     """Record the outcome once; "terminated" also ends the contract."""
+    require_actor(actor)
     contract = Contract.objects.select_related("village").get(pk=review.contract_id)
     access.require(actor, contract.village, access.REVIEW_ROLES, access.no_scope_message())
     if outcome not in ContractReview.Outcome.values or outcome == ContractReview.Outcome.PENDING:
@@ -455,7 +484,7 @@ def review_conclude(*, actor: Any, review: ContractReview, outcome: str, on: dt.
     day = on or timezone.localdate(now)
     note = (note or "").strip()[:500]
     changed = ContractReview.objects.filter(pk=review.pk, outcome=ContractReview.Outcome.PENDING).update(
-        outcome=outcome, outcome_on=day, outcome_note=note, decided_by=_user(actor)
+        outcome=outcome, outcome_on=day, outcome_note=note, decided_by=user_of(actor)
     )
     if changed != 1:
         raise ValidationError(_("The outcome of this review is already recorded."), code="conflict")

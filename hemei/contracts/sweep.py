@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from hemei.contracts import access
 from hemei.contracts.models import Contract, ContractEvent, Payment, PaymentDue
 from hemei.contracts.services import LIVE, S, contract_end
+from hemei.core.scope import SYSTEM
 from hemei.core.sweeps import Escalation, claim_once, sweeper
 from hemei.notify.models import Reminder
 from hemei.notify.services import notify
@@ -42,7 +43,7 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def committee(village_id: int) -> QuerySet[Any]:
-    posts = Post.objects.current().filter(region_id=village_id, role__in=access.COMMITTEE_ROLES)
+    posts = Post.objects.current().filter(region_id=village_id, role__in=access.CONTRACT_ROLES)
     return get_user_model().objects.filter(pk__in=posts.values("user_id"))
 
 
@@ -86,7 +87,7 @@ def sweep_contracts(now: dt.datetime) -> list[Escalation]:
             ContractEvent.objects.create(contract=c, kind=ContractEvent.Kind.ACTIVATED, at=now, on=c.start)
     for c in Contract.objects.filter(status__in=LIVE, end__lt=today).select_related("village"):
         try:
-            contract_end(actor=None, contract=c, status=S.EXPIRED, on=c.end, reason="term over", at=now)
+            contract_end(actor=SYSTEM, contract=c, status=S.EXPIRED, on=c.end, reason="term over", at=now)
         except ValidationError as exc:  # another sweeper expired it a moment ago
             if exc.code != "conflict":
                 raise

@@ -25,10 +25,11 @@ from hemei.contracts import access
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
 from hemei.contracts.services import parse_area, parse_money
 from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
-from hemei.points.idempotency import remembered
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.regions.models import Household, Region
-from hemei.regions.roster.template import neutralise
 
 ZERO = Decimal("0.00")
 
@@ -86,6 +87,7 @@ def parcel_register(*, actor: Any, household: Household, area_mu: Any, provider:
                     village: Region | None = None) -> TrustParcel:
     """`village`, when given, is the village the clerk works in: a household of another village
     is refused even if the clerk could also write there."""
+    require_actor(actor)
     if village is not None and household.village_id != village.pk:
         raise ValidationError(_("The household is not of this village."), code="household")
     village = household.village
@@ -112,6 +114,7 @@ def parcel_update(*, actor: Any, parcel: TrustParcel, **values: Any) -> TrustPar
     """Correct a parcel's record. The rule: code, location and crop can be corrected until the
     entrustment ends; area, provider and term only while no service is recorded on the parcel
     (the fees already charged rest on them) — after that, end the parcel and register anew."""
+    require_actor(actor)
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be edited: %(f)s.") % {"f": ", ".join(sorted(unknown))},
@@ -154,6 +157,7 @@ def parcel_update(*, actor: Any, parcel: TrustParcel, **values: Any) -> TrustPar
 def parcel_end(*, actor: Any, parcel: TrustParcel, on: dt.date) -> TrustParcel:
     """The household takes the land back on `on` (within the term, not before a recorded
     service). The same end sent twice is one end; another date on an ended parcel is refused."""
+    require_actor(actor)
     current = _locked(parcel)
     _require(actor, current.village)
     if not isinstance(on, dt.date):
@@ -190,6 +194,7 @@ def _check_service(parcel: TrustParcel, kind: str, on: Any, area_mu: Any) -> Dec
 @transaction.atomic
 def service_record(*, actor: Any, parcel: TrustParcel, kind: str, on: dt.date, area_mu: Any, fee: Any,
                    note: str = "") -> TrustService:
+    require_actor(actor)
     _require(actor, parcel.village)
     parcel = _locked(parcel)
     area = _check_service(parcel, kind, on, area_mu)
@@ -215,6 +220,7 @@ def services_record_many(*, actor: Any, rows: list[tuple[TrustParcel, str, dt.da
     """A provider's day of work on many parcels (drone spraying of a whole field): every row
     (parcel, kind, date, area, fee) checked as in `service_record`, then one bulk insert and
     one bulk audit. One bad row and nothing is saved."""
+    require_actor(actor)
     good: list[TrustService] = []
     for village in {parcel.village for parcel, *_rest in rows}:
         _require(actor, village)
@@ -240,6 +246,7 @@ def services_batch(*, actor: Any, village: Region, parcels: list[TrustParcel], k
     times the fee per 亩, rounded half-up to the fen. Every parcel is checked first and all
     problems are reported together; one bad parcel and nothing is saved. The form's key makes a
     double submit one batch: (services, replayed)."""
+    require_actor(actor)
     _require(actor, village)
     if not parcels:
         raise ValidationError(_("Choose at least one parcel."), code="parcels")
@@ -284,6 +291,7 @@ def income_record(*, actor: Any, household: Household, year: int, yield_income: 
                   village: Region | None = None) -> TrustIncome:
     """The household's yield income of a year, once. The same figure sent twice is one record;
     another figure for a recorded year is refused."""
+    require_actor(actor)
     if village is not None and household.village_id != village.pk:
         raise ValidationError(_("The household is not of this village."), code="household")
     _require(actor, household.village)
@@ -307,6 +315,7 @@ def income_correct(*, actor: Any, household: Household, year: int, yield_income:
                    village: Region | None = None) -> TrustIncome:
     """Correct a recorded yearly income (a mistyped figure). The audit entry keeps the old and
     the new figure with the reason, so the history of the figure is never lost."""
+    require_actor(actor)
     if village is not None and household.village_id != village.pk:
         raise ValidationError(_("The household is not of this village."), code="household")
     _require(actor, household.village)
@@ -372,6 +381,7 @@ def village_totals(parcels: QuerySet[TrustParcel]) -> list[dict[str, Any]]:
 
 
 def income_export(*, actor: Any, village: Region, year: int, rows: list[IncomeRow]) -> bytes:
+    require_actor(actor)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(f"托管收益{year}")
     sheet.append(["户号", "户主", "地块数", "托管面积(亩)", "产量收入(元)", "服务费(元)", "净收益(元)"])

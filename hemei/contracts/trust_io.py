@@ -26,13 +26,12 @@ from hemei.contracts.models import TrustParcel, TrustService
 from hemei.contracts.services import parse_area
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
+from hemei.core.xlsx import Rollback as _Rollback
+from hemei.core.xlsx import cell_code as _text
+from hemei.core.xlsx import cell_date as _date
 from hemei.regions.models import Household, Region
-from hemei.regions.roster.report import RowError
-from hemei.regions.roster.sheets import ImportResult, read_sheet
-from hemei.regions.roster.sheets import Rollback as _Rollback
-from hemei.regions.roster.sheets import cell_code as _text
-from hemei.regions.roster.sheets import cell_date as _date
-from hemei.regions.roster.template import neutralise
 
 COL_CODE, COL_HOUSE, COL_AREA, COL_LOCATION = "地块编号", "户号", "面积(亩)", "位置"
 COL_CROP, COL_PROVIDER, COL_FROM, COL_TO = "作物", "服务主体", "托管起始", "托管终止"
@@ -60,6 +59,7 @@ ParcelImportResult = ImportResult
 def parcel_import(*, actor: Any, village: Region, data: bytes) -> ParcelImportResult:
     """1. read the sheet; 2. check and register every row inside one transaction; 3. any error
     → roll the whole file back and report every problem."""
+    require_actor(actor)
     trust._require(actor, village)
     result = ParcelImportResult()
     sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
@@ -158,6 +158,7 @@ def parcel_template() -> bytes:
 
 def parcel_export(*, actor: Any, village: Region) -> bytes:
     """The village's parcels and their services, two sheets; audited as an export."""
+    require_actor(actor)
     trust._require(actor, village)
     parcels = TrustParcel.objects.filter(village=village).select_related("household__head").order_by(
         "household__number", "id")

@@ -25,12 +25,14 @@ from hemei.contracts import access, io, services
 from hemei.contracts.board import PUBLIC_STATUSES
 from hemei.contracts.models import Contract, ContractReview, PaymentDue
 from hemei.contracts.sweep import EXPIRY_DAYS, with_paid
+from hemei.core.parsing import parse_id, require_date
+from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx_import import xlsx_import_page
 from hemei.meetings.models import Meeting
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Level, Region
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD = 5 * 1024 * 1024
+XLSX = XLSX_CONTENT_TYPE
 PAGE = 200
 
 
@@ -42,13 +44,6 @@ def _village(request: HttpRequest) -> Region:
     if village is None:
         raise Http404
     return village
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise ValidationError(_("Enter the date as YYYY-MM-DD."), code="date") from None
 
 
 def overdue_q(today: dt.date) -> Exists:
@@ -70,8 +65,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     qs = qs.annotate(overdue=overdue_q(today), flagged=flagged_q())
     f = {k: request.GET.get(k, "") for k in ("village", "status", "flagged", "expiring", "overdue", "awaiting")}
     villages = list(access.access_villages(request.user))
-    may_create = [v for v in villages if access.may(request.user, v, access.COMMITTEE_ROLES)]
-    reviews_for = [v for v in villages if access.may(request.user, v, access.TOWNSHIP_ROLES)]
+    may_create = [v for v in villages if access.may(request.user, v, access.CONTRACT_ROLES)]
+    reviews_for = [v for v in villages if access.may(request.user, v, access.TOWNSHIP_REVIEW_ROLES)]
     # The township's queue: passed by the meeting, not yet approved (a returned one stays in it:
     # only the township's approval moves it on).
     awaiting_q = Q(status=Contract.Status.DECIDING, meeting_item__isnull=False)
@@ -102,22 +97,24 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 def contract_new(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village(request)
-    if not access.may(request.user, village, access.COMMITTEE_ROLES):
+    if not access.may(request.user, village, access.CONTRACT_ROLES):
         raise Http404
     assets = Asset.objects.filter(village=village, status=Asset.Status.IDLE).order_by("code")
     errors: list[str] = []
     if request.method == "POST":
         p = request.POST
         try:
-            asset = assets.filter(pk=p.get("asset", "")).first() if p.get("asset", "").isdigit() else None
+            asset_pk = parse_id(p.get("asset"))
+            asset = assets.filter(pk=asset_pk).first() if asset_pk else None
             schedule = []
             for due_on, amount in zip(p.getlist("due_on"), p.getlist("due_amount"), strict=False):
                 if due_on.strip() or amount.strip():
-                    schedule.append((_date(due_on), amount))
+                    schedule.append((require_date(due_on), amount))
             contract = services.contract_create(
                 actor=request.user, village=village, kind=p.get("kind", ""), subject=p.get("subject", ""),
                 party_name=p.get("party_name", ""), party_kind=p.get("party_kind", ""),
-                party_phone=p.get("party_phone", ""), start=_date(p.get("start", "")), end=_date(p.get("end", "")),
+                party_phone=p.get("party_phone", ""), start=require_date(p.get("start", "")),
+                end=require_date(p.get("end", "")),
                 amount=p.get("amount", ""), schedule=schedule, asset=asset, area_mu=p.get("area_mu") or None,
                 number=p.get("number", ""),
             )
@@ -139,7 +136,7 @@ def _detail_context(request: HttpRequest, contract: Contract) -> dict[str, Any]:
         due.outstanding = due.amount - due.paid
         due.late = due.due_on < today and due.outstanding > 0
     user = request.user
-    committee = access.may(user, contract.village, access.COMMITTEE_ROLES)
+    committee = access.may(user, contract.village, access.CONTRACT_ROLES)
     meetings = Meeting.objects.filter(region=contract.village, kind__in=services.DECIDING_KINDS).order_by("-held_at")
     if contract.discussed_on is not None:  # only meetings the service would accept
         meetings = meetings.filter(held_at__gte=dt.datetime.combine(
@@ -157,7 +154,7 @@ def _detail_context(request: HttpRequest, contract: Contract) -> dict[str, Any]:
         "open_review": contract.reviews.filter(outcome=ContractReview.Outcome.PENDING).first(),
         "missing": services.missing_steps(contract),
         "committee": committee,
-        "township": access.may(user, contract.village, access.TOWNSHIP_ROLES),
+        "township": access.may(user, contract.village, access.TOWNSHIP_REVIEW_ROLES),
         "reviewer": access.may(user, contract.village, access.REVIEW_ROLES),
         "meetings": meetings[:20] if committee else [],
         "outcomes": [c for c in ContractReview.Outcome.choices if c[0] != ContractReview.Outcome.PENDING],
@@ -189,7 +186,7 @@ def contract_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     p, user = request.POST, request.user
     try:
         if action == "discuss":
-            services.contract_discuss(actor=user, contract=contract, on=_date(p.get("on", "")),
+            services.contract_discuss(actor=user, contract=contract, on=require_date(p.get("on", "")),
                                       summary=p.get("summary", ""))
         elif action == "table":
             meeting = Meeting.objects.filter(pk=_pk(p.get("meeting")), region=contract.village).first()
@@ -200,16 +197,17 @@ def contract_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.contract_township_review(actor=user, contract=contract, approve=action == "approve",
                                               note=p.get("note", ""))
         elif action == "sign":
-            services.contract_sign(actor=user, contract=contract, on=_date(p.get("on", "")))
+            services.contract_sign(actor=user, contract=contract, on=require_date(p.get("on", "")))
         elif action == "pay":
             due = PaymentDue.objects.filter(pk=_pk(p.get("due")), contract=contract).first()
             if due is None:
                 raise ValidationError(_("Choose an instalment."))
-            services.payment_record(actor=user, due=due, amount=p.get("amount", ""), paid_on=_date(p.get("on", "")),
-                                    note=p.get("note", ""), idempotency_key=p.get("key", ""))
+            services.payment_record(actor=user, due=due, amount=p.get("amount", ""),
+                                    paid_on=require_date(p.get("on", "")), note=p.get("note", ""),
+                                    idempotency_key=p.get("key", ""))
         elif action == "terminate":
             services.contract_end(actor=user, contract=contract, status=Contract.Status.TERMINATED,
-                                  on=_date(p.get("on", "")), reason=p.get("reason", ""))
+                                  on=require_date(p.get("on", "")), reason=p.get("reason", ""))
         elif action == "flag":
             services.contract_flag(actor=user, contract=contract, reason=p.get("reason", ""))
         elif action == "clear":
@@ -255,19 +253,15 @@ def review_overview(request: HttpRequest) -> HttpResponse:
 def contract_import_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village(request)
-    if not access.may(request.user, village, access.COMMITTEE_ROLES):
+    if not access.may(request.user, village, access.CONTRACT_ROLES):
         raise Http404
-    result = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None or upload.size is None or upload.size > MAX_UPLOAD:
-            messages.error(request, _("Choose an xlsx file of at most 5 MB."))
-        else:
-            result = io.contract_import(actor=request.user, village=village, data=upload.read())
-            if result.ok:
-                messages.success(request, _("%(n)d contracts imported as drafts.") % {"n": result.created})
-                return redirect(f"/w/contracts/?village={village.code}")
-    return render(request, "contracts/import.html", {"village": village, "result": result, "headers": io.HEADERS})
+    return xlsx_import_page(
+        request, template="contracts/import.html",
+        run=lambda data: io.contract_import(actor=request.user, village=village, data=data),
+        success=_("%(n)d contracts imported as drafts."),
+        context={"village": village, "headers": io.HEADERS},
+        done_url=f"/w/contracts/?village={village.code}",
+    )
 
 
 @login_required

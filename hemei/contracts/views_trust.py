@@ -29,15 +29,17 @@ from hemei.contracts.forms_trust import (
     households_matching,
 )
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
-from hemei.contracts.views import MAX_UPLOAD, XLSX, _village
+from hemei.contracts.views import XLSX, _village
+from hemei.core.parsing import parse_id, parse_year
+from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Level, Region
 
 PAGE = 500
 
 def _year(request: HttpRequest) -> int:
-    value = request.GET.get("year", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else trust.this_year()
+    year = parse_year(request.GET.get("year"))
+    return year if year is not None and 2000 <= year <= 2100 else trust.this_year()
 
 
 @login_required
@@ -251,7 +253,7 @@ def service_new(request: HttpRequest) -> HttpResponse:
         if provider:
             chosen = list(active.filter(provider=provider))
         else:
-            chosen = list(active.filter(pk__in=[p for p in ticked if p.isdigit()]))
+            chosen = list(active.filter(pk__in=[pk for p in ticked if (pk := parse_id(p)) is not None]))
         areas = {p.pk: request.POST.get(f"area_{p.pk}", "").strip() for p in chosen}
         try:
             created, replayed = trust.services_batch(
@@ -311,19 +313,13 @@ def income_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def parcel_import_view(request: HttpRequest) -> HttpResponse:
     village = _writable_village(request)
-    result = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None or upload.size is None or upload.size > MAX_UPLOAD:
-            messages.error(request, _("Choose an xlsx file of at most 5 MB."))
-        else:
-            result = trust_io.parcel_import(actor=request.user, village=village, data=upload.read())
-            if result.ok:
-                messages.success(request, _("%(n)d parcels imported.") % {"n": result.created})
-                return redirect(f"{reverse('trust-parcels')}?village={village.code}")
-    return render(request, "contracts/trust_import.html", {
-        "village": village, "result": result, "headers": trust_io.HEADERS, "may_write": True,
-    })
+    return xlsx_import_page(
+        request, template="contracts/trust_import.html",
+        run=lambda data: trust_io.parcel_import(actor=request.user, village=village, data=data),
+        success=_("%(n)d parcels imported."),
+        context={"village": village, "headers": trust_io.HEADERS, "may_write": True},
+        done_url=f"{reverse('trust-parcels')}?village={village.code}",
+    )
 
 
 @login_required

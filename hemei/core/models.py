@@ -153,3 +153,48 @@ class VillageScoped(models.Model):
     def county_code(self) -> str:
         village = getattr(self, "village", None)
         return village.code[:6] if village is not None else ""
+
+
+# The genesis value every hash chain starts from (`hemei.core.chain`): the first link's
+# `prev_hash`, and the head hash of a chain without links.
+GENESIS_HASH = "0" * 64
+
+
+class ChainHead(models.Model):
+    """The last link of one hash chain (`hemei.core.chain`): one row per chain kind ("points",
+    "disclosure", …) and village. Locked (SELECT … FOR UPDATE) by every append, so two writers
+    never fork a chain; `length` is the sequence number of the last link (0: no links)."""
+
+    chain = models.CharField(_("chain"), max_length=30)
+    village = models.ForeignKey("regions.Region", verbose_name=_("village"), on_delete=models.PROTECT,
+                                related_name="+")
+    length = models.PositiveIntegerField(_("length"), default=0)
+    head_hash = models.CharField(_("head hash"), max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
+        constraints = [models.UniqueConstraint(fields=["chain", "village"], name="core_chainhead_chain_village")]
+
+    def __str__(self) -> str:
+        return f"{self.chain}:{self.village_id}#{self.length} {self.head_hash[:12]}"
+
+
+class IdempotencyKey(models.Model):
+    """A write's key (`hemei.core.idempotency`): the same key and payload return the first
+    result, another payload is a conflict. Keys are per account (`owner`: "user:<id>", or
+    "system" for the demo, imports and sweeps)."""
+
+    owner = models.CharField(max_length=40)
+    key = models.CharField(max_length=100)
+    operation = models.CharField(max_length=40)
+    payload_hash = models.CharField(max_length=64)
+    result_type = models.CharField(max_length=40, blank=True)
+    result_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="core_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.owner}:{self.key}"

@@ -17,20 +17,20 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from hemei.core.scope import COMMITTEE_ROLES, is_system, may, paths_q, register_scoped, scope_for, scope_q
 from hemei.courtyard.models import ReviewEvent
-from hemei.points.access import COMMITTEE_ROLES, may
-from hemei.regions.access import scope_for
 from hemei.regions.models import Post, Region, Role
+
+# A review belongs to the village's shared life: its grids' staff read it too.
+EVENTS = register_scoped(ReviewEvent, via="village__", village_wide=True, actions={"manage": COMMITTEE_ROLES})
 
 
 def access_events(user: Any) -> QuerySet[ReviewEvent]:
-    scope = scope_for(user)
-    if scope.everything:
+    """The events of the user's scope, and the events whose panel the user sits on."""
+    q = scope_q(user, via="village__", village_wide=True)
+    if q is None:
         return ReviewEvent.objects.all()
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        q |= Q(village__path__startswith=path) | Q(village__path=path[: len(path) - Region.steplen])
-    if getattr(user, "is_authenticated", False):
+    if getattr(user, "is_authenticated", False) and not is_system(user):
         q |= Q(pk__in=ReviewEvent.panel.through.objects.filter(user_id=user.pk).values("reviewevent_id"))
     return ReviewEvent.objects.filter(q)
 
@@ -52,14 +52,11 @@ def household_limit(user: Any, event: ReviewEvent) -> Q | None:
         return None
     if event.panel.filter(pk=getattr(user, "pk", None) or 0).exists():
         return None
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        q |= Q(region__path__startswith=path)
-    return q
+    return paths_q(scope.read_paths, "region__")
 
 
 def is_committee(user: Any, village: Region) -> bool:
-    return may(user, village, COMMITTEE_ROLES)
+    return may(user, COMMITTEE_ROLES, village)
 
 
 def panel_candidates(village: Region) -> QuerySet[Any]:

@@ -12,7 +12,7 @@ monthly basic item with a cap of 5). So:
 3. 10-30 the award proposes the plaques' points through the ledger; 10-31 the committee
    approves them, so on the reference date they are in publicity (until 11-07), like the
    points demo's October batch.
-Writes go through the services with actor=None (recorded as the system).
+Writes go through the services with actor=SYSTEM (recorded as the system).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hemei.core.scope import SYSTEM
 from hemei.courtyard import services
 from hemei.courtyard.access import panel_candidates
 from hemei.courtyard.models import ReviewEvent
@@ -50,11 +51,11 @@ def _courtyard_items(rule_set: RuleSet) -> dict[str, RuleItem]:
     if all(code in items for code, _d, _p in ITEMS):
         return items
     amendment = rules.rule_version_create(
-        actor=None, rule_set=rule_set, title="增设美丽庭院评比奖励", copy_from=current, at=_at(10, 26, 9)
+        actor=SYSTEM, rule_set=rule_set, title="增设美丽庭院评比奖励", copy_from=current, at=_at(10, 26, 9)
     )
     for code, description, points in ITEMS:
         rules.rule_item_add(
-            actor=None,
+            actor=SYSTEM,
             version=amendment,
             code=code,
             kind=RuleItem.Kind.CONTRIBUTION,
@@ -64,7 +65,7 @@ def _courtyard_items(rule_set: RuleSet) -> dict[str, RuleItem]:
             proposer=RuleItem.Proposer.PANEL,
         )
     adopt_version(
-        actor=None,
+        actor=SYSTEM,
         version=amendment,
         held_at=_at(10, 26, 9),
         attendees=38,
@@ -94,7 +95,7 @@ def demo_courtyard(*, stdout: Any = None) -> int:
         return 0
     items = _courtyard_items(rule_set)
     event = services.event_create(
-        actor=None,
+        actor=SYSTEM,
         village=village,
         title="2026年度美丽庭院评比",
         date=dt.date(2026, 10, 28),
@@ -109,7 +110,7 @@ def demo_courtyard(*, stdout: Any = None) -> int:
         idempotency_key="demo-courtyard-2026",
         at=_at(10, 26, 15),
     )
-    event = services.event_open(actor=None, event=event, at=_at(10, 27))
+    event = services.event_open(actor=SYSTEM, event=event, at=_at(10, 27))
     criteria = list(event.criteria.all())
     rng = random.Random(SEED)
     # In half points out of 20 (0, 0.5, …, 10 on a 10-point criterion): integers, no floats.
@@ -122,13 +123,13 @@ def demo_courtyard(*, stdout: Any = None) -> int:
                 for c in criteria
             }
             services.score_submit(
-                actor=None, evaluator=u, event=event, household=h, scores=scores, at=_at(10, 28, 9 + i // 5)
+                actor=SYSTEM, evaluator=u, event=event, household=h, scores=scores, at=_at(10, 28, 9 + i // 5)
             )
-    results = services.event_close(actor=None, event=event, at=_at(10, 29))
-    entries = services.event_award(actor=None, event=event, at=_at(10, 30))
+    results = services.event_close(actor=SYSTEM, event=event, at=_at(10, 29))
+    entries = services.event_award(actor=SYSTEM, event=event, at=_at(10, 30))
     for e in entries:
         ledger.entry_review(
-            actor=None, entry=e, approve=True, idempotency_key=f"demo-courtyard-r{e.pk}", at=_at(10, 31)
+            actor=SYSTEM, entry=e, approve=True, idempotency_key=f"demo-courtyard-r{e.pk}", at=_at(10, 31)
         )
     if stdout is not None:
         plaques = sum(1 for r in results if r.tier_id)

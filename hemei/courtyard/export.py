@@ -13,12 +13,14 @@ from openpyxl.utils import get_column_letter
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.courtyard.models import ReviewEvent
 from hemei.courtyard.selectors import ranked_results
-from hemei.regions.roster.template import neutralise
 
 
 def results_export(*, actor: Any, event: ReviewEvent, limit: Q | None = None) -> bytes:
+    require_actor(actor)
     panel = list(event.panel.order_by("pk"))
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("评比结果")

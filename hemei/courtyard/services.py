@@ -30,11 +30,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.idempotency import remembered
+from hemei.core.scope import is_system, require_actor, user_of
 from hemei.courtyard import scoring
 from hemei.courtyard.access import is_committee, panel_candidates
 from hemei.courtyard.models import Criterion, Result, ReviewEvent, Score, Submission, Tier
 from hemei.points import ledger
-from hemei.points.idempotency import remembered
 from hemei.points.models import Entry, RuleItem, RuleSet, RuleVersion
 from hemei.regions.models import Household, Level, Region
 
@@ -59,12 +60,9 @@ class TierSpec:
     min_total: Decimal | None = None
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
 
 def _require_committee(actor: Any, village: Region) -> None:
-    if _user(actor) is not None and not is_committee(actor, village):
+    if not is_committee(actor, village):
         raise ValidationError(_("Only the village committee manages courtyard reviews."), code="scope")
 
 
@@ -98,7 +96,13 @@ def _check(
     households: list[Household],
     tiers: list[TierSpec],
 ) -> str:
-    """All the checks of an event's set-up; returns the cleaned title."""
+    """All the checks of an event's set-up, in this order; returns the cleaned title.
+
+    1. the village, the title and the scoring method;
+    2. the criteria (`_check_criteria`): names, weights adding up to 100, maximum scores;
+    3. the panel (`_check_panel`): staff of the village or its township, 3 for a trimmed mean;
+    4. the households, all of this village;
+    5. the plaque tiers (`_check_tiers`), mapped to items of the adopted points rules."""
     if village.level != Level.VILLAGE:
         raise ValidationError(_("A courtyard review belongs to a village."))
     title = (title or "").strip()
@@ -106,6 +110,18 @@ def _check(
         raise ValidationError(_("Give a title of at most 100 characters."))
     if method not in ReviewEvent.Method.values:
         raise ValidationError(_("Unknown scoring method."))
+    _check_criteria(criteria)
+    _check_panel(village, method, panel)
+    if not households:
+        raise ValidationError(_("Choose the households to visit."))
+    for h in households:
+        if h.village_id != village.pk:
+            raise ValidationError(_("Household %(h)s is not in this village.") % {"h": h.number})
+    _check_tiers(village, tiers)
+    return title
+
+
+def _check_criteria(criteria: list[CriterionSpec]) -> None:
     if not criteria or len(criteria) > MAX_CRITERIA:
         raise ValidationError(_("Give between 1 and %(n)d criteria.") % {"n": MAX_CRITERIA})
     names = [(c.name or "").strip() for c in criteria]
@@ -122,6 +138,9 @@ def _check(
         raise ValidationError(
             _("The weights add up to %(n)d; they must add up to 100.") % {"n": weights}, code="weights"
         )
+
+
+def _check_panel(village: Region, method: str, panel: list[Any]) -> None:
     if not panel:
         raise ValidationError(_("Choose the evaluators of the panel."))
     allowed = set(panel_candidates(village).filter(pk__in=[u.pk for u in panel]).values_list("pk", flat=True))
@@ -132,11 +151,9 @@ def _check(
         )
     if method == ReviewEvent.Method.TRIMMED and len({u.pk for u in panel}) < 3:
         raise ValidationError(_("A trimmed mean needs a panel of at least 3 evaluators."), code="panel")
-    if not households:
-        raise ValidationError(_("Choose the households to visit."))
-    for h in households:
-        if h.village_id != village.pk:
-            raise ValidationError(_("Household %(h)s is not in this village.") % {"h": h.number})
+
+
+def _check_tiers(village: Region, tiers: list[TierSpec]) -> None:
     version = adopted_version(village)
     if tiers and version is None:
         raise ValidationError(_("This village has no adopted points rules yet."))
@@ -158,7 +175,6 @@ def _check(
                 % {"t": t.name},
                 code="item",
             )
-    return title
 
 
 def _write_setup(
@@ -209,6 +225,7 @@ def event_create(
     at: dt.datetime | None = None,
 ) -> ReviewEvent:
     """A draft review; a replayed key (a double-posted form) returns the first event."""
+    require_actor(actor)
     payload = {
         "village": village.pk,
         "title": (title or "").strip(),
@@ -238,7 +255,7 @@ def event_create(
             title=clean,
             date=date,
             method=method,
-            created_by=_user(actor),
+            created_by=user_of(actor),
             created_at=at or timezone.now(),
         )
         _write_setup(event, criteria=criteria, panel=panel, households=households, tiers=tiers)
@@ -264,6 +281,7 @@ def event_update(
     tiers: list[TierSpec],
 ) -> ReviewEvent:
     """Replace a draft's whole set-up (nothing was scored yet, so nothing is lost)."""
+    require_actor(actor)
     locked = ReviewEvent.objects.select_for_update().select_related("village").get(pk=event.pk)
     _require_committee(actor, locked.village)
     if locked.status != S.DRAFT:
@@ -303,6 +321,7 @@ def _move(actor: Any, event: ReviewEvent, old: str, new: str, now: dt.datetime, 
 
 @transaction.atomic
 def event_open(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None) -> ReviewEvent:
+    require_actor(actor)
     _require_committee(actor, event.village)
     if not event.criteria.exists() or not event.households.exists() or not event.panel.exists():
         raise ValidationError(_("Set up criteria, panel and households first."))
@@ -326,10 +345,11 @@ def score_submit(
 ) -> tuple[Submission, bool]:
     """One evaluator's scores for one household, all criteria at once.
 
-    `evaluator` is the actor (a panel member); the demo passes actor=None and names the
+    `evaluator` is the actor (a panel member); the demo passes SYSTEM and names the
     evaluator. Returns (sheet, unchanged): unchanged=True when the same scores were already
     the current sheet (nothing written)."""
-    who = _user(actor) or evaluator
+    require_actor(actor)
+    who = user_of(actor) or evaluator
     # Lock the event: a close running meanwhile either sees this sheet or refuses it.
     locked = ReviewEvent.objects.select_for_update().get(pk=event.pk)
     if who is None or not locked.panel.filter(pk=who.pk).exists():
@@ -364,7 +384,7 @@ def score_submit(
     )
     Score.objects.bulk_create([Score(submission=sheet, criterion_id=pk, score=v) for pk, v in values.items()])
     audit_record(
-        actor=actor if _user(actor) else f"system for {who.get_username()}",
+        actor=actor if not is_system(actor) else f"system for {who.get_username()}",
         action="create",
         obj=sheet,
         county_code=locked.county_code,
@@ -426,6 +446,7 @@ def plaque_for(tiers: list[Tier], total: Decimal, rank: int) -> Tier | None:
 @transaction.atomic
 def event_close(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None) -> list[Result]:
     """Close scoring, compute and rank the results and record the plaques (all at once)."""
+    require_actor(actor)
     locked = ReviewEvent.objects.select_for_update().select_related("village").get(pk=event.pk)
     _require_committee(actor, locked.village)
     if locked.status != S.SCORING:
@@ -465,6 +486,7 @@ def event_award(*, actor: Any, event: ReviewEvent, at: dt.datetime | None = None
 
     Each tier's item is looked up by code in the rules adopted now: if the rules were amended
     since the set-up, the entry is made under the current version, as the ledger requires."""
+    require_actor(actor)
     locked = ReviewEvent.objects.select_for_update().select_related("village").get(pk=event.pk)
     _require_committee(actor, locked.village)
     if locked.status == S.AWARDED:

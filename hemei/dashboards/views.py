@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -11,16 +10,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from hemei.cases.access import access_cases
+from hemei.core.parsing import parse_date
 from hemei.dashboards import selectors
 from hemei.regions.access import access_region, access_regions, require_staff_scope
 from hemei.regions.models import Region
-
-
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def home_region(user: Any) -> Region | None:
@@ -34,8 +27,8 @@ def case_rates_context(request: HttpRequest, region: Region | None) -> dict[str,
     (default: this calendar year), for the board and the statistics page."""
     region = region or home_region(request.user)
     today = timezone.localdate()
-    start = _date(request.GET.get("from", "")) or today.replace(month=1, day=1)
-    end = _date(request.GET.get("to", "")) or today
+    start = parse_date(request.GET.get("from", "")) or today.replace(month=1, day=1)
+    end = parse_date(request.GET.get("to", "")) or today
     qs = access_cases(request.user)
     if region is not None:
         qs = qs.filter(region__path__startswith=region.path)

@@ -15,69 +15,59 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
+from hemei.core.scope import (
+    ALL_ROLES,
+    BOOKKEEPING_ROLES,
+    FINANCE_ROLES,
+    UPPER_LEVEL_ROLES,
+    VILLAGE_LEADER_ROLES,
+    paths_q,
+    register_scoped,
+    require_in_scope,
+    roles_over,
+    scope_for,
+)
 from hemei.disclosure.models import Disclosure, DisclosureVersion, FinanceEntry, ScheduleDue
-from hemei.regions.access import _path_q, scope_for
 from hemei.regions.models import Level, Post, Region, Role
 
-AUTHOR_ROLES = frozenset({Role.SECRETARY, Role.DIRECTOR, Role.COMMITTEE, Role.ACCOUNTANT})
-PUBLISH_ROLES = frozenset({Role.SECRETARY, Role.DIRECTOR})
-FINANCE_ROLES = frozenset({Role.ACCOUNTANT, Role.SECRETARY, Role.DIRECTOR})
-SCHEDULE_ROLES = frozenset({Role.SECRETARY, Role.DIRECTOR, Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
-ALL = frozenset(Role.values)
+AUTHOR_ROLES = BOOKKEEPING_ROLES
+PUBLISH_ROLES = VILLAGE_LEADER_ROLES
+SCHEDULE_ROLES = VILLAGE_LEADER_ROLES | UPPER_LEVEL_ROLES
+ALL = ALL_ROLES
 
+__all__ = ["FINANCE_ROLES", "roles_at"]
 
-def _posts(user: Any) -> tuple[tuple[str, str], ...]:
-    """(region path, role) of the user's current posts, cached on the user (one query a request)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return ()
-    cached = getattr(user, "_hemei_disclosure_posts", None)
-    if cached is None:
-        cached = tuple(
-            Post.objects.current().filter(user=user).exclude(role=Role.VILLAGER).values_list("region__path", "role")
-        )
-        user._hemei_disclosure_posts = cached
-    return cached
+# A village's books: read by posts at the village or above (not by its grids).
+DISCLOSURES = register_scoped(Disclosure, via="village__", actions={"write": AUTHOR_ROLES, "publish": PUBLISH_ROLES})
+VERSIONS = register_scoped(DisclosureVersion, via="village__")
+FINANCE_ENTRIES = register_scoped(FinanceEntry, via="village__", actions={"write": FINANCE_ROLES})
+DUES = register_scoped(ScheduleDue, via="village__", actions={"write": SCHEDULE_ROLES})
 
 
 def roles_at(user: Any, village: Region) -> frozenset[str]:
     """Roles the user holds at this village or above it."""
-    if getattr(user, "is_superuser", False) and user.is_active:
-        return ALL
-    return frozenset(role for path, role in _posts(user) if village.path.startswith(path))
+    return roles_over(user, village)
 
 
 def villages_for(user: Any, roles: frozenset[str]) -> QuerySet[Region]:
     """Villages where the user holds one of `roles` (at the village or above)."""
     qs = Region.objects.filter(level=Level.VILLAGE).order_by("code")
-    if getattr(user, "is_superuser", False):
+    scope = scope_for(user)
+    if scope.everything:
         return qs
-    paths = tuple(path for path, role in _posts(user) if role in roles)
-    return qs.filter(_path_q(paths, "")) if paths else qs.none()
+    return qs.filter(paths_q(tuple(path for path, role in scope.posts if role in roles)))
 
 
 def require_role(user: Any, village: Region, roles: frozenset[str]) -> None:
     """Outside the user's scope → 404; inside it without the role → 403."""
-    if not scope_for(user).covers_path(village.path):
-        raise Http404
-    if not roles_at(user, village) & roles:
-        raise PermissionDenied
-
-
-def _village_q(user: Any, prefix: str = "village__") -> Q | None:
-    scope = scope_for(user)
-    if scope.everything:
-        return None
-    return _path_q(scope.read_paths, prefix) if scope.read_paths else Q(pk__in=[])
+    require_in_scope(user, roles, village)
 
 
 def access_disclosures(user: Any) -> QuerySet[Disclosure]:
-    q = _village_q(user)
-    qs = Disclosure.objects.all()
-    return qs if q is None else qs.filter(q)
+    return DISCLOSURES.queryset(user)
 
 
 def access_disclosure(user: Any, pk: Any) -> Disclosure:
@@ -88,21 +78,15 @@ def access_disclosure(user: Any, pk: Any) -> Disclosure:
 
 
 def access_versions(user: Any) -> QuerySet[DisclosureVersion]:
-    q = _village_q(user)
-    qs = DisclosureVersion.objects.all()
-    return qs if q is None else qs.filter(q)
+    return VERSIONS.queryset(user)
 
 
 def access_entries(user: Any) -> QuerySet[FinanceEntry]:
-    q = _village_q(user)
-    qs = FinanceEntry.objects.all()
-    return qs if q is None else qs.filter(q)
+    return FINANCE_ENTRIES.queryset(user)
 
 
 def access_dues(user: Any) -> QuerySet[ScheduleDue]:
-    q = _village_q(user)
-    qs = ScheduleDue.objects.all()
-    return qs if q is None else qs.filter(q)
+    return DUES.queryset(user)
 
 
 def access_village(user: Any, code: str) -> Region:

@@ -1,6 +1,6 @@
 """Attachment uploads for disclosure versions: PDFs and images only, size- and type-checked.
 
-1. Refuse files over `HEMEI_DISCLOSURE_MAX_BYTES` (default 20 MB) before reading them.
+1. Refuse files over `HEMEI_UPLOAD_MAX_BYTES` (default 20 MB), the one upload limit, before reading them.
 2. Decide the type from the content, never the name or the browser's claim: a PDF starts with
    the magic bytes `%PDF-`; anything else must decode as a photo (`clean_photo`, which also
    re-encodes it as JPEG without EXIF — a phone photo carries the GPS position of the house).
@@ -14,12 +14,12 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from hemei.cases.photos import clean_photo
+from hemei.core.xlsx import upload_max_bytes
 
 PDF_MAGIC = b"%PDF-"
 MAX_ATTACHMENTS = 10
@@ -34,7 +34,7 @@ class CleanFile:
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "HEMEI_DISCLOSURE_MAX_BYTES", 20 * 1024 * 1024))
+    return upload_max_bytes()
 
 
 def _size(upload: Any) -> int:

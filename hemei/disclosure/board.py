@@ -20,7 +20,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from hemei.disclosure.models import DisclosureChain, DisclosureVersion
+from hemei.core.models import ChainHead as StoredHead
+from hemei.disclosure.models import DisclosureVersion
 from hemei.disclosure.personal import redact
 from hemei.regions.models import Region
 
@@ -67,7 +68,7 @@ def chain_head(key: str) -> Callable[[Callable[[Region], ChainHead | None]], Cal
 
 @chain_head("disclosure")
 def disclosure_chain_head(village: Region) -> ChainHead | None:
-    chain = DisclosureChain.objects.filter(village=village).first()
+    chain = StoredHead.objects.filter(chain="disclosure", village=village).first()
     if chain is None:
         return None
     return ChainHead(_("Disclosures (三务公开)"), chain.length, chain.head_hash)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hemei.core.audit import audit_record
+from hemei.core.scope import require_actor, user_of
 from hemei.disclosure import access
 from hemei.disclosure.models import AnnualIncome, Disclosure, DisclosureVersion, FinanceEntry, Kind
 from hemei.regions.models import Level, Region
@@ -149,6 +150,7 @@ def finance_entry_create(
     summary: str = "",
     attachment: Any = None,
 ) -> FinanceEntry:
+    require_actor(actor)
     if village.level != Level.VILLAGE:
         raise ValidationError(_("Finance entries belong to a village."))
     access.require_role(actor, village, access.FINANCE_ROLES)
@@ -183,7 +185,7 @@ def finance_entry_create(
                 voucher=voucher,
                 counterparty=(counterparty or "").strip()[:100],
                 summary=(summary or "").strip()[:200],
-                created_by=actor if actor.is_authenticated else None,
+                created_by=user_of(actor),
             )
     except IntegrityError:
         raise ValidationError(
@@ -323,6 +325,7 @@ def statement_draft(
     """The month's statement as a draft 财务 disclosure; it then goes through review like any
     other. If the month already has one, a new draft or correction is refused here: edit the
     open version or start a correction of the published one."""
+    require_actor(actor)
     from hemei.disclosure.services import disclosure_create
 
     access.require_role(actor, village, access.FINANCE_ROLES)
@@ -364,6 +367,7 @@ def income_by_year(village: Region) -> list[dict[str, Any]]:
 
 @transaction.atomic
 def annual_income_set(*, actor: Any, village: Region, year: int, amount: Decimal, source: str = "") -> AnnualIncome:
+    require_actor(actor)
     access.require_role(actor, village, access.FINANCE_ROLES)
     if isinstance(amount, float):
         raise ValidationError(_("Amounts must be decimals, not floating-point numbers."), code="float")

@@ -24,16 +24,15 @@ from openpyxl.utils import get_column_letter
 
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor, user_of
+from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
+from hemei.core.xlsx import cell_code as _code
+from hemei.core.xlsx import cell_date as _date
+from hemei.core.xlsx import cell_text as _text
 from hemei.disclosure import access
 from hemei.disclosure.finance import SUBJECTS, check_entry, parse_amount, subject_zh
 from hemei.disclosure.models import Disclosure, DisclosureVersion, FinanceEntry, Kind
 from hemei.regions.models import Region
-from hemei.regions.roster.report import RowError
-from hemei.regions.roster.sheets import ImportResult, read_sheet
-from hemei.regions.roster.sheets import cell_code as _code
-from hemei.regions.roster.sheets import cell_date as _date
-from hemei.regions.roster.sheets import cell_text as _text
-from hemei.regions.roster.template import neutralise
 
 COL_DATE, COL_SUBJECT, COL_DIRECTION, COL_AMOUNT = "日期", "科目编码", "收支", "金额"
 COL_VOUCHER, COL_COUNTERPARTY, COL_SUMMARY = "凭证号", "往来单位", "摘要"
@@ -61,9 +60,65 @@ def _published_months(village: Region) -> list[tuple[dt.date, dt.date]]:
     )
 
 
+_Good = tuple[dt.date, str, str, Decimal, str]  # date, subject, direction, amount, voucher
+
+
+def _check_row(
+    number: int, raw: dict[str, Any], *, taken: set[tuple[int, str]], closed: list[tuple[dt.date, dt.date]]
+) -> tuple[list[RowError], _Good | None]:
+    """One row's problems, and its values when it has none: required cells, the date, the
+    direction, the amount and its subject, the voucher (unused in its year) and the month
+    (not yet published)."""
+    errors = [RowError(number, h, "", _("Required.")) for h in REQUIRED if not _text(raw[h])]
+    day = _date(raw[COL_DATE]) if _text(raw[COL_DATE]) else None
+    if _text(raw[COL_DATE]) and day is None:
+        errors.append(RowError(number, COL_DATE, _text(raw[COL_DATE])[:30], _("Not a date (YYYY-MM-DD).")))
+    subject = _code(raw[COL_SUBJECT])
+    direction = DIRECTIONS.get(_text(raw[COL_DIRECTION]), "")
+    if _text(raw[COL_DIRECTION]) and not direction:
+        errors.append(RowError(number, COL_DIRECTION, _text(raw[COL_DIRECTION])[:30], _("收入 or 支出.")))
+    amount = _check_amount(number, raw, subject, direction, errors)
+    voucher = _code(raw[COL_VOUCHER])
+    if len(voucher) > 30:
+        errors.append(RowError(number, COL_VOUCHER, voucher[:30], _("Too long.")))
+    elif day and voucher and (day.year, voucher) in taken:
+        errors.append(RowError(number, COL_VOUCHER, voucher,
+                               _("Voucher %(v)s is already used in %(y)d.") % {"v": voucher, "y": day.year}))
+    if day and any(start <= day <= end for start, end in closed):
+        errors.append(
+            RowError(number, COL_DATE, day.isoformat(), _("The statement for this month is already published."))
+        )
+    if errors or day is None or amount is None:
+        return errors, None
+    return errors, (day, subject, direction, amount, voucher)
+
+
+def _check_amount(
+    number: int, raw: dict[str, Any], subject: str, direction: str, errors: list[RowError]
+) -> Decimal | None:
+    """The amount cell, and whether subject, direction and amount fit (`check_entry`)."""
+    if not _text(raw[COL_AMOUNT]):
+        return None
+    try:
+        amount = parse_amount(raw[COL_AMOUNT], from_cell=True)
+    except ValidationError as exc:
+        errors.append(RowError(number, COL_AMOUNT, _text(raw[COL_AMOUNT])[:30], exc.messages[0]))
+        return None
+    if subject and direction:
+        try:
+            check_entry(subject=subject, direction=direction, amount=amount)
+        except ValidationError as exc:
+            column = COL_SUBJECT if exc.code in ("subject", "direction") else COL_AMOUNT
+            errors.append(
+                RowError(number, column, subject if column == COL_SUBJECT else str(amount), exc.messages[0])
+            )
+    return amount
+
+
 def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImportResult:
     """1. read and check every row; 2. any error → report all, save nothing; 3. else create all
     in one transaction with one audit row per entry."""
+    require_actor(actor)
     access.require_role(actor, village, access.FINANCE_ROLES)
     result = FinanceImportResult()
     sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
@@ -80,50 +135,11 @@ def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImport
         if not any(_text(v) for v in raw.values()):
             continue
         result.rows += 1
-        errors: list[RowError] = []
-        for h in REQUIRED:
-            if not _text(raw[h]):
-                errors.append(RowError(number, h, "", _("Required.")))
-        day = _date(raw[COL_DATE]) if _text(raw[COL_DATE]) else None
-        if _text(raw[COL_DATE]) and day is None:
-            errors.append(RowError(number, COL_DATE, _text(raw[COL_DATE])[:30], _("Not a date (YYYY-MM-DD).")))
-        subject = _code(raw[COL_SUBJECT])
-        direction = DIRECTIONS.get(_text(raw[COL_DIRECTION]), "")
-        if _text(raw[COL_DIRECTION]) and not direction:
-            errors.append(RowError(number, COL_DIRECTION, _text(raw[COL_DIRECTION])[:30], _("收入 or 支出.")))
-        amount: Decimal | None = None
-        if _text(raw[COL_AMOUNT]):
-            try:
-                amount = parse_amount(raw[COL_AMOUNT], from_cell=True)
-            except ValidationError as exc:
-                errors.append(RowError(number, COL_AMOUNT, _text(raw[COL_AMOUNT])[:30], exc.messages[0]))
-        if subject and direction and amount is not None:
-            try:
-                check_entry(subject=subject, direction=direction, amount=amount)
-            except ValidationError as exc:
-                column = COL_SUBJECT if exc.code in ("subject", "direction") else COL_AMOUNT
-                errors.append(
-                    RowError(number, column, subject if column == COL_SUBJECT else str(amount), exc.messages[0])
-                )
-        voucher = _code(raw[COL_VOUCHER])
-        if len(voucher) > 30:
-            errors.append(RowError(number, COL_VOUCHER, voucher[:30], _("Too long.")))
-        elif day and voucher and (day.year, voucher) in taken:
-            errors.append(
-                RowError(
-                    number,
-                    COL_VOUCHER,
-                    voucher,
-                    _("Voucher %(v)s is already used in %(y)d.") % {"v": voucher, "y": day.year},
-                )
-            )
-        if day and any(start <= day <= end for start, end in closed):
-            errors.append(
-                RowError(number, COL_DATE, day.isoformat(), _("The statement for this month is already published."))
-            )
-        if errors or day is None or amount is None or county is None:
+        errors, row = _check_row(number, raw, taken=taken, closed=closed)
+        if errors or row is None or county is None:
             result.errors.extend(errors)
             continue
+        day, subject, direction, amount, voucher = row
         taken.add((day.year, voucher))
         good.append(
             FinanceEntry(
@@ -137,7 +153,7 @@ def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImport
                 voucher=voucher,
                 counterparty=_text(raw.get(COL_COUNTERPARTY))[:100],
                 summary=_text(raw.get(COL_SUMMARY))[:200],
-                created_by=actor if actor.is_authenticated else None,
+                created_by=user_of(actor),
             )
         )
     if not result.rows and not result.errors:
@@ -160,6 +176,7 @@ def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImport
 
 
 def finance_export(*, actor: Any, village: Region, year: int | None = None) -> bytes:
+    require_actor(actor)
     access.require_role(actor, village, access.FINANCE_ROLES | access.AUTHOR_ROLES | access.PUBLISH_ROLES)
     qs = FinanceEntry.objects.filter(village=village).order_by("date", "id")
     if year:

@@ -4,7 +4,7 @@ A `Disclosure` is one item a village publishes (title, kind, period covered); it
 `DisclosureVersion` rows. A version goes draft → submitted → approved (or returned) → published.
 A published version never changes (services refuse; on PostgreSQL a trigger refuses too,
 migration 0002); a correction is a new version with a reason, and every version stays visible.
-Published versions of a village form a hash chain (`hemei.disclosure.chain`), checked by
+Published versions of a village form a hash chain (`hemei.disclosure.integrity`), checked by
 `hemei verify`. Workflow steps are append-only `DisclosureEvent` rows (ARCHITECTURE rule 3).
 """
 
@@ -188,24 +188,6 @@ class DisclosureEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
-
-
-class DisclosureChain(models.Model):
-    """The head of a village's chain of published versions. Publication locks this row, so two
-    publications in one village are numbered one after the other, never twice the same."""
-
-    village = models.OneToOneField(
-        Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="disclosure_chain"
-    )
-    length = models.PositiveIntegerField(_("length"), default=0)
-    head_hash = models.CharField(_("head hash"), max_length=64, blank=True)
-
-    class Meta:
-        verbose_name = _("disclosure chain")
-        verbose_name_plural = _("disclosure chains")
-
-    def __str__(self) -> str:
-        return f"{self.village_id}: {self.length} {self.head_hash[:12]}"
 
 
 class ScheduleSettings(models.Model):

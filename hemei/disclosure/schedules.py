@@ -37,6 +37,8 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, diff
 from hemei.core.calendar import add_working_days
+from hemei.core.parsing import parse_int
+from hemei.core.scope import require_actor
 from hemei.core.sweeps import NEXT_TIER, Escalation, Tier, claim_once, sweeper
 from hemei.disclosure.models import DisclosureVersion, Kind, ScheduleDue, ScheduleSettings
 from hemei.regions.models import Post, Region, Role
@@ -226,6 +228,7 @@ def schedule_settings_save(
     """Create or change a village's schedule. Blank values keep the defaults (the law's
     minimum); a longer interval than the law allows is refused: finances at most quarterly,
     village and party affairs at most quarterly (art. 30: 至少每季度公布一次)."""
+    require_actor(actor)
     from hemei.disclosure import access
 
     access.require_role(actor, village, access.SCHEDULE_ROLES)
@@ -235,7 +238,7 @@ def schedule_settings_save(
         raw = (values.get(key) or "").strip()
         if not raw:
             continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if parse_int(raw, minimum=low, maximum=high) is None:
             raise ValidationError(
                 _("%(field)s must be a whole number from %(low)d to %(high)d.")
                 % {"field": _label(key), "low": low, "high": high}

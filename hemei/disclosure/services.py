@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,15 +22,17 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hemei.core import chain
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
+from hemei.core.parsing import clean_text
+from hemei.core.scope import require_actor, user_of
 from hemei.disclosure import access
 from hemei.disclosure.attachments import MAX_ATTACHMENTS, as_django_file, clean_attachment
-from hemei.disclosure.chain import version_hash
+from hemei.disclosure.integrity import CHAIN, version_link
 from hemei.disclosure.models import (
     Disclosure,
     DisclosureAttachment,
-    DisclosureChain,
     DisclosureEvent,
     DisclosureVersion,
     Kind,
@@ -58,17 +61,8 @@ class SubmitResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
-
-def _text(value: str, label: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = partial(clean_text, required=True)
 
 
 def _county(village: Region) -> Region:
@@ -79,7 +73,7 @@ def _county(village: Region) -> Region:
 
 
 def _event(version: DisclosureVersion, kind: str, actor: Any, at: dt.datetime, note: str = "") -> None:
-    DisclosureEvent.objects.create(version=version, kind=kind, actor=_user(actor), at=at, note=note[:1000])
+    DisclosureEvent.objects.create(version=version, kind=kind, actor=user_of(actor), at=at, note=note[:1000])
 
 
 def _move(version: DisclosureVersion, to: str, update: dict[str, Any]) -> None:
@@ -121,6 +115,7 @@ def disclosure_create(
 ) -> DisclosureVersion:
     """A new disclosure with its first version, a draft. A major item (重大事项) is due "at
     once": a `ScheduleDue` of `major_working_days` (default 5) working days starts now."""
+    require_actor(actor)
     now = now or timezone.now()
     if village.level != Level.VILLAGE:
         raise ValidationError(_("A disclosure belongs to a village."))
@@ -139,7 +134,7 @@ def disclosure_create(
         period_start=period_start,
         period_end=period_end,
         major=major,
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=now,
     )
     version = DisclosureVersion.objects.create(
@@ -149,7 +144,7 @@ def disclosure_create(
         title=title,
         body=body,
         data=data or {},
-        author=_user(actor),
+        author=user_of(actor),
         created_at=now,
     )
     _event(version, DisclosureEvent.Kind.CREATED, actor, now)
@@ -190,6 +185,7 @@ def version_edit(
     period_end: dt.date | None = None,
 ) -> DisclosureVersion:
     """Change the text of a draft or returned version. Published (or submitted) text is refused."""
+    require_actor(actor)
     current = _lock(version)
     access.require_role(actor, current.village, access.AUTHOR_ROLES)
     if current.status == S.PUBLISHED:
@@ -221,6 +217,7 @@ def version_edit(
 
 @transaction.atomic
 def attachment_add(*, actor: Any, version: DisclosureVersion, upload: Any) -> DisclosureAttachment:
+    require_actor(actor)
     current = _lock(version)
     access.require_role(actor, current.village, access.AUTHOR_ROLES)
     if current.status == S.PUBLISHED:
@@ -257,6 +254,7 @@ def version_submit(
     Personal data in the title or text (valid ID numbers, mobile numbers, bank cards) is
     reported first: without `confirm` nothing changes and the warnings come back; with
     `confirm` the version is submitted and the confirmed warnings are kept on it."""
+    require_actor(actor)
     now = now or timezone.now()
     current = _lock(version)
     access.require_role(actor, current.village, access.AUTHOR_ROLES)
@@ -287,6 +285,7 @@ def version_review(
     *, actor: Any, version: DisclosureVersion, approve: bool, comment: str = "", now: dt.datetime | None = None
 ) -> DisclosureVersion:
     """The supervision committee approves, or returns with comments (comments required)."""
+    require_actor(actor)
     now = now or timezone.now()
     current = _lock(version)
     if not access.scope_for(actor).covers_path(current.village.path):
@@ -298,7 +297,7 @@ def version_review(
         raise ValidationError(_("Say what must change when returning a version."))
     to = S.APPROVED if approve else S.RETURNED
     old = current.status
-    _move(current, to, {"reviewed_by": _user(actor), "reviewed_at": now, "review_comment": comment})
+    _move(current, to, {"reviewed_by": user_of(actor), "reviewed_at": now, "review_comment": comment})
     _event(current, DisclosureEvent.Kind.APPROVED if approve else DisclosureEvent.Kind.RETURNED, actor, now, comment)
     audit_record(
         actor=actor,
@@ -329,9 +328,10 @@ def version_publish(*, actor: Any, version: DisclosureVersion, now: dt.datetime 
 
     1. Only an approved version (reviewed by the supervision committee) may be published.
     2. Lock the village's chain head; the version takes the next sequence and links to the
-       head's hash; its hash is computed over its content (`hemei.disclosure.chain`).
+       head's hash; its hash is computed over its content (`hemei.disclosure.integrity`).
     3. The version becomes published (conditional update), the head moves, and the schedule
        periods this disclosure covers count as published."""
+    require_actor(actor)
     now = now or timezone.now()
     current = _lock(version)
     access.require_role(actor, current.village, access.PUBLISH_ROLES)
@@ -341,13 +341,11 @@ def version_publish(*, actor: Any, version: DisclosureVersion, now: dt.datetime 
         raise ValidationError(
             _("Only a version approved by the supervision committee can be published."), code="not_reviewed"
         )
-    DisclosureChain.objects.get_or_create(village=current.village)
-    chain = DisclosureChain.objects.select_for_update().get(village=current.village)
-    current.sequence = chain.length + 1
-    current.prev_hash = chain.head_hash
+    head = chain.lock_head(CHAIN, current.village_id)
     current.published_at = now
-    current.published_by = _user(actor)
-    digest = version_hash(current, current.village.code)
+    current.published_by = user_of(actor)
+    link = version_link(current, head)
+    current.sequence, current.prev_hash, digest = link.sequence, link.prev_hash, link.hash
     _move(
         current,
         S.PUBLISHED,
@@ -356,10 +354,10 @@ def version_publish(*, actor: Any, version: DisclosureVersion, now: dt.datetime 
             "prev_hash": current.prev_hash,
             "hash": digest,
             "published_at": now,
-            "published_by": _user(actor),
+            "published_by": user_of(actor),
         },
     )
-    DisclosureChain.objects.filter(pk=chain.pk).update(length=current.sequence, head_hash=digest)
+    chain.save_head(head)
     Disclosure.objects.filter(pk=current.disclosure_id).update(title=current.title)
     _fulfil_dues(current.disclosure, now)
     _event(current, DisclosureEvent.Kind.PUBLISHED, actor, now)
@@ -386,6 +384,7 @@ def correction_start(
 ) -> DisclosureVersion:
     """A new version of a published disclosure, with the reason for the correction. It goes
     through review like the first; the published versions stay as they are, all visible."""
+    require_actor(actor)
     now = now or timezone.now()
     access.require_role(actor, disclosure.village, access.AUTHOR_ROLES)
     reason = _text(reason, _("Reason for the correction"), 500)
@@ -404,7 +403,7 @@ def correction_start(
         body=_text(body or latest.body, _("Text"), BODY_LIMIT),
         data=latest.data if data is None else data,
         reason=reason,
-        author=_user(actor),
+        author=user_of(actor),
         created_at=now,
     )
     _event(version, DisclosureEvent.Kind.CORRECTION, actor, now, reason)

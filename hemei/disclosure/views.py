@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,19 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hemei.core.parsing import parse_date
 from hemei.disclosure import access, services
 from hemei.disclosure.models import Disclosure, DisclosureAttachment, DisclosureVersion, Kind, ScheduleSettings
 from hemei.regions.access import require_staff_scope
 
 PAGE_SIZE = 50
 S = DisclosureVersion.Status
-
-
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -78,7 +70,7 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         village = next((v for v in villages if v.code == request.POST.get("village")), None)
-        start, end = _date(request.POST.get("period_start", "")), _date(request.POST.get("period_end", ""))
+        start, end = parse_date(request.POST.get("period_start", "")), parse_date(request.POST.get("period_end", ""))
         if village is None:
             errors.append(_("Choose a village."))
         if start is None or end is None:
@@ -158,8 +150,8 @@ def disclosure_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 version=version,
                 title=request.POST.get("title", ""),
                 body=request.POST.get("body", ""),
-                period_start=_date(request.POST.get("period_start", "")),
-                period_end=_date(request.POST.get("period_end", "")),
+                period_start=parse_date(request.POST.get("period_start", "")),
+                period_end=parse_date(request.POST.get("period_end", "")),
             )
             for upload in request.FILES.getlist("attachments"):
                 services.attachment_add(actor=request.user, version=version, upload=upload)
@@ -317,7 +309,7 @@ def schedule_view(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         village = next((v for v in villages if v.code == request.POST.get("village")), None)
-        start = _date(request.POST.get("tracked_from", ""))
+        start = parse_date(request.POST.get("tracked_from", ""))
         if village is None or start is None:
             errors.append(_("Choose a village and the first period."))
         else:

@@ -14,14 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hemei.core.parsing import parse_year
+from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx_import import xlsx_import_page
 from hemei.disclosure import access, finance, finance_io
 from hemei.disclosure.models import FinanceEntry
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Region
 
 PAGE_SIZE = 100
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD = 5 * 1024 * 1024
+XLSX = XLSX_CONTENT_TYPE
 
 
 def _village(request: HttpRequest) -> Region:
@@ -84,9 +86,9 @@ def finance_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Entry saved."))
                 return redirect(f"{request.path}?village={village.code}")
     qs = access.access_entries(request.user).filter(village=village).order_by("-date", "-id")
-    year = request.GET.get("year", "")
-    if year.isdigit():
-        qs = qs.filter(year=int(year))
+    year = parse_year(request.GET.get("year"))
+    if year is not None:
+        qs = qs.filter(year=year)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page:
         entry.subject_label = finance.subject_name(entry.subject)  # type: ignore[attr-defined]
@@ -112,19 +114,11 @@ def finance_import_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village(request)
     access.require_role(request.user, village, access.FINANCE_ROLES)
-    result = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None or upload.size is None or upload.size > MAX_UPLOAD:
-            messages.error(request, _("Choose an xlsx file of at most 5 MB."))
-        else:
-            result = finance_io.finance_import(actor=request.user, village=village, data=upload.read())
-            if result.ok:
-                messages.success(request, _("%(n)d entries imported.") % {"n": result.created})
-    return render(
-        request,
-        "disclosure/finance_import.html",
-        {"village": village, "result": result, "headers": finance_io.HEADERS, "subjects": finance_io.template_rows()},
+    return xlsx_import_page(
+        request, template="disclosure/finance_import.html",
+        run=lambda data: finance_io.finance_import(actor=request.user, village=village, data=data),
+        success=_("%(n)d entries imported."),
+        context={"village": village, "headers": finance_io.HEADERS, "subjects": finance_io.template_rows()},
     )
 
 
@@ -132,8 +126,8 @@ def finance_import_view(request: HttpRequest) -> HttpResponse:
 def finance_export_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village(request)
-    year = request.GET.get("year", "")
-    data = finance_io.finance_export(actor=request.user, village=village, year=int(year) if year.isdigit() else None)
+    year = parse_year(request.GET.get("year"))
+    data = finance_io.finance_export(actor=request.user, village=village, year=year)
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="finance-{village.code}.xlsx"'
     return response

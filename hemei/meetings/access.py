@@ -6,30 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
+from hemei.core.scope import register_scoped, scope_for
 from hemei.meetings.models import AgendaItem, Meeting
-from hemei.regions.access import scope_for
+
+# Meetings are the village's shared life: its grids' staff read them (but do not record).
+MEETINGS = register_scoped(Meeting, via="region__", village_wide=True)
+ITEMS = register_scoped(AgendaItem, via="meeting__region__", village_wide=True)
 
 
 def access_meetings(user: Any) -> QuerySet[Meeting]:
-    from hemei.regions.models import Region
-
-    scope = scope_for(user)
-    qs = Meeting.objects.all()
-    if scope.everything:
-        return qs
-    if not scope.read_paths:
-        return qs.none()
-    # A grid post's parent path is its village: a grid worker reads their village's meetings.
-    q = Q(pk__in=[])
-    for p in scope.read_paths:
-        q |= Q(region__path__startswith=p)
-        parent = p[: len(p) - Region.steplen]
-        if parent:
-            q |= Q(region__path=parent, region__level="village")
-    return qs.filter(q)
+    return MEETINGS.queryset(user)
 
 
 def access_meeting(user: Any, pk: int) -> Meeting:
@@ -42,7 +31,7 @@ def access_meeting(user: Any, pk: int) -> Meeting:
 def access_item(user: Any, pk: int) -> AgendaItem:
     try:
         return (
-            AgendaItem.objects.filter(meeting__in=access_meetings(user))
+            ITEMS.queryset(user)
             .select_related("meeting__region", "case")
             .get(pk=pk)
         )

@@ -21,11 +21,12 @@ from typing import Any, Protocol
 from hemei.cases.deliberation import TABLEABLE, case_table
 from hemei.cases.demo import DEMO_NOW, SH, XISHAO_CODE
 from hemei.cases.models import Case
+from hemei.core.scope import system
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add, agenda_item_decide, meeting_attendance, meeting_record
 from hemei.regions.models import Household, Post, Region, Resident, Role
 
-DEMO_ACTOR = "demo"
+DEMO_ACTOR = system("demo")
 K = Meeting.Kind
 
 

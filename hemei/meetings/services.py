@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.parsing import clean_text, parse_int
+from hemei.core.scope import require_actor, user_of
 from hemei.meetings import rules
 from hemei.meetings.models import AgendaItem, Meeting, MeetingAttendee
 from hemei.regions.access import scope_for
@@ -29,24 +32,18 @@ DecisionHook = Callable[..., None]
 DECISION_HOOKS: dict[str, DecisionHook] = {}
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
 
 def _check_scope(actor: Any, region: Region) -> None:
     """A signed-in actor must hold a writing post over the village (the pages check it too;
     this keeps the API or a tampered form from getting round them)."""
-    if _user(actor) is not None and not scope_for(actor).covers_path(region.path, write=True):
+    if not scope_for(actor).covers_path(region.path, write=True):
         raise ValidationError(_("You may not record meetings of this village."), code="scope")
 
 
-def _text(value: str | None, label: str, *, limit: int = TEXT_LIMIT, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = partial(clean_text, limit=TEXT_LIMIT)
+
+
+MAX_COUNT = 2**31 - 1
 
 
 def _count(value: Any, label: str, *, required: bool = False) -> int | None:
@@ -56,12 +53,14 @@ def _count(value: Any, label: str, *, required: bool = False) -> int | None:
             raise ValidationError(_("%(field)s is required.") % {"field": label})
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        else:
+        number = parse_int(value) if isinstance(value, str) else None
+        if number is None:
             raise ValidationError(_("%(field)s must be a whole number.") % {"field": label})
+        value = number
     if value < 0:
         raise ValidationError(_("%(field)s cannot be negative.") % {"field": label})
+    if value > MAX_COUNT:  # what an integer column holds on PostgreSQL; more is a typo
+        raise ValidationError(_("%(field)s must be a whole number.") % {"field": label})
     return int(value)
 
 
@@ -108,6 +107,7 @@ def meeting_record(
     at: dt.datetime | None = None,
 ) -> Meeting:
     """A meeting of a village, held or planned. Attendance may come later (`meeting_attendance`)."""
+    require_actor(actor)
     if region.level != Level.VILLAGE:
         raise ValidationError(_("A meeting belongs to a village."))
     if kind not in Meeting.Kind.values:
@@ -143,7 +143,7 @@ def meeting_record(
         households_total=n_total,
         households_present=n_present,
         minutes=_text(minutes, _("Minutes"), limit=MINUTES_LIMIT),
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=now,
     )
     MeetingAttendee.objects.bulk_create([MeetingAttendee(meeting=meeting, resident=r) for r in people])
@@ -176,6 +176,7 @@ def meeting_attendance(
 ) -> Meeting:
     """Attendance of a planned meeting, once, after it took place (conditional update: two
     clerks entering it at once never both write)."""
+    require_actor(actor)
     _check_scope(actor, meeting.region)
     now = at or timezone.now()
     if meeting.held_at > now:
@@ -221,6 +222,7 @@ def agenda_item_add(
     at: dt.datetime | None = None,
 ) -> AgendaItem:
     """An item at the end of the agenda. A correction points at a decided item of the same village."""
+    require_actor(actor)
     _check_scope(actor, meeting.region)
     title = _text(title, _("Title"), limit=100, required=True)
     description = _text(description, _("Description"))
@@ -244,7 +246,7 @@ def agenda_item_add(
         corrects=corrects,
         subject_type=_text(subject_type, "subject_type", limit=60),
         subject_id=_text(subject_id, "subject_id", limit=40),
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=now,
     )
     audit_record(
@@ -282,6 +284,7 @@ def agenda_item_decide(
        passed, is resolved with the decision as its measures (`hemei.cases.deliberation`);
        other subjects through `DECISION_HOOKS`.
     """
+    require_actor(actor)
     meeting = Meeting.objects.select_related("region").get(pk=item.meeting_id)  # fresh attendance
     _check_scope(actor, meeting.region)
     now = at or timezone.now()
@@ -314,7 +317,7 @@ def agenda_item_decide(
         decision=decision,
         outcome=outcome,
         decided_at=now,
-        decided_by=_user(actor),
+        decided_by=user_of(actor),
     )
     if changed != 1:
         raise ValidationError(_("This item is already decided; record a correction as a new item."), code="conflict")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.cases.access import access_case
 from hemei.cases.deliberation import case_table
+from hemei.core.parsing import parse_int
 from hemei.meetings import services
 from hemei.meetings.access import access_item, access_meeting, access_meetings, can_record
 from hemei.meetings.board import public_items
@@ -121,7 +122,8 @@ def _int(value: str) -> Any:
     """Form text → int where it is one; anything else goes to the service as is, which
     answers with a clear error (never a silent 0)."""
     value = (value or "").strip()
-    return int(value) if value.lstrip("-").isdigit() else value
+    number = parse_int(value)
+    return value if number is None else number
 
 
 @login_required

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hemei.core.masking import mask_id_number, mask_phone
+from hemei.core.scope import require_actor
 from hemei.core.sweeps import Escalation, sweeper
 from hemei.notify.models import Delivery, Notification
 from hemei.notify.sms import get_sms_backend
@@ -251,6 +252,7 @@ def access_notification(user: Any, pk: Any) -> Notification:
 
 def notification_mark_read(*, actor: Any, notification: Notification) -> Notification:
     """Mark one of the actor's notices read (the first reading time is kept)."""
+    require_actor(actor)
     if notification.recipient_id != getattr(actor, "pk", None):
         raise Http404
     if notification.read_at is None:
@@ -262,6 +264,7 @@ def notification_mark_read(*, actor: Any, notification: Notification) -> Notific
 
 def notifications_mark_all_read(*, actor: Any) -> int:
     """Mark every unread notice of the actor read; the number marked."""
+    require_actor(actor)
     return access_notifications(actor).filter(read_at__isnull=True).update(read_at=timezone.now())
 
 

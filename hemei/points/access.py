@@ -16,35 +16,35 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from hemei.core.scope import (
+    COMMITTEE_ROLES,
+    GRID_ROLES,
+    SHOP_ROLES,
+    SUPERVISION_ROLES,
+    is_system,
+    register_scoped,
+    roles_over,
+    scope_q,
+)
+from hemei.core.scope import may as core_may
 from hemei.points.models import Entry, Redemption, Reward
-from hemei.regions.access import scope_for
 from hemei.regions.models import Post, Region, Resident, Role
 
-COMMITTEE_ROLES = frozenset({Role.SECRETARY, Role.DIRECTOR, Role.COMMITTEE})
-GRID_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
-SHOP_ROLES = COMMITTEE_ROLES | {Role.SHOP_KEEPER}
-SUPERVISION_ROLES = frozenset({Role.SUPERVISION})
+ENTRIES = register_scoped(Entry, via="household__region__", households="household_id")
+REDEMPTIONS = register_scoped(Redemption, via="household__region__", households="household_id")
+# The shop belongs to the village's shared life: its grids' staff read it too.
+REWARDS = register_scoped(Reward, via="village__", village_wide=True)
 
-
-def roles_over(user: Any, region: Region) -> frozenset[str]:
-    """Roles of the user's current staff posts whose region contains `region`."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return frozenset()
-    if user.is_superuser:
-        return frozenset(Role.values)
-    cache: dict[str, frozenset[str]] = user.__dict__.setdefault("_points_roles", {})
-    if region.path not in cache:
-        posts = Post.objects.current().filter(user=user).exclude(role=Role.VILLAGER).select_related("region")
-        cache[region.path] = frozenset(p.role for p in posts if region.path.startswith(p.region.path))
-    return cache[region.path]
+__all__ = ["COMMITTEE_ROLES", "GRID_ROLES", "SHOP_ROLES", "SUPERVISION_ROLES", "roles_over"]
 
 
 def may(user: Any, region: Region, roles: frozenset[str]) -> bool:
-    return bool(roles_over(user, region) & roles)
+    """`hemei.core.scope.may` with the points apps' argument order (region, then roles)."""
+    return core_may(user, roles, region)
 
 
 def villager_resident(user: Any) -> Resident | None:
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False) or is_system(user):
         return None
     post = (
         Post.objects.current()
@@ -55,34 +55,19 @@ def villager_resident(user: Any) -> Resident | None:
     return post.resident if post else None
 
 
-def _village_q(user: Any, prefix: str) -> Q:
-    scope = scope_for(user)
-    if scope.everything:
-        return Q()
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        q |= Q(**{f"{prefix}region__path__startswith": path})
-    if scope.household_ids:
-        q |= Q(**{f"{prefix}pk__in": scope.household_ids})
-    return q
-
-
 def access_entries(user: Any) -> QuerySet[Entry]:
-    return Entry.objects.filter(_village_q(user, "household__"))
+    return ENTRIES.queryset(user)
 
 
 def access_redemptions(user: Any) -> QuerySet[Redemption]:
-    return Redemption.objects.filter(_village_q(user, "household__"))
+    return REDEMPTIONS.queryset(user)
 
 
 def access_rewards(user: Any) -> QuerySet[Reward]:
-    scope = scope_for(user)
-    if scope.everything:
+    """The shops of the user's villages; a villager reads their own village's shop."""
+    q = scope_q(user, via="village__", village_wide=True)
+    if q is None:
         return Reward.objects.all()
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        # A grid worker's path is below the village: they see their village's shop too.
-        q |= Q(village__path__startswith=path) | Q(village__path=path[: len(path) - Region.steplen])
     resident = villager_resident(user)
     if resident is not None:
         q |= Q(village_id=resident.household.village_id)

@@ -36,10 +36,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.api import ErrorSerializer, api_error
+from hemei.core.idempotency import KEY_MAX, IdempotencyConflict, created
+from hemei.core.parsing import IdFilter
+from hemei.core.scope import scope_q
 from hemei.points import ledger, shop
 from hemei.points.access import access_entries, access_redemptions, access_rewards, villager_resident
-from hemei.points.idempotency import IdempotencyConflict, owner_of
-from hemei.points.models import Entry, IdempotencyKey, Redemption, Reward, RuleItem, RuleVersion
+from hemei.points.models import Entry, Redemption, Reward, RuleItem, RuleVersion
 from hemei.points.serializers import (
     AccountSerializer,
     EntryProposeSerializer,
@@ -52,10 +54,10 @@ from hemei.points.serializers import (
     StatementSerializer,
 )
 from hemei.regions.access import access_households, access_region, scope_for
-from hemei.regions.models import Household, Region
+from hemei.regions.models import Household
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_MAX = 100  # IdempotencyKey.key max_length
+IDEMPOTENCY_MAX = KEY_MAX
 STATEMENT_ROWS = 100
 LIMIT_CODES = frozenset({"conflict", "state", "balance", "stock", "limit", "cap"})
 
@@ -99,11 +101,6 @@ def _key(request: Request, default: str | None = None) -> str | Response:
         return api_error("key", f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_MAX} characters.",
                          status.HTTP_400_BAD_REQUEST)
     return key or str(default)
-
-
-def _was_used(request: Request, key: str) -> bool:
-    """Whether this account already used the key (the write will then be a replay or a 409)."""
-    return IdempotencyKey.objects.filter(owner=owner_of(request.user), key=key).exists()
 
 
 class IdPagination(pagination.CursorPagination):
@@ -200,7 +197,7 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet[Household]):
 
 class EntryFilter(django_filters.FilterSet):
     village = django_filters.CharFilter(method="filter_village", help_text="Village code.")
-    household = django_filters.NumberFilter(field_name="household_id", help_text="Household id.")
+    household = IdFilter(field_name="household_id", help_text="Household id.")
     status = django_filters.ChoiceFilter(field_name="state", choices=Entry.State.choices, help_text="Entry state.")
     period = django_filters.CharFilter(field_name="period", help_text="Scoring period, e.g. 2026-10.")
 
@@ -319,24 +316,21 @@ class EntryViewSet(viewsets.ReadOnlyModelViewSet[Entry]):
         key = _key(request, default=f"api:objection:{entry.pk}")
         if isinstance(key, Response):
             return key
-        used = _was_used(request, key)
         try:
             objection = ledger.objection_raise(actor=request.user, entry=entry, reason=data.validated_data["reason"],
                                                idempotency_key=key)
         except ValidationError as exc:
             return refused(exc)
         return Response(ObjectionSerializer(objection).data,
-                        status=status.HTTP_200_OK if used else status.HTTP_201_CREATED)
+                        status=status.HTTP_201_CREATED if created(objection) else status.HTTP_200_OK)
 
     @extend_schema(summary="The publicity board: entries in publicity of your villages (villagers: your village)",
                    responses={200: EntrySerializer(many=True)})
     @action(detail=False, methods=["get"], filterset_class=None)
     def publicity(self, request: Request) -> Response:
-        q = Q(pk__in=access_entries(request.user).values("pk"))
-        scope = scope_for(request.user)
-        for path in scope.read_paths:
-            # A grid worker's board is the whole village's (the village posts one board).
-            q |= Q(village__path__startswith=path) | Q(village__path=path[: len(path) - Region.steplen])
+        # A grid worker's board is the whole village's (the village posts one board).
+        village_q = scope_q(request.user, via="village__", village_wide=True)
+        q = Q() if village_q is None else Q(pk__in=access_entries(request.user).values("pk")) | village_q
         resident = villager_resident(request.user)
         if resident is not None:
             q |= Q(village_id=resident.household.village_id)
@@ -375,7 +369,7 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet[Reward]):
 
 
 class RedemptionFilter(django_filters.FilterSet):
-    household = django_filters.NumberFilter(field_name="household_id", help_text="Household id.")
+    household = IdFilter(field_name="household_id", help_text="Household id.")
     status = django_filters.ChoiceFilter(field_name="state", choices=Redemption.State.choices)
 
     class Meta:
@@ -427,13 +421,14 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Redemption]):
         if channel not in Redemption.Channel.values:
             return api_error("invalid", "Unknown channel.", status.HTTP_400_BAD_REQUEST,
                              {"channel": ["counter or phone"]})
-        used = _was_used(request, key)
         try:
             redemption = shop.redemption_create(actor=request.user, household=household, reward=reward,
                                                 quantity=v["quantity"], channel=channel, idempotency_key=key)
         except ValidationError as exc:
             return refused(exc)
-        return self._reply(redemption, status.HTTP_200_OK if used else status.HTTP_201_CREATED)
+        # 201 only for the call that made it, from the service's own answer (a check before
+        # the call would let concurrent replays of one key all answer 201).
+        return self._reply(redemption, status.HTTP_201_CREATED if created(redemption) else status.HTTP_200_OK)
 
     def _act(self, request: Request, pk: Any, fn: Any, name: str) -> Response:
         redemption = self.get_queryset().filter(pk=pk).first()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from hemei.cases.photos import clean_photo
 from hemei.core.audit import audit_record
+from hemei.core.scope import require_actor
 from hemei.points.access import SHOP_ROLES, may
 from hemei.points.models import Reward
 
@@ -42,7 +43,8 @@ def reward_update(
 ) -> Reward:
     """Change a reward's description, price, limit and whether it is offered. The stock is
     never set here: only stock movements change it."""
-    if getattr(actor, "is_authenticated", False) and not may(actor, reward.village, SHOP_ROLES):
+    require_actor(actor)
+    if not may(actor, reward.village, SHOP_ROLES):
         raise ValidationError(_("Only the shop keeper or the committee manage the shop."), code="scope")
     name = (name or "").strip()[:100]
     if not name or int(price) <= 0:

@@ -6,7 +6,7 @@
 3. October's scoring: one objection upheld (entry voided), one dismissed; the last batch is
    still in publicity on the reference date.
 4. A shop with four rewards; counter redemptions and two phone reservations (one cancelled).
-Writes go through the services with actor=None (recorded as the system).
+Writes go through the services with actor=SYSTEM (recorded as the system).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 
+from hemei.core.scope import SYSTEM
 from hemei.points import ledger, rules, shop
 from hemei.points.models import Entry, RuleSet
 from hemei.points.rules_edit import rule_set_settings_update
@@ -37,10 +38,10 @@ def _at(m: int, d: int, h: int = 10) -> dt.datetime:
 def _amend(pts: Adopted) -> None:
     """The August amendment: a new contribution item, adopted by a 村民代表会议."""
     amendment = rules.rule_version_create(
-        actor=None, rule_set=pts.rule_set, title="修订", copy_from=pts.version, at=_at(8, 1)
+        actor=SYSTEM, rule_set=pts.rule_set, title="修订", copy_from=pts.version, at=_at(8, 1)
     )
     rules.rule_item_add(
-        actor=None,
+        actor=SYSTEM,
         version=amendment,
         code="G3",
         kind="contribution",
@@ -50,7 +51,7 @@ def _amend(pts: Adopted) -> None:
         proposer="committee",
     )
     adopt_version(
-        actor=None,
+        actor=SYSTEM,
         version=amendment,
         held_at=_at(8, 6),
         attendees=36,
@@ -71,7 +72,7 @@ def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
     households = list(Household.objects.filter(village=village, lives_in_village=True).order_by("pk")[::every])
     if not households:
         return 0
-    pts = adopted_rules(actor=None, village=village, held_at=_at(3, 5))
+    pts = adopted_rules(actor=SYSTEM, village=village, held_at=_at(3, 5))
     n = 0
     for month in range(4, 11):
         if month == 8:
@@ -88,10 +89,10 @@ def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
             if (i + month) % 4 == 0:
                 proposals.append(ledger.Proposal(house, items["J2"], day))
         entries, _r = ledger.entry_propose_batch(
-            actor=None, rule_set=pts.rule_set, proposals=proposals, idempotency_key=f"demo-{month}", at=_at(month, 25)
+            actor=SYSTEM, rule_set=pts.rule_set, proposals=proposals, idempotency_key=f"demo-{month}", at=_at(month, 25)
         )
         for e in entries:
-            ledger.entry_review(actor=None, entry=e, approve=True, idempotency_key=f"demo-r{e.pk}", at=_at(month, 26))
+            ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key=f"demo-r{e.pk}", at=_at(month, 26))
         if month == 10:
             # One objection upheld, one dismissed (raised by the first households' heads).
             heads = list(
@@ -102,7 +103,7 @@ def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
             if len(heads) == 2:
                 for j, (entry, uphold) in enumerate(((entries[0], True), (entries[1], False))):
                     o = ledger.objection_raise(
-                        actor=None,
+                        actor=SYSTEM,
                         resident=heads[j],
                         entry=entry,
                         reason="当天未见其参加",
@@ -110,7 +111,7 @@ def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
                         at=_at(10, 28),
                     )
                     ledger.objection_decide(
-                        actor=None,
+                        actor=SYSTEM,
                         objection=o,
                         uphold=uphold,
                         decision="核实属实" if uphold else "经核实无误",
@@ -120,16 +121,16 @@ def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
         else:
             n += ledger.publicity_sweep(_at(month + 1, 5))
     rewards = [
-        shop.reward_create(actor=None, village=village, name=name, price=price, limit_per_period=limit, at=_at(6, 1))
+        shop.reward_create(actor=SYSTEM, village=village, name=name, price=price, limit_per_period=limit, at=_at(6, 1))
         for name, price, limit in (("洗衣粉", 10, 4), ("食用油 5L", 40, 1), ("毛巾", 6, None), ("本村小米 2斤", 15, 2))
     ]
     for r in rewards:
-        shop.reward_restock(actor=None, reward=r, quantity=40, idempotency_key=f"demo-s{r.pk}", at=_at(6, 1))
+        shop.reward_restock(actor=SYSTEM, reward=r, quantity=40, idempotency_key=f"demo-s{r.pk}", at=_at(6, 1))
     for i, house in enumerate(households[:30]):
         reward = rewards[i % 4]
         try:
             shop.redemption_create(
-                actor=None,
+                actor=SYSTEM,
                 household=house,
                 reward=reward,
                 idempotency_key=f"demo-x{i}",
@@ -141,7 +142,7 @@ def demo_points(*, stdout: Output | None = None, every: int = 7) -> int:
     # 西邵村 publishes its top ten (the board and /v/<code>/points/ranking/ show it).
     rs = pts.rule_set
     rule_set_settings_update(
-        actor=None, rule_set=rs, publicity_days=rs.publicity_days, redemption_period=rs.redemption_period,
+        actor=SYSTEM, rule_set=rs, publicity_days=rs.publicity_days, redemption_period=rs.redemption_period,
         after_redemption=rs.after_redemption, min_balance_to_redeem=rs.min_balance_to_redeem,
         exclude_absent=rs.exclude_absent, ranking=RuleSet.Ranking.TOP, ranking_top_n=10,
     )
@@ -165,7 +166,7 @@ def _second_village(code: str, every: int = 9) -> int:
     households = list(Household.objects.filter(village=village, lives_in_village=True).order_by("pk")[::every])
     if not households:
         return 0
-    pts = adopted_rules(actor=None, village=village, held_at=_at(5, 12))
+    pts = adopted_rules(actor=SYSTEM, village=village, held_at=_at(5, 12))
     version = pts.rule_set.current_version()
     assert version is not None
     items = {i.code: i for i in version.items.all()}
@@ -178,18 +179,18 @@ def _second_village(code: str, every: int = 9) -> int:
             if (i + month) % 3 == 0
         ]
         entries, _r = ledger.entry_propose_batch(
-            actor=None, rule_set=pts.rule_set, proposals=proposals, idempotency_key=f"demo-{code}-{month}",
+            actor=SYSTEM, rule_set=pts.rule_set, proposals=proposals, idempotency_key=f"demo-{code}-{month}",
             at=_at(month, 22),
         )
         for e in entries:
-            ledger.entry_review(actor=None, entry=e, approve=True, idempotency_key=f"demo-r{e.pk}", at=_at(month, 23))
+            ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key=f"demo-r{e.pk}", at=_at(month, 23))
         if month < 10:  # October stays in publicity, as in 西邵村 (a sweep on 11-03 would post theirs too)
             n += ledger.publicity_sweep(_at(month + 1, 3))
-    reward = shop.reward_create(actor=None, village=village, name="肥皂", price=5, limit_per_period=3, at=_at(7, 1))
-    shop.reward_restock(actor=None, reward=reward, quantity=60, idempotency_key=f"demo-{code}-s", at=_at(7, 1))
+    reward = shop.reward_create(actor=SYSTEM, village=village, name="肥皂", price=5, limit_per_period=3, at=_at(7, 1))
+    shop.reward_restock(actor=SYSTEM, reward=reward, quantity=60, idempotency_key=f"demo-{code}-s", at=_at(7, 1))
     for i, house in enumerate(households[:20]):
         try:
-            shop.redemption_create(actor=None, household=house, reward=reward, idempotency_key=f"demo-{code}-x{i}",
+            shop.redemption_create(actor=SYSTEM, household=house, reward=reward, idempotency_key=f"demo-{code}-x{i}",
                                    channel="counter", at=_at(10, 20))
         except ValidationError:
             continue

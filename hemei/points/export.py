@@ -18,10 +18,11 @@ from openpyxl.utils import get_column_letter
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.points.models import Entry
 from hemei.points.stats import ShopStats
 from hemei.regions.models import Region
-from hemei.regions.roster.template import neutralise
 
 LEDGER_HEADERS = ("序号", "户号", "户主", "网格", "类别", "积分项目", "分值", "事迹日期", "期间", "状态",
                   "公示截止", "生效时间", "链序号", "哈希", "说明")
@@ -65,6 +66,7 @@ def _save(workbook: Workbook) -> bytes:
 def ledger_export(*, actor: Any, village: Region, period_from: str = "", period_to: str = "") -> bytes:
     """Every entry of the village in the months (deed date), effective or not, with its chain
     position and hash."""
+    require_actor(actor)
     workbook = Workbook(write_only=True)
     sheet = _sheet(workbook, "积分台账", LEDGER_HEADERS, LEDGER_WIDTHS)
     count = 0
@@ -103,6 +105,7 @@ def ledger_export(*, actor: Any, village: Region, period_from: str = "", period_
 
 
 def stats_export(*, actor: Any, village: Region, stats: ShopStats, by: str, year: int | None) -> bytes:
+    require_actor(actor)
     workbook = Workbook(write_only=True)
     headers = ("期间", "兑换户数", "户内村民人数", "兑换积分", "兑换笔数")
     sheet = _sheet(workbook, "兑换统计", headers, (10, 10, 12, 10, 10))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hemei.core.parsing import FlagField, IdField, IdListField, KeyField
 from hemei.points.models import RuleItem, RuleSet
 
 
@@ -42,3 +43,28 @@ class RewardForm(forms.Form):
 class RestockForm(forms.Form):
     quantity = forms.IntegerField(label=_("quantity"), min_value=1, max_value=100000)
     note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+# --- the review queue: one form per action ---------------------------------------------------
+
+
+class ApproveAllForm(forms.Form):
+    """Approve every entry the committee member was shown, after ticking the confirmation."""
+
+    entries = IdListField()
+    confirm = FlagField()
+    key = KeyField()
+
+
+class ObjectionDecideForm(forms.Form):
+    objection = IdField()
+    uphold = FlagField()
+    decision = forms.CharField(required=False, strip=False)  # the service requires and trims it
+    key = KeyField()
+
+
+class EntryReviewForm(forms.Form):
+    entry = IdField()
+    approve = FlagField()
+    reason = forms.CharField(required=False, strip=False)  # required by the service on rejection
+    key = KeyField()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,9 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, audit_record_many
-from hemei.points import chain
+from hemei.core.idempotency import remembered
+from hemei.core.parsing import clean_text
+from hemei.core.scope import is_system, require_actor, user_of
+from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, GRID_ROLES, SUPERVISION_ROLES, may, roles_over, villager_resident
-from hemei.points.idempotency import remembered
 from hemei.points.locks import PointsLocks, lock_points
 from hemei.points.models import Entry, Objection, RuleItem, RuleSet, RuleVersion
 from hemei.regions.models import Household, Resident
@@ -34,17 +37,8 @@ E = Entry.State
 TEXT_LIMIT = 500
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
-
-def _text(value: str, label: str, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > TEXT_LIMIT:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": TEXT_LIMIT})
-    return value
+_text = partial(clean_text, limit=TEXT_LIMIT)
 
 
 def period_of(day: dt.date) -> str:
@@ -83,7 +77,7 @@ def _check_proposal(
         raise ValidationError(_("The date of the deed is in the future."))
     if p.deed_date < (version.adopted_on or p.deed_date):
         raise ValidationError(_("The deed is older than the rules it is scored under."))
-    if _user(actor) is not None:
+    if not is_system(actor):
         roles = roles_over(actor, household.region)
         if not roles & COMMITTEE_ROLES and not (roles & GRID_ROLES and item.proposer == RuleItem.Proposer.GRID):
             raise ValidationError(
@@ -129,6 +123,7 @@ def entry_propose_batch(
     """Propose several entries at once (a grid's monthly scoring): all or nothing.
 
     Returns (entries, replayed)."""
+    require_actor(actor)
     now = at or timezone.now()
     if not proposals:
         raise ValidationError(_("Nothing to propose."))
@@ -163,7 +158,7 @@ def entry_propose_batch(
                     deed_date=p.deed_date,
                     period=period_of(p.deed_date),
                     evidence=_text(p.evidence, _("Evidence")),
-                    proposed_by=_user(actor),
+                    proposed_by=user_of(actor),
                     proposed_at=now,
                 )
             )
@@ -194,6 +189,7 @@ def entry_propose(
     idempotency_key: str,
     at: dt.datetime | None = None,
 ) -> Entry:
+    require_actor(actor)
     rule_set = item.version.rule_set
     entries, _replayed = entry_propose_batch(
         actor=actor,
@@ -211,11 +207,12 @@ def entry_review(
 ) -> Entry:
     """The committee approves (publicity starts now, for the rule set's days) or rejects with a
     reason. Nobody approves an entry they proposed (four eyes)."""
+    require_actor(actor)
     now = at or timezone.now()
     payload = {"entry": entry.pk, "approve": bool(approve), "reason": (reason or "").strip()}
 
     def write() -> list[Entry]:
-        if _user(actor) is not None:
+        if not is_system(actor):
             if not may(actor, entry.village, COMMITTEE_ROLES):
                 raise ValidationError(_("Only the village committee reviews points."), code="scope")
             if entry.proposed_by_id == actor.pk:
@@ -232,7 +229,7 @@ def entry_review(
         else:
             values = {"state": E.REJECTED, "reason": text}
         changed = Entry.objects.filter(pk=entry.pk, state=E.PROPOSED).update(
-            reviewed_by=_user(actor), reviewed_at=now, **values
+            reviewed_by=user_of(actor), reviewed_at=now, **values
         )
         if changed != 1:
             raise ValidationError(_("This entry has already been reviewed."), code="conflict")
@@ -263,6 +260,7 @@ def objection_raise(
 ) -> Objection:
     """A villager of the entry's village objects during publicity. The entry row is locked and
     its open-objection count raised, so the sweep can never make it effective meanwhile."""
+    require_actor(actor)
     now = at or timezone.now()
     payload = {"entry": entry.pk, "reason": (reason or "").strip()}
 
@@ -276,7 +274,7 @@ def objection_raise(
             raise ValidationError(_("Objections are possible only while the entry is in publicity."), code="state")
         Entry.objects.filter(pk=entry.pk, state=E.PUBLICITY).update(open_objections=locked.open_objections + 1)
         objection = Objection.objects.create(
-            entry=locked, resident=who, reason=text, raised_by=_user(actor), raised_at=now
+            entry=locked, resident=who, reason=text, raised_by=user_of(actor), raised_at=now
         )
         audit_record(
             actor=actor,
@@ -304,12 +302,13 @@ def objection_decide(
 ) -> Objection:
     """The supervision committee decides: upheld voids the entry, dismissed lets it continue
     (it becomes effective at the next sweep once publicity is over and no objection is open)."""
+    require_actor(actor)
     now = at or timezone.now()
     payload = {"objection": objection.pk, "uphold": bool(uphold), "decision": (decision or "").strip()}
 
     def write() -> list[Objection]:
         entry = Entry.objects.select_for_update().get(pk=objection.entry_id)
-        if _user(actor) is not None:
+        if not is_system(actor):
             if not may(actor, entry.village, SUPERVISION_ROLES):
                 raise ValidationError(_("Objections are decided by the supervision committee."), code="scope")
             if actor.pk in (entry.proposed_by_id, entry.reviewed_by_id):
@@ -318,7 +317,7 @@ def objection_decide(
         state = Objection.State.UPHELD if uphold else Objection.State.DISMISSED
         if (
             Objection.objects.filter(pk=objection.pk, state=Objection.State.OPEN).update(
-                state=state, decided_by=_user(actor), decided_at=now, decision=text
+                state=state, decided_by=user_of(actor), decided_at=now, decision=text
             )
             != 1
         ):
@@ -348,11 +347,12 @@ def entry_reverse(
 ) -> Entry:
     """Correct an effective entry: a reversing entry (−points, pointing at it, with the
     reason) becomes effective at once. The original never changes."""
+    require_actor(actor)
     now = at or timezone.now()
     payload = {"entry": entry.pk, "reason": (reason or "").strip()}
 
     def write() -> list[Entry]:
-        if _user(actor) is not None and not may(actor, entry.village, COMMITTEE_ROLES):
+        if not may(actor, entry.village, COMMITTEE_ROLES):
             raise ValidationError(_("Only the village committee corrects points."), code="scope")
         text = _text(reason, _("Reason"), required=True)
         original = Entry.objects.get(pk=entry.pk)
@@ -380,9 +380,9 @@ def entry_reverse(
             period=period_of(timezone.localdate(now)),
             reason=text,
             corrects=original,
-            proposed_by=_user(actor),
+            proposed_by=user_of(actor),
             proposed_at=now,
-            reviewed_by=_user(actor),
+            reviewed_by=user_of(actor),
             reviewed_at=now,
         )
         chain.append(reversal, head=head, account=account, at=now)

@@ -22,14 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hemei.points import chain
-from hemei.points.models import Account, ChainHead, RuleSet
+from hemei.core.chain import Head
+from hemei.points import posting as chain
+from hemei.points.models import Account, RuleSet
 from hemei.regions.models import Household
 
 
 @dataclass(frozen=True)
 class PointsLocks:
-    head: ChainHead
+    head: Head
     rule_set: RuleSet | None
     accounts: dict[int, Account]
 

@@ -8,12 +8,11 @@ the points shop (积分超市).
 - Ledger (ARCHITECTURE rule 4): `Entry` rows. A scored entry is proposed, reviewed by the
   village committee, shown in publicity, and becomes effective when publicity ends without an
   open objection. Effective entries are immutable (services, model, database trigger) and are
-  chained per village (`ChainHead`, sequence, prev_hash, entry_hash). `Account.balance` is a
+  chained per village (`hemei.core.chain`, kind "points": sequence, prev_hash, entry_hash). `Account.balance` is a
   cached figure that `hemei verify` re-derives from the effective entries.
 - Shop: `Reward`, `StockMovement` (the stock is their sum), `Redemption` (a negative effective
   entry and a stock movement in one transaction).
-- `IdempotencyKey`: every write remembers its key and payload hash and returns its first
-  result when replayed.
+- Every write carries an idempotency key (`hemei.core.idempotency`).
 """
 
 from __future__ import annotations
@@ -26,8 +25,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hemei.regions.models import Household, Region, Resident
-
-GENESIS_HASH = "0" * 64
 
 
 class ImmutableEntryError(Exception):
@@ -207,18 +204,6 @@ class RuleItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.description} ({self.points:+d})"
-
-
-class ChainHead(models.Model):
-    """The last link of a village's hash chain. Locked (select_for_update) by every append, so
-    two processes never fork the chain."""
-
-    village = models.OneToOneField(Region, on_delete=models.PROTECT, related_name="+")
-    sequence = models.PositiveIntegerField(default=0)
-    head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
-
-    def __str__(self) -> str:
-        return f"{self.village_id}#{self.sequence} {self.head_hash[:12]}"
 
 
 class Account(models.Model):
@@ -512,22 +497,3 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reward_id} {self.quantity:+d}"
-
-
-class IdempotencyKey(models.Model):
-    """A write's key: the same key and payload return the first result, another payload is a
-    conflict. Keys are per account (`owner`: "user:<id>", or "system" for the demo and sweeps)."""
-
-    owner = models.CharField(max_length=40)
-    key = models.CharField(max_length=100)
-    operation = models.CharField(max_length=40)
-    payload_hash = models.CharField(max_length=64)
-    result_type = models.CharField(max_length=40, blank=True)
-    result_ids = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="points_idempotency_key")]
-
-    def __str__(self) -> str:
-        return f"{self.owner}:{self.key}"

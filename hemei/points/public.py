@@ -16,9 +16,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hemei.core.models import ChainHead
 from hemei.disclosure.board import ChainHead as BoardChainHead
 from hemei.disclosure.board import board_section, chain_head
-from hemei.points.models import ChainHead, Entry, RuleSet
+from hemei.points.models import Entry, RuleSet
 from hemei.regions.models import Household, Region
 
 # Scored entries and their corrections count towards a ranking; redemptions and resets do not
@@ -36,7 +37,7 @@ def in_publicity(village: Region, *, now: dt.datetime | None = None, limit: int 
 
 
 def head_of(village: Region) -> ChainHead | None:
-    return ChainHead.objects.filter(village=village).first()
+    return ChainHead.objects.filter(chain="points", village=village).first()
 
 
 @dataclass(frozen=True)
@@ -100,4 +101,4 @@ def points_chain_head(village: Region) -> BoardChainHead | None:
     head = head_of(village)
     if head is None:
         return None
-    return BoardChainHead(_("Points ledger (积分台账)"), head.sequence, head.head_hash)
+    return BoardChainHead(_("Points ledger (积分台账)"), head.length, head.head_hash)

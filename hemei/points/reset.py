@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from hemei.core.audit import audit_record_many
 from hemei.core.sweeps import Escalation, sweeper
-from hemei.points import chain
+from hemei.points import posting as chain
 from hemei.points.models import Entry, RuleSet
 from hemei.points.shop import redemption_period_of
 from hemei.regions.models import Household

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from hemei.core.scope import require_actor
 from hemei.points import ledger
 from hemei.points.models import Entry
 
@@ -35,6 +36,7 @@ def entry_approve_batch(
     *, actor: Any, entries: list[Entry], idempotency_key: str, at: dt.datetime | None = None
 ) -> BatchResult:
     """Approve `entries` (already read through the actor's access scope) in one transaction."""
+    require_actor(actor)
     key = (idempotency_key or "").strip()
     if not key:
         raise ValidationError(_("Every write needs an idempotency key."), code="key")

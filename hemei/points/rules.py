@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.scope import require_actor, user_of
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.rules import more_than_half
 from hemei.points.access import COMMITTEE_ROLES, may
@@ -28,12 +29,9 @@ SUBJECT_TYPE = "points.ruleversion"
 ADOPTING_KINDS = (Meeting.Kind.VILLAGERS, Meeting.Kind.REPRESENTATIVES)
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
 
 def _require_committee(actor: Any, village: Region) -> None:
-    if _user(actor) is not None and not may(actor, village, COMMITTEE_ROLES):
+    if not may(actor, village, COMMITTEE_ROLES):
         raise ValidationError(_("Only the village committee may change the points rules."), code="scope")
 
 
@@ -50,6 +48,7 @@ def rule_set_create(
     exclude_absent: bool = True,
     at: dt.datetime | None = None,
 ) -> RuleSet:
+    require_actor(actor)
     if village.level != Level.VILLAGE:
         raise ValidationError(_("A points rule set belongs to a village."))
     _require_committee(actor, village)
@@ -96,6 +95,7 @@ def rule_version_create(
     at: dt.datetime | None = None,
 ) -> RuleVersion:
     """A new draft version, optionally starting as a copy of an earlier version's items."""
+    require_actor(actor)
     _require_committee(actor, rule_set.village)
     RuleSet.objects.select_for_update().filter(pk=rule_set.pk).first()
     number = (rule_set.versions.aggregate(m=Max("number"))["m"] or 0) + 1
@@ -103,7 +103,7 @@ def rule_version_create(
         rule_set=rule_set,
         number=number,
         title=(title or "").strip()[:100],
-        created_by=_user(actor),
+        created_by=user_of(actor),
         created_at=at or timezone.now(),
     )
     if copy_from is not None:
@@ -141,6 +141,7 @@ def rule_item_add(
     cap_per_period: int | None = None,
     proposer: str = RuleItem.Proposer.GRID,
 ) -> RuleItem:
+    require_actor(actor)
     _require_committee(actor, version.rule_set.village)
     from hemei.points.rules_edit import _draft  # rules_edit imports this module
 
@@ -190,6 +191,7 @@ def rule_version_adopt(
     2. The draft becomes adopted (conditional update on state=draft), the previous adopted
        version superseded; both in this transaction, so there is always one current version.
     """
+    require_actor(actor)
     item = AgendaItem.objects.select_related("meeting__region").get(pk=item.pk)
     meeting = item.meeting
     village = version.rule_set.village

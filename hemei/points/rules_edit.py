@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.scope import require_actor
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add
 from hemei.points.models import RuleItem, RuleSet, RuleVersion
@@ -72,6 +73,7 @@ def rule_item_update(
     proposer: str = RuleItem.Proposer.GRID,
 ) -> RuleItem:
     """Change an item of a draft version (all fields at once, like the form)."""
+    require_actor(actor)
     version = _draft(item)
     _require_committee(actor, version.rule_set.village)
     check_item_values(kind=kind, points=int(points), cap_per_period=cap_per_period, proposer=proposer)
@@ -101,6 +103,7 @@ def rule_item_update(
 @transaction.atomic
 def rule_item_remove(*, actor: Any, item: RuleItem) -> None:
     """Remove an item from a draft (no entry can refer to a draft's item)."""
+    require_actor(actor)
     version = _draft(item)
     _require_committee(actor, version.rule_set.village)
     audit_record(
@@ -130,6 +133,7 @@ def tableable_meetings(village: Any, *, now: dt.datetime | None = None) -> Any:
 def rule_version_table(*, actor: Any, version: RuleVersion, meeting: Meeting) -> AgendaItem:
     """Put a draft on the agenda of a 村民会议 / 村民代表会议 of its village. When the item is
     decided as passed, the meetings app's DECISION_HOOKS adopt the version."""
+    require_actor(actor)
     village = version.rule_set.village
     _require_committee(actor, village)
     if not RuleVersion.objects.select_for_update().filter(pk=version.pk, state=RuleVersion.State.DRAFT).exists():
@@ -177,6 +181,7 @@ def rule_set_settings_update(
     ranking: str,
     ranking_top_n: int,
 ) -> RuleSet:
+    require_actor(actor)
     _require_committee(actor, rule_set.village)
     if not 1 <= int(publicity_days) <= 60:
         raise ValidationError(_("Publicity lasts between 1 and 60 days."))

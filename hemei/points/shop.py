@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
-from hemei.points import chain
+from hemei.core.idempotency import remembered
+from hemei.core.scope import is_system, require_actor, user_of
+from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, SHOP_ROLES, may, villager_resident
-from hemei.points.idempotency import remembered
 from hemei.points.ledger import period_of
 from hemei.points.locks import lock_points
 from hemei.points.models import Entry, Redemption, Reward, RuleSet, StockMovement
@@ -31,9 +32,6 @@ from hemei.regions.models import Household, Level, Region
 
 R = Redemption.State
 
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def redemption_period_of(day: dt.date, period: str) -> str:
@@ -56,9 +54,10 @@ def reward_create(
     photo: Any = None,
     at: dt.datetime | None = None,
 ) -> Reward:
+    require_actor(actor)
     if village.level != Level.VILLAGE:
         raise ValidationError(_("A reward belongs to a village's shop."))
-    if _user(actor) is not None and not may(actor, village, SHOP_ROLES):
+    if not may(actor, village, SHOP_ROLES):
         raise ValidationError(_("Only the shop keeper or the committee manage the shop."), code="scope")
     name = (name or "").strip()[:100]
     if not name or int(price) <= 0:
@@ -85,7 +84,8 @@ def reward_create(
 def reward_restock(
     *, actor: Any, reward: Reward, quantity: int, note: str = "", idempotency_key: str, at: dt.datetime | None = None
 ) -> StockMovement:
-    if _user(actor) is not None and not may(actor, reward.village, SHOP_ROLES):
+    require_actor(actor)
+    if not may(actor, reward.village, SHOP_ROLES):
         raise ValidationError(_("Only the shop keeper or the committee manage the shop."), code="scope")
     if isinstance(quantity, bool) or int(quantity) <= 0:
         raise ValidationError(_("Restock at least one."))
@@ -98,7 +98,7 @@ def reward_restock(
             kind=StockMovement.Kind.RESTOCK,
             quantity=int(quantity),
             note=(note or "").strip()[:200],
-            actor=_user(actor),
+            actor=user_of(actor),
             at=now,
         )
         audit_record(actor=actor, action="update", obj=reward, note="restock", changes={"stock": [None, quantity]})
@@ -133,6 +133,7 @@ def redemption_create(
     at: dt.datetime | None = None,
 ) -> Redemption:
     """Redeem at the counter (collected at once) or reserve on the phone (collected later)."""
+    require_actor(actor)
     now = at or timezone.now()
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise ValidationError(_("Redeem at least one."))
@@ -140,7 +141,7 @@ def redemption_create(
         raise ValidationError(_("Unknown channel."))
 
     def write() -> list[Redemption]:
-        if _user(actor) is not None:
+        if not is_system(actor):
             resident = villager_resident(actor)
             own = resident is not None and resident.household_id == household.pk
             if not (own and channel == Redemption.Channel.PHONE) and not may(actor, household.region, SHOP_ROLES):
@@ -195,9 +196,9 @@ def redemption_create(
             period=period_of(today),
             reason=f"{locked.name} x{quantity}",
             state=Entry.State.PROPOSED,
-            proposed_by=_user(actor),
+            proposed_by=user_of(actor),
             proposed_at=now,
-            reviewed_by=_user(actor),
+            reviewed_by=user_of(actor),
             reviewed_at=now,
         )
         chain.append(entry, head=head, account=account, at=now)
@@ -214,7 +215,7 @@ def redemption_create(
             state=R.COLLECTED if counter else R.RESERVED,
             channel=channel,
             entry=entry,
-            created_by=_user(actor),
+            created_by=user_of(actor),
             created_at=now,
             collected_at=now if counter else None,
         )
@@ -223,7 +224,7 @@ def redemption_create(
             kind=StockMovement.Kind.REDEMPTION,
             quantity=-quantity,
             redemption=redemption,
-            actor=_user(actor),
+            actor=user_of(actor),
             at=now,
         )
         audit_record(
@@ -248,10 +249,11 @@ def redemption_create(
 def redemption_collect(
     *, actor: Any, redemption: Redemption, idempotency_key: str, at: dt.datetime | None = None
 ) -> Redemption:
+    require_actor(actor)
     now = at or timezone.now()
 
     def write() -> list[Redemption]:
-        if _user(actor) is not None and not may(actor, redemption.village, SHOP_ROLES):
+        if not may(actor, redemption.village, SHOP_ROLES):
             raise ValidationError(_("Only the shop keeper hands out rewards."), code="scope")
         if (
             Redemption.objects.filter(pk=redemption.pk, state=R.RESERVED).update(state=R.COLLECTED, collected_at=now)
@@ -278,10 +280,11 @@ def redemption_cancel(
 ) -> Redemption:
     """Cancel a reservation not yet collected: a reversing entry gives the points back and a
     stock movement puts the goods back, both in the chain's transaction."""
+    require_actor(actor)
     now = at or timezone.now()
 
     def write() -> list[Redemption]:
-        if _user(actor) is not None:
+        if not is_system(actor):
             resident = villager_resident(actor)
             own = resident is not None and resident.household_id == redemption.household_id
             if not own and not may(actor, redemption.village, SHOP_ROLES | COMMITTEE_ROLES):
@@ -304,9 +307,9 @@ def redemption_cancel(
             period=period_of(today),
             reason=_("Reservation cancelled"),
             corrects_id=current.entry_id,
-            proposed_by=_user(actor),
+            proposed_by=user_of(actor),
             proposed_at=now,
-            reviewed_by=_user(actor),
+            reviewed_by=user_of(actor),
             reviewed_at=now,
         )
         chain.append(entry, head=head, account=account, at=now)
@@ -316,7 +319,7 @@ def redemption_cancel(
             kind=StockMovement.Kind.CANCELLATION,
             quantity=current.quantity,
             redemption=current,
-            actor=_user(actor),
+            actor=user_of(actor),
             at=now,
         )
         Redemption.objects.filter(pk=current.pk).update(state=R.CANCELLED, cancelled_at=now, cancel_entry=entry)

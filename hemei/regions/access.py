@@ -7,132 +7,43 @@ so guessing ids reveals nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
-from hemei.regions.models import WRITE_ROLES, Household, Level, Post, PostQuerySet, Region, Resident, Role
+from hemei.core.scope import Scope, minimal_paths, paths_q, register_scoped, scope_for, scoped
+from hemei.regions.models import Household, Level, Post, PostQuerySet, Region, Resident, Role
+
+__all__ = ["Scope", "scope_for", "scoped"]
 
 
-@dataclass(frozen=True)
-class Scope:
-    """The data a user may reach. Built once per request from the user's current posts."""
-
-    read_paths: tuple[str, ...] = ()
-    write_paths: tuple[str, ...] = ()
-    household_ids: frozenset[int] = frozenset()  # villagers: their own household
-    everything: bool = False
-    roles: frozenset[str] = field(default_factory=frozenset)
-    can_reveal: bool = False
-
-    @property
-    def is_staff_scope(self) -> bool:
-        return self.everything or bool(self.read_paths)
-
-    def covers_path(self, path: str, *, write: bool = False) -> bool:
-        if self.everything:
-            return True
-        paths = self.write_paths if write else self.read_paths
-        return any(path.startswith(p) for p in paths)
-
-
-def _minimal(paths: set[str]) -> tuple[str, ...]:
-    """Drop paths already covered by an ancestor path (keeps OR lists short)."""
-    result: list[str] = []
-    for p in sorted(paths, key=len):
-        if not any(p.startswith(q) for q in result):
-            result.append(p)
-    return tuple(sorted(result))
-
-
-def scope_for(user: Any) -> Scope:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Scope()
-    cached = getattr(user, "_hemei_scope", None)
-    if cached is not None:
-        return cached
-    can_reveal = user.has_perm("regions.reveal_personal_data")
-    if user.is_superuser:
-        scope = Scope(everything=True, can_reveal=True, roles=frozenset({"superuser"}))
-    else:
-        read: set[str] = set()
-        write: set[str] = set()
-        households: set[int] = set()
-        roles: set[str] = set()
-        for post in Post.objects.current().filter(user=user).select_related("region", "resident"):
-            roles.add(post.role)
-            if post.role == Role.VILLAGER:
-                if post.resident is not None:
-                    households.add(post.resident.household_id)
-                continue
-            read.add(post.region.path)
-            if post.role in WRITE_ROLES:
-                write.add(post.region.path)
-        scope = Scope(
-            read_paths=_minimal(read),
-            write_paths=_minimal(write),
-            household_ids=frozenset(households),
-            roles=frozenset(roles),
-            can_reveal=can_reveal,
-        )
-    user._hemei_scope = scope
-    return scope
-
-
-def _path_q(paths: tuple[str, ...], prefix: str) -> Q:
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= Q(**{f"{prefix}path__startswith": p})
-    return q
-
-
+# The scope itself lives in core (one Scope for every app); these names stay importable here.
 def require_staff_scope(user: Any) -> None:
     """Staff pages (workbench, roster) are for posts over regions; villagers get a 404."""
     if not scope_for(user).is_staff_scope:
         raise Http404
 
 
+HOUSEHOLDS = register_scoped(Household, via="region__", households="pk")
+RESIDENTS = register_scoped(Resident, via="region__", households="household_id")
+
+
 def access_regions(user: Any, *, write: bool = False) -> QuerySet[Region]:
-    """Regions the user may browse (or, with write, change): their subtrees, not ancestors."""
-    scope = scope_for(user)
-    qs = Region.objects.all()
-    if scope.everything:
-        return qs
-    if write:
-        return qs.filter(_path_q(scope.write_paths, ""))
-    q = _path_q(scope.read_paths, "")
-    if scope.household_ids:
-        q |= Q(households__in=scope.household_ids)
-    return qs.filter(q).distinct() if scope.household_ids else qs.filter(q)
+    """Regions the user may browse (or, with write, change): their subtrees, not ancestors;
+    a villager reaches the grid of their household."""
+    qs = scoped(Region.objects.all(), user, "", households="households", write=write)
+    return qs.distinct() if scope_for(user).household_ids and not write else qs
 
 
 def access_households(user: Any, *, write: bool = False) -> QuerySet[Household]:
-    scope = scope_for(user)
-    qs = Household.objects.all()
-    if scope.everything:
-        return qs
-    paths = scope.write_paths if write else scope.read_paths
-    regions = Region.objects.filter(_path_q(paths, "")).values("pk")
-    q = Q(region__in=regions) if paths else Q(pk__in=[])
-    if scope.household_ids and not write:
-        q |= Q(pk__in=scope.household_ids)
-    return qs.filter(q)
+    return HOUSEHOLDS.queryset(user, write=write)
 
 
 def access_residents(user: Any, *, write: bool = False) -> QuerySet[Resident]:
-    scope = scope_for(user)
-    qs = Resident.objects.all()
-    if scope.everything:
-        return qs
-    paths = scope.write_paths if write else scope.read_paths
-    regions = Region.objects.filter(_path_q(paths, "")).values("pk")
-    q = Q(region__in=regions) if paths else Q(pk__in=[])
-    if scope.household_ids and not write:
-        q |= Q(household_id__in=scope.household_ids)
-    return qs.filter(q)
+    return RESIDENTS.queryset(user, write=write)
 
 
 def access_household(user: Any, pk: int, *, write: bool = False) -> Household:
@@ -257,7 +168,7 @@ def can_manage_posts(user: Any) -> bool:
 
 def manage_paths(user: Any) -> tuple[str, ...]:
     """Region subtrees whose posts the user manages ('' = everything)."""
-    return _minimal({g.path for g in manager_grants(user)})
+    return minimal_paths({g.path for g in manager_grants(user)})
 
 
 def roles_at(grants: tuple[ManagerGrant, ...], region: Region) -> frozenset[str]:
@@ -279,7 +190,7 @@ def access_managed_posts(user: Any) -> PostQuerySet:
     paths = manage_paths(user)
     if "" in paths:
         return Post.objects.all()
-    return Post.objects.filter(_path_q(paths, "region__")) if paths else Post.objects.none()
+    return Post.objects.filter(paths_q(paths, "region__"))
 
 
 def access_managed_users(user: Any) -> QuerySet[Any]:
@@ -301,6 +212,19 @@ def access_managed_user(user: Any, pk: Any) -> Any:
         raise Http404 from None
 
 
+# Roles independent of the village's own managers: the supervision committee (村务监督委员会)
+# watches the secretary and the director, so only someone above the village (the township or
+# the county) may set its members' passwords, or the supervised could take over the supervisor.
+INDEPENDENT_OF_VILLAGE: frozenset[str] = frozenset({Role.SUPERVISION})
+
+
+def _granted_above(grants: tuple[ManagerGrant, ...], region: Region, role: str) -> bool:
+    """Whether a grant from a region strictly above `region` covers `role` there."""
+    return any(
+        role in g.roles and region.path.startswith(g.path) and len(g.path) < len(region.path) for g in grants
+    )
+
+
 def can_manage_account(manager: Any, target: Any, *, password: bool = False) -> bool:
     """Whether the manager may unlock (or, with password, set the password of) the account.
 
@@ -309,7 +233,8 @@ def can_manage_account(manager: Any, target: Any, *, password: bool = False) -> 
        of someone who also serves elsewhere.
     2. Superuser and Django-admin accounts are left to superusers.
     3. Setting a password hands over everything the account may do, so the account may not
-       hold a permission (e.g. revealing personal data) that the manager lacks.
+       hold a permission (e.g. revealing personal data) that the manager lacks, nor a role
+       independent of the manager (`INDEPENDENT_OF_VILLAGE`) unless the manager is above it.
     """
     if not can_manage_posts(manager):
         return False
@@ -322,5 +247,7 @@ def can_manage_account(manager: Any, target: Any, *, password: bool = False) -> 
     grants = manager_grants(manager)
     for post in Post.objects.current().filter(user=target).select_related("region"):
         if post.role not in roles_at(grants, post.region):
+            return False
+        if password and post.role in INDEPENDENT_OF_VILLAGE and not _granted_above(grants, post.region, post.role):
             return False
     return not password or target.get_all_permissions() <= manager.get_all_permissions()

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hemei.core.parsing import parse_id
 from hemei.regions import services
 from hemei.regions.access import access_households, access_region, access_regions, access_residents, scope_for
 from hemei.regions.models import Household, Region, Resident, Tag
@@ -140,7 +141,8 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         qs = access_residents(self.request.user).prefetch_related("tags")
         household = self.request.query_params.get("household")
         if household:
-            qs = qs.filter(household_id=household) if household.isdigit() else qs.none()
+            pk = parse_id(household)
+            qs = qs.filter(household_id=pk) if pk is not None else qs.none()
         return _region_filter(self.request, qs).order_by("household_id", "pk")
 
     @extend_schema(parameters=[*REGION_FILTERS, OpenApiParameter("household", int)])
@@ -162,7 +164,8 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         pk = str(kwargs["pk"])
         # A non-numeric id is "not found", not a server error (found by schemathesis).
-        resident = access_residents(request.user, write=True).filter(pk=pk).first() if pk.isdigit() else None
+        resident_pk = parse_id(pk)
+        resident = access_residents(request.user, write=True).filter(pk=resident_pk).first() if resident_pk else None
         if resident is None:
             raise Http404
         data = ResidentUpdateSerializer(data=request.data, partial=True)

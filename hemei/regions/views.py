@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hemei.core.models import AuditEntry
+from hemei.core.parsing import parse_date
 from hemei.regions import services
 from hemei.regions.access import (
     access_household,
@@ -174,11 +174,8 @@ def no_posts(request: HttpRequest) -> HttpResponse:
 
 def _date_param(request: HttpRequest, name: str) -> str:
     """A YYYY-MM-DD filter value, or "" for anything else (a typo must not become a 500)."""
-    value = request.GET.get(name, "")
-    try:
-        return dt.date.fromisoformat(value).isoformat() if value else ""
-    except ValueError:
-        return ""
+    day = parse_date(request.GET.get(name))
+    return day.isoformat() if day else ""
 
 
 @login_required

@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hemei.accounts.models import User
+from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx_import import XlsxUploadForm
 from hemei.regions.access import access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Region, RosterImport
 from hemei.regions.roster import (
-    XLSX_MAGIC,
     ImportReport,
     report_to_xlsx,
     roster_export,
@@ -32,7 +33,7 @@ from hemei.regions.roster import (
 )
 from hemei.regions.tasks import roster_import_task
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = XLSX_CONTENT_TYPE
 IMPORT_LEVELS = (Level.TOWNSHIP, Level.VILLAGE, Level.GRID)
 EXPORT_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID)
 # A drop-down longer than this helps nobody (a province has tens of thousands of grids).
@@ -63,7 +64,11 @@ def _choices(regions: QuerySet[Region]) -> list[tuple[str, str]]:
     ]
 
 
-class RosterImportForm(forms.Form):
+class RosterImportForm(XlsxUploadForm):
+    """The checks before queueing are those of every xlsx upload (`XlsxUploadForm.clean_file`):
+    size, type, and what the zip expands to."""
+
+    field_order = ["region", "file", "dry_run"]
     region = forms.ChoiceField(label=gettext_lazy("Import into region"))
     file = forms.FileField(label=gettext_lazy("Roster file (.xlsx)"))
     dry_run = forms.BooleanField(
@@ -74,26 +79,6 @@ class RosterImportForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = choices  # type: ignore[attr-defined]
-
-    def clean_file(self) -> Any:
-        """Refuse before queueing what the import would refuse anyway: size and type."""
-        upload = self.cleaned_data["file"]
-        limit = settings.HEMEI_UPLOAD_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is too large (%(size).1f MB); the limit is %(limit).1f MB.")
-                % {"size": upload.size / 1048576, "limit": limit / 1048576}
-            )
-        if not upload.name.lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("Upload an Excel workbook (.xlsx)."))
-        upload.seek(0)
-        head = upload.read(4)
-        upload.seek(0)
-        if head != XLSX_MAGIC:
-            raise forms.ValidationError(
-                _("This file is not an Excel workbook (.xlsx), even though its name says so.")
-            )
-        return upload
 
 
 @login_required

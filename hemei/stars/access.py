@@ -14,18 +14,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from hemei.cases.access import villager_resident
-from hemei.points.access import COMMITTEE_ROLES, GRID_ROLES, roles_over
-from hemei.points.access import may as _may
-from hemei.regions.access import scope_for
-from hemei.regions.models import Household, Level, Region, Role
+from hemei.core.scope import (
+    COMMITTEE_ROLES,
+    GRID_ROLES,
+    TOWNSHIP_ROLES,
+    is_system,
+    register_scoped,
+    roles_over,
+    scope_for,
+)
+from hemei.core.scope import may as core_may
+from hemei.core.scope import require as core_require
+from hemei.regions.models import Household, Level, Region
 from hemei.stars.models import StarChange, StarRating, StarRound
-
-TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_STAFF})
 
 __all__ = [
     "COMMITTEE_ROLES",
@@ -39,19 +44,26 @@ __all__ = [
     "villager_resident",
 ]
 
+# A round belongs to the village's shared life: its grids' staff read it too. Ratings and
+# changes belong to a household: its grid, the village and above, and the household itself.
+ROUNDS = register_scoped(StarRound, via="village__", village_wide=True,
+                         actions={"manage": COMMITTEE_ROLES, "approve": TOWNSHIP_ROLES})
+RATINGS = register_scoped(StarRating, via="household__region__", households="household_id")
+CHANGES = register_scoped(StarChange, via="household__region__", households="household_id")
+
 
 def may(user: Any, region: Region, roles: frozenset[str]) -> bool:
-    """`None` is the system (the demo, commands): services called by code act for it."""
-    return user is None or _may(user, region, roles)
+    """`hemei.core.scope.may` in this app's argument order: the system actor may, None and
+    anonymous users may not."""
+    return core_may(user, roles, region)
 
 
 def require(user: Any, region: Region, roles: frozenset[str]) -> None:
-    if not may(user, region, roles):
-        raise PermissionDenied
+    core_require(user, roles, region)
 
 
 def own_household(user: Any, household: Household) -> bool:
-    resident = villager_resident(user) if getattr(user, "is_authenticated", False) else None
+    resident = villager_resident(user) if getattr(user, "is_authenticated", False) and not is_system(user) else None
     return resident is not None and resident.household_id == household.pk
 
 
@@ -59,52 +71,21 @@ def may_declare(user: Any, household: Household) -> bool:
     return own_household(user, household) or may(user, household.region, GRID_ROLES | COMMITTEE_ROLES)
 
 
-def _paths_q(user: Any, field: str) -> Q:
-    scope = scope_for(user)
-    if scope.everything:
-        return Q()
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        # A grid worker's post is below the village: they see their village's rounds too.
-        q |= Q(**{f"{field}__path__startswith": path})
-        q |= Q(**{f"{field}__path": path[: len(path) - Region.steplen]})
-    return q
-
-
 def access_rounds(user: Any) -> QuerySet[StarRound]:
-    return StarRound.objects.filter(_paths_q(user, "village"))
+    return ROUNDS.queryset(user)
 
 
 def access_ratings(user: Any) -> QuerySet[StarRating]:
-    scope = scope_for(user)
-    if scope.everything:
-        return StarRating.objects.all()
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        q |= Q(household__region__path__startswith=path)
-    if scope.household_ids:
-        q |= Q(household_id__in=scope.household_ids)
-    return StarRating.objects.filter(q)
+    return RATINGS.queryset(user)
 
 
 def access_changes(user: Any) -> QuerySet[StarChange]:
-    scope = scope_for(user)
-    if scope.everything:
-        return StarChange.objects.all()
-    q = Q(pk__in=[])
-    for path in scope.read_paths:
-        q |= Q(household__region__path__startswith=path)
-    if scope.household_ids:
-        q |= Q(household_id__in=scope.household_ids)
-    return StarChange.objects.filter(q)
+    return CHANGES.queryset(user)
 
 
 def access_village(user: Any, code: str) -> Region:
     """A village the user works in or above (a grid worker reaches their grid's village)."""
     village = Region.objects.filter(code=code, level=Level.VILLAGE).first()
-    if village is None:
+    if village is None or not scope_for(user).reaches_village(village.path):
         raise Http404
-    scope = scope_for(user)
-    if scope.covers_path(village.path) or any(p.startswith(village.path) for p in scope.read_paths):
-        return village
-    raise Http404
+    return village

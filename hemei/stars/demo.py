@@ -5,7 +5,7 @@
    excluded with reasons), 乡镇认定, 张榜公示 for 7 days, 授牌 on 2026-04-20.
 2. One 摘星 with a reason in August and one 挂星 in September (ad-hoc, through the services).
 3. 东邵村: its 2026 round under way at 群众互评.
-Writes go through the services with actor=None (recorded as the system).
+Writes go through the services with actor=SYSTEM (recorded as the system).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import random
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hemei.core.scope import SYSTEM
 from hemei.regions.models import Household, Region
 from hemei.stars import services
 from hemei.stars.models import ExclusionReason, HouseholdStar, StarRating, StarRound
@@ -57,33 +58,33 @@ def demo_stars(*, stdout: Any = None) -> int:
     by_name = {s.name: s for s in stars}
 
     # 1. The 2026 round of 西邵村.
-    rnd = services.round_open(actor=None, village=village, year=2026, at=_at(3, 1))
+    rnd = services.round_open(actor=SYSTEM, village=village, year=2026, at=_at(3, 1))
     rows = [(h, _claims(rng, star_ids), "", "") for h in households]
-    services.ratings_enter(actor=None, round=rnd, rows=rows)
-    services.round_advance(actor=None, round=rnd, to="peer", at=_at(3, 16))
+    services.ratings_enter(actor=SYSTEM, round=rnd, rows=rows)
+    services.round_advance(actor=SYSTEM, round=rnd, to="peer", at=_at(3, 16))
     for h, claimed, _r, _n in rows[5::37]:  # the villagers' review lowers a few claims
-        services.rating_record(actor=None, round=rnd, household=h, stars=claimed[:-1] or claimed,
+        services.rating_record(actor=SYSTEM, round=rnd, household=h, stars=claimed[:-1] or claimed,
                                note="群众互评未通过一项")
-    services.round_advance(actor=None, round=rnd, to="committee", at=_at(3, 25))
+    services.round_advance(actor=SYSTEM, round=rnd, to="committee", at=_at(3, 25))
     for position, reason, note in EXCLUSIONS:
         if position < len(households):
-            services.rating_exclude(actor=None, round=rnd, household=households[position], reason=reason, note=note)
-    services.round_advance(actor=None, round=rnd, to="township", at=_at(4, 2))
-    services.round_township_approve(actor=None, round=rnd, note="姚村镇认定", at=_at(4, 9))
-    services.round_publicity_start(actor=None, round=rnd, at=_at(4, 12))
-    rnd, written = services.round_award(actor=None, round=rnd, at=_at(4, 20))
+            services.rating_exclude(actor=SYSTEM, round=rnd, household=households[position], reason=reason, note=note)
+    services.round_advance(actor=SYSTEM, round=rnd, to="township", at=_at(4, 2))
+    services.round_township_approve(actor=SYSTEM, round=rnd, note="姚村镇认定", at=_at(4, 9))
+    services.round_publicity_start(actor=SYSTEM, round=rnd, at=_at(4, 12))
+    rnd, written = services.round_award(actor=SYSTEM, round=rnd, at=_at(4, 20))
 
     # 2. Ad-hoc changes during the year.
     holders = HouseholdStar.objects.filter(village=village, star=by_name["环保卫生"]).order_by("household__number")
     holder = holders.select_related("household")[min(10, holders.count() - 1)].household
-    services.star_withdraw(actor=None, household=holder, star=by_name["环保卫生"], date=dt.date(2026, 8, 15),
+    services.star_withdraw(actor=SYSTEM, household=holder, star=by_name["环保卫生"], date=dt.date(2026, 8, 15),
                            reason="门前屋后乱堆乱放，经网格员三次提醒仍未整改", idempotency_key="demo-stars-withdraw-1")
     written += 1
     excluded = set(StarRating.objects.filter(round=rnd, excluded=True).values_list("household_id", flat=True))
     has = set(HouseholdStar.objects.filter(village=village, star=by_name["助人为乐"]).values_list("household_id",
                                                                                                flat=True))
     lacking = next(h for h in households[60:] if h.pk not in has and h.pk not in excluded)
-    services.star_grant(actor=None, household=lacking, star=by_name["助人为乐"], date=dt.date(2026, 9, 10),
+    services.star_grant(actor=SYSTEM, household=lacking, star=by_name["助人为乐"], date=dt.date(2026, 9, 10),
                         reason="汛期组织邻里转移老人，村两委研究决定挂星", idempotency_key="demo-stars-grant-1")
     written += 1
 
@@ -94,10 +95,10 @@ def demo_stars(*, stdout: Any = None) -> int:
         other_households = list(Household.objects.filter(village=other).order_by("number", "pk")[:400])
         if other_households:
             ids = [s.pk for s in services.catalogue_ensure(village=other)]
-            rnd2 = services.round_open(actor=None, village=other, year=2026, at=_at(10, 8))
-            services.ratings_enter(actor=None, round=rnd2,
+            rnd2 = services.round_open(actor=SYSTEM, village=other, year=2026, at=_at(10, 8))
+            services.ratings_enter(actor=SYSTEM, round=rnd2,
                                    rows=[(h, _claims(rng, ids), "", "") for h in other_households[::2]])
-            services.round_advance(actor=None, round=rnd2, to="peer", at=_at(10, 26))
+            services.round_advance(actor=SYSTEM, round=rnd2, to="peer", at=_at(10, 26))
     if stdout is not None:
         stdout.write(f"stars: {len(households)} households rated in 西邵村, {written} star changes\n")
     return written

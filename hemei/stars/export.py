@@ -11,8 +11,9 @@ from openpyxl import Workbook
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import neutralise
 from hemei.regions.models import Post, Region
-from hemei.regions.roster.template import neutralise
 from hemei.stars import access
 from hemei.stars.models import ExclusionReason, StarRound
 
@@ -31,6 +32,7 @@ def _grid_worker_in(actor: Any, village: Region) -> bool:
 
 def ratings_export(*, actor: Any, round: StarRound) -> bytes:
     """The ratings the actor may read (a grid worker: their grid), one row per household."""
+    require_actor(actor)
     if not (access.may(actor, round.village, access.COMMITTEE_ROLES | access.TOWNSHIP_ROLES
                        | frozenset({"county_admin", "county_dispatcher"})) or _grid_worker_in(actor, round.village)):
         raise PermissionDenied

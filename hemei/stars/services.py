@@ -30,8 +30,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
-from hemei.points.idempotency import remembered
+from hemei.core.parsing import county_of
+from hemei.core.scope import SYSTEM, require_actor, user_of
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access
 from hemei.stars.models import (
@@ -51,10 +53,7 @@ A = AuditEntry.Action
 
 
 def _county_of(village: Region) -> Region:
-    county = village.county_ancestor()
-    if county is None:
-        raise ValidationError(_("Star ratings belong to a village."))
-    return county
+    return county_of(village, message=_("Star ratings belong to a village."))
 
 
 def _require_village(village: Region) -> None:
@@ -79,7 +78,7 @@ def catalogue_ensure(*, village: Region) -> list[Star]:
             ignore_conflicts=True,
         )
         audit_record(
-            actor=None, action=A.CREATE, object_type="stars.star", object_id=village.code,
+            actor=SYSTEM, action=A.CREATE, object_type="stars.star", object_id=village.code,
             object_repr=f"{village.name}: {len(TYPICAL_STARS)} stars", county_code=village.code[:6],
             changes={"stars": list(TYPICAL_STARS)}, note="default catalogue",
         )
@@ -87,6 +86,7 @@ def catalogue_ensure(*, village: Region) -> list[Star]:
 
 
 def star_add(*, actor: Any, village: Region, name: str) -> Star:
+    require_actor(actor)
     _require_village(village)
     access.require(actor, village, access.COMMITTEE_ROLES)
     name = (name or "").strip()
@@ -104,6 +104,7 @@ def star_add(*, actor: Any, village: Region, name: str) -> Star:
 
 
 def star_set_active(*, actor: Any, star: Star, active: bool) -> Star:
+    require_actor(actor)
     access.require(actor, star.village, access.COMMITTEE_ROLES)
     with transaction.atomic():
         star = Star.objects.select_for_update().get(pk=star.pk)
@@ -131,7 +132,7 @@ def _check_stars(village: Region, star_ids: Iterable[int | str]) -> list[int]:
 
 def _step(rnd: StarRound, stage: str, action: str, actor: Any, at: dt.datetime | None, note: str = "") -> None:
     StarRoundStep.objects.create(
-        round=rnd, stage=stage, action=action, actor=actor if getattr(actor, "is_authenticated", False) else None,
+        round=rnd, stage=stage, action=action, actor=user_of(actor),
         at=at or timezone.now(), note=note[:300],
     )
 
@@ -142,6 +143,7 @@ def _locked_round(rnd: StarRound) -> StarRound:
 
 def round_open(*, actor: Any, village: Region, year: int, publicity_days: int = 7,
                at: dt.datetime | None = None) -> StarRound:
+    require_actor(actor)
     _require_village(village)
     access.require(actor, village, access.COMMITTEE_ROLES)
     if not 1 <= publicity_days <= 60:
@@ -168,6 +170,7 @@ _ADVANCE: dict[str, str] = {Stage.SELF: "peer", Stage.PEER: "committee", Stage.C
 def round_advance(*, actor: Any, round: StarRound, to: str, at: dt.datetime | None = None) -> StarRound:
     """Close one of the first three steps and start the next (committee). Entering a step
     carries each household's result of the step before over as its starting value."""
+    require_actor(actor)
     access.require(actor, round.village, access.COMMITTEE_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
@@ -199,6 +202,7 @@ def round_township_approve(*, actor: Any, round: StarRound, note: str = "",
                            at: dt.datetime | None = None) -> StarRound:
     """乡镇认定: township staff of the village's township approve; households without a final
     correction get the committee's stars, excluded households none."""
+    require_actor(actor)
     access.require(actor, round.village, access.TOWNSHIP_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
@@ -219,6 +223,7 @@ def round_township_approve(*, actor: Any, round: StarRound, note: str = "",
 
 
 def round_publicity_start(*, actor: Any, round: StarRound, at: dt.datetime | None = None) -> StarRound:
+    require_actor(actor)
     access.require(actor, round.village, access.COMMITTEE_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
@@ -243,6 +248,7 @@ def round_award(*, actor: Any, round: StarRound, at: dt.datetime | None = None) 
     For each non-excluded household the final stars become its current stars: 挂星 for a final
     star not held, 摘星 for a held star the round did not confirm; an excluded household loses
     every star it holds. Bulk inserts: a village of 450 households is a few thousand rows."""
+    require_actor(actor)
     access.require(actor, round.village, access.COMMITTEE_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
@@ -254,7 +260,7 @@ def round_award(*, actor: Any, round: StarRound, at: dt.datetime | None = None) 
                                   % {"stage": rnd.get_stage_display()})
         if day < rnd.publicity_until:
             raise ValidationError(_("The public notice runs until %(date)s.") % {"date": rnd.publicity_until})
-        user = actor if getattr(actor, "is_authenticated", False) else None
+        user = user_of(actor)
         recorded = at or timezone.now()
         ratings = list(StarRating.objects.filter(round=rnd).select_related("household"))
         # Lock the households' cached stars: ad-hoc changes of these households wait.
@@ -322,6 +328,7 @@ def _rating_for(rnd: StarRound, household: Household, *, create: bool) -> StarRa
 
 def rating_declare(*, actor: Any, round: StarRound, household: Household, stars: Iterable[int | str]) -> StarRating:
     """自评/申报: the stars a household claims. A repeated declaration replaces the claim."""
+    require_actor(actor)
     if not access.may_declare(actor, household):
         raise PermissionDenied
     ids = _check_stars(round.village, stars)
@@ -333,7 +340,7 @@ def rating_declare(*, actor: Any, round: StarRound, household: Household, stars:
         assert rating is not None
         old = rating.claimed
         rating.claimed = ids
-        rating.declared_by = actor if getattr(actor, "is_authenticated", False) else None
+        rating.declared_by = user_of(actor)
         rating.declared_at = rating.updated_at = timezone.now()
         rating.save(update_fields=["claimed", "declared_by", "declared_at", "updated_at"])
         if old != ids:
@@ -359,6 +366,7 @@ def rating_record(*, actor: Any, round: StarRound, household: Household, stars: 
                   note: str = "") -> StarRating:
     """Record a household's stars for the step under way: the 互评 result, the 两委复评 result
     or the township's correction before its approval."""
+    require_actor(actor)
     ids = _check_stars(round.village, stars)
     with transaction.atomic():
         rnd = _locked_round(round)
@@ -382,6 +390,7 @@ def rating_record(*, actor: Any, round: StarRound, household: Household, stars: 
 
 def rating_exclude(*, actor: Any, round: StarRound, household: Household, reason: str, note: str = "") -> StarRating:
     """Exclude a household (两委复评 or 乡镇认定) with a reason from the list."""
+    require_actor(actor)
     rnd0 = round
     if not access.may(actor, rnd0.village, access.COMMITTEE_ROLES | access.TOWNSHIP_ROLES):
         raise PermissionDenied
@@ -412,6 +421,7 @@ def ratings_enter(*, actor: Any, round: StarRound, rows: Sequence[tuple[Househol
     """The committee enters a whole round's declarations from the paper forms in one go:
     (household, claimed star ids, exclusion reason or "", note) per household, during
     自评/申报. All or nothing; one audit row per household (bulk)."""
+    require_actor(actor)
     access.require(actor, round.village, access.COMMITTEE_ROLES)
     valid = set(Star.objects.filter(village=round.village, active=True).values_list("pk", flat=True))
     for household, ids, reason, _note in rows:
@@ -428,7 +438,7 @@ def ratings_enter(*, actor: Any, round: StarRound, rows: Sequence[tuple[Househol
         if StarRating.objects.filter(round=rnd, household__in=[r[0] for r in rows]).exists():
             raise ValidationError(_("Some of these households have already declared."))
         now = timezone.now()
-        user = actor if getattr(actor, "is_authenticated", False) else None
+        user = user_of(actor)
         objs = [
             StarRating(round=rnd, county_id=rnd.county_id, village_id=rnd.village_id, household=h,
                        claimed=sorted(set(ids)), declared_by=user, declared_at=now, updated_at=now,
@@ -486,7 +496,7 @@ def _adhoc(*, actor: Any, household: Household, star: Star, date: dt.date, reaso
         change = StarChange.objects.create(
             county_id=household.county_id, village_id=household.village_id, household=household, star=star,
             kind=kind, date=date, reason=checked, source=StarChange.Source.ADHOC,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=user_of(actor),
         )
         _apply_cache([change])
         audit_record(actor=actor, action=A.CREATE, obj=change,
@@ -502,6 +512,7 @@ def _adhoc(*, actor: Any, household: Household, star: Star, date: dt.date, reaso
 def star_grant(*, actor: Any, household: Household, star: Star, date: dt.date, reason: str,
                idempotency_key: str) -> StarChange:
     """挂星 during the year (committee), with a reason and the date of the decision."""
+    require_actor(actor)
     return _adhoc(actor=actor, household=household, star=star, date=date, reason=reason,
                   kind=StarChange.Kind.GRANT, idempotency_key=idempotency_key)
 
@@ -509,6 +520,7 @@ def star_grant(*, actor: Any, household: Household, star: Star, date: dt.date, r
 def star_withdraw(*, actor: Any, household: Household, star: Star, date: dt.date, reason: str,
                   idempotency_key: str) -> StarChange:
     """摘星 (committee), with a reason and the date of the decision."""
+    require_actor(actor)
     return _adhoc(actor=actor, household=household, star=star, date=date, reason=reason,
                   kind=StarChange.Kind.WITHDRAW, idempotency_key=idempotency_key)
 

@@ -1,37 +1,31 @@
-"""Who may read visits, patrols and monitoring records (scope is data: region path prefixes)."""
+"""Who may read visits, patrols and monitoring records: the staff of the region's subtree
+(declared once, read through `hemei.core.scope`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
-from hemei.regions.access import _path_q, scope_for
+from hemei.core.scope import register_scoped
 from hemei.visits.models import Monitoring, Patrol, Visit
 
-
-def _staff_q(user: Any, prefix: str) -> Q | None:
-    """None: everything; otherwise the read subtrees (an empty Q-match for non-staff)."""
-    scope = scope_for(user)
-    if scope.everything:
-        return None
-    return _path_q(scope.read_paths, prefix) if scope.read_paths else Q(pk__in=[])
+VISITS = register_scoped(Visit, via="region__")
+PATROLS = register_scoped(Patrol, via="region__")
+MONITORINGS = register_scoped(Monitoring, via="region__")
 
 
 def access_visits(user: Any) -> QuerySet[Visit]:
-    q = _staff_q(user, "region__")
-    return Visit.objects.all() if q is None else Visit.objects.filter(q)
+    return VISITS.queryset(user)
 
 
 def access_patrols(user: Any) -> QuerySet[Patrol]:
-    q = _staff_q(user, "region__")
-    return Patrol.objects.all() if q is None else Patrol.objects.filter(q)
+    return PATROLS.queryset(user)
 
 
 def access_monitorings(user: Any) -> QuerySet[Monitoring]:
-    q = _staff_q(user, "region__")
-    return Monitoring.objects.all() if q is None else Monitoring.objects.filter(q)
+    return MONITORINGS.queryset(user)
 
 
 def access_visit(user: Any, pk: Any) -> Visit:

@@ -7,19 +7,18 @@ row (named with its row, column and value) means nothing is saved.
 
 from __future__ import annotations
 
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import ImportResult, RowError, read_sheet
 from hemei.regions.access import access_households
 from hemei.regions.models import Household
-from hemei.regions.roster.report import RowError
 from hemei.visits.models import Monitoring
 from hemei.visits.monitoring import monitoring_enter, open_monitoring
 
@@ -54,14 +53,6 @@ SPLIT = re.compile(r"[,，、;；/\s]+")
 
 
 @dataclass
-class ImportResult:
-    ok: bool = False
-    rows: int = 0
-    created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-@dataclass
 class _Row:
     row: int
     household: Household
@@ -78,25 +69,13 @@ def _cell(value: Any) -> str:
 def import_department_list(*, actor: Any, data: bytes) -> ImportResult:
     """1. read and check every row (scope: the household must be in the actor's write area);
     2. if any row is bad, report all and save nothing; 3. else enter all in one transaction."""
+    require_actor(actor)
     result = ImportResult()
-    try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2))
-    except Exception:
-        result.errors.append(RowError(0, "", "", _("The file is not an xlsx workbook.")))
+    sheet = read_sheet(data, required=REQUIRED, headers=HEADERS, max_rows=MAX_ROWS)
+    if isinstance(sheet, RowError):
+        result.errors.append(sheet)
         return result
-    if not rows:
-        result.errors.append(RowError(0, "", "", _("The sheet is empty.")))
-        return result
-    header = [_cell(v) for v in rows[0]]
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        result.errors.append(RowError(1, "、".join(missing), "", _("Required column missing.")))
-        return result
-    if len(rows) > MAX_ROWS + 1:
-        result.errors.append(RowError(0, "", "", _("At most %(n)d rows per file.") % {"n": MAX_ROWS}))
-        return result
-    col = {h: header.index(h) for h in HEADERS if h in header}
+    rows, col = sheet.rows, sheet.col
     households = access_households(actor, write=True).select_related("region", "village")
     good: list[_Row] = []
     seen: set[int] = set()

@@ -7,6 +7,8 @@ scoping is a path filter like everywhere else. Writes go through `hemei.visits.s
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -162,6 +164,10 @@ class PovertyThreshold(models.Model):
         return f"{self.province_name or self.province_code} {self.year}: {self.amount}"
 
 
+def new_public_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
 class Monitoring(models.Model):
     """A household under return-to-poverty monitoring and the step it is at."""
 
@@ -226,6 +232,13 @@ class Monitoring(models.Model):
     notice_from = models.DateField(_("notice from"), null=True, blank=True)
     notice_until = models.DateField(_("notice until"), null=True, blank=True)
     notice_text = models.TextField(_("notice text"), max_length=1000, blank=True)
+    # The notice's public address: random, so notices cannot be walked by counting ids.
+    public_id = models.CharField(_("public id"), max_length=32, unique=True, default=new_public_id, editable=False)
+    # The whole procedure's clock (normally 15 days from the lead), escalated like a step's.
+    procedure_due = models.DateTimeField(_("procedure due"), null=True, blank=True)
+    procedure_tier = models.CharField(_("procedure tier"), max_length=10, choices=Tier.choices, default=Tier.VILLAGE)
+    procedure_overdue = models.BooleanField(_("procedure was overdue"), default=False)  # frozen
+    procedure_escalated_at = models.DateTimeField(_("procedure escalated"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -243,7 +256,10 @@ class Monitoring(models.Model):
         verbose_name = _("monitored household")
         verbose_name_plural = _("monitored households")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["step", "step_due"], name="visits_monitoring_step_due")]
+        indexes = [
+            models.Index(fields=["step", "step_due"], name="visits_monitoring_step_due"),
+            models.Index(fields=["step", "procedure_due"], name="visits_monitoring_proc_due"),
+        ]
 
     def __str__(self) -> str:
         return self.ref

@@ -6,6 +6,9 @@ a missed one climbs a tier through the shared sweep (`hemei.visits.sweep`). Ever
 with a conditional update on (pk, step) so two clerks never both act (rule 6), writes a
 `MonitoringEvent` and an audit row.
 
+The whole procedure also has its own clock, `procedure_due`: 15 calendar days from the lead (the
+visit that found the household, else the entry), escalated through its own sweeper like a step.
+
 Who acts: verification at the household's grid, the village review and notice at its village,
 the township review at its township, the county decision at its county (a write post over that
 region; a superuser anywhere).
@@ -25,6 +28,8 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
+from hemei.core.pii import describe, find_health_details, find_personal_data
+from hemei.core.scope import require_actor, user_of
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region
 from hemei.visits.models import (
@@ -51,6 +56,46 @@ STEP_LEVEL: dict[str, str] = {
     St.TOWNSHIP: Level.TOWNSHIP,
     St.COUNTY: Level.COUNTY,
 }
+
+
+# The whole procedure, from the lead to the county's decision (DOMAIN.md: normally 15 days), in
+# calendar days; once missed, each tier it climbs to gets PROCEDURE_ESCALATED_DAYS working days.
+DEFAULT_PROCEDURE_DAYS = 15
+DEFAULT_PROCEDURE_ESCALATED_DAYS = 3
+
+
+def procedure_days() -> int:
+    return int(getattr(settings, "HEMEI_MONITORING_PROCEDURE_DAYS", DEFAULT_PROCEDURE_DAYS))
+
+
+def procedure_escalated_days() -> int:
+    return int(getattr(settings, "HEMEI_MONITORING_PROCEDURE_ESCALATED_DAYS", DEFAULT_PROCEDURE_ESCALATED_DAYS))
+
+
+def procedure_deadline(lead_at: dt.datetime) -> dt.datetime:
+    """The procedure's overall deadline: `procedure_days()` calendar days after the lead, at the
+    end of that day (a lead in the morning and one at night get the same last day)."""
+    last = timezone.localtime(lead_at).date() + dt.timedelta(days=procedure_days())
+    return dt.datetime.combine(last, dt.time(23, 59), tzinfo=timezone.get_default_timezone())
+
+
+def notice_problems(text: str) -> list[str]:
+    """What the public notice must not carry: ID numbers, phones, bank cards, health details."""
+    problems: list[str] = []
+    findings = find_personal_data(text)
+    if findings:
+        problems.append(_("personal data: %(what)s") % {"what": describe(findings)})
+    health = find_health_details(text)
+    if health:
+        problems.append(_("health details: %(what)s") % {"what": "、".join(health)})
+    return problems
+
+
+def notice_is_public(m: Monitoring, today: dt.date | None = None) -> bool:
+    """A notice is public during its period only: not before, and not after (whatever became
+    of the record since)."""
+    today = today or timezone.localdate()
+    return m.notice_from is not None and m.notice_until is not None and m.notice_from <= today <= m.notice_until
 
 
 def step_days(step: str) -> int:
@@ -113,7 +158,7 @@ def _event(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> MonitoringEvent:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = user_of(actor)
     return MonitoringEvent.objects.create(
         monitoring=m, at=at, actor=user, kind=kind, from_step=from_step, to_step=to_step, note=note, data=data or {}
     )
@@ -144,6 +189,7 @@ def monitoring_enter(
 ) -> Monitoring:
     """A household enters the procedure at 入户核实. Refused when it already has an open record.
     `skip_scope` only for callers that checked it (a villager's own household, a visit)."""
+    require_actor(actor)
     if source not in Monitoring.Source.values:
         raise ValidationError(_("Unknown source %(s)s.") % {"s": source})
     if kind and kind not in Monitoring.Kind.values:
@@ -168,12 +214,14 @@ def monitoring_enter(
         visit=visit,
         step=St.VERIFY,
         step_started_at=now,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=user_of(actor),
         created_at=now,
         updated_at=now,
     )
     m.region = household.region
     m.step_due = step_deadline(m, St.VERIFY, now)
+    # The lead is the visit that found the household, else the entry itself.
+    m.procedure_due = procedure_deadline(min(visit.visited_at, now) if visit is not None else now)
     m.save()
     _event(m, kind="entered", actor=actor, at=now, to_step=St.VERIFY, data={"source": source})
     audit_record(actor=actor, action="create", obj=m, changes={"step": [None, St.VERIFY], "source": [None, source]})
@@ -231,6 +279,7 @@ def monitoring_verify(
     note: str = "",
 ) -> Monitoring:
     """入户核实: confirmed → 村级评议 (kind and at least one risk type needed); else not included."""
+    require_actor(actor)
     m = monitoring
     _expect(m, St.VERIFY)
     _require(actor, m)
@@ -256,6 +305,7 @@ def monitoring_publish_notice(
     *, actor: Any, monitoring: Monitoring, start: dt.date, days: int, text: str = ""
 ) -> Monitoring:
     """村级评议 held: the public notice runs `days` (≥ 5) calendar days from `start`."""
+    require_actor(actor)
     m = monitoring
     _expect(m, St.REVIEW)
     _require(actor, m)
@@ -263,6 +313,13 @@ def monitoring_publish_notice(
         raise ValidationError(_("A public notice runs at least %(n)d days.") % {"n": MIN_NOTICE_DAYS}, code="notice")
     if start < timezone.localdate() - dt.timedelta(days=1):
         raise ValidationError(_("The notice cannot start in the past."))
+    problems = notice_problems(text)
+    if problems:
+        raise ValidationError(
+            _("The public notice may not contain ID numbers, phones, bank cards or health details. Found %(what)s.")
+            % {"what": "; ".join(problems)},
+            code="personal",
+        )
     until = start + dt.timedelta(days=days - 1)
     return _move(
         m,
@@ -278,6 +335,7 @@ def monitoring_publish_notice(
 @transaction.atomic
 def monitoring_village_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
     """After the notice has run its days (objections considered) the village passes it on."""
+    require_actor(actor)
     m = monitoring
     _expect(m, St.NOTICE)
     _require(actor, m)
@@ -293,6 +351,7 @@ def monitoring_village_decide(*, actor: Any, monitoring: Monitoring, agreed: boo
 
 @transaction.atomic
 def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.TOWNSHIP)
     _require(actor, m)
@@ -311,6 +370,7 @@ def monitoring_township_decide(*, actor: Any, monitoring: Monitoring, agreed: bo
 
 @transaction.atomic
 def monitoring_county_decide(*, actor: Any, monitoring: Monitoring, agreed: bool, note: str = "") -> Monitoring:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.COUNTY)
     _require(actor, m)
@@ -334,6 +394,7 @@ ACTIONS = {
 def monitoring_add_measure(
     *, actor: Any, monitoring: Monitoring, measure: str, department: str, date: dt.date
 ) -> AssistanceMeasure:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.MONITORED, *OPEN_STEPS)
     _require(actor, m, St.VERIFY)
@@ -362,6 +423,7 @@ def monitoring_add_measure(
 def monitoring_check_income(
     *, actor: Any, monitoring: Monitoring, checked_on: dt.date, income_per_capita: Any, stable: bool, note: str = ""
 ) -> IncomeCheck:
+    require_actor(actor)
     m = monitoring
     _expect(m, St.MONITORED)
     _require(actor, m, St.VERIFY)
@@ -437,6 +499,7 @@ def removal_blockers(m: Monitoring, on: dt.date | None = None) -> list[str]:
 @transaction.atomic
 def monitoring_remove_risk(*, actor: Any, monitoring: Monitoring, note: str = "") -> Monitoring:
     """风险消除: only after ≥ 6 months of stable income and never without labour capacity."""
+    require_actor(actor)
     m = monitoring
     _require(actor, m, St.VERIFY)
     reasons = removal_blockers(m)

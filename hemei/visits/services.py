@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from hemei.cases.models import Case, Category
 from hemei.cases.services import case_submit
 from hemei.core.audit import audit_record
+from hemei.core.parsing import clean_text
+from hemei.core.scope import require_actor
 from hemei.regions.access import scope_for
 from hemei.regions.models import Household, Level, Region
 from hemei.visits.models import Monitoring, Patrol, PatrolFinding, PovertyThreshold, Visit, VisitProblem
@@ -46,13 +49,7 @@ class FindingInput:
     title: str = ""
 
 
-def _text(value: str | None, label: str, *, limit: int = NOTE_LIMIT, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
-    if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
-    return value
+_text = partial(clean_text, limit=NOTE_LIMIT)
 
 
 def _money(value: Any, label: str) -> decimal.Decimal | None:
@@ -69,6 +66,7 @@ def _money(value: Any, label: str) -> decimal.Decimal | None:
 
 def require_write(actor: Any, region: Region) -> None:
     """Writing at a grid needs a write post over it; anything else reads as not found."""
+    require_actor(actor)
     if not scope_for(actor).covers_path(region.path, write=True):
         raise ValidationError(_("This is outside your area."), code="scope")
 
@@ -116,6 +114,7 @@ def visit_record(
     """1. check scope and the form; 2. save the visit; 3. each problem → a case (source visit)
     linked by a `VisitProblem`; 4. income under the threshold or heavy rigid spending → the
     household enters monitoring (unless it already is); 5. audit."""
+    require_actor(actor)
     require_write(actor, household.region)
     now = timezone.now()
     visited_at = _check_moment(visited_at or now, _("Visit time"), now)
@@ -210,6 +209,7 @@ def patrol_record(
     findings: list[FindingInput] | None = None,
 ) -> Patrol:
     """A patrol of one grid; findings with a category become cases (source patrol)."""
+    require_actor(actor)
     if grid.level not in (Level.GRID, Level.VILLAGE):
         raise ValidationError(_("A patrol covers a grid or a village."))
     require_write(actor, grid)

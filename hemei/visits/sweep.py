@@ -76,3 +76,68 @@ def sweep(now: dt.datetime | None = None) -> list[Escalation]:
         if result is not None:
             done.append(result)
     return done
+
+
+def _escalate_procedure(pk: int, now: dt.datetime) -> Escalation | None:
+    """The whole procedure's clock, missed: the same claim as a step's (on pk, step,
+    procedure tier and due as read), then `PROCEDURE_ESCALATED_DAYS` working days at the new tier."""
+    from hemei.visits.monitoring import procedure_escalated_days
+
+    with transaction.atomic():
+        m = Monitoring.objects.select_related("region").filter(pk=pk).first()
+        if m is None or m.step not in OPEN_STEPS or m.procedure_tier not in NEXT_TIER or m.procedure_due is None:
+            return None
+        if m.procedure_due > now:
+            return None
+        old_due, old_tier, new_tier = m.procedure_due, m.procedure_tier, NEXT_TIER[m.procedure_tier]
+        new_due = add_working_days(now, procedure_escalated_days(), county_code=m.county_code)
+        if not claim_once(
+            Monitoring,
+            pk,
+            expect={"step": m.step, "procedure_tier": old_tier, "procedure_due": old_due},
+            update={
+                "procedure_tier": new_tier,
+                "procedure_due": new_due,
+                "procedure_overdue": True,
+                "procedure_escalated_at": now,
+                "updated_at": now,
+            },
+        ):
+            return None
+        MonitoringEvent.objects.create(
+            monitoring=m,
+            at=now,
+            actor=None,
+            kind="procedure_escalated",
+            from_step=m.step,
+            to_step=m.step,
+            data={
+                "from_tier": old_tier,
+                "to_tier": new_tier,
+                "missed": old_due.isoformat(),
+                "procedure_due": new_due.isoformat(),
+            },
+        )
+        audit_record(
+            actor="sweep",
+            action="update",
+            obj=m,
+            note="procedure_escalated",
+            changes={"procedure_tier": [old_tier, new_tier], "procedure_due": [old_due, new_due]},
+        )
+    return Escalation("monitoring", m.ref, "procedure", old_tier, new_tier)
+
+
+@sweeper("monitoring_procedure")
+def sweep_procedure(now: dt.datetime | None = None) -> list[Escalation]:
+    """Records whose whole procedure (normally 15 days) ran out while still at an open step."""
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("sweep needs a timezone-aware time")
+    late = Monitoring.objects.filter(step__in=OPEN_STEPS, procedure_due__lte=now, procedure_tier__in=list(NEXT_TIER))
+    done: list[Escalation] = []
+    for pk in late.order_by("procedure_due", "pk").values_list("pk", flat=True):
+        result = _escalate_procedure(pk, now)
+        if result is not None:
+            done.append(result)
+    return done

@@ -16,5 +16,5 @@ urlpatterns = [
     path("w/monitoring/<int:pk>/", views.monitoring_detail, name="monitoring-detail"),
     path("w/monitoring/<int:pk>/<str:action>/", views.monitoring_action, name="monitoring-action"),
     path("me/monitoring/", views.my_declaration, name="my-declaration"),
-    path("v/<str:village>/monitoring/notice/<int:pk>/", views.public_notice, name="monitoring-notice"),
+    path("v/<str:village>/monitoring/notice/<str:public_id>/", views.public_notice, name="monitoring-notice"),
 ]

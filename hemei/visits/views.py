@@ -18,21 +18,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.cases.models import Category
+from hemei.core.parsing import parse_date, parse_id, parse_int
+from hemei.core.pii import mask_health_details, redact
+from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Post, Region, Role
 from hemei.visits import monitoring as mon
 from hemei.visits import services
 from hemei.visits.access import access_monitoring, access_monitorings, access_patrols, access_visit, access_visits
+from hemei.visits.export import monitoring_export, visits_export
 from hemei.visits.importer import HEADERS as IMPORT_HEADERS
 from hemei.visits.importer import import_department_list
-from hemei.visits.ledger import monitoring_export, visits_export
 from hemei.visits.models import OPEN_STEPS, Monitoring
 from hemei.visits.selectors import coverage, missing_households, period_of
 
 PAGE_SIZE = 50
 PROBLEM_ROWS = 3
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD = 5 * 1024 * 1024
+XLSX = XLSX_CONTENT_TYPE
 
 
 def _categories(county_id: int) -> list[Category]:
@@ -50,16 +53,9 @@ def _local_moment(value: str) -> dt.datetime | None:
     return naive.replace(tzinfo=timezone.get_default_timezone()) if timezone.is_naive(naive) else naive
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _household_pk(request: HttpRequest) -> int:
     value = request.GET.get("household") or request.POST.get("household") or ""
-    return int(value) if value.isdigit() else 0
+    return parse_id(value) or 0
 
 
 def _region_param(request: HttpRequest) -> Region | None:
@@ -95,7 +91,7 @@ def visit_ledger(request: HttpRequest) -> HttpResponse:
     if region is None:
         raise Http404
     qs = access_visits(request.user).filter(region__path__startswith=region.path)
-    start, end = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
+    start, end = parse_date(request.GET.get("from", "")), parse_date(request.GET.get("to", ""))
     if start:
         qs = qs.filter(visited_at__date__gte=start)
     if end:
@@ -211,7 +207,7 @@ def visit_coverage(request: HttpRequest) -> HttpResponse:
     region = _region_param(request) or _default_region(request)
     if region is None:
         raise Http404
-    period = period_of(_date(request.GET.get("date", "")) or timezone.localdate())
+    period = period_of(parse_date(request.GET.get("date", "")) or timezone.localdate())
     rows = coverage(region, period)
     missing = missing_households(region, period)
     total = sum(r.households for r in rows)
@@ -388,8 +384,8 @@ def monitoring_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 note=note,
             )
         elif action == "notice":
-            start = _date(post.get("start", ""))
-            days = int(post.get("days", "0")) if post.get("days", "").isdigit() else 0
+            start = parse_date(post.get("start", ""))
+            days = parse_int(post.get("days"), minimum=0, maximum=3650) or 0
             if start is None:
                 raise ValidationError(_("Give the first day of the notice."))
             mon.monitoring_publish_notice(
@@ -402,7 +398,7 @@ def monitoring_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         elif action == "county":
             mon.monitoring_county_decide(actor=request.user, monitoring=m, agreed=agreed, note=note)
         elif action == "measure":
-            day = _date(post.get("date", ""))
+            day = parse_date(post.get("date", ""))
             if day is None:
                 raise ValidationError(_("Give the date of the measure."))
             mon.monitoring_add_measure(
@@ -413,7 +409,7 @@ def monitoring_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 date=day,
             )
         elif action == "income":
-            day = _date(post.get("checked_on", ""))
+            day = parse_date(post.get("checked_on", ""))
             if day is None:
                 raise ValidationError(_("Give the date of the check."))
             mon.monitoring_check_income(
@@ -478,16 +474,12 @@ def monitoring_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def monitoring_import(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
-    result = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None or upload.size is None or upload.size > MAX_UPLOAD:
-            messages.error(request, _("Choose an xlsx file of at most 5 MB."))
-        else:
-            result = import_department_list(actor=request.user, data=upload.read())
-            if result.ok:
-                messages.success(request, _("%(n)d households entered the procedure.") % {"n": result.created})
-    return render(request, "visits/monitoring_import.html", {"result": result, "headers": IMPORT_HEADERS})
+    return xlsx_import_page(
+        request, template="visits/monitoring_import.html",
+        run=lambda data: import_department_list(actor=request.user, data=data),
+        success=_("%(n)d households entered the procedure."),
+        context={"headers": IMPORT_HEADERS},
+    )
 
 
 # --- villager and public pages --------------------------------------------------------------
@@ -535,14 +527,17 @@ def my_declaration(request: HttpRequest) -> HttpResponse:
     )
 
 
-def public_notice(request: HttpRequest, village: str, pk: int) -> HttpResponse:
+def public_notice(request: HttpRequest, village: str, public_id: str) -> HttpResponse:
     """The printable notice for the village board (no login): village, household number, head's
-    name, kind and risk types only — never ID numbers, phones, bank accounts or health details."""
+    name, kind and risk types only — never ID numbers, phones, bank accounts or health details.
+    Found by its random `public_id` and only during its period; the text is checked before
+    publication and redacted here again, so a notice stored before the check leaks nothing."""
     m = (
         Monitoring.objects.select_related("household__head", "household__village")
-        .filter(pk=pk, household__village__code=village, notice_from__isnull=False)
+        .filter(public_id=public_id, household__village__code=village, notice_from__isnull=False)
         .first()
     )
-    if m is None:
+    if m is None or not mon.notice_is_public(m):
         raise Http404
-    return render(request, "visits/public_notice.html", {"m": m, "village": m.household.village})
+    text = mask_health_details(redact(m.notice_text))
+    return render(request, "visits/public_notice.html", {"m": m, "village": m.household.village, "text": text})

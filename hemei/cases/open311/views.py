@@ -27,9 +27,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authtoken.models import Token
 
+from hemei.accounts.lockout import token_allowed
 from hemei.cases import services
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case, Category
+from hemei.cases.privacy import text_findings
+from hemei.core.parsing import parse_id
+from hemei.core.pii import describe, redact
 from hemei.regions.access import scope_for
 from hemei.regions.models import Level, Post, Region, Role
 
@@ -108,7 +112,7 @@ def _public(case: Case) -> dict[str, Any]:
         "status_notes": str(S(case.status).label),
         "service_name": case.category.name,
         "service_code": str(case.category_id),
-        "description": case.description,
+        "description": redact(case.description),  # public: ID numbers, phones, cards masked
         "agency_responsible": case.responsible_unit or None,
         "service_notice": None,
         "requested_datetime": _iso(case.created_at),
@@ -161,7 +165,8 @@ def services_list(request: HttpRequest, fmt: str) -> HttpResponse:
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
     def run() -> HttpResponse:
         county = _jurisdiction(request)
-        category = _categories(county).filter(pk=code).first() if code.isdigit() else None
+        pk = parse_id(code)
+        category = _categories(county).filter(pk=pk).first() if pk else None
         if category is None:
             raise Open311Error(404, f"service_code {code} not found")
         # metadata is false for every service: no extra attributes to fill in.
@@ -208,7 +213,7 @@ def _search(request: HttpRequest, fmt: str) -> HttpResponse:
     else:
         codes = [c.strip() for c in p.get("service_code", "").split(",") if c.strip()]
         if codes:
-            qs = qs.filter(category_id__in=[int(c) for c in codes if c.isdigit()])
+            qs = qs.filter(category_id__in=[pk for c in codes if (pk := parse_id(c)) is not None])
         statuses = {s.strip() for s in p.get("status", "").split(",") if s.strip()}
         if statuses - {"open", "closed"}:
             raise Open311Error(400, "status must be open, closed or both (comma separated)")
@@ -263,12 +268,12 @@ def token_detail(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
 # --- POST requests --------------------------------------------------------------------------
 
 
-def _api_user(p: QueryDict) -> Any:
+def _api_user(p: QueryDict, request: HttpRequest | None = None) -> Any:
     key = (p.get("api_key") or "").strip()
     if not key:
         raise Open311Error(400, "api_key was not provided")
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    if token is None or not token_allowed(token.user, request):
         raise Open311Error(403, "api_key is invalid")
     return token.user
 
@@ -325,12 +330,13 @@ def _float(p: QueryDict, name: str, low: float, high: float) -> float | None:
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
-    user = _api_user(p)
+    user = _api_user(p, request)
     county = _jurisdiction(request)
     code = (p.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code was not provided")
-    category = _categories(county).filter(pk=code).first() if code.isdigit() else None
+    pk = parse_id(code)
+    category = _categories(county).filter(pk=pk).first() if pk else None
     if category is None:
         raise Open311Error(404, f"service_code {code} not found")
     lat, lon = _float(p, "lat", -90, 90), _float(p, "long", -180, 180)
@@ -359,10 +365,14 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     except ValidationError as exc:
         raise Open311Error(409 if exc.code == "conflict" else 400, "; ".join(exc.messages)) from None
-    return respond(fmt, "service_requests", [_answer(case, key)])
+    return respond(fmt, "service_requests", [_answer(case, key, text_findings(text))])
 
 
-def _answer(case: Case, token: str) -> dict[str, Any]:
+def _answer(case: Case, token: str, findings: list[Any] | None = None) -> dict[str, Any]:
     notice = _("Received as %(n)s; to be accepted by %(a)s and resolved by %(r)s.") % {
         "n": case.number, "a": _iso(case.accept_by), "r": _iso(case.resolve_by)}
+    if findings:
+        # The reporter is told, as disclosure authors are: GET shows the description masked.
+        notice += " " + _("The description contains personal data (%(what)s): it is masked wherever "
+                          "the request is public.") % {"what": describe(findings)}
     return {"service_request_id": case.number, "service_notice": notice, "account_id": None, "token": token}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hemei.core.scope import system
+
 DEFAULT_SEED = 2026
 DEFAULT_PASSWORD = "hemei-demo-2026"  # noqa: S105 - the published demo password
-DEMO_ACTOR = "demo"
+DEMO_ACTOR = system("demo")
 
 PROVINCE = ("14", "山西省")
 CITY = ("1401", "太原市")

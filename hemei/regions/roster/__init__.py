@@ -8,10 +8,10 @@ the caller may reveal.
 Modules: `template` (headers, accepted words, the empty template workbook), `report`
 (`ImportReport`, `RowError`, `report_to_xlsx`), `reader` (pass 1: the sheet, cell by cell),
 `plan` (passes 2 and 3: checks against the register, then the writes), `bulk` (batch sizes
-and the fast insert), `importer` (`roster_import`), `exporter` (`roster_export`).
+and the fast insert), `importer` (`roster_import`), `export` (`roster_export`).
 """
 
-from hemei.regions.roster.exporter import relation_word, roster_export
+from hemei.regions.roster.export import relation_word, roster_export
 from hemei.regions.roster.importer import roster_import
 from hemei.regions.roster.reader import ProgressCallback
 from hemei.regions.roster.report import (

@@ -20,25 +20,23 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import require_actor
+from hemei.core.xlsx import WorkbookRefused, open_workbook
 from hemei.regions.access import scope_for
 from hemei.regions.models import Region
 from hemei.regions.roster.plan import Plan
 from hemei.regions.roster.reader import ProgressCallback, read_rows
 from hemei.regions.roster.report import Collector, ImportReport
-from hemei.regions.roster.template import XLSX_MAGIC
 
 
 @dataclass
@@ -80,7 +78,7 @@ def roster_import(
 ) -> ImportReport:
     """Check a roster file completely, then apply it in one transaction or not at all.
 
-    1. Refuse a file over settings.HEMEI_UPLOAD_MAX_BYTES or one that is not an xlsx.
+    1. Refuse a file that is too big, not an xlsx or expands too much (`check_workbook`).
     2. Read the header row; every required column must be there.
     3. Stream the rows, checking each cell on its own (see `read_rows`).
     4. Check grids, households and IDs against the database and across rows (`Plan`).
@@ -92,7 +90,8 @@ def roster_import(
     count is still unknown (the sheet gives no dimension). Re-importing an unchanged file
     changes nothing and only adds the import's audit row.
     """
-    if not isinstance(actor, str) and not scope_for(actor).covers_path(region.path, write=True):
+    require_actor(actor)
+    if not scope_for(actor).covers_path(region.path, write=True):
         raise PermissionDenied(_("This region is outside your posts."))
     report = ImportReport(dry_run=dry_run)
     errors = Collector()
@@ -100,23 +99,13 @@ def roster_import(
 
     src = _open_source(source)
     try:
-        limit = int(getattr(settings, "HEMEI_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
-        if src.size > limit:
-            errors.add(0, "", src.name, _(
-                "The file is %(size).1f MB; the limit is %(limit).1f MB."
-            ) % {"size": src.size / 1048576, "limit": limit / 1048576})
-            return _finish(report, errors)
-        if src.stream.read(4) != XLSX_MAGIC:
-            errors.add(0, "", src.name, _(
-                "This is not an xlsx workbook. Save the roster as an Excel workbook (.xlsx)."
-            ))
-            return _finish(report, errors)
-        src.stream.seek(0)
         checksum = _sha256(src.stream)
         try:
-            workbook = load_workbook(src.stream, read_only=True, data_only=False)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-            errors.add(0, "", src.name, _("The xlsx workbook cannot be read: %(e)s") % {"e": exc})
+            # Size, type and what the zip expands to are checked before openpyxl reads it;
+            # data_only=False so that formulas show as formulas and can be refused.
+            workbook = open_workbook(src.stream, data_only=False)
+        except WorkbookRefused as exc:
+            errors.add(0, "", src.name, exc.message)
             return _finish(report, errors)
         try:
             rows = read_rows(workbook, errors, tick)

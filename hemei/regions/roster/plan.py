@@ -154,92 +154,111 @@ class Plan:
                 )
 
     def _check_rows(self) -> None:
-        region_path = self.region.path
+        """Each row against the register and the rows before it: its grid, one grid per
+        household number, a household moved only inside the import's region, one head per
+        household, an ID not registered outside the region; then what it creates or changes."""
         grids_by_pk = {g.pk: g for g in self.grids.values()}
         for row in self.rows:
-            grid = self.grids.get(row.grid_code) if row.grid_code else None
-            problem = ""
-            if row.grid_code and grid is None:
-                problem = _("Unknown grid code.")
-            elif grid is not None and (
-                grid.level != Level.GRID or grid.pk not in self.village_of
-                or grid.pk not in self.county_of
-            ):
-                problem = _("%(code)s is not the code of a grid in a village.") % {
-                    "code": row.grid_code
-                }
-            elif grid is not None and not grid.path.startswith(region_path):
-                problem = _("Grid %(code)s is outside %(region)s, the region of this import.") % {
-                    "code": row.grid_code, "region": self.region.name
-                }
-            if problem:
-                self.errors.add(row.row, COL_GRID, row.grid_code, problem)
-                row.has_error = True
-            if grid is None or problem or not row.number:
+            grid = self._row_grid(row)
+            if grid is None or not row.number:
                 continue
             key = (self.village_of[grid.pk], row.number)
-
-            # One household number, one grid.
-            first = self.key_grid.get(key)
-            if first is None:
-                self.key_grid[key] = (grid.pk, row.row)
-            elif first[0] != grid.pk:
-                self.errors.add(row.row, COL_GRID, row.grid_code, _(
-                    "Household %(n)s is in grid %(code)s in row %(row)d."
-                ) % {"n": row.number, "code": grids_by_pk[first[0]].code, "row": first[1]})
-                row.has_error = True
+            if not self._claim_household(row, grid, key, grids_by_pk) or not self._claim_head(row, key):
                 continue
-            household = self.households.get(key)
-            if household is not None and household.region_id != grid.pk and first is None:
-                old_grid = Region.objects.filter(pk=household.region_id).only("path").first()
-                if old_grid is None or not old_grid.path.startswith(region_path):
-                    self.errors.add(row.row, COL_NUMBER, row.number, _(
-                        "Household %(n)s already exists in a grid outside the region of this "
-                        "import."
-                    ) % {"n": row.number})
-                    row.has_error = True
-                    continue
-                self.household_moves[key] = grid.pk
-
-            # One head per household.
-            if row.relation == R.HEAD:
-                head = self.heads.get(key)
-                if head is not None:
-                    self.errors.add(row.row, COL_RELATION, "户主", _(
-                        "Household %(n)s already has a head (户主) in row %(row)d."
-                    ) % {"n": row.number, "row": head.row})
-                    row.has_error = True
-                    continue
-                self.heads[key] = row
-
-            # An ID that belongs to someone outside this region is another household's.
             existing = self.existing.get(row.id_number) if row.id_number else None
-            if existing is not None and not existing.path.startswith(region_path):
+            if existing is not None and not existing.path.startswith(self.region.path):
+                # An ID that belongs to someone outside this region is another household's.
                 self.errors.add(row.row, COL_ID, row.id_number, _(
                     "This ID number is already registered in another household outside the "
                     "region of this import."
                 ))
                 row.has_error = True
                 continue
-            if row.has_error:
-                continue
+            if not row.has_error:
+                self._plan_row(row, grid, key, existing)
 
-            if row.tags is not None:
-                self.tags.setdefault(key, set()).update(row.tags)
-            if household is None and key not in self.new_households:
-                self.new_households[key] = grid.pk
-            if existing is None:
-                self.new_rows.append(row)
-                continue
-            fields = self._changes(existing, row)
-            if (existing.village_id, existing.number) != key:
-                self.moves[existing.pk] = key
-                fields.append("household")
-            if fields:
-                self.updates[existing.pk] = row
-                self.changed[existing.pk] = fields
-            else:
-                self.unchanged += 1
+    def _row_grid(self, row: Row) -> Region | None:
+        """The row's grid when it is a grid of a village inside the import's region; else None
+        (and the error, unless the code is blank: pass 1 reported that)."""
+        grid = self.grids.get(row.grid_code) if row.grid_code else None
+        problem = ""
+        if row.grid_code and grid is None:
+            problem = _("Unknown grid code.")
+        elif grid is not None and (
+            grid.level != Level.GRID or grid.pk not in self.village_of
+            or grid.pk not in self.county_of
+        ):
+            problem = _("%(code)s is not the code of a grid in a village.") % {
+                "code": row.grid_code
+            }
+        elif grid is not None and not grid.path.startswith(self.region.path):
+            problem = _("Grid %(code)s is outside %(region)s, the region of this import.") % {
+                "code": row.grid_code, "region": self.region.name
+            }
+        if problem:
+            self.errors.add(row.row, COL_GRID, row.grid_code, problem)
+            row.has_error = True
+            return None
+        return grid
+
+    def _claim_household(self, row: Row, grid: Region, key: HouseholdKey,
+                         grids_by_pk: dict[int, Region]) -> bool:
+        """One household number, one grid; a household that exists elsewhere moves here only
+        from inside the import's region. False (and the error) when the row breaks this."""
+        first = self.key_grid.get(key)
+        if first is None:
+            self.key_grid[key] = (grid.pk, row.row)
+        elif first[0] != grid.pk:
+            self.errors.add(row.row, COL_GRID, row.grid_code, _(
+                "Household %(n)s is in grid %(code)s in row %(row)d."
+            ) % {"n": row.number, "code": grids_by_pk[first[0]].code, "row": first[1]})
+            row.has_error = True
+            return False
+        household = self.households.get(key)
+        if household is not None and household.region_id != grid.pk and first is None:
+            old_grid = Region.objects.filter(pk=household.region_id).only("path").first()
+            if old_grid is None or not old_grid.path.startswith(self.region.path):
+                self.errors.add(row.row, COL_NUMBER, row.number, _(
+                    "Household %(n)s already exists in a grid outside the region of this "
+                    "import."
+                ) % {"n": row.number})
+                row.has_error = True
+                return False
+            self.household_moves[key] = grid.pk
+        return True
+
+    def _claim_head(self, row: Row, key: HouseholdKey) -> bool:
+        """One head per household: False (and the error) for a second 户主."""
+        if row.relation != R.HEAD:
+            return True
+        head = self.heads.get(key)
+        if head is not None:
+            self.errors.add(row.row, COL_RELATION, "户主", _(
+                "Household %(n)s already has a head (户主) in row %(row)d."
+            ) % {"n": row.number, "row": head.row})
+            row.has_error = True
+            return False
+        self.heads[key] = row
+        return True
+
+    def _plan_row(self, row: Row, grid: Region, key: HouseholdKey, existing: _Existing | None) -> None:
+        """A good row: the household it creates, the resident it creates or changes."""
+        if row.tags is not None:
+            self.tags.setdefault(key, set()).update(row.tags)
+        if self.households.get(key) is None and key not in self.new_households:
+            self.new_households[key] = grid.pk
+        if existing is None:
+            self.new_rows.append(row)
+            return
+        fields = self._changes(existing, row)
+        if (existing.village_id, existing.number) != key:
+            self.moves[existing.pk] = key
+            fields.append("household")
+        if fields:
+            self.updates[existing.pk] = row
+            self.changed[existing.pk] = fields
+        else:
+            self.unchanged += 1
 
     @staticmethod
     def _audit_diff(existing: _Existing, row: Row, phone: str, party: bool) -> dict[str, Any]:

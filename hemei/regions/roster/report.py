@@ -15,19 +15,11 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from hemei.core.masking import mask_id_number, mask_phone
-from hemei.regions.roster.template import COL_ID, COL_PHONE, neutralise
+from hemei.core.xlsx import ErrorList, RowError, neutralise
+from hemei.regions.roster.template import COL_ID, COL_PHONE
 
+# Kept for callers of the old constant; the limit is the HEMEI_IMPORT_MAX_ERRORS setting.
 MAX_REPORTED_ERRORS = 1000
-
-
-@dataclass
-class RowError:
-    """One problem: spreadsheet row (1 = header, 0 = the whole file), column header, value."""
-
-    row: int
-    column: str
-    value: str
-    message: str
 
 
 @dataclass
@@ -42,7 +34,7 @@ class ImportReport:
     moved_residents: int = 0
     updated_households: int = 0
     warnings: list[RowError] = field(default_factory=list)
-    error_count: int = 0  # all errors found; `errors` keeps the first MAX_REPORTED_ERRORS
+    error_count: int = 0  # all errors found; `errors` keeps the first HEMEI_IMPORT_MAX_ERRORS
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,30 +50,26 @@ class ImportReport:
 
 
 class Collector:
-    """Collects errors, keeping the first MAX_REPORTED_ERRORS so a broken 100k-row file
-    yields a readable report instead of a huge one."""
+    """Collects errors and warnings, keeping the first HEMEI_IMPORT_MAX_ERRORS of each
+    (`hemei.core.xlsx.ErrorList`) so a broken 100k-row file yields a readable report."""
 
     def __init__(self) -> None:
-        self.errors: list[RowError] = []
-        self.warnings: list[RowError] = []
-        self.count = 0
+        self.errors = ErrorList()
+        self.warnings = ErrorList()
+
+    @property
+    def count(self) -> int:
+        """Every error found, listed or not."""
+        return self.errors.total
 
     def add(self, row: int, column: str, value: Any, message: str) -> None:
-        self.count += 1
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(row, column, _report_value(column, value), message))
+        self.errors.append(RowError(row, column, _report_value(column, value), message))
 
     def warn(self, row: int, column: str, value: Any, message: str) -> None:
-        if len(self.warnings) < MAX_REPORTED_ERRORS:
-            self.warnings.append(RowError(row, column, _report_value(column, value), message))
+        self.warnings.append(RowError(row, column, _report_value(column, value), message))
 
     def finish(self) -> list[RowError]:
-        errors = list(self.errors)
-        if self.count > len(errors):
-            errors.append(RowError(row=0, column="", value="", message=_(
-                "%(n)d more errors are not listed; fix the ones above and import again."
-            ) % {"n": self.count - len(errors)}))
-        return errors
+        return self.errors.listed()
 
 
 def _report_value(column: str, value: Any) -> str:

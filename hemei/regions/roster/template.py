@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+# FORMULA_PREFIXES, XLSX_MAGIC and neutralise moved to hemei.core.xlsx; still importable from here.
+from hemei.core.xlsx import FORMULA_PREFIXES, XLSX_MAGIC, neutralise  # noqa: F401
 from hemei.regions.models import Resident
 
 COL_NUMBER = "户号"
@@ -79,20 +80,8 @@ YES_WORDS = frozenset({"是", "1", "y", "yes", "true", "党员", "√"})
 NO_WORDS = frozenset({"否", "0", "n", "no", "false", "群众", "", "×"})
 TAG_SPLIT = re.compile(r"[,，、;；/\s]+")
 
-# Cells starting with one of these are run as formulas by spreadsheet programs (CSV/formula
-# injection); exports prefix them with a quote, imports refuse formulas outright.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-XLSX_MAGIC = b"PK\x03\x04"
-
 COLUMN_WIDTHS = {COL_NUMBER: 10, COL_NAME: 12, COL_RELATION: 12, COL_ID: 22, COL_PHONE: 15,
                  COL_GRID: 18, COL_TAGS: 20, COL_PARTY: 10}
-
-
-def neutralise(value: Any) -> Any:
-    """Make a text cell inert in spreadsheet programs: '=1+1 stays text, never a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 # The template's own help text is Chinese: the file goes to village clerks as it is.

@@ -14,6 +14,7 @@ from hemei.accounts.models import User
 from hemei.accounts.services import user_create
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM, is_system, require_actor
 from hemei.regions.access import assignable_roles, scope_for
 from hemei.regions.models import Household, HouseholdLink, Post, Region, Resident, Role
 from hemei.regions.services.register import _check_can_write, normalise_phone
@@ -22,7 +23,7 @@ from hemei.regions.services.register import _check_can_write, normalise_phone
 def _check_can_assign(actor: Any, region: Region, role: str) -> None:
     """A user gives (or ends) a post only inside their write scope and only with a role below
     their own authority (`hemei.regions.access.MANAGED_ROLES`); system callers are trusted."""
-    if isinstance(actor, str):
+    if is_system(actor):
         return
     if not scope_for(actor).covers_path(region.path, write=True):
         raise PermissionDenied(_("This region is outside your posts."))
@@ -34,15 +35,16 @@ def _check_can_assign(actor: Any, region: Region, role: str) -> None:
 @transaction.atomic
 def post_assign(
     *, user: Any, region: Region, role: str, resident: Resident | None = None,
-    started_on: dt.date | None = None, actor: Any = "system", request: HttpRequest | None = None,
+    started_on: dt.date | None = None, actor: Any = SYSTEM, request: HttpRequest | None = None,
 ) -> Post:
+    require_actor(actor)
     if role not in Role.values:
         raise ValidationError(_("Unknown role."))
     if role == Role.VILLAGER and resident is None:
         raise ValidationError(_("A villager account must be linked to a resident."))
     if resident is not None and not resident.region.path.startswith(region.path):
         raise ValidationError(_("The resident does not live in %(r)s.") % {"r": region.name})
-    if not isinstance(actor, str):
+    if not is_system(actor):
         _check_can_assign(actor, region, role)
         if not region.is_current:
             raise ValidationError(_("Region %(r)s was closed on %(d)s.") % {"r": region.name, "d": region.valid_to},
@@ -60,8 +62,9 @@ def post_assign(
 @transaction.atomic
 def household_link_create(
     *, household: Household, kind: str, post: Post | None = None, resident: Resident | None = None,
-    actor: Any = "system",
+    actor: Any = SYSTEM,
 ) -> HouseholdLink:
+    require_actor(actor)
     _check_can_write(actor, household.region)
     if (post is None) == (resident is None):
         raise ValidationError(_("A link names either a cadre post or a party member."))
@@ -91,6 +94,7 @@ def post_end(*, post: Post, on: dt.date, actor: Any, request: HttpRequest | None
        secretary's post).
     3. The row is locked, so two clicks cannot both end it; a post already over is refused.
     """
+    require_actor(actor)
     post = Post.objects.select_for_update().select_related("region", "user").get(pk=post.pk)
     _check_can_assign(actor, post.region, post.role)
     today = dt.date.today()
@@ -160,6 +164,7 @@ def staff_account_create(
     3. `user_create` applies the password policy; `post_assign` writes the post. Each leaves
        an audit row in the region's county.
     """
+    require_actor(actor)
     if role not in Role.values:
         raise ValidationError(_("Unknown role."), code="role")
     if role == Role.VILLAGER:
@@ -194,6 +199,7 @@ def villager_account_create(
     2. The resident row is locked, so a double submission waits and then finds the account.
     3. The resident must live here and have a phone no account uses; one account each.
     """
+    require_actor(actor)
     household = resident.household
     village = Region.objects.get(pk=household.village_id)
     _check_can_assign(actor, village, Role.VILLAGER)

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record, diff
 from hemei.core.idnumbers import IdNumberError, parse_id_number
 from hemei.core.models import AuditEntry
+from hemei.core.parsing import county_of
+from hemei.core.scope import SYSTEM, is_system, require_actor, user_of
 from hemei.core.text import pinyin_initials
 from hemei.regions.access import scope_for
 from hemei.regions.models import (
@@ -30,11 +32,7 @@ from hemei.regions.models import (
 PHONE_DIGITS = 11
 
 
-def _county_of(region: Region) -> Region:
-    county = region.county_ancestor()
-    if county is None:
-        raise ValidationError(_("Region %(r)s is not inside a county.") % {"r": region})
-    return county
+_county_of = county_of
 
 
 def _village_of(grid: Region) -> Region:
@@ -67,9 +65,10 @@ def region_create(
     code: str,
     parent: Region | None = None,
     valid_from: dt.date | None = None,
-    actor: Any = "system",
+    actor: Any = SYSTEM,
 ) -> Region:
     """Add a region below its parent; the code must extend the parent's code."""
+    require_actor(actor)
     if level not in Level.values:
         raise ValidationError(_("Unknown region level %(l)s.") % {"l": level})
     expected = CODE_LENGTH[Level(level)]
@@ -95,7 +94,7 @@ def region_create(
 
 @transaction.atomic
 def region_close(
-    *, region: Region, on: dt.date, merged_into: Region | None = None, actor: Any = "system"
+    *, region: Region, on: dt.date, merged_into: Region | None = None, actor: Any = SYSTEM
 ) -> Region:
     """End a region (a village merged into another, a grid re-drawn) without deleting it.
 
@@ -104,6 +103,7 @@ def region_close(
     2. The row stays with `valid_to` set: history (moves, audit, later cases) still points
        at the place as it was.
     """
+    require_actor(actor)
     if region.valid_to is not None:
         raise ValidationError(_("Region %(r)s is already closed.") % {"r": region.name}, code="closed")
     if merged_into is not None and merged_into.level != region.level:
@@ -120,7 +120,7 @@ def region_close(
 
 
 def _check_can_write(actor: Any, region: Region) -> None:
-    if isinstance(actor, str):  # system jobs (demo, CLI as operator) are trusted callers
+    if is_system(actor):  # system jobs (demo, CLI as operator) are trusted callers
         return
     if not scope_for(actor).covers_path(region.path, write=True):
         raise PermissionDenied(_("This region is outside your posts."))
@@ -134,8 +134,9 @@ def household_create(
     address: str = "",
     tags: list[Tag] | None = None,
     lives_in_village: bool = True,
-    actor: Any = "system",
+    actor: Any = SYSTEM,
 ) -> Household:
+    require_actor(actor)
     _check_can_write(actor, grid)
     village = _village_of(grid)
     number = str(number).strip()
@@ -194,6 +195,7 @@ def household_update(
     3. One audit row with old → new per changed field (tags as sorted names); none if
        nothing changed.
     """
+    require_actor(actor)
     _check_can_write(actor, household.region)
     household = Household.objects.select_for_update().select_related("region").get(pk=household.pk)
     old_tags = list(household.tags.all())
@@ -250,7 +252,7 @@ def resident_create(
     sex: str | None = None,
     birth_date: dt.date | None = None,
     tags: list[Tag] | None = None,
-    actor: Any = "system",
+    actor: Any = SYSTEM,
 ) -> Resident:
     """Register a resident in a household.
 
@@ -259,6 +261,7 @@ def resident_create(
     2. Refuse an ID number already registered anywhere (one person, one row).
     3. A resident related as "head" becomes the household's head.
     """
+    require_actor(actor)
     _check_can_write(actor, household.region)
     name = name.strip()
     if not name:
@@ -307,6 +310,7 @@ RESIDENT_EDITABLE = {"name", "phone", "relation", "is_party_member", "id_number"
 
 @transaction.atomic
 def resident_update(*, resident: Resident, actor: Any, request: HttpRequest | None = None, **changes: Any) -> Resident:
+    require_actor(actor)
     _check_can_write(actor, resident.region)
     unknown = set(changes) - RESIDENT_EDITABLE
     if unknown:
@@ -349,6 +353,7 @@ def resident_set_tags(
     *, resident: Resident, tags: Iterable[Tag], actor: Any, request: HttpRequest | None = None
 ) -> Resident:
     """Replace a resident's tags; the audit row lists the tag names before and after."""
+    require_actor(actor)
     _check_can_write(actor, resident.region)
     resident = Resident.objects.select_for_update().select_related("region").get(pk=resident.pk)
     old_tags = list(resident.tags.all())
@@ -364,6 +369,7 @@ def resident_set_tags(
 def resident_set_status(
     *, resident: Resident, status: str, on: dt.date, actor: Any, note: str = ""
 ) -> Resident:
+    require_actor(actor)
     _check_can_write(actor, resident.region)
     if status not in Resident.Status.values:
         raise ValidationError(_("Unknown status."))
@@ -382,6 +388,7 @@ def resident_move(
     *, resident: Resident, to_household: Household, on: dt.date, reason: str = "", actor: Any
 ) -> MoveRecord:
     """Move a resident to another household; the move stays as a history row."""
+    require_actor(actor)
     _check_can_write(actor, resident.region)
     _check_can_write(actor, to_household.region)
     if to_household.pk == resident.household_id:
@@ -390,7 +397,7 @@ def resident_move(
     record = MoveRecord.objects.create(
         household=to_household, resident=resident, from_household=source,
         from_region_id=resident.region_id, to_region_id=to_household.region_id,
-        moved_on=on, reason=reason, recorded_by=actor if not isinstance(actor, str) else None,
+        moved_on=on, reason=reason, recorded_by=user_of(actor),
     )
     if source.head_id == resident.pk:
         source.head = None
@@ -409,6 +416,7 @@ def household_move(
     *, household: Household, to_grid: Region, on: dt.date, reason: str = "", actor: Any
 ) -> MoveRecord:
     """Move a whole household to another grid (e.g. grids re-drawn); residents follow."""
+    require_actor(actor)
     _check_can_write(actor, household.region)
     _check_can_write(actor, to_grid)
     if to_grid.pk == household.region_id:
@@ -422,7 +430,7 @@ def household_move(
         )
     record = MoveRecord.objects.create(
         household=household, from_region_id=household.region_id, to_region=to_grid,
-        moved_on=on, reason=reason, recorded_by=actor if not isinstance(actor, str) else None,
+        moved_on=on, reason=reason, recorded_by=user_of(actor),
     )
     old_grid = household.region.code
     county = _county_of(to_grid)

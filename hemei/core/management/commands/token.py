@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hemei.accounts.models import User
 from hemei.accounts.services import token_issue
+from hemei.core.scope import system
 
 
 class Command(BaseCommand):
@@ -18,4 +19,4 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"no such user: {options['username']}")
-        self.stdout.write(token_issue(user=user, actor="hemei token"))
+        self.stdout.write(token_issue(user=user, actor=system("hemei token")))

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from hemei.accounts.models import User
+from hemei.core.scope import SystemActor, system
 
 
 def add_actor_arguments(parser: CommandParser) -> None:
@@ -21,7 +22,7 @@ def add_actor_arguments(parser: CommandParser) -> None:
     )
 
 
-def command_actor(options: dict[str, Any]) -> User | str:
+def command_actor(options: dict[str, Any]) -> User | SystemActor:
     """The user named by --as (scoped like the pages), or the operator: someone with shell
     access to the server and its database, recorded by name in the audit log."""
     if options.get("as_user"):
@@ -30,8 +31,8 @@ def command_actor(options: dict[str, Any]) -> User | str:
             raise CommandError(f"no such active user: {options['as_user']}")
         return user
     if options.get("actor"):
-        return str(options["actor"])
+        return system(str(options["actor"]))
     try:
-        return f"cli:{getpass.getuser()}"
+        return system(f"cli:{getpass.getuser()}")
     except (KeyError, OSError):  # no user name in some containers
-        return "cli"
+        return system("cli")

@@ -1,6 +1,7 @@
-"""The per-village hash chain and the one function that makes an entry effective.
+"""Posting: the one function that makes an entry effective, as the next link of its
+village's "points" chain (`hemei.core.chain`).
 
-An entry's hash covers its canonical content and the previous entry's hash, so changing,
+An entry's hash covers its fields (`fields_of`) and the previous entry's hash, so changing,
 removing or reordering any effective entry breaks every later link; the current head is shown
 on the public board so a printed notice can be checked against it.
 """
@@ -8,24 +9,26 @@ on the public board so a printed notice can be checked against it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from hemei.points.models import GENESIS_HASH, Account, ChainHead, Entry
+from hemei.core import chain
+from hemei.core.chain import Head, StoredLink
+from hemei.points.models import Account, Entry
 from hemei.regions.models import Household, Region
 
+CHAIN = "points"
 
-def canonical(entry: Entry, *, sequence: int, prev_hash: str, effective_at: dt.datetime) -> dict[str, Any]:
-    """The content an entry's hash covers (ids and values; UTC time to the microsecond)."""
-    return canonical_values(
+
+def entry_fields(entry: Entry, *, effective_at: dt.datetime) -> dict[str, Any]:
+    """What an entry's link covers besides `sequence` and `prev_hash` (ids and values; UTC
+    time to the microsecond)."""
+    return fields_of(
         village=entry.village_id,
-        sequence=sequence,
-        prev_hash=prev_hash,
         entry=entry.pk,
         household=entry.household_id,
         kind=entry.kind,
@@ -39,11 +42,9 @@ def canonical(entry: Entry, *, sequence: int, prev_hash: str, effective_at: dt.d
     )
 
 
-def canonical_values(
+def fields_of(
     *,
     village: int,
-    sequence: int,
-    prev_hash: str,
     entry: int,
     household: int,
     kind: str,
@@ -55,13 +56,11 @@ def canonical_values(
     corrects: int | None,
     effective_at: str,
 ) -> dict[str, Any]:
-    """`canonical` from plain column values (the posting path reads rows without building
+    """`entry_fields` from plain column values (the posting path reads rows without building
     model instances). The one place the hashed content is spelled out: never change it, or
     every existing chain stops verifying."""
     return {
         "village": village,
-        "sequence": sequence,
-        "prev_hash": prev_hash,
         "entry": entry,
         "household": household,
         "kind": kind,
@@ -75,11 +74,6 @@ def canonical_values(
     }
 
 
-def entry_hash(content: dict[str, Any]) -> str:
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 # The posting path runs a handful of fixed statements per entry. They are written out once
 # (per database vendor) instead of being compiled by the ORM on every call: a profile of one
 # posting spent about half its time building queries, not running them.
@@ -91,12 +85,8 @@ def _sql() -> dict[str, str]:
     if vendor not in _SQL:
         q = connection.ops.quote_name
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        head, entry, account = (q(m._meta.db_table) for m in (ChainHead, Entry, Account))
+        entry, account = (q(m._meta.db_table) for m in (Entry, Account))
         _SQL[vendor] = {
-            "head": f"SELECT {q('id')}, {q('sequence')}, {q('head_hash')} FROM {head} "  # noqa: S608
-            f"WHERE {q('village_id')} = %s{lock}",
-            "head_update": f"UPDATE {head} SET {q('sequence')} = %s, {q('head_hash')} = %s "  # noqa: S608
-            f"WHERE {q('id')} = %s",
             # Only what the hash covers (and the account's columns), of entries that are due.
             "due": f"SELECT {q('id')}, {q('household_id')}, {q('county_id')}, {q('kind')}, {q('item_id')}, "  # noqa: S608
             f"{q('version_id')}, {q('points')}, {q('deed_date')}, {q('period')}, {q('corrects_id')} FROM {entry} "
@@ -117,33 +107,13 @@ def _sql() -> dict[str, str]:
     return _SQL[vendor]
 
 
-def lock_head(village: Region) -> ChainHead:
-    """The village's chain head, locked until the transaction ends (created on first use; a
-    concurrent creator loses the unique race and then waits on the winner's row)."""
-    return lock_head_of(village.pk)
+def lock_head(village: Region) -> Head:
+    """The village's points chain head, locked until the transaction ends."""
+    return chain.lock_head(CHAIN, village.pk)
 
 
-def lock_head_of(village_id: int) -> ChainHead:
-    pk, sequence, head_hash = _lock_head_row(village_id)
-    return ChainHead(id=pk, village_id=village_id, sequence=sequence, head_hash=head_hash)
-
-
-def _lock_head_row(village_id: int) -> tuple[int, int, str]:
-    """(id, sequence, head_hash) of the locked head, without building a model instance."""
-    sql = _sql()["head"]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [village_id])
-        row = cursor.fetchone()
-    if row is None:
-        try:
-            with transaction.atomic():
-                ChainHead.objects.create(village_id=village_id)
-        except IntegrityError:
-            pass
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [village_id])
-            row = cursor.fetchone()
-    return int(row[0]), int(row[1]), str(row[2])
+def lock_head_of(village_id: int) -> Head:
+    return chain.lock_head(CHAIN, village_id)
 
 
 def lock_account(household: Household) -> Account:
@@ -184,12 +154,7 @@ def _make_effective(
         raise ValidationError(_("This entry is already effective."), code="conflict")
 
 
-def _move_head(cursor: Any, head: ChainHead, sequence: int, digest: str) -> None:
-    cursor.execute(_sql()["head_update"], [sequence, digest, head.pk])
-    head.sequence, head.head_hash = sequence, digest
-
-
-def append(entry: Entry, *, head: ChainHead, account: Account, at: dt.datetime) -> Entry:
+def append(entry: Entry, *, head: Head, account: Account, at: dt.datetime) -> Entry:
     """Make `entry` (saved, not yet effective) effective at the end of its village's chain.
 
     The caller holds the locks on `head` and `account` (in that order everywhere, so two
@@ -197,13 +162,12 @@ def append(entry: Entry, *, head: ChainHead, account: Account, at: dt.datetime) 
     """
     if account.balance + entry.points < 0:
         raise ValidationError(_("Not enough points: the balance is %(b)d.") % {"b": account.balance}, code="balance")
-    sequence = head.sequence + 1
-    prev_hash = head.head_hash
-    digest = entry_hash(canonical(entry, sequence=sequence, prev_hash=prev_hash, effective_at=at))
+    link = chain.advance(head, entry_fields(entry, effective_at=at))
+    sequence, prev_hash, digest = link.sequence, link.prev_hash, link.hash
     at_db = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
         _make_effective(cursor, entry_id=entry.pk, at_db=at_db, sequence=sequence, prev_hash=prev_hash, digest=digest)
-        _move_head(cursor, head, sequence, digest)
+        chain.save_head(head)
         # Both locked: the values held are the values in the database.
         cursor.execute(
             _sql()["account_set"],
@@ -241,7 +205,7 @@ def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) 
     balance below zero is left in publicity (cannot happen: deductions are reserved when
     proposed). Returns what became effective."""
     sql = _sql()
-    head_id, sequence, prev_hash = _lock_head_row(village_id)
+    head = chain.lock_head(CHAIN, village_id)
     at_db = connection.ops.adapt_datetimefield_value(now)
     query = sql["due"] + (f" AND {connection.ops.quote_name('id')} = %s" if entry_id is not None else "")
     params: list[Any] = [village_id, Entry.State.PUBLICITY, at_db]
@@ -253,21 +217,19 @@ def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) 
         cursor.execute(query + sql["due_order"], params)
         rows = cursor.fetchall()
         for pk, household_id, county_id, kind, item_id, version_id, points, deed_date, period, corrects_id in rows:
-            cursor.execute(sql["account_add"], [points, sequence + 1, at_db, household_id, points])
+            cursor.execute(sql["account_add"], [points, head.length + 1, at_db, household_id, points])
             if cursor.rowcount != 1:
                 # No account yet (created here, under the head lock), or not enough points.
                 account = lock_account_of(household_id, county_id=county_id, village_id=village_id)
                 if account.balance + points < 0:
                     continue
-                cursor.execute(sql["account_add"], [points, sequence + 1, at_db, household_id, points])
+                cursor.execute(sql["account_add"], [points, head.length + 1, at_db, household_id, points])
                 if cursor.rowcount != 1:  # pragma: no cover - the account is locked and was just read
                     raise ValidationError(_("Not enough points: the balance is %(b)d.") % {"b": account.balance})
-            sequence += 1
-            digest = entry_hash(
-                canonical_values(
+            link = chain.advance(
+                head,
+                fields_of(
                     village=village_id,
-                    sequence=sequence,
-                    prev_hash=prev_hash,
                     entry=pk,
                     household=household_id,
                     kind=kind,
@@ -278,43 +240,31 @@ def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) 
                     period=period,
                     corrects=corrects_id,
                     effective_at=at_text,
-                )
+                ),
             )
-            _make_effective(cursor, entry_id=pk, at_db=at_db, sequence=sequence, prev_hash=prev_hash, digest=digest)
-            posted.append(Posted(pk, household_id, points, sequence, digest))
-            prev_hash = digest
-        if posted:
-            cursor.execute(sql["head_update"], [sequence, prev_hash, head_id])
+            _make_effective(cursor, entry_id=pk, at_db=at_db, sequence=link.sequence, prev_hash=link.prev_hash,
+                            digest=link.hash)
+            posted.append(Posted(pk, household_id, points, link.sequence, link.hash))
+        chain.save_head(head)
     return posted
 
 
-def verify_village_chain(village_id: int) -> list[str]:
-    """Walk one village's chain from the start; every link and the head must agree."""
-    problems: list[str] = []
-    prev = GENESIS_HASH
-    expected = 1
+def stored_links(village_id: int) -> Iterator[StoredLink]:
+    """The village's effective entries as stored links, in chain order."""
     rows = Entry.objects.filter(village_id=village_id, state=Entry.State.EFFECTIVE).order_by("sequence")
     for entry in rows.iterator(chunk_size=5000):
-        if entry.sequence != expected:
-            problems.append(f"village {village_id}: sequence {entry.sequence} where {expected} was expected")
-            expected = entry.sequence or expected
         assert entry.effective_at is not None
-        digest = entry_hash(
-            canonical(entry, sequence=entry.sequence or 0, prev_hash=prev, effective_at=entry.effective_at)
-        )
-        if entry.prev_hash != prev:
-            problems.append(f"village {village_id}: entry {entry.pk} does not link to the previous entry")
-        if entry.entry_hash != digest:
-            problems.append(f"village {village_id}: entry {entry.pk} content does not match its hash")
-        prev = entry.entry_hash
-        expected += 1
-    head = ChainHead.objects.filter(village_id=village_id).first()
-    count = expected - 1
-    if head is None and count:
-        problems.append(f"village {village_id}: effective entries but no chain head")
-    if head is not None and (head.sequence != count or head.head_hash != prev):
-        problems.append(
-            f"village {village_id}: chain head {head.sequence}/{head.head_hash[:12]} does not match "
-            f"the entries ({count}/{prev[:12]})"
-        )
-    return problems
+        yield StoredLink(f"entry {entry.pk}", entry.sequence or 0, entry.prev_hash, entry.entry_hash,
+                         entry_fields(entry, effective_at=entry.effective_at))
+
+
+def chained_villages() -> Iterable[int]:
+    return Entry.objects.filter(state=Entry.State.EFFECTIVE).values_list("village_id", flat=True).distinct()
+
+
+SPEC = chain.register(chain.ChainSpec(CHAIN, "Points ledger (积分台账)", chained_villages, stored_links))
+
+
+def verify_village_chain(village_id: int) -> list[str]:
+    """Walk one village's points chain from the genesis (`hemei.core.chain.verify_chain`)."""
+    return chain.verify_chain(SPEC, village_id)

@@ -1,8 +1,17 @@
-"""Idempotency keys for every ledger and shop write (ARCHITECTURE rule 4).
+"""Idempotency keys for every write that a client may repeat (ARCHITECTURE rule 4): ledger and
+shop writes, courtyard and star reviews, asset projects, trusteeship, case submissions.
 
-`remembered(...)` runs a write once per (owner, key): the key row is inserted first, in the
-write's own transaction, so a concurrent second call with the same key waits on the unique
-index until the first commits and then replays its result instead of writing twice.
+`remembered(...)` runs a write once per (owner, key):
+
+1. the same key with the same operation and payload returns the first write's results again
+   and changes nothing; another payload under the key is an `IdempotencyConflict` (409 in the
+   API);
+2. the key row is inserted first, in the write's own transaction, so a concurrent second call
+   with the same key waits on the unique index until the first commits, then replays its result
+   (or, if the first rolled back, does the write itself) instead of writing twice;
+3. each returned object carries `created` (True only for the call that made it, False for a
+   replay): callers answer 201 or 200 from it, never from a check made before the call, which a
+   concurrent replay would race past.
 """
 
 from __future__ import annotations
@@ -10,15 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from hemei.points.models import IdempotencyKey
+from hemei.core.models import IdempotencyKey
 
-M = TypeVar("M", bound=models.Model)
+KEY_MAX = 100  # IdempotencyKey.key max_length
 
 
 class IdempotencyConflict(ValidationError):
@@ -34,22 +43,38 @@ def payload_hash(operation: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def created(obj: Any) -> bool:
+    """Whether `obj` (a result of `remembered`) was made by this call rather than replayed."""
+    return bool(getattr(obj, "created", False))
+
+
+def _mark[M: models.Model](results: list[M], *, made: bool) -> list[M]:
+    for obj in results:
+        obj.created = made  # type: ignore[attr-defined]
+    return results
+
+
 def _replay[M: models.Model](row: IdempotencyKey, operation: str, digest: str, model: type[M]) -> list[M]:
     if row.operation != operation or row.payload_hash != digest:
         raise IdempotencyConflict(_("This key was already used for a different request."), code="conflict")
     objs = {o.pk: o for o in model._default_manager.filter(pk__in=row.result_ids)}
-    return [objs[pk] for pk in row.result_ids if pk in objs]
+    return _mark([objs[pk] for pk in row.result_ids if pk in objs], made=False)
+
+
+def check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key:
+        raise ValidationError(_("Every write needs an idempotency key."), code="key")
+    if len(key) > KEY_MAX:
+        raise ValidationError(_("The idempotency key is longer than 100 characters."), code="key")
+    return key
 
 
 def remembered[M: models.Model](
     *, actor: Any, key: str, operation: str, payload: dict[str, Any], model: type[M], write: Callable[[], Sequence[M]]
 ) -> tuple[list[M], bool]:
     """(results, replayed). Must be called inside the write's transaction."""
-    key = (key or "").strip()
-    if not key:
-        raise ValidationError(_("Every write needs an idempotency key."), code="key")
-    if len(key) > 100:
-        raise ValidationError(_("The idempotency key is longer than 100 characters."), code="key")
+    key = check_key(key)
     owner = owner_of(actor)
     digest = payload_hash(operation, payload)
     existing = IdempotencyKey.objects.filter(owner=owner, key=key).first()
@@ -66,4 +91,4 @@ def remembered[M: models.Model](
     results = list(write())
     row.result_ids = [r.pk for r in results]
     row.save(update_fields=["result_ids"])
-    return results, False
+    return _mark(results, made=True), False

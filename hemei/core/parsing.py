@@ -1,0 +1,188 @@
+"""Values from requests and forms: ids, integers, years, months, dates, amounts and text.
+
+Query strings and form fields are whatever a browser, a script or a scanner sends. A list
+filter given ``²`` (which ``str.isdigit`` accepts and ``int`` refuses), ``99999999999999999999``
+(which no database integer holds) or ``-1.79e308`` must be ignored or answered with a clear
+400, never a 500. So every page and API reads such values through these helpers:
+
+- ``parse_*`` return the value, or None for anything else: a filter that cannot be read is
+  ignored (as if it were absent).
+- ``require_*`` raise a ``ValidationError`` with a message for the form or the API (400).
+- ``IdFilter`` is the django-filter field for ids in the API: out-of-range values are a 400.
+
+Only ASCII digits count: ``int("²")`` raises and ``int("١٢")`` succeeds, neither is an id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from hemei.regions.models import Region
+
+# The largest value of a 64-bit signed integer column (PostgreSQL bigint, SQLite INTEGER).
+MAX_ID = 2**63 - 1
+MIN_YEAR, MAX_YEAR = 1900, 2100
+_INT = re.compile(r"-?[0-9]{1,19}")
+_AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+
+
+def _clean(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def parse_int(value: Any, *, minimum: int = -MAX_ID, maximum: int = MAX_ID) -> int | None:
+    """An integer written in ASCII digits within [minimum, maximum], else None."""
+    text = _clean(value)
+    if not _INT.fullmatch(text):
+        return None
+    number = int(text)
+    return number if minimum <= number <= maximum else None
+
+
+def parse_id(value: Any) -> int | None:
+    """A primary key (1 … 2**63-1), else None."""
+    return parse_int(value, minimum=1)
+
+
+def parse_year(value: Any) -> int | None:
+    """A four-digit year between 1900 and 2100, else None."""
+    text = _clean(value)
+    return parse_int(text, minimum=MIN_YEAR, maximum=MAX_YEAR) if len(text) == 4 else None
+
+
+def parse_month(value: Any) -> tuple[int, int] | None:
+    """``YYYY-MM`` as (year, month), else None."""
+    match = _MONTH.fullmatch(_clean(value))
+    if match is None:
+        return None
+    year, month = int(match[1]), int(match[2])
+    return (year, month) if MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12 else None
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """``YYYY-MM-DD``, else None (``2026-13-45`` and ``20260101`` too)."""
+    text = _clean(value)
+    if len(text) != 10 or not text.isascii():
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else None
+
+
+def parse_amount(value: Any) -> Decimal | None:
+    """A plain decimal number (no exponent, NaN or infinity; at most 15 digits before the
+    point and 6 after), else None."""
+    text = _clean(value)
+    if not _AMOUNT.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        return None
+
+
+def require_date(value: Any, *, message: str | None = None) -> dt.date:
+    """`parse_date` for a required form value: ValidationError(code="date") when missing or bad."""
+    day = parse_date(value)
+    if day is None:
+        raise ValidationError(message or _("Enter the date as YYYY-MM-DD."), code="date")
+    return day
+
+
+def require_id(value: Any, *, message: str | None = None) -> int:
+    """`parse_id` for a required value: ValidationError(code="id") when missing or bad."""
+    pk = parse_id(value)
+    if pk is None:
+        raise ValidationError(message or _("Choose an entry from the list."), code="id")
+    return pk
+
+
+def clean_text(value: str | None, label: str, limit: int, *, required: bool = False) -> str:
+    """Trimmed text for a service: ValidationError when required and empty, or too long."""
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError(_("%(field)s is required.") % {"field": label})
+    if len(value) > limit:
+        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
+    return value
+
+
+def county_of(region: Region, *, message: str | None = None) -> Region:
+    """The county a region lies in (itself for a county); ValidationError when there is none."""
+    county = region.county_ancestor()
+    if county is None:
+        raise ValidationError(message or _("Region %(r)s is not inside a county.") % {"r": region})
+    return county
+
+
+class IdField(forms.IntegerField):
+    """A form field for ids: 1 … 2**63-1, so a huge number is a form error, not a 500."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id filter for the API: anything but an id in range is a 400 with the field named."""
+
+    field_class = IdField
+
+
+class FlagField(forms.Field):
+    """A yes/no sent by a button or hidden input: "1" is yes, anything else (absent, "0") no.
+    (BooleanField would read "0" as yes.)"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> bool:
+        return value == "1"
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class IdListField(forms.Field):
+    """Ids sent as a repeated field (`?entries=1&entries=2`): the ids that read as ids, as a
+    set; the others are dropped (the view then finds fewer rows than were sent)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> frozenset[int]:
+        values = value if isinstance(value, (list, tuple)) else ([value] if value else [])
+        return frozenset(pk for v in values if (pk := parse_id(v)) is not None)
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class KeyField(forms.CharField):
+    """The idempotency key a form carries (`hemei.points.idempotency`): at most 100 characters
+    are kept, as every service stores it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return str(super().to_python(value))[:100]
