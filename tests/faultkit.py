@@ -317,11 +317,13 @@ import pytest  # noqa: E402 - fixtures below, helpers above
 VENDORS = [pytest.param("sqlite", marks=pytest.mark.slow), pytest.param("postgresql", marks=pytest.mark.postgres_only)]
 
 
+_SEEDS: dict[str, Seed] = {}  # one seed per vendor and process, whichever module asks first
+
+
 @pytest.fixture(scope="session")
 def seeds(tmp_path_factory: Any) -> Iterator[dict[str, Seed]]:
-    made: dict[str, Seed] = {}
-    yield made
-    for s in made.values():
+    yield _SEEDS
+    for s in _SEEDS.values():
         s.drop()
 
 
