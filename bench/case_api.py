@@ -157,6 +157,7 @@ def measure(*, cases: int, seed: int, repeat: int) -> dict[str, Any]:
     from hemei.accounts.models import User
     from hemei.accounts.services import token_issue
     from hemei.cases.models import Case
+    from hemei.core.scope import system
 
     setup_test_environment()
     build = _build(cases, seed) if not Case.objects.exists() else None
@@ -165,7 +166,7 @@ def measure(*, cases: int, seed: int, repeat: int) -> dict[str, Any]:
     for page, (username, url) in PAGES.items():
         client = clients.get(username)
         if client is None:
-            token = token_issue(user=User.objects.get(username=username), actor="bench")
+            token = token_issue(user=User.objects.get(username=username), actor=system("bench"))
             client = clients[username] = Client(HTTP_AUTHORIZATION=f"Token {token}")
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)

@@ -143,13 +143,14 @@ def build(*, existing: int, due: int) -> dict[str, Any]:
     publicity that are due at NOW. Bulk inserts: set-up, not measured."""
     from hemei.core.chain import link_hash
     from hemei.core.models import GENESIS_HASH, ChainHead
+    from hemei.core.scope import SYSTEM
     from hemei.points import posting
     from hemei.points.models import Account, Entry
     from hemei.points.testing import adopted_rules
 
     county, village, grid = _village()
     houses = _households(county, village, grid, HOUSEHOLDS)
-    pts = adopted_rules(actor=None, village=village, held_at=dt.datetime(2020, 1, 6, 10, tzinfo=SH))
+    pts = adopted_rules(actor=SYSTEM, village=village, held_at=dt.datetime(2020, 1, 6, 10, tzinfo=SH))
     item = pts.rule("J1")
     effective_at = dt.datetime(2026, 1, 1, 9, tzinfo=SH)
     prev = GENESIS_HASH
@@ -296,6 +297,7 @@ def redeem(*, attempts_per_client: int) -> dict[str, Any]:
     from django.core.exceptions import ValidationError
     from django.db import connection
 
+    from hemei.core.scope import SYSTEM
     from hemei.points import ledger, shop
     from hemei.points.models import Account, Redemption, Reward
     from hemei.points.testing import adopted_rules
@@ -304,19 +306,19 @@ def redeem(*, attempts_per_client: int) -> dict[str, Any]:
     asks, limit, price, balance = 5, 4, 30, 100
     county, village, grid = _village()
     houses = _households(county, village, grid, max(attempts // asks, 1))
-    pts = adopted_rules(actor=None, village=village, held_at=dt.datetime(2026, 9, 1, 10, tzinfo=SH),
+    pts = adopted_rules(actor=SYSTEM, village=village, held_at=dt.datetime(2026, 9, 1, 10, tzinfo=SH),
                         items=[("B1", "contribution", "bench", balance, None, "committee")])
     entries, _ = ledger.entry_propose_batch(
-        actor=None, rule_set=pts.rule_set, idempotency_key="bench", at=NOW - dt.timedelta(days=10),
+        actor=SYSTEM, rule_set=pts.rule_set, idempotency_key="bench", at=NOW - dt.timedelta(days=10),
         proposals=[ledger.Proposal(h, pts.rule("B1"), dt.date(2026, 10, 1)) for h in houses],
     )
     for e in entries:
-        ledger.entry_review(actor=None, entry=e, approve=True, idempotency_key=f"r{e.pk}",
+        ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key=f"r{e.pk}",
                             at=NOW - dt.timedelta(days=10))
     ledger.publicity_sweep(NOW - dt.timedelta(days=1))
     stock = attempts // 2
-    reward = shop.reward_create(actor=None, village=village, name="洗衣粉", price=price, limit_per_period=limit)
-    shop.reward_restock(actor=None, reward=reward, quantity=stock, idempotency_key="stock")
+    reward = shop.reward_create(actor=SYSTEM, village=village, name="洗衣粉", price=price, limit_per_period=limit)
+    shop.reward_restock(actor=SYSTEM, reward=reward, quantity=stock, idempotency_key="stock")
     per_house = [0] * len(houses)
     for n in range(attempts):
         per_house[n % len(houses)] += 1
@@ -335,7 +337,7 @@ def redeem(*, attempts_per_client: int) -> dict[str, Any]:
             for i in range(attempts_per_client):
                 n = c + i * CLIENTS
                 try:
-                    shop.redemption_create(actor=None, household=houses[n % len(houses)], reward=reward,
+                    shop.redemption_create(actor=SYSTEM, household=houses[n % len(houses)], reward=reward,
                                            idempotency_key=f"t{n}")
                     with lock:
                         ok.append(n)

@@ -6,7 +6,7 @@ households in 3 grids), writes a roster xlsx of synthetic residents with openpyx
 write_only, then times
 
 (a) the floor: a bare openpyxl read_only pass touching every value of every row, and
-(b) `hemei.regions.roster.roster_import(source=path, region=county, actor="bench")`, which
+(b) `hemei.regions.roster.roster_import(source=path, region=county, actor=system("bench"))`, which
     reads, checks every row, resolves against the database and writes in one transaction.
 
 Goals: import ≤ 3× the bare parse on the big file; time per row on the big file ≤ 1.5× the
@@ -95,6 +95,7 @@ def measure(*, rows: int, path: str, seed: int = 2026) -> dict[str, Any]:
     """In the child process: set up the region, write the file, time both passes."""
     from openpyxl import load_workbook
 
+    from hemei.core.scope import system
     from hemei.regions.roster import roster_import
 
     county, grids = _regions(rows)
@@ -119,7 +120,7 @@ def measure(*, rows: int, path: str, seed: int = 2026) -> dict[str, Any]:
         cells = bare()
         bare_times.append(time.perf_counter() - started)
     started = time.perf_counter()
-    report = roster_import(source=path, region=county, actor="bench")
+    report = roster_import(source=path, region=county, actor=system("bench"))
     import_s = time.perf_counter() - started
     if not report.ok or report.created_residents != written:
         raise RuntimeError(f"import failed: {report.error_count} errors, first: {report.errors[:3]}")
@@ -138,11 +139,13 @@ def measure(*, rows: int, path: str, seed: int = 2026) -> dict[str, Any]:
 
 def _regions(rows: int) -> tuple[Any, list[str]]:
     """晋源区 › 姚村镇 › enough villages (3 grids each) for `rows` residents."""
+    from hemei.core.scope import system
     from hemei.regions import services
     from hemei.regions.models import Region
 
-    county = services.region_create(name="晋源区", level="county", code="140110", actor="bench")
-    township = services.region_create(name="姚村镇", level="township", code="140110101", parent=county, actor="bench")
+    bench = system("bench")
+    county = services.region_create(name="晋源区", level="county", code="140110", actor=bench)
+    township = services.region_create(name="姚村镇", level="township", code="140110101", parent=county, actor=bench)
     villages = max(1, -(-rows // (HOUSEHOLDS_PER_VILLAGE * 3)))
     grids: list[str] = []
     for v in range(villages):
@@ -152,7 +155,7 @@ def _regions(rows: int) -> tuple[Any, list[str]]:
             level="village",
             code=f"140110101{201 + v:03d}",
             parent=parent,
-            actor="bench",
+            actor=system("bench"),
         )
         for g in range(1, GRIDS_PER_VILLAGE + 1):
             village = Region.objects.get(pk=village.pk)
@@ -161,7 +164,7 @@ def _regions(rows: int) -> tuple[Any, list[str]]:
                 level="grid",
                 code=f"{village.code}{g:03d}",
                 parent=village,
-                actor="bench",
+                actor=system("bench"),
             )
             grids.append(grid.code)
     return Region.objects.get(pk=county.pk), grids
