@@ -41,7 +41,7 @@ MAX_CHOICES = 2000
 RECENT_IMPORTS = 20
 
 
-def _user(request: HttpRequest) -> User:
+def _signed_in(request: HttpRequest) -> User:
     # Every view here is behind login_required, so the user is a real account.
     assert isinstance(request.user, User)
     return request.user
@@ -102,7 +102,7 @@ def roster_import_page(request: HttpRequest) -> HttpResponse:
             else:
                 upload = form.cleaned_data["file"]
                 job = RosterImport(
-                    user=_user(request), region=region, county=county,
+                    user=_signed_in(request), region=region, county=county,
                     original_name=str(upload.name)[:255], dry_run=form.cleaned_data["dry_run"],
                 )
                 # A random stored name: the uploader's file name never becomes a path.
@@ -121,7 +121,7 @@ def roster_import_page(request: HttpRequest) -> HttpResponse:
         "export_choices": _choices(export_regions),
         "can_reveal": scope_for(request.user).can_reveal,
         "max_mb": settings.HEMEI_UPLOAD_MAX_BYTES / 1048576,
-        "imports": RosterImport.objects.filter(user=_user(request)).select_related("region")[
+        "imports": RosterImport.objects.filter(user=_signed_in(request)).select_related("region")[
             :RECENT_IMPORTS
         ],
     }
@@ -131,7 +131,7 @@ def roster_import_page(request: HttpRequest) -> HttpResponse:
 def _own_import(request: HttpRequest, pk: int) -> RosterImport:
     # Imports are private to their uploader: anyone else gets "not found".
     return get_object_or_404(RosterImport.objects.select_related("region"), pk=pk,
-                             user=_user(request))
+                             user=_signed_in(request))
 
 
 def _status_context(job: RosterImport) -> dict[str, Any]:
