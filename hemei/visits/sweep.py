@@ -22,6 +22,19 @@ from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
 from hemei.visits.models import OPEN_STEPS, Monitoring, MonitoringEvent
 
 
+def _record(m: Monitoring, now: dt.datetime, *, kind: str, tier_field: str, due_field: str,
+            old: tuple[str, dt.datetime], new: tuple[str, dt.datetime]) -> None:
+    """The event and audit rows of one claimed escalation (a step's or the whole procedure's)."""
+    (old_tier, old_due), (new_tier, new_due) = old, new
+    MonitoringEvent.objects.create(
+        monitoring=m, at=now, actor=None, kind=kind, from_state=m.step, to_state=m.step,
+        data={"from_tier": old_tier, "to_tier": new_tier, "missed": old_due.isoformat(),
+              due_field: new_due.isoformat()},
+    )
+    audit_record(actor="sweep", action="update", obj=m, note=kind,
+                 changes={tier_field: [old_tier, new_tier], due_field: [old_due, new_due]})
+
+
 def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
     from hemei.visits.monitoring import step_days
 
@@ -40,27 +53,8 @@ def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
             update={"tier": new_tier, "step_due": new_due, "was_overdue": True, "escalated_at": now, "updated_at": now},
         ):
             return None  # another sweeper or a clerk got there first
-        MonitoringEvent.objects.create(
-            monitoring=m,
-            at=now,
-            actor=None,
-            kind="escalated",
-            from_state=m.step,
-            to_state=m.step,
-            data={
-                "from_tier": old_tier,
-                "to_tier": new_tier,
-                "missed": old_due.isoformat(),
-                "step_due": new_due.isoformat(),
-            },
-        )
-        audit_record(
-            actor="sweep",
-            action="update",
-            obj=m,
-            note="escalated",
-            changes={"tier": [old_tier, new_tier], "step_due": [old_due, new_due]},
-        )
+        _record(m, now, kind="escalated", tier_field="tier", due_field="step_due",
+                old=(old_tier, old_due), new=(new_tier, new_due))
     return Escalation("monitoring", m.ref, str(m.step), old_tier, new_tier)
 
 
@@ -104,27 +98,8 @@ def _escalate_procedure(pk: int, now: dt.datetime) -> Escalation | None:
             },
         ):
             return None
-        MonitoringEvent.objects.create(
-            monitoring=m,
-            at=now,
-            actor=None,
-            kind="procedure_escalated",
-            from_state=m.step,
-            to_state=m.step,
-            data={
-                "from_tier": old_tier,
-                "to_tier": new_tier,
-                "missed": old_due.isoformat(),
-                "procedure_due": new_due.isoformat(),
-            },
-        )
-        audit_record(
-            actor="sweep",
-            action="update",
-            obj=m,
-            note="procedure_escalated",
-            changes={"procedure_tier": [old_tier, new_tier], "procedure_due": [old_due, new_due]},
-        )
+        _record(m, now, kind="procedure_escalated", tier_field="procedure_tier", due_field="procedure_due",
+                old=(old_tier, old_due), new=(new_tier, new_due))
     return Escalation("monitoring", m.ref, "procedure", old_tier, new_tier)
 
 
