@@ -1,0 +1,1 @@
+"""Devices: call boxes, cameras and sensors; their messages, alarms and the cases alarms open."""
