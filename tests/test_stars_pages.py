@@ -219,5 +219,5 @@ def test_double_submitted_stage_forms_act_once(world: World, login: Any, frozen:
         client.post(f"/w/stars/round/{rnd.pk}/", {"action": "publicity"})
     rnd.refresh_from_db()
     assert rnd.stage == Stage.PUBLICITY and rnd.publicity_until is not None
-    assert list(rnd.steps.values_list("action", flat=True)) == [
+    assert list(rnd.steps.values_list("kind", flat=True)) == [
         "opened", "start peer", "start committee", "start township", "approved", "publicity started"]
