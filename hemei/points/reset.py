@@ -25,6 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from hemei.core.audit import audit_record_many
+from hemei.core.scope import SYSTEM
 from hemei.core.sweeps import Escalation, sweeper
 from hemei.points import posting as chain
 from hemei.points.models import Entry, RuleSet
@@ -88,7 +89,7 @@ def reset_rule_set(rule_set: RuleSet, now: dt.datetime) -> int:
                 proposed_at=now,
                 reviewed_at=now,
             )
-            posted.append(chain.append(entry, head=head, account=account, at=now))
+            posted.append(chain.append(entry, head=head, account=account, at=now, actor=SYSTEM))
         RuleSet.objects.filter(pk=locked.pk).update(reset_done_period=closing)
         audit_record_many(
             actor="sweep",
