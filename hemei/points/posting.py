@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core import chain
 from hemei.core.chain import Head, StoredLink
-from hemei.core.scope import user_of
+from hemei.core.scope import require_actor, user_of
 from hemei.points.models import Account, Entry, EntryEvent
 from hemei.points.workflow import posting_event, posting_move
 from hemei.regions.models import Household, Region
@@ -163,6 +163,7 @@ def append(entry: Entry, *, head: Head, account: Account, at: dt.datetime, actor
     The caller holds the locks on `head` and `account` (in that order everywhere, so two
     writers never deadlock). Refuses a result below zero and changes nothing then.
     """
+    require_actor(actor)
     event = posting_event(entry.pk, old=entry.state, at=at, actor_id=getattr(user_of(actor), "pk", None))
     if account.balance + entry.points < 0:
         raise ValidationError(_("Not enough points: the balance is %(b)d.") % {"b": account.balance}, code="balance")

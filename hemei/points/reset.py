@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from hemei.core.audit import audit_record_many
 from hemei.core.scope import SYSTEM
-from hemei.core.sweeps import Escalation, sweeper
 from hemei.points import posting as chain
 from hemei.points.models import Entry, RuleSet
 from hemei.points.shop import redemption_period_of
@@ -107,10 +106,3 @@ def reset_sweep(now: dt.datetime) -> int:
     for rule_set in RuleSet.objects.filter(after_redemption=RuleSet.AfterRedemption.RESET).select_related("village"):
         done += reset_rule_set(rule_set, now)
     return done
-
-
-@sweeper("points-reset")
-def sweep_reset(now: dt.datetime) -> list[Escalation]:
-    # Runs after "points-publicity" (sweepers run in name order). Not an escalation.
-    reset_sweep(now)
-    return []
