@@ -23,13 +23,12 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseEvent
 from hemei.cases.notifications import REMINDER_KIND, remind
 from hemei.core.audit import audit_record
-from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweep_time, sweeper
 from hemei.notify.models import Reminder
 
 RESOLVING = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
@@ -71,9 +70,7 @@ def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
 @sweeper("cases")
 def sweep(now: dt.datetime | None = None) -> list[Escalation]:
     """Escalate every case past a deadline as of `now` (default: the current time)."""
-    now = now or timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("sweep needs a timezone-aware time")
+    now = sweep_time(now)
     below_county = list(NEXT_TIER)
     late_accept = Case.objects.filter(status=Case.Status.SUBMITTED, accept_by__lte=now, tier__in=below_county)
     late_resolve = Case.objects.filter(status__in=RESOLVING, resolve_by__lte=now, tier__in=below_county)

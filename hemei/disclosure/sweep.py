@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
-
-from hemei.core.sweeps import NEXT_TIER, Escalation, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, escalate_each, sweep_time, sweeper
 from hemei.disclosure.models import ScheduleDue
 from hemei.disclosure.schedules import escalate, schedule_refresh
 
 
 @sweeper("disclosure")
 def sweep(now: dt.datetime | None = None) -> list[Escalation]:
-    now = now or timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("sweep needs a timezone-aware time")
+    now = sweep_time(now)
     schedule_refresh(now)
     late = ScheduleDue.objects.filter(fulfilled_at__isnull=True, due_at__lte=now, tier__in=list(NEXT_TIER))
-    done: list[Escalation] = []
-    for pk in late.order_by("due_at", "pk").values_list("pk", flat=True):
-        result = escalate(pk, now)
-        if result is not None:
-            done.append(result)
-    return done
+    return escalate_each(late.order_by("due_at", "pk").values_list("pk", flat=True), escalate, now)

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.workflow import Move, Workflow, refuse, register
+from hemei.core.scope import COMMITTEE_ROLES, SUPERVISION_ROLES
+from hemei.core.workflow import Move, Workflow, holds, refuse, register
 from hemei.points.models import Entry, EntryEvent
 
 S = Entry.State
@@ -28,17 +29,17 @@ EFFECTIVE = "effective"  # publicity over, no objection open (the sweep)
 POSTED = "posted"  # effective at once (redemption, cancellation, correction, reset)
 
 
-def _committee_not_proposer(user: Any, entry: Entry) -> bool:
-    from hemei.points.access import COMMITTEE_ROLES, may
+_committee = holds(COMMITTEE_ROLES)
+_supervision = holds(SUPERVISION_ROLES)
 
-    return may(user, entry.village, COMMITTEE_ROLES) and entry.proposed_by_id != getattr(user, "pk", None)
+
+def _committee_not_proposer(user: Any, entry: Entry) -> bool:
+    return _committee(user, entry) and entry.proposed_by_id != getattr(user, "pk", None)
 
 
 def _supervision_not_involved(user: Any, entry: Entry) -> bool:
-    from hemei.points.access import SUPERVISION_ROLES, may
-
     uninvolved = getattr(user, "pk", None) not in (entry.proposed_by_id, entry.reviewed_by_id)
-    return may(user, entry.village, SUPERVISION_ROLES) and uninvolved
+    return _supervision(user, entry) and uninvolved
 
 
 def _nobody(user: Any, entry: Entry) -> bool:

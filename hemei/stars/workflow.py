@@ -7,11 +7,10 @@ notice starts only after it. Each step leaves a `StarRoundStep` row."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.workflow import Move, Workflow, register
+from hemei.core.scope import COMMITTEE_ROLES, TOWNSHIP_ROLES
+from hemei.core.workflow import Move, Workflow, holds, register
 from hemei.stars.models import Stage, StarRound, StarRoundStep
 
 S = Stage
@@ -30,16 +29,9 @@ def started(stage: str) -> str:
     return f"start {stage}"
 
 
-def _committee(user: Any, rnd: StarRound) -> bool:
-    from hemei.stars import access
-
-    return access.may(user, rnd.village, access.COMMITTEE_ROLES)
-
-
-def _township(user: Any, rnd: StarRound) -> bool:
-    from hemei.stars import access
-
-    return access.may(user, rnd.village, access.TOWNSHIP_ROLES)
+# The roles of each move (`hemei.stars.access` reads them from the same sets).
+_committee = holds(COMMITTEE_ROLES)
+_township = holds(TOWNSHIP_ROLES)
 
 
 ROUND = register(Workflow(
