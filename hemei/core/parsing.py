@@ -175,6 +175,13 @@ class IdListField(forms.Field):
         pass
 
 
+def form_values(form: forms.Form) -> dict[str, Any]:
+    """The values of a POST form whose fields all parse leniently (the services check them):
+    what parsed, a field that did not left out."""
+    form.is_valid()
+    return getattr(form, "cleaned_data", {})
+
+
 class DateTextField(forms.Field):
     """A ``YYYY-MM-DD`` date read as `parse_date` reads it: anything else is None, for the
     view or the service to refuse with its own message."""

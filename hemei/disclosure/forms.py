@@ -53,7 +53,3 @@ class ScheduleForm(forms.Form):
             self.fields[name] = forms.CharField(required=False)
 
 
-def parsed(form: forms.Form) -> dict[str, Any]:
-    """The values that parsed (every field here parses; the services check them)."""
-    form.is_valid()
-    return getattr(form, "cleaned_data", {})

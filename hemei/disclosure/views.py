@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hemei.core.parsing import form_values
 from hemei.disclosure import access, forms, services
 from hemei.disclosure.models import Disclosure, DisclosureAttachment, DisclosureVersion, Kind, ScheduleSettings
 from hemei.regions.access import require_staff_scope
@@ -69,7 +70,7 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     form = forms.DraftForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        sent = forms.parsed(form)
+        sent = form_values(form)
         village = next((v for v in villages if v.code == sent["village"]), None)
         start, end = sent["period_start"], sent["period_end"]
         if village is None:
@@ -146,7 +147,7 @@ def disclosure_edit(request: HttpRequest, pk: int) -> HttpResponse:
     errors: list[str] = []
     form = forms.DraftForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        sent = forms.parsed(form)
+        sent = form_values(form)
         try:
             services.version_edit(
                 actor=request.user,
@@ -186,7 +187,7 @@ def disclosure_submit(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         result = services.version_submit(
-            actor=request.user, version=version, confirm=forms.parsed(forms.SubmitForm(request.POST))["confirm"]
+            actor=request.user, version=version, confirm=form_values(forms.SubmitForm(request.POST))["confirm"]
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -207,7 +208,7 @@ def disclosure_review(request: HttpRequest, pk: int) -> HttpResponse:
     version = _open_version(disclosure)
     if version is None:
         raise Http404
-    sent = forms.parsed(forms.ReviewForm(request.POST))
+    sent = form_values(forms.ReviewForm(request.POST))
     try:
         services.version_review(
             actor=request.user,
@@ -249,7 +250,7 @@ def disclosure_correct(request: HttpRequest, pk: int) -> HttpResponse:
     errors: list[str] = []
     form = forms.CorrectionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        sent = forms.parsed(form)
+        sent = form_values(form)
         try:
             services.correction_start(
                 actor=request.user,
@@ -314,7 +315,7 @@ def schedule_view(request: HttpRequest) -> HttpResponse:
     villages = list(access.villages_for(request.user, access.SCHEDULE_ROLES)[:500])
     errors: list[str] = []
     if request.method == "POST":
-        sent = forms.parsed(forms.ScheduleForm(request.POST, fields=list(schedule_fields())))
+        sent = form_values(forms.ScheduleForm(request.POST, fields=list(schedule_fields())))
         village = next((v for v in villages if v.code == sent["village"]), None)
         start = sent["tracked_from"]
         if village is None or start is None:

@@ -70,7 +70,3 @@ class DeclareForm(forms.Form):
     star = StarsField()
 
 
-def parsed(form: forms.Form) -> dict[str, Any]:
-    """The values that parsed (a field that did not is left out: the caller says what is missing)."""
-    form.is_valid()
-    return getattr(form, "cleaned_data", {})

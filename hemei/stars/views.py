@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hemei.core.parsing import form_values
 from hemei.regions.access import access_household, access_regions, require_staff_scope
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access, forms, selectors, services
@@ -65,7 +66,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     villages = _staff_villages(request)
     form = forms.CatalogueForm(request.POST) if request.method == "POST" else None
-    sent = forms.parsed(form) if form is not None else {}
+    sent = form_values(form) if form is not None else {}
     code = request.GET.get("village") or sent.get("village") or (villages[0].code if villages else "")
     village = next((v for v in villages if v.code == code), None)
     if village is None:
@@ -145,7 +146,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     rnd = _round(request, pk)
     if request.method == "POST":
-        sent = forms.parsed(forms.RoundForm(request.POST))
+        sent = form_values(forms.RoundForm(request.POST))
         action = sent.get("action")
         try:
             if action == "advance":
@@ -246,7 +247,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     village = household.village
     rnd = selectors.latest_round(village)
     if request.method == "POST":
-        sent = forms.parsed(forms.HouseholdForm(request.POST))
+        sent = form_values(forms.HouseholdForm(request.POST))
         try:
             if sent.get("action") in ("grant", "withdraw"):
                 _adhoc_action(request, household, sent)
@@ -318,7 +319,7 @@ def my_stars(request: HttpRequest) -> HttpResponse:
             raise Http404
         try:
             services.rating_declare(actor=request.user, round=rnd, household=household,
-                                    stars=forms.parsed(forms.DeclareForm(request.POST)).get("star", []))
+                                    stars=form_values(forms.DeclareForm(request.POST)).get("star", []))
             messages.success(request, _("Your declaration has been recorded."))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
