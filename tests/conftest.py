@@ -21,6 +21,7 @@ from django.contrib.auth.models import Permission
 from hemei.accounts.models import User
 from hemei.accounts.services import user_create
 from hemei.core.idnumbers import make_id_number
+from hemei.core.scope import SYSTEM
 from hemei.regions import services
 from hemei.regions.models import Household, Region, Resident, Role
 
@@ -76,33 +77,35 @@ class World:
 
 def make_user(username: str, *, region: Region | None, role: str | None, resident: Resident | None = None,
               phone: str | None = None) -> User:
-    user = user_create(username=username, password=PASSWORD, phone=phone, validate=False)
+    user = user_create(actor=SYSTEM, username=username, password=PASSWORD, phone=phone, validate=False)
     if region is not None and role is not None:
-        services.post_assign(user=user, region=region, role=role, resident=resident)
+        services.post_assign(actor=SYSTEM, user=user, region=region, role=role, resident=resident)
     return user
 
 
 def build_world() -> World:
-    county = services.region_create(name="晋源区", level="county", code="140110")
-    township = services.region_create(name="姚村镇", level="township", code="140110101", parent=county)
-    township2 = services.region_create(name="晋源街道", level="township", code="140110001", parent=county)
-    village = services.region_create(name="西邵村", level="village", code="140110101201", parent=township)
-    village2 = services.region_create(name="东邵村", level="village", code="140110101202", parent=township)
-    grid_a = services.region_create(name="第一网格", level="grid", code="140110101201001", parent=village)
-    grid_b = services.region_create(name="第二网格", level="grid", code="140110101201002", parent=village)
-    grid_c = services.region_create(name="第一网格", level="grid", code="140110101202001", parent=village2)
+    county = services.region_create(actor=SYSTEM, name="晋源区", level="county", code="140110")
+    township = services.region_create(actor=SYSTEM, name="姚村镇", level="township", code="140110101", parent=county)
+    township2 = services.region_create(actor=SYSTEM, name="晋源街道", level="township", code="140110001", parent=county)
+    village = services.region_create(actor=SYSTEM, name="西邵村", level="village", code="140110101201", parent=township)
+    village2 = services.region_create(actor=SYSTEM,
+                                      name="东邵村", level="village", code="140110101202", parent=township)
+    grid_a = services.region_create(actor=SYSTEM, name="第一网格", level="grid", code="140110101201001", parent=village)
+    grid_b = services.region_create(actor=SYSTEM, name="第二网格", level="grid", code="140110101201002", parent=village)
+    grid_c = services.region_create(actor=SYSTEM,
+                                    name="第一网格", level="grid", code="140110101202001", parent=village2)
     # Re-read: treebeard's add_child leaves stale numchild on the in-memory parents.
     county, township, village, village2 = (Region.objects.get(pk=r.pk) for r in (county, township, village, village2))
-    house_a = services.household_create(grid=grid_a, number="001", address="西邵村一街1号")
-    house_b = services.household_create(grid=grid_b, number="101", address="西邵村二街1号")
-    house_c = services.household_create(grid=grid_c, number="001", address="东邵村1号")
-    head_a = services.resident_create(household=house_a, name="王建国", id_number=new_id(),
+    house_a = services.household_create(actor=SYSTEM, grid=grid_a, number="001", address="西邵村一街1号")
+    house_b = services.household_create(actor=SYSTEM, grid=grid_b, number="101", address="西邵村二街1号")
+    house_c = services.household_create(actor=SYSTEM, grid=grid_c, number="001", address="东邵村1号")
+    head_a = services.resident_create(actor=SYSTEM, household=house_a, name="王建国", id_number=new_id(),
                                       phone="13800001111", relation="head", is_party_member=True)
-    services.resident_create(household=house_a, name="李秀英", id_number=new_id(male=False),
+    services.resident_create(actor=SYSTEM, household=house_a, name="李秀英", id_number=new_id(male=False),
                              phone="13800002222", relation="spouse")
-    head_b = services.resident_create(household=house_b, name="张志强", id_number=new_id(),
+    head_b = services.resident_create(actor=SYSTEM, household=house_b, name="张志强", id_number=new_id(),
                                       phone="13900003333", relation="head")
-    head_c = services.resident_create(household=house_c, name="刘德华", id_number=new_id(),
+    head_c = services.resident_create(actor=SYSTEM, household=house_c, name="刘德华", id_number=new_id(),
                                       phone="13700004444", relation="head")
     users = {
         "villager": make_user("villager", region=village, role=Role.VILLAGER, resident=head_a, phone="13800001111"),

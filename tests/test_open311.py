@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from hemei.cases.models import Case, Category
 from hemei.cases.services import case_accept, case_reject, case_resolve, case_submit
+from hemei.core.scope import SYSTEM
 from hemei.regions import services as region_services
 from tests.conftest import at
 
@@ -91,7 +92,7 @@ def test_unknown_service_code_and_jurisdiction(world, client):
     assert error.findtext("code") == "404" and "abc" in error.findtext("description")
     assert client.get(f"{BASE}/services.json", {"jurisdiction_id": "999999"}).status_code == 404
     # A second county: the jurisdiction must be named.
-    region_services.region_create(name="清徐县", level="county", code="140121")
+    region_services.region_create(actor=SYSTEM, name="清徐县", level="county", code="140121")
     response = client.get(f"{BASE}/services.json")
     assert response.status_code == 400 and "jurisdiction_id" in json_of(response)[0]["description"]
     assert client.get(f"{BASE}/services.json", {"jurisdiction_id": "140110"}).status_code == 200

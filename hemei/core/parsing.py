@@ -175,6 +175,28 @@ class IdListField(forms.Field):
         pass
 
 
+def form_values(form: forms.Form) -> dict[str, Any]:
+    """The values of a POST form whose fields all parse leniently (the services check them):
+    what parsed, a field that did not left out."""
+    form.is_valid()
+    return getattr(form, "cleaned_data", {})
+
+
+class DateTextField(forms.Field):
+    """A ``YYYY-MM-DD`` date read as `parse_date` reads it: anything else is None, for the
+    view or the service to refuse with its own message."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.date | None:
+        return parse_date(value)
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
 class KeyField(forms.CharField):
     """The idempotency key a form carries (`hemei.core.idempotency`): at most 100 characters
     are kept, as every service stores it."""

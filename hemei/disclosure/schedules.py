@@ -12,7 +12,7 @@ Rule (村民委员会组织法 art. 30, defaults per village in `ScheduleSetting
 - a period counts as published when a published version of the village's disclosure of that
   kind covers it (the disclosure's period contains the due period).
 
-The sweeper (`@sweeper("disclosure")`):
+The sweeper (`@sweeper("disclosure")` in `hemei.disclosure.sweep`):
 1. creates the due rows for every period that has ended since `tracked_from` (insert, conflicts
    ignored: two sweepers at once create each row once);
 2. reads the open rows past their deadline below county tier; for each, in its own transaction,
@@ -39,7 +39,7 @@ from hemei.core.audit import audit_record, diff
 from hemei.core.calendar import add_working_days
 from hemei.core.parsing import parse_int
 from hemei.core.scope import require_actor
-from hemei.core.sweeps import NEXT_TIER, Escalation, Tier, claim_once, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, Tier, claim_once
 from hemei.disclosure.models import DisclosureVersion, Kind, ScheduleDue, ScheduleSettings
 from hemei.regions.models import Post, Region, Role
 
@@ -163,7 +163,7 @@ def _tell(due: ScheduleDue, tier: str, new_due: dt.datetime) -> None:
     )
 
 
-def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
+def escalate(pk: int, now: dt.datetime) -> Escalation | None:
     with transaction.atomic():
         due = ScheduleDue.objects.select_related("village").filter(pk=pk).first()
         if due is None or due.fulfilled_at is not None or due.tier not in NEXT_TIER or due.due_at > now:
@@ -191,21 +191,6 @@ def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
         )
     ref = f"{due.village.code} {due.kind} {due.period_start:%Y-%m}" + (" major" if due.major else "")
     return Escalation("disclosure", ref, "publish", old_tier, new_tier)
-
-
-@sweeper("disclosure")
-def sweep(now: dt.datetime | None = None) -> list[Escalation]:
-    now = now or timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("sweep needs a timezone-aware time")
-    schedule_refresh(now)
-    late = ScheduleDue.objects.filter(fulfilled_at__isnull=True, due_at__lte=now, tier__in=list(NEXT_TIER))
-    done: list[Escalation] = []
-    for pk in late.order_by("due_at", "pk").values_list("pk", flat=True):
-        result = _escalate(pk, now)
-        if result is not None:
-            done.append(result)
-    return done
 
 
 SETTING_LIMITS = {
