@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hemei.core.middleware.UploadLimitMiddleware",
+    "hemei.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -211,7 +213,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "hemei.core.api.exception_handler",
+    # Rates in HEMEI_RATES (hemei/core/throttle.py, one counter for the API and the forms).
+    "DEFAULT_THROTTLE_CLASSES": ["hemei.core.throttle.UserThrottle", "hemei.core.throttle.AnonThrottle"],
 }
+# --- rate limits (hemei/core/throttle.py has the scopes and defaults) -------------------------
+# HEMEI_RATE_LOGIN_IP=30/min, HEMEI_RATE_CASE_CREATE=20/hour, …: any scope, "N/s|min|hour|day".
+HEMEI_RATES = {key[len("HEMEI_RATE_"):].lower(): value for key, value in os.environ.items()
+               if key.startswith("HEMEI_RATE_") and value}
+HEMEI_RATES_ENABLED = env_bool("HEMEI_RATES_ENABLED", default=True)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hemei API",
     "DESCRIPTION": "Digital village governance: regions, households, residents (scoped, masked).",

@@ -145,6 +145,13 @@ def _fast_password_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits(settings: Any) -> None:
+    """The suite's thousands of requests from one address are not an attack: rate limits are
+    off, except in tests/test_throttle.py, which turns them on with the real default rates."""
+    settings.HEMEI_RATES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Cached figures (the region tree) must not leak from one test's data into the next."""
     from django.core.cache import cache

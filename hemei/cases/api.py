@@ -32,6 +32,7 @@ from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.privacy import masked_fields
 from hemei.core.parsing import IdFilter
+from hemei.core.throttle import CaseCreateThrottle
 from hemei.core.pii import redact
 from hemei.regions.access import access_region, scope_for
 
@@ -229,6 +230,12 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         if not set(self.request.query_params) & set(CaseFilter.base_filters):
             return queryset
         return super().filter_queryset(queryset)
+
+    def get_throttles(self) -> list[Any]:
+        throttles = list(super().get_throttles())
+        if self.action == "create":
+            throttles.append(CaseCreateThrottle())
+        return throttles
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return CaseSummarySerializer if self.action == "list" else super().get_serializer_class()

@@ -27,6 +27,7 @@ from hemei.cases.access import access_case, access_cases, villager_resident
 from hemei.cases.export import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.privacy import for_reader, text_findings
+from hemei.core import throttle
 from hemei.core.parsing import parse_date, parse_id
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -157,6 +158,8 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Please choose what kind of problem it is."))
         elif findings:
             pass  # the page asks: send anyway, or edit
+        elif (wait := throttle.hit("case_create", throttle.account_or_source(request))) is not None:
+            return throttle.too_many(wait)
         else:
             try:
                 # The key rendered into the form makes a double tap (or a resend on a slow
@@ -303,6 +306,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Choose how the problem was reported."))
         findings = _unconfirmed_findings(request, values)
         if not errors and not findings and region is not None and category is not None:
+            if (wait := throttle.hit("case_create", throttle.account_or_source(request))) is not None:
+                return throttle.too_many(wait)
             try:
                 case = services.case_submit(
                     actor=request.user, region=region, category=category,

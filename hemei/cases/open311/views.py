@@ -32,6 +32,7 @@ from hemei.cases import services
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case, Category
 from hemei.cases.privacy import text_findings
+from hemei.core import throttle
 from hemei.core.parsing import parse_id
 from hemei.core.pii import describe, redact
 from hemei.regions.access import scope_for
@@ -49,10 +50,17 @@ ADDRESS_MAX = 200
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.retry_after = retry_after
+
+
+def _throttle(scope: str, ident: str, *, count: bool = True) -> None:
+    wait = throttle.hit(scope, ident) if count else throttle.blocked(scope, ident)
+    if wait is not None:
+        raise Open311Error(429, throttle.wait_message(wait), retry_after=wait)
 
 
 def _params(request: HttpRequest) -> QueryDict:
@@ -132,7 +140,10 @@ def _handle(fmt: str, fn: Any, *args: Any) -> HttpResponse:
         result: HttpResponse = fn(*args)
         return result
     except Open311Error as exc:
-        return error(fmt, exc.status, exc.description)
+        response = error(fmt, exc.status, exc.description)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
 
 # --- discovery and services -----------------------------------------------------------------
@@ -272,8 +283,11 @@ def _api_user(p: QueryDict, request: HttpRequest | None = None) -> Any:
     key = (p.get("api_key") or "").strip()
     if not key:
         raise Open311Error(400, "api_key was not provided")
+    address = throttle.source(request)
+    _throttle("token_fail_ip", address, count=False)  # an address guessing keys is stopped first
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token_allowed(token.user, request):
+        throttle.hit("token_fail_ip", address)
         raise Open311Error(403, "api_key is invalid")
     return token.user
 
@@ -330,7 +344,9 @@ def _float(p: QueryDict, name: str, low: float, high: float) -> float | None:
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
+    _throttle("open311_post_ip", throttle.source(request))
     user = _api_user(p, request)
+    _throttle("case_create", f"u:{user.pk}")
     county = _jurisdiction(request)
     code = (p.get("service_code") or "").strip()
     if not code:
