@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "hemei.core.api.error_responses"],
     # Several models have a "status", "source" or "kind": one schema name per choice set.
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "hemei.cases.models.Case.Status",

@@ -6,6 +6,9 @@ from hemei.accounts import views as account_views
 from hemei.core import api as core_api
 from hemei.core import views as core_views
 
+handler404 = "hemei.core.api.not_found"
+handler500 = "hemei.core.api.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -32,8 +33,8 @@ from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.privacy import masked_fields
 from hemei.core.parsing import IdFilter
-from hemei.core.throttle import CaseCreateThrottle
 from hemei.core.pii import redact
+from hemei.core.throttle import CaseCreateThrottle
 from hemei.regions.access import access_region, scope_for
 
 LIST_FIELDS = ("number", "title", "status", "tier", "category_id", "region__code", "source", "accept_by",
@@ -259,7 +260,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         if not scope_for(self.request.user).covers_path(case.region.path, write=True):
             if not scope_for(self.request.user).is_staff_scope:
                 raise Http404
-            raise PermissionDenied("You may read this case but not change it.")
+            raise PermissionDenied(_("You may read this case but not change it."))
         return case
 
     def _run(self, fn: Any, **kwargs: Any) -> Response:
@@ -289,13 +290,13 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         v = dict(data.validated_data)
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
         if len(key) > IDEMPOTENCY_MAX:
-            return api_error("invalid", f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_MAX} characters.",
+            return api_error("invalid", too_long_key(),
                              status.HTTP_400_BAD_REQUEST)
         scope = scope_for(request.user)
         submit: dict[str, Any] = {"title": v["title"], "description": v["description"]}
         if v["region"] or scope.is_staff_scope:
             if not v["region"]:
-                return api_error("invalid", "region is required.", status.HTTP_400_BAD_REQUEST,
+                return api_error("invalid", _("region is required."), status.HTTP_400_BAD_REQUEST,
                                  {"region": ["This field is required."]})
             submit.update(region=access_region(request.user, v["region"], write=True), source=v["source"],
                           reporter_name=v["reporter_name"])
@@ -309,8 +310,8 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         category = Category.objects.filter(pk=v["category"], active=True).filter(
             Q(county__isnull=True) | Q(county_id=getattr(county, "pk", None))).first()
         if category is None:
-            return api_error("invalid", "Unknown category.", status.HTTP_400_BAD_REQUEST,
-                             {"category": ["Unknown category."]})
+            return api_error("invalid", _("Unknown category."), status.HTTP_400_BAD_REQUEST,
+                             {"category": [_("Unknown category.")]})
         submit["category"] = category
         try:
             case = services.case_submit(actor=request.user, idempotency_key=key, **submit)
@@ -337,7 +338,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             responsible = _responsible_candidates(case.region).filter(
                 username=data.validated_data["responsible"]).first()
             if responsible is None:
-                return api_error("invalid", "Unknown responsible person for this region.",
+                return api_error("invalid", _("Unknown responsible person for this region."),
                                  status.HTTP_400_BAD_REQUEST, {"responsible": ["Unknown user."]})
         return self._run(services.case_accept, case=case, responsible=responsible, unit=data.validated_data["unit"])
 
@@ -351,7 +352,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         data.is_valid(raise_exception=True)
         if case.status == Case.Status.RESOLVED:
             # resolved → in progress is the reopening by an unsatisfied rating, not a staff step.
-            return api_error("transition", "A resolved case is reopened only by the reporter's rating.",
+            return api_error("transition", _("A resolved case is reopened only by the reporter's rating."),
                              status.HTTP_409_CONFLICT)
         return self._run(services.case_start, case=case, note=data.validated_data["note"])
 
@@ -397,3 +398,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         case = self._case()
         events = CaseEvent.objects.filter(case=case).order_by("at", "id")
         return Response(CaseEventSerializer(events, many=True).data)
+
+
+def too_long_key() -> str:
+    return _("%(h)s is longer than %(n)d characters.") % {"h": IDEMPOTENCY_HEADER, "n": IDEMPOTENCY_MAX}
