@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from hemei.cases import services
 from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
-from hemei.cases.privacy import masked_fields
+from hemei.cases.privacy import masked_fields, text_findings
 from hemei.core.parsing import IdFilter
 from hemei.core.pii import redact
 from hemei.core.throttle import CaseCreateThrottle
@@ -73,11 +73,14 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     category_name = serializers.CharField(source="category.name", read_only=True)
     responsible = serializers.CharField(source="responsible.username", read_only=True, default=None,
                                         allow_null=True)
+    lat = serializers.FloatField(read_only=True, allow_null=True, help_text="WGS 84 degrees, or null.")
+    long = serializers.FloatField(read_only=True, allow_null=True, help_text="WGS 84 degrees, or null.")
 
     class Meta:
         model = Case
         fields = ["number", "county", "region", "region_name", "category", "category_name", "source", "title",
-                  "description", "status", "tier", "reporter_name", "responsible", "responsible_unit", "measures",
+                  "description", "address_string", "lat", "long", "media_url",
+                  "status", "tier", "reporter_name", "responsible", "responsible_unit", "measures",
                   "accept_by", "resolve_by", "overdue_accept", "overdue_resolve", "rating", "created_at",
                   "updated_at", "accepted_at", "resolved_at", "closed_at", "escalated_at"]
         read_only_fields = fields
@@ -147,6 +150,21 @@ class CaseCreateSerializer(serializers.Serializer[Any]):
         help_text="Staff only; a villager's case is always source=villager.",
     )
     reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    address_string = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
+    long = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
+    media_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CaseCreatedSerializer(CaseSerializer):
+    warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="Personal data found in the title or description (masked), as the case forms warn: "
+                  "the text is kept as written for you and the handlers and masked for everyone else.")
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
 
 
 class AcceptSerializer(serializers.Serializer[Any]):
@@ -281,7 +299,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
                                      description="Same account + same key: the case already created is returned "
                                                  "(200); a different payload under the same key: 409.")],
-        responses={201: CaseSerializer, 200: CaseSerializer, 400: ErrorSerializer, 404: CASE_404,
+        responses={201: CaseCreatedSerializer, 200: CaseCreatedSerializer, 400: ErrorSerializer, 404: CASE_404,
                    409: OpenApiResponse(ErrorSerializer, description="Idempotency key reused with another payload")},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -313,6 +331,8 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             return api_error("invalid", _("Unknown category."), status.HTTP_400_BAD_REQUEST,
                              {"category": [_("Unknown category.")]})
         submit["category"] = category
+        submit["location"] = services.Location(address_string=v["address_string"], lat=v["lat"], long=v["long"],
+                                               media_url=v["media_url"])
         try:
             case = services.case_submit(actor=request.user, idempotency_key=key, **submit)
         except ValidationError as exc:
@@ -321,7 +341,9 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
         # A replay (same account, key and payload) answers 200 with the case made the first time.
         code = status.HTTP_200_OK if getattr(case, "replayed", False) else status.HTTP_201_CREATED
-        return Response(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data, status=code)
+        body = dict(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data)
+        body["warnings"] = [f.label() for f in text_findings(v["title"], v["description"])]
+        return Response(body, status=code)
 
     @extend_schema(summary="Accept: a responsible person or unit takes the case on", request=AcceptSerializer,
                    responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: CASE_404,

@@ -119,6 +119,12 @@ class Case(models.Model):
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases")
     title = models.CharField(_("title"), max_length=100)
     description = models.TextField(_("description"), max_length=4000)
+    # Where, as GeoReport v2 names it (Open311 POST, the villager's "use my position" button,
+    # the case page's map). A reported point, not a home register: public answers round it.
+    address_string = models.CharField(_("address"), max_length=200, blank=True)
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    long = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    media_url = models.URLField(_("media URL"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("responsible person"), null=True, blank=True,

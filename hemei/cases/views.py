@@ -147,7 +147,7 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
     household = resident.household
     categories = list(Category.objects.filter(active=True)
                       .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
-    values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex}
+    values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex, "lat": "", "long": ""}
     errors: list[str] = []
     findings: list[str] = []
     if request.method == "POST":
@@ -170,6 +170,7 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                     description=values["description"], source=Case.Source.VILLAGER, household=household,
                     reporter=resident, idempotency_key=values["key"][:64],
                     photos=request.FILES.getlist("photos"),
+                    location=services.Location(lat=values["lat"] or None, long=values["long"] or None),
                 )
             except ValidationError as exc:
                 errors.extend(exc.messages)

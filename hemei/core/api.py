@@ -122,7 +122,7 @@ ERROR_SCHEMA = {
         "type": "object",
         "required": ["code", "message", "fields"],
         "properties": {
-            "code": {"type": "string", "description": "One word from the table in docs/api.md (not_found, invalid, …)."},
+            "code": {"type": "string", "description": "One word of the table in docs/api.md (not_found, invalid…)."},
             "message": {"type": "string", "description": "In the request's language (Chinese by default)."},
             "fields": {"type": "object", "additionalProperties": True,
                        "description": "Field name → its errors, for 400."},
