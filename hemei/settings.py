@@ -188,6 +188,11 @@ HEMEI_PHOTO_MAX_SIDE = 2048
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- grids: a rural grid is a natural village or about 300 households, at most 2,500 people
+# (flagged on the workbench and by `hemei verify` as a notice, hemei.regions.selectors.oversized_grids).
+HEMEI_GRID_MAX_HOUSEHOLDS = int(os.environ.get("HEMEI_GRID_MAX_HOUSEHOLDS", "300"))
+HEMEI_GRID_MAX_PEOPLE = int(os.environ.get("HEMEI_GRID_MAX_PEOPLE", "2500"))
+
 # --- working-day calendar ----------------------------------------------------------------
 # A deadline of n working days ends at this local time on the n-th working day.
 HEMEI_WORKDAY_END = os.environ.get("HEMEI_WORKDAY_END", "17:30")

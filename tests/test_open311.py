@@ -66,7 +66,7 @@ def test_discovery_json_and_xml(world, client):
 
 def test_services_list_and_definition(world, client):
     services = json_of(client.get(f"{BASE}/services.json"))
-    assert len(services) == 10
+    assert len(services) == 11
     row = next(s for s in services if s["service_name"] == "环境卫生")
     assert row == {"service_code": str(cat().pk), "service_name": "环境卫生", "description": row["description"],
                    "metadata": False, "type": "realtime", "keywords": "help", "group": row["group"]}
@@ -74,7 +74,7 @@ def test_services_list_and_definition(world, client):
     root = xml_of(client.get(f"{BASE}/services.xml", {"jurisdiction_id": "140110"}))
     assert root.tag == "services"
     names = [s.findtext("service_name") for s in root.findall("service")]
-    assert "矛盾纠纷" in names and len(names) == 10
+    assert "矛盾纠纷" in names and len(names) == 11
     assert root.find("service").findtext("metadata") == "false"
     definition = json_of(client.get(f"{BASE}/services/{cat().pk}.json"))
     assert definition == {"service_code": str(cat().pk), "attributes": []}

@@ -44,6 +44,10 @@ class Category(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
+    # Where a case of this category starts: a complaint that the village did not publish
+    # something goes to the township (村民委员会组织法 art. 31), not to the village it is about.
+    start_tier = models.CharField(_("starts at tier"), max_length=10, choices=sweeps.Tier.choices,
+                                  default=sweeps.Tier.VILLAGE)
 
     class Meta:
         verbose_name = _("case category")
@@ -215,6 +219,7 @@ class CaseEvent(WorkflowEvent):
         PHOTO = "photo", _("photo added")
         TABLED = "tabled", _("put to a village meeting")
         DECIDED = "decided", _("decided by a village meeting")
+        ORDERED = "ordered", _("publication ordered by the township")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)

@@ -152,7 +152,7 @@ def case_submit(
         case = Case.objects.create(
             number=_next_number(counter, county, year), idempotency_key=idempotency_key if not is_system(actor) else "",
             county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
-            source=source, category=category, title=title, description=description,
+            source=source, category=category, title=title, description=description, tier=category.start_tier,
             address_string=where.address_string, lat=where.lat, long=where.long, media_url=where.media_url,
             accept_by=accept_deadline(category, now, county.code),
             resolve_by=resolve_deadline(category, now, county.code),
