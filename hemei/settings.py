@@ -244,6 +244,11 @@ SPECTACULAR_SETTINGS = {
         "ResidentStatusEnum": "hemei.regions.models.Resident.Status",
         "MonitoringKindEnum": "hemei.visits.models.Monitoring.Kind",
         "MonitoringSourceEnum": "hemei.visits.models.Monitoring.Source",
+        "AssetStatusEnum": "hemei.assets.models.Asset.Status",
+        "ProjectStatusEnum": "hemei.assets.models.RevitalisationProject.Status",
+        "ContractStatusEnum": "hemei.contracts.models.Contract.Status",
+        "CourtyardReviewStatusEnum": "hemei.courtyard.models.ReviewEvent.Status",
+        "DisclosureVersionStatusEnum": "hemei.disclosure.models.DisclosureVersion.Status",
     },
 }
 
