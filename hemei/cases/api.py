@@ -32,7 +32,8 @@ from hemei.cases import services
 from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.privacy import masked_fields, text_findings
-from hemei.core.parsing import IdFilter
+from hemei.core.api import StrictPageSize
+from hemei.core.parsing import MAX_ID, IdFilter
 from hemei.core.pii import redact
 from hemei.core.throttle import CaseCreateThrottle
 from hemei.regions.access import access_region, scope_for
@@ -102,7 +103,7 @@ class CaseSummarySerializer(serializers.Serializer[Case]):
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=Case.Status.choices)
     tier = serializers.ChoiceField(choices=Case.Tier.choices)
-    category = serializers.IntegerField()
+    category = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     region = serializers.CharField(help_text="Village or grid code.")
     source = serializers.ChoiceField(choices=Case.Source.choices)  # type: ignore[assignment]  # (see CaseCreateSerializer)
     accept_by = serializers.DateTimeField()
@@ -126,7 +127,7 @@ def _iso(moment: Any) -> str | None:
     return timezone.localtime(moment).isoformat() if moment is not None else None
 
 
-class CasePagination(pagination.CursorPagination):
+class CasePagination(StrictPageSize, pagination.CursorPagination):
     """Newest first, by an opaque cursor: no COUNT(*) over a county's million cases, and a
     page stays stable while new cases arrive (page numbers would shift under the reader)."""
 
@@ -137,7 +138,8 @@ class CasePagination(pagination.CursorPagination):
 
 
 class CaseCreateSerializer(serializers.Serializer[Any]):
-    category = serializers.IntegerField(help_text="Category id (GET /open311/v2/services.json lists them).")
+    category = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                        help_text="Category id (GET /open311/v2/services.json lists them).")
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=services.TEXT_LIMIT)
     region = serializers.CharField(

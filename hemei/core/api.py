@@ -158,3 +158,31 @@ def error_responses(result: dict[str, Any], generator: Any, request: Any, public
                     response.setdefault("headers", {"Retry-After": {
                         "schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}})
     return result
+
+
+class StrictPageSize:
+    """Cursor pagination mixin: a `page_size` that is not a whole number from 1 to the maximum
+    is a 400 (DRF would quietly use the default), as the schema says."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request: Any) -> int | None:
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size  # type: ignore[attr-defined]
+        try:
+            size = int(raw[-1])
+        except ValueError:
+            size = 0
+        if len(raw) > 1 or not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("A whole number from 1 to %(n)d.") % {"n": self.max_page_size}]})
+        return size
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params: list[dict[str, Any]] = super().get_schema_operation_parameters(view)  # type: ignore[misc]
+        for p in params:
+            if p.get("name") == self.page_size_query_param:
+                p["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return params

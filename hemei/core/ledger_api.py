@@ -23,6 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import pagination, serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
+from hemei.core.api import StrictPageSize
 from hemei.core.pii import redact
 from hemei.core.scope import Registration
 
@@ -89,7 +90,7 @@ LEDGERS: tuple[Ledger, ...] = (
 )
 
 
-class LedgerPagination(pagination.CursorPagination):
+class LedgerPagination(StrictPageSize, pagination.CursorPagination):
     ordering = ("-id",)
     page_size = 50
     page_size_query_param = "page_size"

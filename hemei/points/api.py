@@ -37,6 +37,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.api import ErrorSerializer, api_error
+from hemei.core.api import StrictPageSize
 from hemei.core.idempotency import KEY_MAX, IdempotencyConflict, created
 from hemei.core.parsing import IdFilter
 from hemei.core.scope import scope_q
@@ -104,7 +105,7 @@ def _key(request: Request, default: str | None = None) -> str | Response:
     return key or str(default)
 
 
-class IdPagination(pagination.CursorPagination):
+class IdPagination(StrictPageSize, pagination.CursorPagination):
     """Newest first by id, with an opaque cursor (no COUNT over a county's ledger)."""
 
     ordering = ("-id",)
