@@ -148,6 +148,13 @@ def _fast_password_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits(settings: Any) -> None:
+    """The suite's thousands of requests from one address are not an attack: rate limits are
+    off, except in tests/test_throttle.py, which turns them on with the real default rates."""
+    settings.HEMEI_RATES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Cached figures (the region tree) must not leak from one test's data into the next."""
     from django.core.cache import cache
@@ -196,5 +203,6 @@ def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> dt.datetime:
 def migration_seeds(db: Any) -> None:
     """The seeds of the calendar (2026 holidays) and case-category migrations, re-applied
     idempotently: a transactional test elsewhere in the same worker flushes migration rows."""
-    for module in ("hemei.core.migrations.0004_calendar_2026", "hemei.cases.migrations.0002_default_categories"):
+    for module in ("hemei.core.migrations.0004_calendar_2026", "hemei.cases.migrations.0002_default_categories",
+                   "hemei.cases.migrations.0010_unpublished_complaint_category"):
         importlib.import_module(module).forwards(django_apps, None)

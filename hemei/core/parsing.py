@@ -24,6 +24,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 
 if TYPE_CHECKING:
     from hemei.regions.models import Region
@@ -136,6 +137,7 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """An id filter for the API: anything but an id in range is a 400 with the field named."""
 
