@@ -38,6 +38,11 @@ class Category(models.Model):
     accept_hours = models.PositiveSmallIntegerField(
         _("hours to accept"), null=True, blank=True, help_text=_("Blank: by the end of the same working day.")
     )
+    # Clock minutes, for services that answer within minutes (care work orders: a call box
+    # pressed must be taken on in 15 minutes); when set it wins over `accept_hours`.
+    accept_minutes = models.PositiveSmallIntegerField(
+        _("minutes to accept"), null=True, blank=True, help_text=_("For services that answer within minutes.")
+    )
     resolve_working_days = models.PositiveSmallIntegerField(_("working days to resolve"), null=True, blank=True)
     resolve_hours = models.PositiveSmallIntegerField(
         _("hours to resolve"), null=True, blank=True, help_text=_("For urgent categories, in clock hours.")
@@ -58,6 +63,10 @@ class Category(models.Model):
                 condition=(models.Q(resolve_working_days__isnull=False, resolve_hours__isnull=True)
                            | models.Q(resolve_working_days__isnull=True, resolve_hours__isnull=False)),
                 name="cases_category_one_resolve_limit",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accept_minutes__isnull=True) | models.Q(accept_minutes__gt=0),
+                name="cases_category_accept_minutes_positive",
             ),
         ]
 
@@ -209,6 +218,7 @@ class CaseEvent(WorkflowEvent):
         PHOTO = "photo", _("photo added")
         TABLED = "tabled", _("put to a village meeting")
         DECIDED = "decided", _("decided by a village meeting")
+        ARRIVED = "arrived", _("arrived on site")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)

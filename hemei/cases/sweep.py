@@ -23,7 +23,9 @@ from django.utils import timezone
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseEvent
 from hemei.core.audit import audit_record
-from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
+from django.db.models import Min
+
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, next_due, sweeper
 
 RESOLVING = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
 
@@ -80,3 +82,14 @@ def sweep(now: dt.datetime | None = None) -> list[Escalation]:
                 if result is not None:
                     done.append(result)
     return done
+
+
+@next_due("cases")
+def earliest_deadline() -> dt.datetime | None:
+    """The earliest accept-by or resolve-by the sweeper will act on (two index range scans)."""
+    below_county = list(NEXT_TIER)
+    found = [
+        Case.objects.filter(status=Case.Status.SUBMITTED, tier__in=below_county).aggregate(m=Min("accept_by"))["m"],
+        Case.objects.filter(status__in=RESOLVING, tier__in=below_county).aggregate(m=Min("resolve_by"))["m"],
+    ]
+    return min((d for d in found if d is not None), default=None)
