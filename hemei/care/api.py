@@ -40,7 +40,8 @@ class OrderSerializer(serializers.ModelSerializer[WorkOrder]):
     status = serializers.ChoiceField(source="case.status", choices=Case.Status.choices, read_only=True)
     tier = serializers.ChoiceField(source="case.tier", choices=Case.Tier.choices, read_only=True)
     category = serializers.CharField(source="case.category.name", read_only=True)
-    source = serializers.ChoiceField(source="case.source", choices=Case.Source.choices, read_only=True)
+    origin = serializers.ChoiceField(source="case.source", choices=Case.Source.choices, read_only=True,
+                                     help_text="device, villager (the phone button), api …")
     accept_by = serializers.DateTimeField(source="case.accept_by", read_only=True)
     accepted_at = serializers.DateTimeField(source="case.accepted_at", read_only=True, allow_null=True)
     resolved_at = serializers.DateTimeField(source="case.resolved_at", read_only=True, allow_null=True)
@@ -49,7 +50,7 @@ class OrderSerializer(serializers.ModelSerializer[WorkOrder]):
 
     class Meta:
         model = WorkOrder
-        fields = ["id", "number", "elder", "grid", "category", "source", "status", "tier", "step", "respond_by",
+        fields = ["id", "number", "elder", "grid", "category", "origin", "status", "tier", "step", "respond_by",
                   "accept_by", "accepted_at", "arrived_at", "resolved_at", "rating", "created_at"]
         read_only_fields = fields
 

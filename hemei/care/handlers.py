@@ -24,7 +24,7 @@ from hemei.core.scope import system
 from hemei.devices.events import AlarmSignal, DeviceEvent, register_handler
 
 DEVICE = system("device")
-SEVERITY = {Metric.FALL: "critical", Metric.SPO2: "critical", Metric.HEART_RATE: "major",
+SEVERITY: dict[str, str] = {Metric.FALL: "critical", Metric.SPO2: "critical", Metric.HEART_RATE: "major",
             Metric.SYSTOLIC: "major", Metric.DIASTOLIC: "major", Metric.GLUCOSE: "major", Metric.DOOR_IDLE: "major"}
 BAND_METRICS = (Metric.HEART_RATE, Metric.SYSTOLIC, Metric.DIASTOLIC, Metric.GLUCOSE, Metric.SPO2)
 
@@ -48,6 +48,8 @@ def call_box(device: Any, event: DeviceEvent) -> AlarmSignal | None:
 
 def health_band(device: Any, event: DeviceEvent) -> AlarmSignal | None:
     data = dict(event.data or {})
+    metric: str
+    value: Any
     if event.type == "event" and data.get("event") == "fall":
         metric, value = Metric.FALL, 1
     elif event.type == "reading" and data.get("metric") in BAND_METRICS:

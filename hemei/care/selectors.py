@@ -76,24 +76,21 @@ class Coverage:
 def coverage(user: Any, *, since: dt.date, until: dt.date) -> tuple[list[Coverage], list[Coverage]]:
     """Visit coverage per village and per carer (done / (done + missed)) between two dates."""
     visits = access_visits(user).filter(due_on__gte=since, due_on__lte=until)
-    counts = dict(
-        due=Count("pk", filter=Q(status=CareVisit.Status.DUE)),
-        done=Count("pk", filter=Q(status=CareVisit.Status.DONE)),
-        missed=Count("pk", filter=Q(status=CareVisit.Status.MISSED)),
-    )
-    per_grid = list(visits.values_list("region__path", "region__level").annotate(**counts)
-                    .values_list("region__path", "region__level", "due", "done", "missed"))
     by_village: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for path, level, due, done, missed in per_grid:
-        row = by_village[path[: -Region.steplen] if level == RegionLevel.GRID else path]
-        row[0] += due
-        row[1] += done
-        row[2] += missed
+    for item in visits.values("region__path", "region__level").annotate(
+            due=Count("pk", filter=Q(status=CareVisit.Status.DUE)),
+            done=Count("pk", filter=Q(status=CareVisit.Status.DONE)),
+            missed=Count("pk", filter=Q(status=CareVisit.Status.MISSED))).order_by():
+        path = item["region__path"]
+        row = by_village[path[: -Region.steplen] if item["region__level"] == RegionLevel.GRID else path]
+        row[0] += item["due"]
+        row[1] += item["done"]
+        row[2] += item["missed"]
     names = dict(Region.objects.filter(path__in=list(by_village)).values_list("path", "name"))
     villages = [Coverage(p, names.get(p, p), *v) for p, v in sorted(by_village.items())]
-    carers = [Coverage(str(pk), name or "—", 0, done, 0) for pk, name, done in
-              visits.filter(status=CareVisit.Status.DONE).values_list("visitor_id", "visitor__username")
-              .annotate(done=Count("pk")).values_list("visitor_id", "visitor__username", "done")]
+    carers = [Coverage(str(item["visitor_id"]), item["visitor__username"] or "—", 0, item["n"], 0) for item in
+              visits.filter(status=CareVisit.Status.DONE).values("visitor_id", "visitor__username")
+              .annotate(n=Count("pk")).order_by("visitor__username")]
     return villages, carers
 
 
@@ -127,5 +124,5 @@ def satisfaction(region: Region, month: dt.date) -> float:
                    .values_list("case__rating", flat=True))
     if not ratings:
         return 1.0
-    score = {Case.Rating.SATISFIED: 1.0, Case.Rating.BASICALLY: 0.5, Case.Rating.UNSATISFIED: 0.0}
+    score: dict[str | None, float] = {Case.Rating.SATISFIED: 1.0, Case.Rating.BASICALLY: 0.5, Case.Rating.UNSATISFIED: 0.0}
     return sum(score.get(r, 0.0) for r in ratings) / len(ratings)

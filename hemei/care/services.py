@@ -39,7 +39,6 @@ from hemei.care.models import (
     WorkOrder,
     level_for,
 )
-from hemei.care.workflow import VISIT
 from hemei.cases import services as cases
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.core.audit import audit_record
@@ -99,7 +98,8 @@ def elder_register(
                                  visits_per_week=visits_per_week, health_notes=notes)
     # Health notes never enter the audit log in clear (only that they were given).
     audit_record(actor=actor, action="create", obj=elder,
-                 changes={"living": [None, living], "monitored": [None, monitored], "health_notes": [None, bool(notes)]})
+                 changes={"living": [None, living], "monitored": [None, monitored],
+                          "health_notes": [None, bool(notes)]})
     return elder
 
 
@@ -126,7 +126,8 @@ def elder_assess(*, actor: Any, elder: Elder, score: Any, on: dt.date | None = N
     Elder.objects.filter(pk=elder.pk).update(ability_score=score, ability_level=level, assessed_on=on,
                                              reassess_on=reassess, visits_per_week=visits)
     audit_record(actor=actor, action="update", obj=elder, note="assessed",
-                 changes={"ability_score": [old["ability_score"], score], "ability_level": [old["ability_level"], level]})
+                 changes={"ability_score": [old["ability_score"], score],
+                          "ability_level": [old["ability_level"], level]})
     elder.refresh_from_db()
     return row
 
@@ -141,7 +142,8 @@ def contact_add(*, actor: Any, elder: Elder, name: str, phone: str, relation: st
     if not phone.isdigit() or not 7 <= len(phone) <= 15:
         raise ValidationError(_("A phone number has 7 to 15 digits."), code="phone")
     contact = EmergencyContact.objects.create(elder=elder, name=name, relation=relation, phone=phone)
-    audit_record(actor=actor, action="create", obj=elder, note="emergency contact", changes={"contact": [None, contact.pk]})
+    audit_record(actor=actor, action="create", obj=elder, note="emergency contact",
+                 changes={"contact": [None, contact.pk]})
     return contact
 
 

@@ -5,6 +5,7 @@ through `hemei.care.services`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -48,7 +49,7 @@ def carer_home(request: HttpRequest) -> HttpResponse:
     for order in orders:
         order.elder_name = mask_name(order.elder.resident.name)  # type: ignore[attr-defined]
         order.late = order.case.status == Case.Status.SUBMITTED and order.respond_by <= now  # type: ignore[attr-defined]
-    shifts = list(DutyShift.objects.filter(starts_at__lte=now, ends_at__gt=now, carer=request.user)
+    shifts = list(DutyShift.objects.filter(starts_at__lte=now, ends_at__gt=now, carer_id=request.user.pk)
                   .select_related("region")[:5])
     due_visits = access_visits(request.user).filter(status=CareVisit.Status.DUE,
                                                     due_on=timezone.localdate()).count()
@@ -105,7 +106,7 @@ def elder_list(request: HttpRequest) -> HttpResponse:
 
 
 def _elder_context(elder: Elder) -> dict[str, Any]:
-    week_ago = timezone.now() - timezone.timedelta(days=7)
+    week_ago = timezone.now() - dt.timedelta(days=7)
     return {
         "elder": elder, "name": mask_name(elder.resident.name),
         "contacts": [(c, mask_phone(c.phone)) for c in elder.contacts.all()],
@@ -180,13 +181,13 @@ def elder_assess(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_list(request: HttpRequest) -> HttpResponse:
     _staff(request)
     today = timezone.localdate()
-    monday = today - timezone.timedelta(days=today.weekday())
+    monday = today - dt.timedelta(days=today.weekday())
     visits = list(access_visits(request.user).filter(due_on__gte=monday, due_on__lte=today)
                   .exclude(status=CareVisit.Status.DONE).select_related("elder__resident", "region")
                   .order_by("due_on", "pk")[:200])
     for visit in visits:
         visit.elder_name = mask_name(visit.elder.resident.name)  # type: ignore[attr-defined]
-    villages, carers = selectors.coverage(request.user, since=today - timezone.timedelta(days=28), until=today)
+    villages, carers = selectors.coverage(request.user, since=today - dt.timedelta(days=28), until=today)
     return render(request, "care/visits.html", {"visits": visits, "villages": villages, "carers": carers,
                                                 "form": OptionalNoteForm()})
 
@@ -215,8 +216,8 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for inst in access_institutions(request.user).prefetch_related("staff", "ratings").select_related("region"):
         ratings = sorted(inst.ratings.all(), key=lambda r: (r.month, r.computed_at), reverse=True)
-        rows.append({"inst": inst, "certified": services.certified_share(inst), "rating": ratings[0] if ratings else None,
-                     "staff": len(inst.staff.all())})
+        rows.append({"inst": inst, "certified": services.certified_share(inst),
+                     "rating": ratings[0] if ratings else None, "staff": len(inst.staff.all())})
     return render(request, "care/institutions.html", {"rows": rows})
 
 
@@ -233,7 +234,8 @@ def villager_elder(user: Any) -> Elder | None:
                   .select_related("resident__household", "region").order_by("pk"))
     resident = villager_resident(user)
     own = [e for e in elders if resident is not None and e.resident_id == resident.pk]
-    return (own or elders or [None])[0]
+    chosen = own or elders
+    return chosen[0] if chosen else None
 
 
 @login_required

@@ -18,13 +18,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseEvent
 from hemei.core.audit import audit_record
-from django.db.models import Min
-
 from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, next_due, sweeper
 
 RESOLVING = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
