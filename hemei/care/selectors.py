@@ -124,5 +124,6 @@ def satisfaction(region: Region, month: dt.date) -> float:
                    .values_list("case__rating", flat=True))
     if not ratings:
         return 1.0
-    score: dict[str | None, float] = {Case.Rating.SATISFIED: 1.0, Case.Rating.BASICALLY: 0.5, Case.Rating.UNSATISFIED: 0.0}
+    score: dict[str | None, float] = {Case.Rating.SATISFIED: 1.0, Case.Rating.BASICALLY: 0.5,
+                                      Case.Rating.UNSATISFIED: 0.0}
     return sum(score.get(r, 0.0) for r in ratings) / len(ratings)
