@@ -104,7 +104,7 @@ def test_a_press_opens_a_work_order_with_minute_deadlines_and_tells_the_carer_on
     assert order.respond_by == at(2026, 3, 2, 9, 15) and case.accept_by == at(2026, 3, 2, 9, 30)
     assert order.carer == care.carer
     note = Notification.objects.get(recipient=care.carer, kind="care_call")
-    assert "王*" in note.body and "高血压" not in note.body + note.title
+    assert "王**" in note.body and "高血压" not in note.body + note.title
 
 
 def test_a_replayed_press_opens_nothing_new(care):
