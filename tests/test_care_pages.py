@@ -1,5 +1,6 @@
 """Care pages and API: the carer's phone page (and its query count), the villager's one-key
 call, masking and the audited reveal on pages, scope by guessed ids, the REST API."""
+# ruff: noqa: F811  (the care fixtures are imported from tests/test_care.py and used as arguments)
 
 from __future__ import annotations
 
@@ -115,7 +116,7 @@ def test_the_villager_phone_page_has_a_one_key_call_that_opens_one_order(care, c
     assert reverse("care-my-call") not in client.get(reverse("villager-home")).content.decode()
 
 
-def test_a_villager_without_an_elder_has_no_button_and_cannot_call(world, care_categories, client):  # noqa: F811
+def test_a_villager_without_an_elder_has_no_button_and_cannot_call(world, care_categories, client):
     client.force_login(world.user("villager"))
     assert reverse("care-my-call") not in client.get(reverse("villager-home")).content.decode()
     assert client.post(reverse("care-my-call"), {"kind": "call"}).status_code == 404
