@@ -213,7 +213,7 @@ def _history(elders: list[Elder], county: Region, carers: list[User], township_u
     _number(county, cases)
     events: list[CaseEvent] = []
     orders: list[WorkOrder] = []
-    for case, (elder, created, escalate, note) in zip(cases, orders_meta, strict=True):
+    for case, (_elder, created, escalate, note) in zip(cases, orders_meta, strict=True):
         carer = carers[(created.hour // 12) % len(carers)]
         if escalate:
             lead_at = created + dt.timedelta(minutes=minutes)
@@ -233,7 +233,7 @@ def _history(elders: list[Elder], county: Region, carers: list[User], township_u
         case.accepted_at, case.resolved_at, case.closed_at, case.rating = accepted, resolved, closed, rating
         case.measures, case.updated_at = f"已上门：{note}", closed
     Case.objects.bulk_create(cases, batch_size=200)
-    for case, (elder, created, escalate, note) in zip(cases, orders_meta, strict=True):
+    for case, (elder, created, escalate, _note) in zip(cases, orders_meta, strict=True):
         events.append(_event(case, created, K.SUBMITTED, "", S.SUBMITTED,
                              data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()}))
         if escalate:
