@@ -55,7 +55,7 @@ def access_elders(user: Any) -> QuerySet[Elder]:
 def access_elder(user: Any, pk: Any) -> Elder:
     try:
         return access_elders(user).select_related("resident__household", "region").get(pk=pk)
-    except (Elder.DoesNotExist, ValueError, TypeError):
+    except (Elder.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
 
 
@@ -67,7 +67,7 @@ def access_order(user: Any, pk: Any) -> WorkOrder:
     try:
         return access_orders(user).select_related("case__category", "case__region", "elder__resident",
                                                   "region").get(pk=pk)
-    except (WorkOrder.DoesNotExist, ValueError, TypeError):
+    except (WorkOrder.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
 
 

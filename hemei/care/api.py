@@ -19,6 +19,7 @@ from hemei.care.access import access_elder, access_elders, access_orders
 from hemei.care.models import Elder, Metric, WorkOrder
 from hemei.cases.models import Case
 from hemei.core.masking import mask_name
+from hemei.core.parsing import MAX_ID
 
 
 class ElderSerializer(serializers.ModelSerializer[Elder]):
@@ -56,7 +57,7 @@ class OrderSerializer(serializers.ModelSerializer[WorkOrder]):
 
 
 class CallSerializer(serializers.Serializer[Any]):
-    elder = serializers.IntegerField(min_value=1)
+    elder = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     kind = serializers.ChoiceField(choices=sorted(services.CARE_CATEGORIES), default="call")
     key = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                 help_text="Idempotency key: the same key for the same elder opens one order.")
@@ -90,6 +91,7 @@ def _invalid(exc: ValidationError) -> DRFValidationError:
 
 class ElderViewSet(viewsets.ReadOnlyModelViewSet[Elder]):
     serializer_class = ElderSerializer
+    lookup_value_regex = r"[0-9]{1,18}"  # a longer id is no id (and would overflow SQLite's integers)
 
     def get_queryset(self) -> QuerySet[Elder]:
         return access_elders(self.request.user).select_related("resident", "region").order_by("pk")
@@ -114,6 +116,7 @@ class ElderViewSet(viewsets.ReadOnlyModelViewSet[Elder]):
 
 class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[WorkOrder]):
     serializer_class = OrderSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self) -> QuerySet[WorkOrder]:
         qs = access_orders(self.request.user).select_related("case__category", "region")

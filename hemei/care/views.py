@@ -197,7 +197,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
 def visit_done(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         visit = access_visits(request.user).select_related("region").get(pk=pk)
-    except (CareVisit.DoesNotExist, ValueError):
+    except (CareVisit.DoesNotExist, ValueError, OverflowError):
         raise Http404 from None
     form = OptionalNoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""

@@ -58,6 +58,7 @@ PLAIN_EVENTS: dict[str, Any] = {
     CaseEvent.Kind.PHOTO: gettext_lazy("Photos were added."),
     CaseEvent.Kind.TABLED: gettext_lazy("Your request will be discussed at a village meeting."),
     CaseEvent.Kind.DECIDED: gettext_lazy("The village meeting has decided on your request."),
+    CaseEvent.Kind.ARRIVED: gettext_lazy("The carer has arrived at your home."),
 }
 
 
