@@ -67,7 +67,7 @@ def _county_elders(county: Region, village: Region, rng: random.Random) -> list[
 
 
 def _institutions(county: Region, village: Region, lead: User | None, rng: random.Random) -> Institution:
-    township = village.get_parent()
+    township = Region.objects.get_parent(village)
     centre = services.institution_create(actor=DEMO, region=village, name="西邵村智慧康养服务中心", kind="wellness",
                                          beds=30, occupied=24, area_m2=590, grade=3, lead=lead)
     others = [
