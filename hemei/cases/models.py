@@ -48,6 +48,10 @@ class Category(models.Model):
         _("hours to resolve"), null=True, blank=True, help_text=_("For urgent categories, in clock hours.")
     )
     active = models.BooleanField(_("active"), default=True)
+    # Offered on the villager's 我要反映 form and in Open311's services. The eldercare categories
+    # are not: a care call comes from a call box or the one-key button and opens a work order
+    # with it (hemei.care), never a bare case.
+    self_service = models.BooleanField(_("offered to villagers"), default=True)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:

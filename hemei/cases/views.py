@@ -145,7 +145,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def my_case_new(request: HttpRequest) -> HttpResponse:
     resident = _villager_resident(request.user)
     household = resident.household
-    categories = list(Category.objects.filter(active=True)
+    categories = list(Category.objects.filter(active=True, self_service=True)
                       .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
     values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex}
     errors: list[str] = []

@@ -19,7 +19,8 @@ def create(apps, schema_editor):
     minutes = getattr(settings, "HEMEI_CARE_RESPONSE_MINUTES", 15)
     for name, kind, hours, sort in CATEGORIES:
         Category.objects.get_or_create(county=None, name=name, defaults={
-            "kind": kind, "accept_minutes": minutes, "resolve_hours": hours, "sort": sort})
+            "kind": kind, "accept_minutes": minutes, "resolve_hours": hours, "sort": sort,
+            "self_service": False})
 
 
 def remove(apps, schema_editor):

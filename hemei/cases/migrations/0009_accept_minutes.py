@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name="category",
+            name="self_service",
+            field=models.BooleanField(default=True, verbose_name="offered to villagers"),
+        ),
+        migrations.AddField(
             model_name='category',
             name='accept_minutes',
             field=models.PositiveSmallIntegerField(blank=True, help_text='For services that answer within minutes.', null=True, verbose_name='minutes to accept'),
