@@ -119,8 +119,10 @@ def satisfaction(region: Region, month: dt.date) -> float:
     `region` rated in `month`; 1.0 when none was rated (no complaint is no evidence against)."""
     first = month.replace(day=1)
     nxt = (first + dt.timedelta(days=32)).replace(day=1)
-    ratings = list(WorkOrder.objects.filter(region__path__startswith=region.path, case__closed_at__gte=first,
-                                            case__closed_at__lt=nxt).exclude(case__rating__isnull=True)
+    # The month in local time (a rating at 07:00 on the 1st belongs to that month, not the last).
+    since, until = (timezone.make_aware(dt.datetime.combine(d, dt.time())) for d in (first, nxt))
+    ratings = list(WorkOrder.objects.filter(region__path__startswith=region.path, case__closed_at__gte=since,
+                                            case__closed_at__lt=until).exclude(case__rating__isnull=True)
                    .values_list("case__rating", flat=True))
     if not ratings:
         return 1.0
