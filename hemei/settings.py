@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "hemei.courtyard",
     "hemei.assets",
     "hemei.contracts",
+    "hemei.care",
 ]
 
 MIDDLEWARE = [
@@ -311,3 +312,31 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HEMEI_LOG_LEVEL", "WARNING")},
 }
+
+# --- elderly care (hemei.care, docs/care.md) ---------------------------------------------------
+# Minutes the carer on duty has to take on a call; the eldercare categories are created with
+# it, and each further step (care-centre lead, township, county) gets as long again.
+HEMEI_CARE_RESPONSE_MINUTES = int(os.environ.get("HEMEI_CARE_RESPONSE_MINUTES", "15"))
+# Home visits a week at least for 重度 and 完全丧失 (seed 003: "≥3 home visits a week").
+HEMEI_CARE_VISITS_IMPAIRED = int(os.environ.get("HEMEI_CARE_VISITS_IMPAIRED", "3"))
+# Default normal ranges (low, high; None: no bound), an elder's own thresholds win.
+HEMEI_CARE_THRESHOLDS: dict[str, tuple[float | None, float | None]] = {
+    "heart_rate": (50, 110),
+    "systolic": (90, 160),
+    "diastolic": (50, 100),
+    "glucose": (3.9, 11.1),
+    "spo2": (90, None),
+    "door_idle": (None, float(os.environ.get("HEMEI_CARE_DOOR_HOURS", "12"))),
+    "fall": (None, 0),  # any fall is out of range
+}
+# The monthly operator rating (hemei.care.rating): weights per operator kind (each set sums
+# to 1), grades from the score (lowest score, grade, share of the base reward) and the base
+# reward in 元 per month.
+HEMEI_RATING_WEIGHTS: dict[str, dict[str, float]] = {
+    "care_institution": {"occupancy": 0.3, "satisfaction": 0.4, "norms": 0.3},
+    "sewage": {"uptime": 0.4, "effluent": 0.4, "satisfaction": 0.2},
+}
+HEMEI_RATING_GRADES: tuple[tuple[float, str, float], ...] = (
+    (90, "AAAAA", 1.0), (80, "AAAA", 0.8), (70, "AAA", 0.6), (60, "AA", 0.3), (0, "A", 0.0),
+)
+HEMEI_RATING_BASE_REWARD: dict[str, int] = {"care_institution": 50000, "sewage": 30000}

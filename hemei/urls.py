@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("hemei.cases.api_urls")),
     path("api/v1/", include("hemei.points.api_urls")),
     path("api/v1/", include((ledger_api.urls(), "ledgers"))),
+    path("api/v1/", include("hemei.care.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
@@ -38,4 +39,5 @@ urlpatterns = [
     path("", include("hemei.courtyard.urls")),
     path("", include("hemei.assets.urls")),
     path("", include("hemei.contracts.urls")),
+    path("", include("hemei.care.urls")),
 ]

@@ -169,7 +169,7 @@ from hemei.core import scope as core_scope  # noqa: E402
 from hemei.regions.models import Household, Region  # noqa: E402
 
 SCOPED_APPS = ["regions", "cases", "visits", "points", "disclosure", "contracts", "assets", "meetings", "stars",
-               "courtyard"]
+               "courtyard", "care"]
 for _app in SCOPED_APPS:
     importlib.import_module(f"hemei.{_app}.access")
 
@@ -193,6 +193,7 @@ NOT_SCOPED = {
     "stars.HouseholdStar": "a household's current stars, public on the village board",
     "courtyard.Submission": "read through an event fetched with access_event",
     "courtyard.Result": "read through an event fetched with access_event",
+    "care.Threshold": "read with the elder fetched through access_elder",
 }
 
 # persona → (the region of each post, its role); the expectations below follow from these.
@@ -224,6 +225,9 @@ OVERRIDES = {
     "cases.Category": {"resolve_working_days": 5},
     "contracts.Contract": {"start": dt.date(2026, 1, 1), "end": dt.date(2030, 12, 31)},
     "contracts.TrustParcel": {"entrusted_from": dt.date(2026, 1, 1), "entrusted_to": dt.date(2030, 12, 31)},
+    "care.Institution": {"beds": 10, "occupied": 5},
+    "care.DutyShift": {"starts_at": dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC),
+                       "ends_at": dt.datetime(2026, 6, 2, 8, tzinfo=dt.UTC)},
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 from django.test import override_settings
 
@@ -171,6 +171,7 @@ class TestDefaultDemo:
             "county": (Role.COUNTY_ADMIN, COUNTY),
             "shop": (Role.SHOP_KEEPER, XISHAO_CODE),
             "care": (Role.CARE_WORKER, XISHAO_CODE),
+            "carelead": (Role.CARE_WORKER, XISHAO_CODE),
             **{f"leader{i}": (Role.GRID_LEADER, f"{XISHAO_CODE}{i:03d}") for i in range(1, 6)},
         }
         for username, (role, code) in expected.items():
@@ -178,6 +179,21 @@ class TestDefaultDemo:
             assert (post.role, post.region.code) == (role, code), username
         assert {p.username for p in PERSONAS} <= set(User.objects.values_list("username", flat=True))
         assert User.objects.get(username="admin").is_superuser
+
+    def test_the_care_demo_has_the_centre_elders_a_week_and_one_open_call(self) -> None:
+        from hemei.care.models import Elder, Institution, OperatorRating, Reading, WorkOrder
+        from hemei.care.services import certified_share
+
+        centre = Institution.objects.get(name="西邵村智慧康养服务中心")
+        assert (centre.area_m2, centre.region.code, centre.lead.username) == (590, XISHAO_CODE, "carelead")
+        assert Elder.objects.filter(monitored=True).count() == 160
+        staff = [certified_share(i) for i in Institution.objects.all()]
+        assert min(staff) >= 0.95 and Reading.objects.count() > 5000
+        orders = WorkOrder.objects.select_related("case")
+        assert orders.filter(case__tier="township").count() == 1
+        assert orders.filter(case__status="submitted").count() == 1  # the call open now
+        assert orders.filter(case__status="closed", case__accepted_at__lte=models.F("respond_by")).count() >= 20
+        assert OperatorRating.objects.filter(kind="sewage").count() == 1
 
     def test_reveal_and_admin_rights(self) -> None:
         secretary, county, grid1 = (User.objects.get(username=u) for u in ("secretary", "county", "grid1"))

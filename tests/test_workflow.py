@@ -90,8 +90,17 @@ def _round(world: World) -> Any:
     return round_open(actor=world.user("secretary"), village=world.village, year=2026)
 
 
+def _care_visit(world: World) -> Any:
+    from hemei.care.models import CareVisit, Elder
+
+    elder = Elder.objects.create(resident=world.head_a, county=world.county, region=world.grid_a, visits_per_week=3)
+    return CareVisit.objects.create(elder=elder, county=world.county, region=world.grid_a, due_on=dt.date(2026, 3, 2),
+                                    due_by=dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC))
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
     "stars.round": _round,
+    "care.visit": _care_visit,
     "courtyard.review": _review,
     "cases.case": _case,
     "disclosure.version": _version,
@@ -169,6 +178,7 @@ test_contract_machine = _machine("contracts.contract")
 test_monitoring_machine = _machine("visits.monitoring")
 test_review_machine = _machine("courtyard.review")
 test_star_round_machine = _machine("stars.round")
+test_care_visit_machine = _machine("care.visit")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

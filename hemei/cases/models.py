@@ -38,11 +38,20 @@ class Category(models.Model):
     accept_hours = models.PositiveSmallIntegerField(
         _("hours to accept"), null=True, blank=True, help_text=_("Blank: by the end of the same working day.")
     )
+    # Clock minutes, for services that answer within minutes (care work orders: a call box
+    # pressed must be taken on in 15 minutes); when set it wins over `accept_hours`.
+    accept_minutes = models.PositiveSmallIntegerField(
+        _("minutes to accept"), null=True, blank=True, help_text=_("For services that answer within minutes.")
+    )
     resolve_working_days = models.PositiveSmallIntegerField(_("working days to resolve"), null=True, blank=True)
     resolve_hours = models.PositiveSmallIntegerField(
         _("hours to resolve"), null=True, blank=True, help_text=_("For urgent categories, in clock hours.")
     )
     active = models.BooleanField(_("active"), default=True)
+    # Offered on the villager's 我要反映 form and in Open311's services. The eldercare categories
+    # are not: a care call comes from a call box or the one-key button and opens a work order
+    # with it (hemei.care), never a bare case.
+    self_service = models.BooleanField(_("offered to villagers"), default=True)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
     # Where a case of this category starts: a complaint that the village did not publish
     # something goes to the township (村民委员会组织法 art. 31), not to the village it is about.
@@ -62,6 +71,10 @@ class Category(models.Model):
                 condition=(models.Q(resolve_working_days__isnull=False, resolve_hours__isnull=True)
                            | models.Q(resolve_working_days__isnull=True, resolve_hours__isnull=False)),
                 name="cases_category_one_resolve_limit",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accept_minutes__isnull=True) | models.Q(accept_minutes__gt=0),
+                name="cases_category_accept_minutes_positive",
             ),
         ]
 
@@ -220,6 +233,7 @@ class CaseEvent(WorkflowEvent):
         TABLED = "tabled", _("put to a village meeting")
         DECIDED = "decided", _("decided by a village meeting")
         ORDERED = "ordered", _("publication ordered by the township")
+        ARRIVED = "arrived", _("arrived on site")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)

@@ -111,9 +111,14 @@ def case_submit(
     idempotency_key: str = "",
     photos: list[Any] | None = None,
     location: Location | None = None,
+    accept_by: dt.datetime | None = None,
 ) -> Case:
     """A new case at a village or grid, with its number and deadlines from the category, and
     where it is (`location`: address, point, a picture's URL; checked by `Location.clean`).
+
+    `accept_by` (later than the category's) is for a caller with a step of its own before the
+    village tier's deadline: a care work order is first the carer on duty's, then the care
+    centre lead's (`hemei.care.sweep`), and only then climbs village → township → county.
 
     With an `idempotency_key` (`hemei.core.idempotency`), a second call by the same account
     with the same payload returns the first case (its `replayed` is True) and changes nothing;
@@ -143,6 +148,8 @@ def case_submit(
     where = (location or Location()).clean()
     cleaned = clean_photos(list(photos or []))  # before any write: a bad photo changes nothing
     now = timezone.now()
+    if accept_by is not None and accept_by <= now:
+        raise ValidationError(_("The accept-by time must be in the future."))
     year = timezone.localtime(now).year
     counter = _lock_counter(county, year)
     payload = {"region": region.pk, "category": category.pk, "title": title, "description": description,
@@ -154,7 +161,7 @@ def case_submit(
             county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
             source=source, category=category, title=title, description=description, tier=category.start_tier,
             address_string=where.address_string, lat=where.lat, long=where.long, media_url=where.media_url,
-            accept_by=accept_deadline(category, now, county.code),
+            accept_by=accept_by or accept_deadline(category, now, county.code),
             resolve_by=resolve_deadline(category, now, county.code),
             created_by=user_of(actor), created_at=now, updated_at=now,
         )

@@ -22,13 +22,13 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Min, OuterRef
 
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseEvent
 from hemei.cases.notifications import REMINDER_KIND, remind
 from hemei.core.audit import audit_record
-from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweep_time, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, next_due, sweep_time, sweeper
 from hemei.notify.models import Reminder
 
 RESOLVING = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
@@ -102,3 +102,14 @@ def remind_due_cases(now: dt.datetime) -> list[Escalation]:
     for pk in due.iterator(chunk_size=2000):
         remind(pk, now, horizon)
     return []
+
+
+@next_due("cases")
+def earliest_deadline() -> dt.datetime | None:
+    """The earliest accept-by or resolve-by the sweeper will act on (two index range scans)."""
+    below_county = list(NEXT_TIER)
+    found = [
+        Case.objects.filter(status=Case.Status.SUBMITTED, tier__in=below_county).aggregate(m=Min("accept_by"))["m"],
+        Case.objects.filter(status__in=RESOLVING, tier__in=below_county).aggregate(m=Min("resolve_by"))["m"],
+    ]
+    return min((d for d in found if d is not None), default=None)

@@ -60,6 +60,7 @@ PLAIN_EVENTS: dict[str, Any] = {
     CaseEvent.Kind.TABLED: gettext_lazy("Your request will be discussed at a village meeting."),
     CaseEvent.Kind.DECIDED: gettext_lazy("The village meeting has decided on your request."),
     CaseEvent.Kind.ORDERED: gettext_lazy("The township has ordered the village to publish it by a deadline."),
+    CaseEvent.Kind.ARRIVED: gettext_lazy("The carer has arrived at your home."),
 }
 
 
@@ -146,7 +147,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def my_case_new(request: HttpRequest) -> HttpResponse:
     resident = _villager_resident(request.user)
     household = resident.household
-    categories = list(Category.objects.filter(active=True)
+    categories = list(Category.objects.filter(active=True, self_service=True)
                       .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
     values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex, "lat": "", "long": ""}
     errors: list[str] = []

@@ -56,6 +56,34 @@ def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
     return register
 
 
+# The next moment each kind of deadline falls due, so the sweep loop can sleep until then
+# instead of polling: `fn() -> the earliest pending deadline or None`, one indexed MIN each.
+NextDue = Callable[[], dt.datetime | None]
+NEXT_DUE: dict[str, NextDue] = {}
+
+
+def next_due(name: str) -> Callable[[NextDue], NextDue]:
+    """Register `fn()` giving the earliest deadline the sweeper `name` will act on."""
+
+    def register(fn: NextDue) -> NextDue:
+        NEXT_DUE[name] = fn
+        return fn
+
+    return register
+
+
+def seconds_until_due(now: dt.datetime, *, ceiling: float, floor: float = 1.0) -> float:
+    """How long the sweep loop may sleep: until the earliest registered deadline (a deadline
+    already past: `floor`), never longer than `ceiling` (new rows and sweepers without a
+    `next_due` are picked up within the ceiling)."""
+    wait = ceiling
+    for fn in NEXT_DUE.values():
+        due = fn()
+        if due is not None:
+            wait = min(wait, (due - now).total_seconds())
+    return max(floor, min(wait, ceiling))
+
+
 def claim_once(model: type[models.Model], pk: Any, *, expect: dict[str, Any], update: dict[str, Any]) -> bool:
     """Apply `update` to row `pk` only if it still matches `expect`; True for the one caller
     whose update changed the row. On PostgreSQL a concurrent UPDATE waits for the first to

@@ -297,6 +297,7 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.stars.workflow",
     "hemei.courtyard.workflow",
     "hemei.points.workflow",
+    "hemei.care.workflow",
 ]
 
 

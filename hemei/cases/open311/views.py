@@ -84,7 +84,7 @@ def _jurisdiction(request: HttpRequest) -> Region:
 
 
 def _categories(county: Region) -> QuerySet[Category]:
-    return Category.objects.filter(active=True).filter(Q(county__isnull=True) | Q(county=county))
+    return Category.objects.filter(active=True, self_service=True).filter(Q(county__isnull=True) | Q(county=county))
 
 
 def _limits(category: Category) -> str:

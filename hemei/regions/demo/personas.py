@@ -55,6 +55,8 @@ PERSONAS: list[Persona] = [
     Persona("accountant", "village accountant 村会计", Role.ACCOUNTANT, "village"),
     Persona("shop", "points shop keeper 积分超市管理员", Role.SHOP_KEEPER, "village"),
     Persona("care", "care worker 养老服务人员", Role.CARE_WORKER, "village"),
+    # Leads 西邵村's 智慧康养服务中心 (hemei.care.demo): a call nobody takes on reaches them.
+    Persona("carelead", "care-centre lead 康养中心负责人", Role.CARE_WORKER, "village"),
     Persona("township", "township staff 乡镇干部", Role.TOWNSHIP_STAFF, "township"),
     Persona("dispatcher", "county dispatcher 县级调度中心", Role.COUNTY_DISPATCHER, "county"),
     Persona(

@@ -8,10 +8,11 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hemei.core.resilience import Backoff, run_pass
-from hemei.core.sweeps import sweep_all
+from hemei.core.resilience import DB_ERRORS, Backoff, run_pass
+from hemei.core.sweeps import seconds_until_due, sweep_all
 
 
 def parse_now(value: str) -> dt.datetime:
@@ -42,11 +43,22 @@ class Command(BaseCommand):
             # sweeper (cron, another node) running at the same time never double-acts. A pass
             # that loses its database connection is retried on a new one (`run_pass`), so a
             # database restart or a terminated backend never ends the loop.
-            backoff = Backoff(first=1.0, ceiling=max(options["every"], 1))
+            # Between passes it sleeps until the earliest registered deadline (never longer than
+            # --every), so a 15-minute care deadline is acted on about a second after it passes
+            # instead of up to --every seconds late at each tier (docs/care.md, "Sweep timing").
+            every = max(options["every"], 1)
+            backoff = Backoff(first=1.0, ceiling=every)
             while True:
                 if run_pass("sweep", lambda: self._sweep_once(None), backoff):
-                    time.sleep(max(options["every"], 1))
+                    time.sleep(self._wait(every))
         self._sweep_once(parse_now(options["now"]) if options.get("now") else None)
+
+    @staticmethod
+    def _wait(every: int) -> float:
+        try:
+            return seconds_until_due(timezone.now(), ceiling=every)
+        except DB_ERRORS:
+            return float(every)  # the next pass reconnects (run_pass)
 
     def _sweep_once(self, now: dt.datetime | None) -> None:
         done = sweep_all(now)
