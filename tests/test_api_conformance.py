@@ -118,3 +118,18 @@ def test_revealing_the_roster_needs_the_permission(world, client):
     assert client.get(url).status_code == 200
     assert client.get(url + "&reveal=1").status_code == 403
     assert [e.changes["reveal"] for e in AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT)] == [False]
+
+
+@pytest.mark.parametrize("query", ["page_size=null", "page_size=0", "page_size=201", "page_size=5&page_size=6"])
+def test_a_bad_page_size_is_400_not_ignored(world, query):
+    for path in ("/api/v1/cases/", "/api/v1/points/entries/", "/api/v1/assets/"):
+        response = api(world, "county").get(f"{path}?{query}")
+        assert response.status_code == 400, (path, query)
+        assert list(response.json()["error"]["fields"]) == ["page_size"]
+
+
+def test_bad_filter_values_are_400_not_ignored(world):
+    county = api(world, "county")
+    assert county.get("/api/v1/residents/?household=null").status_code == 400
+    assert county.get("/api/v1/monitoring/?step=AAA").status_code == 400
+    assert county.get("/api/v1/monitoring/?step=verify").status_code == 200

@@ -204,7 +204,7 @@ def test_export_button_masks_without_permission(world: Any, login: Any) -> None:
 
 def test_export_button_reveals_with_permission(world: Any, login: Any) -> None:
     client = login(world.user("secretary"))
-    response = client.get(reverse("roster-export"), {"region": world.village.code})
+    response = client.get(reverse("roster-export"), {"region": world.village.code, "reveal": "1"})
     rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content)))
                 .worksheets[0].iter_rows(values_only=True))
     assert {r[3] for r in rows[1:]} >= {world.head_a.id_number}
