@@ -9,6 +9,9 @@ from hemei.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Browsers and phones ask for these at fixed addresses, whatever the page's <link> says.
+    path("favicon.ico", core_views.static_redirect, {"name": "hemei/icons/favicon.ico"}),
+    path("apple-touch-icon.png", core_views.static_redirect, {"name": "hemei/icons/apple-touch-icon.png"}),
     path("login/", account_views.login_view, name="login"),
     path("logout/", account_views.logout_view, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

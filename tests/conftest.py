@@ -178,5 +178,6 @@ def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> dt.datetime:
 def migration_seeds(db: Any) -> None:
     """The seeds of the calendar (2026 holidays) and case-category migrations, re-applied
     idempotently: a transactional test elsewhere in the same worker flushes migration rows."""
-    for module in ("hemei.core.migrations.0004_calendar_2026", "hemei.cases.migrations.0002_default_categories"):
+    for module in ("hemei.core.migrations.0004_calendar_2026", "hemei.cases.migrations.0002_default_categories",
+                   "hemei.cases.migrations.0009_public_facility_categories"):
         importlib.import_module(module).forwards(django_apps, None)

@@ -40,7 +40,8 @@ def kinds(case: Case) -> list[str]:
 def test_default_catalogue_has_12345_limits():
     limits = {c.name: (c.kind, c.accept_hours, c.resolve_working_days, c.resolve_hours)
               for c in Category.objects.filter(county__isnull=True)}
-    assert len(limits) == 10
+    assert len(limits) == 13
+    assert limits["公共设施：路灯"] == ("help", None, 10, None)
     assert limits["政策咨询"] == ("consultation", None, 2, None)
     assert limits["环境卫生"] == ("help", None, 10, None)
     assert limits["矛盾纠纷"] == ("complaint", None, 15, None)

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from hemei.regions import views, views_edit, views_people
+from hemei.regions import views, views_edit, views_home, views_people
 
 urlpatterns = [
-    path("w/", views.workbench, name="workbench"),
+    path("w/", views_home.workbench, name="workbench"),
+    path("w/overview/", views.household_overview, name="household-overview"),
     path("w/households/", views.household_list, name="household-list"),
     path("w/households/<int:pk>/", views.household_detail, name="household-detail"),
     path("w/residents/<int:pk>/edit/", views.resident_edit, name="resident-edit"),

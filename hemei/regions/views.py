@@ -40,7 +40,9 @@ def _staff_only(request: HttpRequest) -> None:
 
 
 @login_required
-def workbench(request: HttpRequest) -> HttpResponse:
+def household_overview(request: HttpRequest) -> HttpResponse:
+    """Households with the region tree and counts: the township's and county's home until the
+    dashboards land (hemei.regions.views_home)."""
     _staff_only(request)
     return household_list(request, template="regions/workbench.html")
 
