@@ -7,6 +7,7 @@ urlpatterns = [
     path("w/overview/", views.household_overview, name="household-overview"),
     path("w/households/", views.household_list, name="household-list"),
     path("w/households/<int:pk>/", views.household_detail, name="household-detail"),
+    path("w/households/<int:pk>/file.pdf", views.household_pdf, name="household-pdf"),
     path("w/residents/<int:pk>/edit/", views.resident_edit, name="resident-edit"),
     path("w/residents/<int:pk>/status/", views.resident_status, name="resident-status"),
     path("w/residents/<int:pk>/reveal/<str:field>/", views.resident_reveal, name="resident-reveal"),

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hemei.core.household_file import household_file
 from hemei.core.models import AuditEntry
 from hemei.core.parsing import parse_date
 from hemei.regions import services
@@ -93,6 +94,13 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_scope:
         return redirect("villager-home")
+    return render(request, "regions/household_detail.html", household_file_context(request.user, household))
+
+
+def household_file_context(user: Any, household: Household) -> dict[str, Any]:
+    """一户一档: the register's part (residents, tags, links, moves, history in plain words)
+    and every app's section (hemei.core.household_file)."""
+    scope = scope_for(user)
     residents = household.residents.prefetch_related("tags").order_by(HEAD_FIRST, "birth_date")
     ids = [str(r.pk) for r in residents]
     history = AuditEntry.objects.filter(
@@ -101,16 +109,48 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )[:50]
     moves = MoveRecord.objects.filter(Q(household=household) | Q(from_household=household)).select_related(
         "resident", "from_region", "to_region")
-    return render(request, "regions/household_detail.html", {
+    return {
         "household": household,
         "residents": residents,
         "tags": household.tags.all(),
         "links": household.links.select_related("post__user", "resident"),
         "history": history,
         "moves": moves,
+        "sections": household_file(user, household),
         "can_write": scope.covers_path(household.region.path, write=True),
         "can_reveal": scope.can_reveal,
-    })
+    }
+
+
+def _print_css() -> str:
+    """The stylesheet inlined: the PDF is laid out without fetching anything (a server asking
+    itself for its own CSS would wait on itself under a single-threaded runserver)."""
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("hemei/hemei.css")
+    return open(str(path), encoding="utf-8").read() if path else ""
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"the household file fetches nothing: {url}")
+
+
+@login_required
+def household_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The household file as a PDF for the village archive (the page's print layout, rendered
+    by WeasyPrint with the CJK fonts of the machine); personal data stays masked."""
+    household = access_household(request.user, pk)
+    if not scope_for(request.user).is_staff_scope:
+        raise Http404
+    from weasyprint import HTML
+
+    context = household_file_context(request.user, household)
+    context.update({"can_write": False, "can_reveal": False, "css": _print_css()})
+    html = render(request, "regions/household_print.html", context).content.decode()
+    pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="household-{household.village.code}-{household.number}.pdf"'
+    return response
 
 
 @login_required

@@ -19,6 +19,15 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { label(document); });
+  // Filters fold away on a phone (<details class="filters" open> stays open on a desk, where its
+  // summary is hidden), unless a filter is in use.
+  function fold() {
+    if (!window.matchMedia("(max-width: 700px)").matches) return;
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    if (params.toString()) return;
+    document.querySelectorAll("details.filters[open]").forEach(function (d) { d.removeAttribute("open"); });
+  }
+  document.addEventListener("DOMContentLoaded", function () { label(document); fold(); });
   document.addEventListener("htmx:afterSwap", function (e) { label(e.target); });
 })();
