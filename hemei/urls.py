@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from hemei.accounts import views as account_views
 from hemei.core import api as core_api
@@ -23,7 +23,9 @@ urlpatterns = [
     path("api/v1/", include("hemei.points.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as its own file (/api/docs/?script), so
+    # the page runs under the CSP's script-src 'self' (the inline script of the plain view is blocked).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("hemei.regions.urls")),
     path("", include("hemei.regions.urls_roster")),
     path("", include("hemei.cases.urls")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from typing import Any
 
 from django import template
@@ -101,3 +102,13 @@ def stars(value: Any) -> str:
     """3 → ★★★ (styled gold by .stars)."""
     number = _number(value)
     return "★" * int(number) if number is not None and 0 < number <= 20 else ""
+
+
+PUBLIC_NUMBER = re.compile(r"^\d{6}-\d{4}-\d{6}$")
+
+
+@register.filter
+def is_public_number(value: Any) -> bool:
+    """A case number people quote on the phone (140110-2026-000123), not an internal key such
+    as a schedule's "140110101201-party-202604": the inbox shows only the former."""
+    return bool(PUBLIC_NUMBER.match(str(value or "")))
