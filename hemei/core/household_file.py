@@ -51,7 +51,7 @@ def file_section(name: str, *, order: int) -> Callable[[SectionFn], SectionFn]:
 def household_file(user: Any, household: Any) -> list[FileSection]:
     """The sections `user` may read for `household`, in their registered order."""
     out = []
-    for _name, (order, fn) in sorted(SECTIONS.items(), key=lambda kv: kv[1][0]):
+    for _order, fn in sorted(SECTIONS.values(), key=lambda pair: pair[0]):
         section = fn(user, household)
         if section is not None:
             out.append(section)

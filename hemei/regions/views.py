@@ -244,7 +244,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(at__date__gte=date_from)
     if date_to:
         qs = qs.filter(at__date__lte=date_to)
-    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "regions/audit_log.html", {
         "page": page, "actions": AuditEntry.Action.choices,
         "f": {"action": action, "actor": actor, "object": obj, "from": date_from, "to": date_to},

@@ -19,8 +19,8 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.error import URLError
 from urllib.request import urlopen
@@ -33,6 +33,7 @@ from hemei.core.resilience import Backoff
 
 STEADY_AFTER = 60.0  # seconds a child must run before its back-off starts again from the first wait
 STOP_GRACE = 10.0
+ANY_ADDRESS = frozenset({"0.0.0.0", "", "::"})  # noqa: S104 (compared with, never bound here)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -170,9 +171,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Hemei is serving on http://{bind}/ (Ctrl-C to stop)")
             self.stdout.flush()
 
-        probe_host = "127.0.0.1" if options["host"] in ("0.0.0.0", "", "::") else options["host"]
-        Supervisor(children, env=env, log=sys.stderr, ready=lambda: _answers(f"http://{probe_host}:{options['port']}/healthz"),
-                   on_ready=serving).run()
+        # A wildcard bind is probed on the loopback address.
+        probe_host = "127.0.0.1" if options["host"] in ANY_ADDRESS else options["host"]
+        health = f"http://{probe_host}:{options['port']}/healthz"
+        Supervisor(children, env=env, log=sys.stderr, ready=lambda: _answers(health), on_ready=serving).run()
 
 
 def _default_access_log() -> Any:
