@@ -206,7 +206,22 @@ def villager_home(request: HttpRequest) -> HttpResponse:
         raise Http404
     households = Household.objects.filter(pk__in=scope.household_ids).select_related("village", "region", "head")
     members = Resident.objects.filter(household__in=households).order_by(HEAD_FIRST, "birth_date")
-    return render(request, "regions/villager_home.html", {"households": households, "members": members})
+    return render(request, "regions/villager_home.html", {"households": households, "members": members,
+                                                          **_villager_figures(scope.household_ids)})
+
+
+def _villager_figures(household_ids: frozenset[int]) -> dict[str, int]:
+    """The two figures on the villager's icons: the points balance and the open requests.
+    Imported here: the register app does not depend on the apps built on top of it."""
+    from django.db.models import Sum
+
+    from hemei.cases.models import Case
+    from hemei.points.models import Account
+
+    balance = Account.objects.filter(household_id__in=household_ids).aggregate(s=Sum("balance"))["s"] or 0
+    open_cases = Case.objects.filter(reporter__household_id__in=household_ids,
+                                     status__in=("submitted", "accepted", "in_progress", "resolved")).count()
+    return {"points_balance": balance, "open_cases": open_cases}
 
 
 @login_required

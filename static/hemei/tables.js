@@ -21,11 +21,25 @@
   }
   // Filters fold away on a phone (<details class="filters" open> stays open on a desk, where its
   // summary is hidden), unless a filter is in use.
+  // A GET form.searchbar outside such a <details> is wrapped in one on a phone (its summary
+  // reads the body's data-filters-label, "筛选").
   function fold() {
     if (!window.matchMedia("(max-width: 700px)").matches) return;
     var params = new URLSearchParams(window.location.search);
     params.delete("page");
-    if (params.toString()) return;
+    var inUse = !!params.toString();
+    document.querySelectorAll("form.searchbar").forEach(function (form) {
+      if ((form.getAttribute("method") || "get").toLowerCase() !== "get" || form.closest("details")) return;
+      var details = document.createElement("details");
+      details.className = "filters";
+      var summary = document.createElement("summary");
+      summary.textContent = document.body.dataset.filtersLabel || "Filters";
+      form.parentNode.insertBefore(details, form);
+      details.appendChild(summary);
+      details.appendChild(form);
+      if (inUse) details.setAttribute("open", "");
+    });
+    if (inUse) return;
     document.querySelectorAll("details.filters[open]").forEach(function (d) { d.removeAttribute("open"); });
   }
   document.addEventListener("DOMContentLoaded", function () { label(document); fold(); });

@@ -112,3 +112,24 @@ def is_public_number(value: Any) -> bool:
     """A case number people quote on the phone (140110-2026-000123), not an internal key such
     as a schedule's "140110101201-party-202604": the inbox shows only the former."""
     return bool(PUBLIC_NUMBER.match(str(value or "")))
+
+
+@register.filter
+def place(region: Any) -> str:
+    """A grid with its village ("西邵村第一网格"): every village has a 第一网格, so a grid's
+    name alone says nothing on a township's or county's list. Village names are cached for five
+    minutes (a list of 50 rows asks once per village, not once per row)."""
+    if region is None:
+        return ""
+    name = str(getattr(region, "name", region))
+    if getattr(region, "level", "") != "grid":
+        return name
+    from django.core.cache import cache
+
+    from hemei.regions.models import Region
+
+    parent = region.path[: -Region.steplen]
+    village = cache.get_or_set(f"hemei:region-name:{parent}",
+                               lambda: Region.objects.filter(path=parent).values_list("name", flat=True).first() or "",
+                               300)
+    return f"{village}{name}"
