@@ -18,7 +18,7 @@ from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screens"
-PASSWORD = "hemei-demo-2026"
+PASSWORD = "hemei-demo-2026"  # noqa: S105 - the published demo password
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WIDTHS = {"390": {"width": 390, "height": 844}, "1440": {"width": 1440, "height": 900}}
 # (login, name, path or a function of the page that navigates)

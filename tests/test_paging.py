@@ -27,11 +27,11 @@ def test_audit_log_pages_at_fifty_with_filters_kept(world, client):
                       county_code="140110", items=[(str(i), f"户{i}", {"address": ["旧", "新"]}) for i in range(120)])
     client.force_login(world.user("county"))
     body = client.get(reverse("audit-log"), {"action": "update"}).content.decode()
-    assert body.count("地址 由 旧 改为 新") == PAGE_SIZE
+    assert body.count("住址 由 旧 改为 新") == PAGE_SIZE
     assert "第 1 / 3 页 · 共 120 条" in body
     assert re.search(r'href="\?action=update&amp;page=2"', body)
     last = client.get(reverse("audit-log"), {"action": "update", "page": "3"}).content.decode()
-    assert last.count("地址 由 旧 改为 新") == 20
+    assert last.count("住址 由 旧 改为 新") == 20
 
 
 def test_amounts_and_numbers_read_as_people_write_them():

@@ -25,7 +25,7 @@ def cases_section(user: Any, household: Any) -> FileSection:
             for c in cases]
     return FileSection(
         key="cases", title=_("Cases"), order=10,
-        columns=[_("Number"), _("Title"), _("Category"), _("Status"), _("Submitted")], rows=rows,
-        figures=[(str(open_count), _("open")), (str(len(cases)), _("in all"))],
+        columns=[_("Number"), _("Title"), _("Category"), _("Status"), _("Submitted on")], rows=rows,
+        figures=[(str(open_count), _("cases open")), (str(len(cases)), _("in all"))],
         more_url=f"{reverse('case-new')}?household={household.pk}", empty=_("No cases from this household."),
     )
