@@ -238,7 +238,7 @@ def demo_today_points(*, stdout: Output | None = None) -> int:
 def _villager_reservation(rule_set: RuleSet, items: dict[str, RuleItem], now: dt.datetime) -> None:
     """The villager persona's household earns 13 points (a volunteer day, paid insurance)
     three weeks ago, past publicity now, and reserves washing powder on the phone."""
-    from hemei.points.models import Reward
+    from hemei.points.models import Redemption, Reward
     from hemei.regions.models import Post, Role
 
     post = Post.objects.current().filter(user__username="villager", role=Role.VILLAGER).select_related(
@@ -247,6 +247,8 @@ def _villager_reservation(rule_set: RuleSet, items: dict[str, RuleItem], now: dt
     if post is None or post.resident is None or reward is None or "G1" not in items:
         return
     house = post.resident.household
+    if Redemption.objects.filter(household=house, state=Redemption.State.RESERVED).exists():
+        return  # the year's simulation already left one waiting at the counter
     earned = now - dt.timedelta(days=21)
     try:
         entries, _r = ledger.entry_propose_batch(
