@@ -4,7 +4,7 @@ Run against a server on the demo county (`make run`, or `hemei serve`), with Deb
 
     .tools/bin/uv run --frozen python scripts/screens.py [http://127.0.0.1:8000]
 
-Each PNG is the first screenful and a bit (at most 2,400 px tall), reduced to 128 colours to
+Each PNG is the first screenful and a bit (at most 1,800 px tall), reduced to 64 colours to
 stay small in the repository.
 """
 
@@ -65,7 +65,7 @@ def go(page: Page, base: str, target: str) -> None:
 
 def shrink(path: Path) -> None:
     image = Image.open(path).convert("RGB")
-    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def main(base: str) -> None:
@@ -81,7 +81,7 @@ def main(base: str) -> None:
                     sign_in(page, base, login)
                     current = login
                 go(page, base, target)
-                height = min(page.evaluate("document.documentElement.scrollHeight"), 2400)
+                height = min(page.evaluate("document.documentElement.scrollHeight"), 1800)
                 path = OUT / f"{name}-{label}.png"
                 page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": viewport["width"], "height": height},
                                 full_page=True)

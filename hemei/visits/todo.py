@@ -61,6 +61,6 @@ def monitoring_todo(user: Any, now: dt.datetime) -> list[TodoItem]:
             kind="monitoring",
             title=_("%(step)s: household of %(head)s") % {"step": m.get_step_display(), "head": head},
             url=reverse("monitoring-detail", args=[m.pk]),
-            due=m.step_due, action=_("Open"), detail=f"{m.region.name} · {m.ref}",
+            due=m.step_due, action=_("Open"), detail=f"{m.household.village.name}{m.region.name} · {m.ref}",
         ))
     return items
