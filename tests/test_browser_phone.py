@@ -15,7 +15,9 @@ from hemei.visits.services import visit_record
 from tests.test_browser import browser, live_world, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("migration_seeds")]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
+# Not is_mobile: mobile emulation widens the layout viewport to fit wide content, so innerWidth
+# would grow with the overflow it is meant to catch. A 390 px window measures it honestly.
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "has_touch": True}
 # Downloads and pages that are not screens (exports, PDFs) are not walked.
 SKIP_SUFFIXES = (".xlsx", ".pdf", ".csv")
 

@@ -75,7 +75,7 @@ def test_audit_changes_render_as_sentences(world):
         "已受理 已清空（原为 2026-12-02 14:30）。")
     reveal = audit_record(actor=world.user("grid_a"), action=AuditEntry.Action.REVEAL, obj=world.head_a,
                           changes={"field": "phone"})
-    assert audit_sentence(reveal) == "grid1 查看了完整个人信息：居民“王建国”：字段：电话。"
+    assert audit_sentence(reveal) == "grid1 查看了完整个人信息：居民“王建国”：字段：手机号。"
     login = audit_record(actor=world.user("grid_a"), action=AuditEntry.Action.LOGIN, object_type="accounts.user",
                          object_id="1", object_repr="grid1")
     assert audit_sentence(login) == "grid1 登录。"

@@ -39,6 +39,9 @@ def wants_dashboard(scope: Scope) -> bool:
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
+    if request.GET.get("region") or request.GET.get("q"):
+        # /w/?region=… (the region tree's links, older bookmarks) browses that region's households.
+        return views.household_overview(request)
     scope = scope_for(request.user)
     if wants_dashboard(scope):
         url = dashboard_url()
