@@ -28,5 +28,5 @@ def backwards(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0008_caseevent_workflow_event")]
+    dependencies = [("cases", "0010_unpublished_complaint_category")]
     operations = [migrations.RunPython(forwards, backwards)]
