@@ -204,5 +204,6 @@ def migration_seeds(db: Any) -> None:
     """The seeds of the calendar (2026 holidays) and case-category migrations, re-applied
     idempotently: a transactional test elsewhere in the same worker flushes migration rows."""
     for module in ("hemei.core.migrations.0004_calendar_2026", "hemei.cases.migrations.0002_default_categories",
-                   "hemei.cases.migrations.0010_unpublished_complaint_category"):
+                   "hemei.cases.migrations.0010_unpublished_complaint_category",
+                   "hemei.cases.migrations.0011_public_facility_categories"):
         importlib.import_module(module).forwards(django_apps, None)

@@ -49,6 +49,7 @@ def test_grid_worker_finds_a_household_by_pinyin_initials(browser, live_world, t
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, base, "grid1")
     page.wait_for_url(f"{base}/w/")
+    page.goto(f"{base}/w/households/")  # /w/ is the to-do list; households are a tap away
     assert "第一网格" in page.inner_text("body")
     page.fill("input[name=q]", "wjg")
     page.click("form.searchbar button[type=submit]")

@@ -40,12 +40,13 @@ def kinds(case: Case) -> list[str]:
 def test_default_catalogue_has_12345_limits():
     limits = {c.name: (c.kind, c.accept_hours, c.resolve_working_days, c.resolve_hours)
               for c in Category.objects.filter(county__isnull=True)}
-    # 10 from the 12345 practice, 村务未公开 (art. 31), and the three eldercare categories in
-    # minutes (hemei.care).
-    assert len(limits) == 14
+    # 10 from the 12345 practice, 村务未公开 (art. 31), three 公共设施 (issue 15) and the three
+    # eldercare categories in minutes (hemei.care).
+    assert len(limits) == 17
     care = {c.name: (c.accept_minutes, c.self_service)
             for c in Category.objects.filter(county__isnull=True, accept_minutes__isnull=False)}
     assert care == {"紧急呼叫": (15, False), "生活服务": (15, False), "健康异常": (15, False)}
+    assert limits["公共设施：路灯"] == ("help", None, 10, None)
     assert limits["政策咨询"] == ("consultation", None, 2, None)
     assert limits["环境卫生"] == ("help", None, 10, None)
     assert limits["矛盾纠纷"] == ("complaint", None, 15, None)

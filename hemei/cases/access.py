@@ -53,9 +53,9 @@ def _subtrees_q(user: Any, paths: tuple[str, ...]) -> Q:
     return q
 
 
-def access_case(user: Any, number: str) -> Case:
+def access_case(user: Any, number: str, related: tuple[str, ...] = ()) -> Case:
     try:
-        return access_cases(user).select_related("category", "region", "county").get(number=number)
+        return access_cases(user).select_related("category", "region", "county", *related).get(number=number)
     except Case.DoesNotExist:
         raise Http404 from None
 

@@ -8,4 +8,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from hemei.cases import sweep  # noqa: F401  (registers the escalation and reminder sweepers)
+        from hemei.cases import household_file, sweep, todo  # noqa: F401  (its sweepers, 待办 and file section)

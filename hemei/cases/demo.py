@@ -465,3 +465,37 @@ def _link(pairs: list[tuple[_Sim, _Sim]], cases: list[Case], sims: list[_Sim]) -
                           decision_note="同意延期，请按期办结。" if e["status"] == "granted" else "")
         for case, sim in zip(cases, sims, strict=True) for e in sim.extensions
     ])
+
+
+def demo_today_cases(*, stdout: Output | None = None) -> int:
+    """Cases that fall due on the day the demo is built (issue 15: "cases due today for
+    grid1"): the simulated year ends on DEMO_NOW, so without these the grid worker's to-do list
+    would hold only old, overdue work. Two new reports in grid1's grid (an urgent fire hazard,
+    accepted within two hours, and a street light, accepted by the end of the working day) and
+    one taken by grid1 itself, to resolve within a day. Written through the services."""
+    from hemei.cases import services
+    from hemei.core.scope import SYSTEM
+
+    post = Post.objects.current().filter(user__username="grid1", role=Role.GRID_WORKER).select_related(
+        "region", "user").first()
+    if post is None:
+        return 0
+    residents = list(Resident.objects.filter(region=post.region, status=Resident.Status.LIVING,
+                                             relation=Resident.Relation.HEAD).order_by("id")[:3])
+    categories = {c.name: c for c in Category.objects.filter(county__isnull=True)}
+    plan = [("消防隐患", "柴草堆在电线下面", "院墙外柴草堆得很高，上面就是电线，怕着火。"),
+            ("公共设施：路灯", "村口路灯不亮", "村口两盏路灯一周不亮了，晚上老人出门看不清。"),
+            ("治安隐患", "废弃机井没有盖", "村西废弃机井口敞着，孩子们常在附近玩。")]
+    made = []
+    for (name, title, text), reporter in zip(plan, residents, strict=False):
+        if name not in categories:
+            continue
+        made.append(services.case_submit(
+            actor=SYSTEM, region=post.region, category=categories[name], title=title, description=text,
+            source=Case.Source.PHONE, household=reporter.household, reporter=reporter,
+            reporter_name=reporter.name))
+    if len(made) == 3:
+        services.case_accept(actor=SYSTEM, case=made[2], responsible=post.user, unit="")
+    if stdout is not None:
+        stdout.write(f"cases due today for grid1: {len(made)}\n")
+    return len(made)

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from hemei.cases.photos import clean_photos
 from hemei.cases.workflow import CASE
 from hemei.core.audit import audit_record
 from hemei.core.idempotency import created, remembered
+from hemei.core.models import AuditEntry
 from hemei.core.parsing import clean_text, county_of
 from hemei.core.scope import is_system, require_actor, user_of
 from hemei.core.workflow import record, transition
@@ -379,3 +380,22 @@ def case_extension_decide(
                  note=note)
     extension.refresh_from_db()
     return extension
+
+
+def case_reporter_phone_reveal(*, actor: Any, case: Case, request: Any = None) -> str:
+    """The reporter's full phone for a call back, with an audit row (rule 8: every reveal is
+    audited). The case's handlers (a write post over its region) may call their reporter; other
+    readers need the reveal permission. No phone on record is a ValidationError."""
+    require_actor(actor)
+    scope = scope_for(actor)
+    if not scope.covers_path(case.region.path):
+        raise PermissionDenied
+    if not (scope.covers_path(case.region.path, write=True) or scope.can_reveal):
+        raise PermissionDenied
+    reporter = case.reporter
+    if reporter is None or not reporter.phone:
+        raise ValidationError(_("No phone is on record for this reporter."))
+    audit_record(actor=actor, action=AuditEntry.Action.REVEAL, obj=reporter, request=request,
+                 county_code=case.county_code, changes={"field": "phone", "case": case.number},
+                 note=_("call back the reporter of case %(n)s") % {"n": case.number})
+    return str(reporter.phone)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hemei.cases import views
+from hemei.cases import views, views_act
 from hemei.dashboards import views as dashboard_views
 
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("w/cases/ledger.xlsx", views.case_ledger, name="case-ledger"),
     path("w/cases/<str:number>/", views.case_detail, name="case-detail"),
     path("w/cases/<str:number>/photos/<int:photo_id>/", views.case_photo, name="case-photo"),
+    path("w/cases/<str:number>/reporter-phone/", views_act.case_reporter_phone, name="case-reporter-phone"),
     path("w/cases/<str:number>/extension/", views.case_extension_decide, name="case-extension-decide"),
     path("w/cases/<str:number>/<str:action>/", views.case_action, name="case-action"),
 ]

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +28,7 @@ from hemei.cases.access import access_case, access_cases, villager_resident
 from hemei.cases.export import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.privacy import for_reader, text_findings
+from hemei.cases.views_act import handler_of, next_action, reporter_contact, responsible_candidates
 from hemei.core import throttle
 from hemei.core.parsing import parse_date, parse_id
 from hemei.dashboards.views import case_rates_context
@@ -123,7 +125,7 @@ def _villager_cases(user: Any) -> QuerySet[Case]:
 
 
 def _villager_case(user: Any, number: str) -> Case:
-    case = _villager_cases(user).select_related("category").filter(number=number).first()
+    case = _villager_cases(user).select_related("category", "region", "responsible").filter(number=number).first()
     if case is None:
         raise Http404
     return case
@@ -204,8 +206,14 @@ def my_case(request: HttpRequest, number: str) -> HttpResponse:
     case = _villager_case(request.user, number)
     return render(request, "cases/my_case.html", {
         "case": case, "timeline": _plain_timeline(case), "ratings": Case.Rating.choices,
-        "can_rate": case.status == S.RESOLVED, "photos": list(case.photos.all()),
+        "can_rate": case.status == S.RESOLVED, "photos": _photos_by_stage(case),
+        "handler": handler_of(case), "is_open": case.status in OPEN,
     })
+
+
+def _photos_by_stage(case: Case) -> list[CasePhoto]:
+    """The problem's photos first, then the result's (the page labels the two groups)."""
+    return sorted(case.photos.all(), key=lambda p: (p.stage != CasePhoto.Stage.REPORTED, p.uploaded_at, p.pk))
 
 
 @login_required
@@ -400,17 +408,23 @@ def _responsible_candidates(region: Region) -> QuerySet[User]:
 @login_required
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     require_staff_scope(request.user)
-    case = for_reader(request.user, access_case(request.user, number))
+    case = for_reader(request.user, access_case(request.user, number, related=("reporter__household",
+                                                                              "household", "responsible")))
     can_write = scope_for(request.user).covers_path(case.region.path, write=True)
     allowed = services.ALLOWED.get(case.status, frozenset())
     pending = case.extensions.filter(status=DeadlineExtension.Status.PENDING).select_related("asked_by").first()
     working = case.status in RESOLVING
+    can_decide = pending is not None and services.may_decide_extension(request.user, case)
     return render(request, "cases/case_detail.html", {
+        "next": next_action(case, can_write=can_write, can_decide_extension=can_decide),
+        "reporter": reporter_contact(case),
+        "household": case.household or (case.reporter.household if case.reporter else None),
         "case": case,
         "events": case.events.select_related("actor").order_by("at", "id"),
-        "photos": list(case.photos.all()),
+        "photos": _photos_by_stage(case),
+        "map_tiles": settings.HEMEI_MAP_TILES,
         "pending_extension": pending,
-        "can_decide_extension": pending is not None and services.may_decide_extension(request.user, case),
+        "can_decide_extension": can_decide,
         "can_merge": can_write and S.MERGED in allowed,
         "can_transfer": can_write and working,
         "can_extend": can_write and working and pending is None,
@@ -421,7 +435,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "can_start": can_write and S.IN_PROGRESS in allowed and case.status != S.RESOLVED,
         "can_resolve": can_write and S.RESOLVED in allowed,
         "can_reject": can_write and S.REJECTED in allowed,
-        "candidates": _responsible_candidates(case.region) if can_write and (S.ACCEPTED in allowed or working)
+        "candidates": responsible_candidates(case.region) if can_write and (S.ACCEPTED in allowed or working)
         else [],
         "is_late": _is_late(case, timezone.now()),
     })

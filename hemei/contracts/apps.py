@@ -10,7 +10,7 @@ class ContractsConfig(AppConfig):
     def ready(self) -> None:
         # The reminders sweeper, the public board section, the `hemei verify` checks and the
         # meetings decision hook.
-        from hemei.contracts import board, checks, sweep  # noqa: F401
+        from hemei.contracts import board, checks, household_file, sweep  # noqa: F401
         from hemei.contracts.services import register_meeting_hook
 
         register_meeting_hook()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from hemei.regions.access import scope_for
@@ -33,3 +34,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if scope.household_ids:
         return redirect("villager-home")
     return redirect("no-posts")
+
+
+def static_redirect(request: HttpRequest, name: str) -> HttpResponse:
+    """/favicon.ico and /apple-touch-icon.png: the static file's (hashed, in production) address,
+    resolved per request so that the URL module loads before `collectstatic` has run."""
+    return redirect(static(name), permanent=False)

@@ -9,4 +9,4 @@ class CourtyardConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the courtyard section of the public village board and the verify invariant.
-        from hemei.courtyard import board, checks  # noqa: F401
+        from hemei.courtyard import board, checks, household_file  # noqa: F401

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hemei.core.paging import page_of
 from hemei.courtyard import services
 from hemei.courtyard.access import access_event, access_events, household_limit, is_committee, panel_candidates
 from hemei.courtyard.export import results_export
@@ -53,9 +54,9 @@ def _raise_scope(exc: ValidationError) -> None:
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
-    events = access_events(request.user).select_related("village").order_by("-date", "-pk")[:200]
+    page = page_of(request, access_events(request.user).select_related("village").order_by("-date", "-pk"))
     villages = [v for v in _staff_villages(request) if is_committee(request.user, v)]
-    return render(request, "courtyard/list.html", {"events": events, "villages": villages})
+    return render(request, "courtyard/list.html", {"events": page, "page": page, "villages": villages})
 
 
 def _parse_setup(request: HttpRequest, village: Region) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from hemei.disclosure.models import FinanceEntry
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Region
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 XLSX = XLSX_CONTENT_TYPE
 
 

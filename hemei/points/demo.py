@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 from hemei.core.scope import SYSTEM
 from hemei.points import ledger, rules, shop
-from hemei.points.models import Entry, RuleSet
+from hemei.points.models import Entry, RuleItem, RuleSet
 from hemei.points.rules_edit import rule_set_settings_update
 from hemei.points.testing import Adopted, adopt_version, adopted_rules
 from hemei.regions.models import Household, Region, Resident
@@ -195,3 +195,71 @@ def _second_village(code: str, every: int = 9) -> int:
         except ValidationError:
             continue
     return n
+
+
+def demo_today_points(*, stdout: Output | None = None) -> int:
+    """Points work waiting on the day the demo is built (issue 15): grid1's proposals for this
+    month in the committee's review queue, and the villager's reservation waiting at the shop
+    counter (their household first earns the points for it, through the ordinary publicity).
+    Returns how many proposals wait. Written through the services, relative to now."""
+    from django.utils import timezone
+
+    from hemei.regions.demo import XISHAO_CODE
+    from hemei.regions.models import Post
+
+    village = Region.objects.filter(code=XISHAO_CODE).first()
+    grid_post = Post.objects.current().filter(user__username="grid1", role="grid_worker").select_related(
+        "region", "user").first()
+    if village is None or grid_post is None or not hasattr(village, "point_rule_set"):
+        return 0
+    rule_set = village.point_rule_set
+    version = rule_set.current_version()
+    if version is None:
+        return 0
+    items = {i.code: i for i in version.items.all()}
+    now = timezone.now()
+    today = timezone.localdate(now)
+    houses = list(Household.objects.filter(region=grid_post.region, lives_in_village=True).order_by("pk")[:6])
+    proposals = [ledger.Proposal(h, items["J1"], today, "入户查看") for h in houses if "J1" in items]
+    waiting = 0
+    if proposals:
+        try:
+            entries, _r = ledger.entry_propose_batch(actor=grid_post.user, rule_set=rule_set, proposals=proposals,
+                                                     idempotency_key=f"demo-today-{today:%Y%m%d}")
+            waiting = len(entries)
+        except ValidationError:
+            waiting = 0
+    _villager_reservation(rule_set, items, now)
+    if stdout is not None:
+        stdout.write(f"points waiting for review: {waiting}\n")
+    return waiting
+
+
+def _villager_reservation(rule_set: RuleSet, items: dict[str, RuleItem], now: dt.datetime) -> None:
+    """The villager persona's household earns 13 points (a volunteer day, paid insurance)
+    three weeks ago, past publicity now, and reserves washing powder on the phone."""
+    from hemei.points.models import Redemption, Reward
+    from hemei.regions.models import Post, Role
+
+    post = Post.objects.current().filter(user__username="villager", role=Role.VILLAGER).select_related(
+        "resident__household").first()
+    reward = Reward.objects.filter(village=rule_set.village, name="洗衣粉").first()
+    if post is None or post.resident is None or reward is None or "G1" not in items:
+        return
+    house = post.resident.household
+    if Redemption.objects.filter(household=house, state=Redemption.State.RESERVED).exists():
+        return  # the year's simulation already left one waiting at the counter
+    earned = now - dt.timedelta(days=21)
+    try:
+        entries, _r = ledger.entry_propose_batch(
+            actor=SYSTEM, rule_set=rule_set, at=earned, idempotency_key="demo-villager-earn",
+            proposals=[ledger.Proposal(house, items["G1"], earned.date(), "志愿服务签到表"),
+                       ledger.Proposal(house, items["J2"], earned.date(), "")])
+        for e in entries:
+            ledger.entry_review(actor=SYSTEM, entry=e, approve=True, idempotency_key=f"demo-villager-r{e.pk}",
+                                at=earned + dt.timedelta(hours=2))
+        ledger.publicity_sweep(now)
+        shop.redemption_create(actor=SYSTEM, household=house, reward=reward, channel="phone",
+                               idempotency_key="demo-villager-reserve", at=now)
+    except ValidationError:
+        return  # the rules of the day refuse it (a cap, a minimum balance): the demo goes on without

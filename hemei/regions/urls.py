@@ -1,11 +1,13 @@
 from django.urls import path
 
-from hemei.regions import views, views_edit, views_people
+from hemei.regions import views, views_edit, views_home, views_people
 
 urlpatterns = [
-    path("w/", views.workbench, name="workbench"),
+    path("w/", views_home.workbench, name="workbench"),
+    path("w/overview/", views.household_overview, name="household-overview"),
     path("w/households/", views.household_list, name="household-list"),
     path("w/households/<int:pk>/", views.household_detail, name="household-detail"),
+    path("w/households/<int:pk>/file.pdf", views.household_pdf, name="household-pdf"),
     path("w/residents/<int:pk>/edit/", views.resident_edit, name="resident-edit"),
     path("w/residents/<int:pk>/status/", views.resident_status, name="resident-status"),
     path("w/residents/<int:pk>/reveal/<str:field>/", views.resident_reveal, name="resident-reveal"),

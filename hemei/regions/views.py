@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hemei.core.household_file import household_file
 from hemei.core.models import AuditEntry
 from hemei.core.parsing import parse_date
 from hemei.regions import services
@@ -41,7 +42,9 @@ def _staff_only(request: HttpRequest) -> None:
 
 
 @login_required
-def workbench(request: HttpRequest) -> HttpResponse:
+def household_overview(request: HttpRequest) -> HttpResponse:
+    """Households with the region tree and counts: the township's and county's home until the
+    dashboards land (hemei.regions.views_home)."""
     _staff_only(request)
     return household_list(request, template="regions/workbench.html")
 
@@ -100,6 +103,13 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     if not scope.is_staff_scope:
         return redirect("villager-home")
+    return render(request, "regions/household_detail.html", household_file_context(request.user, household))
+
+
+def household_file_context(user: Any, household: Household) -> dict[str, Any]:
+    """一户一档: the register's part (residents, tags, links, moves, history in plain words)
+    and every app's section (hemei.core.household_file)."""
+    scope = scope_for(user)
     residents = household.residents.prefetch_related("tags").order_by(HEAD_FIRST, "birth_date")
     ids = [str(r.pk) for r in residents]
     history = AuditEntry.objects.filter(
@@ -108,16 +118,48 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )[:50]
     moves = MoveRecord.objects.filter(Q(household=household) | Q(from_household=household)).select_related(
         "resident", "from_region", "to_region")
-    return render(request, "regions/household_detail.html", {
+    return {
         "household": household,
         "residents": residents,
         "tags": household.tags.all(),
         "links": household.links.select_related("post__user", "resident"),
         "history": history,
         "moves": moves,
+        "sections": household_file(user, household),
         "can_write": scope.covers_path(household.region.path, write=True),
         "can_reveal": scope.can_reveal,
-    })
+    }
+
+
+def _print_css() -> str:
+    """The stylesheet inlined: the PDF is laid out without fetching anything (a server asking
+    itself for its own CSS would wait on itself under a single-threaded runserver)."""
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("hemei/hemei.css")
+    return open(str(path), encoding="utf-8").read() if path else ""
+
+
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"the household file fetches nothing: {url}")
+
+
+@login_required
+def household_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The household file as a PDF for the village archive (the page's print layout, rendered
+    by WeasyPrint with the CJK fonts of the machine); personal data stays masked."""
+    household = access_household(request.user, pk)
+    if not scope_for(request.user).is_staff_scope:
+        raise Http404
+    from weasyprint import HTML
+
+    context = household_file_context(request.user, household)
+    context.update({"can_write": False, "can_reveal": False, "css": _print_css()})
+    html = render(request, "regions/household_print.html", context).content.decode()
+    pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="household-{household.village.code}-{household.number}.pdf"'
+    return response
 
 
 @login_required
@@ -173,7 +215,22 @@ def villager_home(request: HttpRequest) -> HttpResponse:
         raise Http404
     households = Household.objects.filter(pk__in=scope.household_ids).select_related("village", "region", "head")
     members = Resident.objects.filter(household__in=households).order_by(HEAD_FIRST, "birth_date")
-    return render(request, "regions/villager_home.html", {"households": households, "members": members})
+    return render(request, "regions/villager_home.html", {"households": households, "members": members,
+                                                          **_villager_figures(scope.household_ids)})
+
+
+def _villager_figures(household_ids: frozenset[int]) -> dict[str, int]:
+    """The two figures on the villager's icons: the points balance and the open requests.
+    Imported here: the register app does not depend on the apps built on top of it."""
+    from django.db.models import Sum
+
+    from hemei.cases.models import Case
+    from hemei.points.models import Account
+
+    balance = Account.objects.filter(household_id__in=household_ids).aggregate(s=Sum("balance"))["s"] or 0
+    open_cases = Case.objects.filter(reporter__household_id__in=household_ids,
+                                     status__in=("submitted", "accepted", "in_progress", "resolved")).count()
+    return {"points_balance": balance, "open_cases": open_cases}
 
 
 @login_required
@@ -211,7 +268,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(at__date__gte=date_from)
     if date_to:
         qs = qs.filter(at__date__lte=date_to)
-    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "regions/audit_log.html", {
         "page": page, "actions": AuditEntry.Action.choices,
         "f": {"action": action, "actor": actor, "object": obj, "from": date_from, "to": date_to},

@@ -9,4 +9,4 @@ class StarsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the `hemei verify` invariant and the public board section.
-        from hemei.stars import board, checks  # noqa: F401
+        from hemei.stars import board, checks, household_file  # noqa: F401

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hemei.core.paging import page_of
 from hemei.core.parsing import form_values
 from hemei.regions.access import access_household, access_regions, require_staff_scope
 from hemei.regions.models import Household, Level, Region
@@ -94,9 +95,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     if stars_wanted is not None:
         rows = [r for r in rows if len(r["stars"]) == stars_wanted]
     cov = selectors.coverage([village])[0]
+    page = page_of(request, rows)
     return render(request, "stars/overview.html", {
         "villages": villages, "village": village, "stars": stars, "round": rnd, "stages": _stages(rnd),
-        "grids": grids, "grid": grid_code, "count": count, "rows": rows, "coverage": cov,
+        "grids": grids, "grid": grid_code, "count": count, "rows": page, "page": page, "coverage": cov,
         "committee": access.may(request.user, village, access.COMMITTEE_ROLES),
         "this_year": timezone.localdate().year, "counts": range(0, len(stars) + 1),
     })
@@ -170,11 +172,12 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     grid = request.GET.get("grid", "")
     if grid:
         ratings = ratings.filter(household__region__code=grid)
+    page = page_of(request, ratings)
     rows = [{"r": r, "claimed": _star_list(r.claimed, names), "peer": _star_list(r.peer, names),
              "committee": _star_list(r.committee, names), "final": _star_list(r.final, names)}
-            for r in ratings[:1000]]
+            for r in page]
     return render(request, "stars/round.html", {
-        "round": rnd, "stages": _stages(rnd), "steps": rnd.steps.select_related("actor"), "rows": rows,
+        "round": rnd, "stages": _stages(rnd), "steps": rnd.steps.select_related("actor"), "rows": rows, "page": page,
         "next": services.next_stage(rnd.stage), "coverage": selectors.coverage([rnd.village])[0],
         "committee": access.may(request.user, rnd.village, access.COMMITTEE_ROLES),
         "township": access.may(request.user, rnd.village, access.TOWNSHIP_ROLES),

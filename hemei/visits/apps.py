@@ -8,4 +8,4 @@ class VisitsConfig(AppConfig):
     verbose_name = _("Visits and monitoring")
 
     def ready(self) -> None:
-        from hemei.visits import sweep  # noqa: F401  (registers the monitoring sweeper)
+        from hemei.visits import household_file, sweep, todo  # noqa: F401  (its sweeper, 待办 and file sections)  (registers the monitoring sweeper)

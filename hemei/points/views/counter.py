@@ -65,6 +65,11 @@ def counter(request: HttpRequest) -> HttpResponse:
         "key": _key(),
         "rewards": access_rewards(request.user).filter(village=village, active=True),
     }
+    if shown is None:
+        # What waits at the counter: reservations made on the phone, oldest first, each one tap
+        # from its household (the keeper hands them over there).
+        context["waiting"] = (Redemption.objects.filter(village=village, state=Redemption.State.RESERVED)
+                              .select_related("reward", "household__head").order_by("pk")[:50])
     if shown is not None:
         context["available"] = shop.available_points(shown)
         context["reservations"] = Redemption.objects.filter(

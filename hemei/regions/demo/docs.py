@@ -50,7 +50,22 @@ def demo_markdown(summary: DemoSummary) -> str:
     return "\n".join(lines)
 
 
+def role_label(role: str) -> str:
+    """网格员, not grid_worker: the console speaks the users' language (the site's default)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from hemei.regions.models import Role
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(Role(role).label) if role in Role.values else role
+
+
 def logins_table(summary: DemoSummary) -> str:
     width = max(len(x.username) for x in summary.logins)
-    rows = [f"  {x.username:<{width}}  {x.role:<17}  {x.region}" for x in summary.logins]
-    return "\n".join([f"Demo logins (password: {summary.password}):", *rows])
+    labels = [role_label(x.role) for x in summary.logins]
+    # CJK characters take two columns in a terminal: pad by display width, not by length.
+    room = max(2 * len(label) for label in labels)
+    rows = [f"  {x.username:<{width}}  {label}{' ' * (room - 2 * len(label))}  {x.region}"
+            for x, label in zip(summary.logins, labels, strict=True)]
+    return "\n".join([f"演示账号 Demo logins (password: {summary.password}):", *rows])

@@ -19,9 +19,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+from urllib.error import URLError
+from urllib.request import urlopen
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -29,6 +33,7 @@ from hemei.core.resilience import Backoff
 
 STEADY_AFTER = 60.0  # seconds a child must run before its back-off starts again from the first wait
 STOP_GRACE = 10.0
+ANY_ADDRESS = frozenset({"0.0.0.0", "", "::"})  # noqa: S104 (compared with, never bound here)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -50,9 +55,23 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], *, env: dict[str, str], log: TextIO) -> None:
+    def __init__(self, children: list[Child], *, env: dict[str, str], log: TextIO,
+                 ready: Callable[[], bool] | None = None, on_ready: Callable[[], None] | None = None) -> None:
         self.children, self.env, self.log = children, env, log
         self.stopping = False
+        # "Serving" is said once the site answers (the first start migrates, collects static
+        # files and imports Django: tens of seconds on a slow laptop), not when gunicorn starts.
+        self.ready, self.on_ready = ready, on_ready
+        self.next_probe = 0.0
+
+    def probe(self) -> None:
+        if self.ready is None or time.monotonic() < self.next_probe:
+            return
+        self.next_probe = time.monotonic() + 0.5
+        if self.ready():
+            self.ready = None
+            if self.on_ready is not None:
+                self.on_ready()
 
     def say(self, text: str) -> None:
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -108,6 +127,7 @@ class Supervisor:
         try:
             while not self.stopping:
                 self.tick()
+                self.probe()
                 time.sleep(0.25)
         finally:
             self.say("stopping")
@@ -123,6 +143,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
         parser.add_argument("--no-worker", action="store_true",
                             help="do not start the task worker and the deadline sweeper")
+        parser.add_argument("--access-log", default=os.environ.get("HEMEI_ACCESS_LOG", ""),
+                            help="file for the request log (default var/log/access.log; '-' for the console)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """1. Collect static files (whitenoise serves them). 2. Start gunicorn, the task worker
@@ -131,8 +153,9 @@ class Command(BaseCommand):
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="hemei.settings")
         first = float(os.environ.get("HEMEI_SERVE_BACKOFF", "1"))
         bind = f"{options['host']}:{options['port']}"
+        access_log = options["access_log"] or str(_default_access_log())
         specs = [("web", [sys.executable, "-m", "gunicorn", "hemei.wsgi:application", "--bind", bind,
-                          "--workers", str(options["workers"]), "--threads", "4", "--access-logfile", "-"])]
+                          "--workers", str(options["workers"]), "--threads", "4", "--access-logfile", access_log])]
         if not options["no_worker"]:
             specs.append(("task worker", [sys.executable, "-m", "django", "task_worker", "--queue-name", "default",
                                           "--interval", "1"]))
@@ -140,6 +163,31 @@ class Command(BaseCommand):
             every = os.environ.get("HEMEI_SWEEP_EVERY", "30")
             specs.append(("sweep", [sys.executable, "-m", "django", "sweep", "--every", every, "--verbosity", "0"]))
         children = [Child(name, argv, Backoff(first=first, ceiling=60.0)) for name, argv in specs]
-        self.stdout.write(f"Hemei is serving on http://{bind}/ (Ctrl-C to stop)")
+        where = "the console" if access_log == "-" else access_log
+        self.stdout.write(f"Hemei is starting on http://{bind}/ (request log: {where}) …")
         self.stdout.flush()
-        Supervisor(children, env=env, log=sys.stderr).run()
+
+        def serving() -> None:
+            self.stdout.write(f"Hemei is serving on http://{bind}/ (Ctrl-C to stop)")
+            self.stdout.flush()
+
+        # A wildcard bind is probed on the loopback address.
+        probe_host = "127.0.0.1" if options["host"] in ANY_ADDRESS else options["host"]
+        health = f"http://{probe_host}:{options['port']}/healthz"
+        Supervisor(children, env=env, log=sys.stderr, ready=lambda: _answers(health), on_ready=serving).run()
+
+
+def _default_access_log() -> Any:
+    """var/log/access.log beside the database: requests (static files too) stay off the console."""
+    folder = settings.BASE_DIR / "var" / "log"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "access.log"
+
+
+def _answers(url: str) -> bool:
+    """Whether /healthz answers 200 (the database is reachable too)."""
+    try:
+        with urlopen(url, timeout=1) as response:  # noqa: S310 (our own address)
+            return bool(response.status == 200)
+    except (URLError, OSError, ValueError):
+        return False

@@ -1,0 +1,24 @@
+"""Paging for every list (issue 15: no list page of more than 50 rows): one helper and one
+partial (`templates/_pager.html`, with the current filters kept in the links)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest
+
+PAGE_SIZE = 50
+
+
+def page_of(request: HttpRequest, rows: Sequence[Any] | Any, per_page: int = PAGE_SIZE) -> Page[Any]:
+    """`?page=N` of `rows` (a queryset or a list); a bad or too large number gives the last page."""
+    return Paginator(rows, per_page).get_page(request.GET.get("page"))
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The current query string without `page`, for the pager's links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

@@ -1,0 +1,53 @@
+"""The staff home (/w/) by role: 待办 for the people who work in grids and villages, the
+dashboards for the township and above (hemei.core.todo gathers the list)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from hemei.core.scope import Scope
+from hemei.core.todo import grouped, todo_for
+from hemei.regions import views
+from hemei.regions.access import require_staff_scope, scope_for
+from hemei.regions.models import Role
+
+# Posts whose work is supervision over many villages: their home is a dashboard, not a list.
+DASHBOARD_ROLES = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_DISPATCHER, Role.COUNTY_ADMIN})
+
+
+def dashboard_url() -> str | None:
+    """The dashboards' home, or None while that app has no such page. The fallback (None)
+    goes when the dashboards land on main; then township and county homes are always there."""
+    try:
+        return reverse("dashboards:home")
+    except NoReverseMatch:
+        return None
+
+
+def wants_dashboard(scope: Scope) -> bool:
+    """A superuser, or someone whose every staff post is at the township or above."""
+    if scope.everything:
+        return True
+    roles = {role for _path, role in scope.posts}
+    return bool(roles) and roles <= DASHBOARD_ROLES
+
+
+@login_required
+def workbench(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    if request.GET.get("region") or request.GET.get("q"):
+        # /w/?region=… (the region tree's links, older bookmarks) browses that region's households.
+        return views.household_overview(request)
+    scope = scope_for(request.user)
+    if wants_dashboard(scope):
+        url = dashboard_url()
+        if url is not None:
+            return redirect(url)
+        return views.household_overview(request)
+    now = timezone.now()
+    groups = grouped(todo_for(request.user, now), now)
+    return render(request, "regions/todo.html", {"groups": groups, "now": now})
