@@ -27,8 +27,8 @@ def _elders(care, n):
     """n more elders in grid A, each with one open call."""
     made = []
     for i in range(n):
-        resident = region_services.resident_create(actor=SYSTEM, household=care.world.house_a, name=f"赵老{i}", id_number=new_id(),
-                                                   relation="other")
+        resident = region_services.resident_create(actor=SYSTEM, household=care.world.house_a, name=f"赵老{i}",
+                                                   id_number=new_id(), relation="other")
         elder = services.elder_register(actor=SYSTEM, resident=resident)
         _press(elder, f"q{i}")
         made.append(elder)
