@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.freshness import touch
 from hemei.core.idempotency import remembered
 from hemei.core.parsing import clean_text
 from hemei.core.scope import is_system, require_actor, user_of
@@ -233,6 +234,7 @@ def entry_review(
         )
         if changed != 1:
             raise ValidationError(_("This entry has already been reviewed."), code="conflict")
+        touch("points", entry.village_id)  # the board lists entries in publicity
         fresh = Entry.objects.get(pk=entry.pk)
         audit_record(
             actor=actor,
@@ -326,6 +328,7 @@ def objection_decide(
         if uphold:
             values.update(state=E.VOIDED, reason=text)
         Entry.objects.filter(pk=entry.pk, state=E.PUBLICITY).update(**values)
+        touch("points", entry.village_id)
         fresh = Objection.objects.get(pk=objection.pk)
         audit_record(
             actor=actor,
