@@ -15,6 +15,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -63,10 +64,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+def _wait(port: int, proc: subprocess.Popen[bytes], log: Path, console: Path) -> None:
     for _ in range(100):
         if proc.poll() is not None:
-            pytest.fail("pgbouncer stopped: " + log.read_text(errors="replace"))
+            pytest.fail("pgbouncer stopped: " + log.read_text(errors="replace") + console.read_text(errors="replace"))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -102,19 +103,23 @@ def test_the_application_works_through_pgbouncer_in_transaction_pooling(
     assert binary is not None
     db = connection.settings_dict
     port = _free_port()
-    tmp_path.chmod(0o755)  # pgbouncer drops root for `nobody`, who must read its files
-    ini = _config(tmp_path, port, db)
-    for f in tmp_path.iterdir():
+    # Not under pytest's tmp_path: pgbouncer drops root for `nobody`, who must reach its files.
+    tmp = Path(tempfile.mkdtemp(prefix="hemei-pgbouncer-"))
+    tmp.chmod(0o755)
+    ini = _config(tmp, port, db)
+    for f in tmp.iterdir():
         f.chmod(0o644)
+    tmp.chmod(0o777)  # and write its pid file there (the directory is removed afterwards)
+    log = tmp / "pgbouncer.log"
+    log.touch()
+    log.chmod(0o666)
     command = [binary, str(ini)]
     if os.geteuid() == 0:
         command[1:1] = ["-u", "nobody"]
-        (tmp_path / "pgbouncer.log").touch(0o666)
-        (tmp_path / "pgbouncer.log").chmod(0o666)
-    tmp_path.chmod(0o777)
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    console = (tmp_path / "console.txt").open("wb")
+    proc = subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT)
     try:
-        _wait(port, proc, tmp_path / "pgbouncer.log")
+        _wait(port, proc, log, tmp_path / "console.txt")
         url = f"postgres://{db['USER']}@127.0.0.1:{port}/{db['NAME']}"
         env = {**os.environ, "DATABASE_URL": url, "HEMEI_PGBOUNCER": "1", "DJANGO_SETTINGS_MODULE": "hemei.settings"}
         done = subprocess.run(
@@ -124,6 +129,8 @@ def test_the_application_works_through_pgbouncer_in_transaction_pooling(
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        console.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "timeout 15s" in out  # PgBouncer's connect_query, on the server connection
