@@ -29,7 +29,9 @@ from typing import Any, TextIO
 from bench import bench_dir, check, median_seconds, run_child
 
 # None: the default demo (about 6,000 households); the second size is about ten times it.
-SIZES: dict[str, tuple[int | None, int | None]] = {"tiny": (600, 6_000), "small": (None, 60_000), "full": (None, 60_000)}
+SIZES: dict[str, tuple[int | None, int | None]] = {
+    "tiny": (600, 6_000), "small": (None, 60_000), "full": (None, 60_000),
+}
 REPEAT = {"tiny": 3, "small": 7, "full": 15}
 SEED = 2026
 STAFF_RATIO = 10

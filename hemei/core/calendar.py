@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-
 from typing import Any
 
 from django.conf import settings
