@@ -10,4 +10,4 @@ class DisclosureConfig(AppConfig):
     def ready(self) -> None:
         # Register the schedule sweeper (hemei.core.sweeps), the chain checks (hemei verify)
         # and this app's chain head and sections (disclosures, finance, cases) on the public board.
-        from hemei.disclosure import board, board_sections, integrity, schedules  # noqa: F401
+        from hemei.disclosure import board, board_sections, integrity, sweep  # noqa: F401
