@@ -107,19 +107,34 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 _DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'hemei.sqlite3'}")
-# A SQLite file keeps its connection between requests: a new connection re-runs the PRAGMAs
-# and re-reads the schema on its first query, several ms, more than a small API call itself
-# (bench/case_api.py). Not for an in-memory database (the test suite: its one connection is
-# shared with the live-server thread, which must not keep it). PostgreSQL deployments choose
-# with HEMEI_CONN_MAX_AGE (behind a pooler such as PgBouncer, keep 0).
+# Connections are kept between requests (with a health check before reuse): a new connection
+# re-runs the PRAGMAs and re-reads the schema on SQLite, and costs a PostgreSQL backend start
+# (fork, authentication) — /healthz served 112–206 req/s with a connection per request and
+# 601–945 with persistent ones. Not for an in-memory database (the test suite: its one
+# connection is shared with the live-server thread, which must not keep it).
 _SQLITE_FILE = _DATABASE_URL.startswith("sqlite://") and not _DATABASE_URL.rstrip("/").endswith(":memory:")
+_POSTGRES = _DATABASE_URL.startswith(("postgres://", "postgresql://"))
 DATABASES = {
     "default": dj_database_url.parse(
         _DATABASE_URL,
-        conn_max_age=int(os.environ.get("HEMEI_CONN_MAX_AGE", "600" if _SQLITE_FILE else "0")),
+        conn_max_age=int(os.environ.get("HEMEI_CONN_MAX_AGE", "600" if _SQLITE_FILE or _POSTGRES else "0")),
         conn_health_checks=True,
     )
 }
+# A statement running longer than this is cancelled by the server, so one slow query cannot
+# hold a web worker (and its connection) indefinitely; 0 turns it off. Long jobs (imports,
+# backups, the demo build) run in their own processes and may set HEMEI_STATEMENT_TIMEOUT_MS=0.
+HEMEI_STATEMENT_TIMEOUT_MS = int(os.environ.get("HEMEI_STATEMENT_TIMEOUT_MS", "30000"))
+# Behind PgBouncer in transaction pooling (docs/operations.md, "PgBouncer"): successive
+# transactions of one Django connection may run on different server connections, so no
+# server-side cursors (they live across transactions) and no session settings at connect
+# time (PgBouncer refuses the `options` startup parameter; its `connect_query` sets the
+# statement timeout on every server connection instead).
+HEMEI_PGBOUNCER = env_bool("HEMEI_PGBOUNCER")
+if _POSTGRES:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = HEMEI_PGBOUNCER
+    if HEMEI_STATEMENT_TIMEOUT_MS and not HEMEI_PGBOUNCER:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={HEMEI_STATEMENT_TIMEOUT_MS}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at the
     # start of a transaction so two writers queue instead of failing with "database is locked".
@@ -188,6 +203,19 @@ HEMEI_PHOTO_MAX_BYTES = int(os.environ.get("HEMEI_PHOTO_MAX_MB", "10")) * 1024 *
 HEMEI_PHOTO_MAX_SIDE = 2048
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- the public board's cache -----------------------------------------------------------
+# Renderings are keyed by the versions of what they show (hemei.core.freshness), so they are
+# never stale after a write; the timeout only bounds memory and covers a writer that bumped
+# nothing. The cache is per process (local memory): each web worker renders a page once per
+# version, and the version counters themselves live in the database, shared by all.
+HEMEI_BOARD_CACHE_SECONDS = int(os.environ.get("HEMEI_BOARD_CACHE_SECONDS", "600"))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("HEMEI_CACHE_ENTRIES", "5000"))},
+    }
+}
 
 # --- grids: a rural grid is a natural village or about 300 households, at most 2,500 people
 # (flagged on the workbench and by `hemei verify` as a notice, hemei.regions.selectors.oversized_grids).

@@ -176,6 +176,7 @@ for _app in SCOPED_APPS:
 # Models that carry a region or household but are not read per user on their own, and why.
 NOT_SCOPED = {
     "core.ChainHead": "a chain's length and head hash, public by design (boards and prints show it)",
+    "core.Freshness": "version counters of cached public pages: a topic name, a place id and a number",
     "regions.Post": "managed through access_managed_posts (manager grants, not read scope)",
     "regions.MoveRecord": "shown only inside a household or resident already fetched in scope",
     "regions.HouseholdLink": "shown only inside a household already fetched in scope",

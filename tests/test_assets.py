@@ -394,7 +394,7 @@ def test_board_section_shows_summary_and_idle_assets_without_personal_data(world
          original_value=Decimal("999999.99"), ownership="西邵村股份经济合作社")
     make(world, world.village, "XS-2", "果蔬冷库", status=S.IN_USE)
     make(world, world.village2, "DS-1", "东邵旧校舍")
-    html = client.get(f"/v/{world.village.code}/").content.decode()
+    html = client.get(f"/v/{world.village.code}/assets/").content.decode()
     assert 'id="section-assets"' in html
     section = html[html.index('id="section-assets"'):]
     section = section[: section.index("</section>")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -316,3 +317,17 @@ def test_verify_wants_the_current_year_in_the_calendar(db):
         assert check_calendar_year() == []
     with time_machine.travel(dt.datetime(2031, 6, 1, 12, tzinfo=dt.UTC)):
         assert "2031" in check_calendar_year()[0]
+
+
+def test_deadlines_read_the_calendar_from_the_cache_and_see_an_edit_at_once(
+    db: Any, django_assert_num_queries: Any
+) -> None:
+    from hemei.core.calendar import add_working_days
+    from hemei.core.models import CalendarDay
+
+    start = dt.datetime(2031, 3, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Sunday
+    first = add_working_days(start, 1, county_code="140110")
+    with django_assert_num_queries(0):
+        assert add_working_days(start, 1, county_code="140110") == first
+    CalendarDay.objects.create(date=first.date(), kind=CalendarDay.Kind.HOLIDAY, county_code="140110", name="test")
+    assert add_working_days(start, 1, county_code="140110").date() == first.date() + dt.timedelta(days=1)

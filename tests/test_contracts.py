@@ -313,7 +313,7 @@ def test_pages_work_through_the_steps(world: World, login: Any, django_assert_ma
 def test_board_shows_signed_contract_masked(world: World, client: Any) -> None:
     _signed(world, asset=idle_asset(world))
     draft(world, number="UNSIGNED", subject="未签合同", schedule=[])
-    page = client.get(f"/v/{world.village.code}/").content.decode()
+    page = client.get(f"/v/{world.village.code}/contracts/").content.decode()
     assert "旧村委会大院" in page and "王*" in page
     assert "王小明" not in page and "13912345678" not in page and "139****5678" not in page
     assert "未签合同" not in page

@@ -137,7 +137,7 @@ def test_decision_is_dated_by_the_meeting_not_the_typing(world: World, client: A
     contract.refresh_from_db()
     services.contract_township_review(actor=SYSTEM, contract=contract, approve=True, at=at(2025, 12, 8))
     services.contract_sign(actor=SYSTEM, contract=contract, on=D(2025, 12, 20), at=at(2025, 12, 20))
-    board = client.get(f"/v/{world.village.code}/").content.decode()
+    board = client.get(f"/v/{world.village.code}/contracts/").content.decode()
     public = client.get(f"/v/{world.village.code}/contracts/{contract.pk}/").content.decode()
     for page in (board, public):
         assert "2025-12-03" in page and "2025-12-06" not in page and "2025-12-02" not in page

@@ -416,7 +416,8 @@ def test_public_page_and_board_show_no_id_or_phone(world: Any, setup: dict[str, 
     event = closed_event(world, setup)
     html = client.get(reverse("courtyard-public", args=[world.village.code, event.pk])).content.decode()
     assert "王建国" in html and "001" in html and "80.00" in html and "达标户" in html
-    board = client.get(reverse("village-board", args=[world.village.code])).content.decode()
+    assert "summary-courtyard" in client.get(reverse("village-board", args=[world.village.code])).content.decode()
+    board = client.get(reverse("village-board-section", args=[world.village.code, "courtyard"])).content.decode()
     assert "section-courtyard" in board and "王建国" in board
     for page in (html, board):
         for r in [world.head_a, world.head_b]:

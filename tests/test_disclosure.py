@@ -535,5 +535,5 @@ def test_the_demo_publishes_a_year_and_escalates_one_missed_quarter(
     assert [r["value"] for r in chart] == sorted(r["value"] for r in chart)
     assert verify_chains() == []
     assert demo_disclosure() == 0  # once only
-    html = client.get(f"/v/{world.village.code}/").content.decode()
+    html = client.get(f"/v/{world.village.code}/disclosures/").content.decode()
     assert "2026年9月财务收支公开" in html and "道路硬化长度核实后更正为 1.1 公里" in html

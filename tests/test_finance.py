@@ -181,7 +181,7 @@ def test_a_statement_goes_through_review_to_the_board_and_closes_its_month(
     services.version_submit(actor=accountant, version=version)
     services.version_review(actor=supervisor, version=version, approve=True)
     services.version_publish(actor=world.user("secretary"), version=version)
-    html = client.get(f"/v/{world.village.code}/").content.decode()
+    html = client.get(f"/v/{world.village.code}/finance/").content.decode()
     assert "2026年9月财务收支公开" in html and "109,100.25" in html
     before = FinanceEntry.objects.count()
     with pytest.raises(ValidationError) as exc:

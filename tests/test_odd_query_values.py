@@ -75,6 +75,8 @@ PAGES: dict[str, tuple[str, ...]] = {
     "/w/trusteeship/parcels/new/": ("village", "find"),
     "/w/trusteeship/export.xlsx": ("village",),
     "/v/{v}/": ("kind",),
+    "/v/{v}/disclosures/": ("kind", "year", "page"),
+    "/v/{v}/stars/": ("page",),
     "/v/{v}/meetings/": ("page",),
     "/v/{v}/points/ranking/": ("period",),
     "/open311/v2/services.json": ("jurisdiction_id",),
@@ -94,7 +96,8 @@ FILTERSETS = {
     "/api/v1/points/redemptions/": RedemptionFilter,
 }
 # Values inside the path itself.
-PATHS = ("/open311/v2/services/{x}.json", "/open311/v2/requests/{x}.json", "/v/{x}/", "/v/{x}/meetings/")
+PATHS = ("/open311/v2/services/{x}.json", "/open311/v2/requests/{x}.json", "/v/{x}/", "/v/{x}/meetings/",
+         "/v/{x}/disclosures/")
 
 
 def _targets() -> dict[str, tuple[str, ...]]:

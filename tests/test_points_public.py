@@ -51,12 +51,14 @@ def secrets(world: World) -> list[str]:
 def test_board_section_and_chain_head_are_registered_and_shown(world: World, pts: Adopted, client: Any) -> None:
     assert "points" in BOARD_SECTIONS and "points" in CHAIN_HEADS
     head = ChainHead.objects.get(chain="points", village=world.village)
-    page = client.get(f"/v/{world.village.code}/").content.decode()
+    page = client.get(f"/v/{world.village.code}/points/").content.decode()
     assert 'id="section-points"' in page and "张志强" in page and "2026-10-25" in page
     assert head.head_hash in page and f"#{head.length}" in page
     assert not any(s in page for s in secrets(world))
     # A village without points rules shows no section.
-    assert 'id="section-points"' not in client.get(f"/v/{world.village2.code}/").content.decode()
+    assert 'id="summary-points"' in client.get(f"/v/{world.village.code}/").content.decode()
+    assert 'id="summary-points"' not in client.get(f"/v/{world.village2.code}/").content.decode()
+    assert "张志强" not in client.get(f"/v/{world.village2.code}/points/").content.decode()
 
 
 def test_print_notice_shows_entries_and_chain_head_but_nothing_personal(
@@ -80,7 +82,7 @@ def test_ranking_follows_the_villages_setting(world: World, pts: Adopted, client
     villager = login(world.user("villager"))
     assert "_ranking" not in villager.get("/me/points/").content.decode()
     assert 'class="ranking"' not in villager.get("/me/points/").content.decode()
-    assert 'class="ranking"' not in client.get(f"/v/{world.village.code}/").content.decode()
+    assert 'class="ranking"' not in client.get(f"/v/{world.village.code}/points/").content.decode()
 
     RuleSet.objects.filter(village=world.village).update(ranking="all")
     client.logout()

@@ -158,7 +158,7 @@ def test_coverage_page_for_the_county(world: World, login: Any, frozen: Any) -> 
 def test_board_and_print_show_stars_but_no_personal_numbers(world: World, client: Any, frozen: Any) -> None:
     _awarded(world)
     head = world.head_a
-    board = client.get(f"/v/{world.village.code}/").content.decode()
+    board = client.get(f"/v/{world.village.code}/stars/").content.decode()
     assert 'id="section-stars"' in board and "王建国" in board and "孝老爱亲" in board
     printed = client.get(f"/v/{world.village.code}/stars/print/").content.decode()
     assert "王建国" in printed and "爱党爱国" in printed

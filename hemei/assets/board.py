@@ -11,11 +11,25 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from hemei.assets.models import Asset
 from hemei.assets.selectors import village_summary
-from hemei.disclosure.board import board_section
+from hemei.core.freshness import track
+from hemei.disclosure.board import BoardQuery, Figure, board_section
 from hemei.regions.models import Region
 
+# Imports write in bulk (`hemei.assets.io` touches the topic).
+track(Asset, "assets")
 
-@board_section("assets", title=_("Collective assets (集体资产)"), template="assets/_board.html", order=45)
-def assets_section(village: Region) -> dict[str, Any] | None:
-    return village_summary(village)
+
+def assets_summary(village: Region) -> list[Figure] | None:
+    qs = Asset.objects.filter(village=village)
+    total = qs.count()
+    if not total:
+        return None
+    return [Figure(total, _("assets registered")), Figure(qs.filter(status=Asset.Status.IDLE).count(), _("idle"))]
+
+
+@board_section("assets", title=_("Collective assets (集体资产)"), template="assets/_board.html", order=45,
+               topics=("assets",), summary=assets_summary)
+def assets_section(village: Region, query: BoardQuery) -> dict[str, Any] | None:
+    return village_summary(village, idle_page=query)

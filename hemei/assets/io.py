@@ -25,6 +25,7 @@ from hemei.assets import access
 from hemei.assets.models import Asset, AssetStatusChange
 from hemei.assets.services import AssetData, check_asset_data, parse_money, parse_quantity
 from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.freshness import touch
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor, user_of
 from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
@@ -174,6 +175,7 @@ def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResu
              for d, status in good],
             batch_size=1000,
         )
+        touch("assets", village.pk)  # the public board counts them
         if any(a.pk is None for a in created):  # backends without RETURNING: read the ids back
             by_code = dict(Asset.objects.filter(village=village, code__in=[a.code for a in created])
                            .values_list("code", "pk"))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from hemei.assets import access
 from hemei.assets.models import Asset, ProjectIncome, RevitalisationProject
+from hemei.disclosure.board import BoardQuery, page_of
 from hemei.disclosure.personal import redact
 from hemei.regions.models import Region
 
@@ -190,9 +191,10 @@ def projects_overview(user: Any, *, region: Region | None = None, year: int | No
 # --- the public board -----------------------------------------------------------------------
 
 
-def village_summary(village: Region) -> dict[str, Any] | None:
-    """Counts and areas of the village's assets by status and by category, and the idle ones
-    (code, name, type, area, location: no person, no value). None when there are no assets."""
+def village_summary(village: Region, *, idle_page: Any = None) -> dict[str, Any] | None:
+    """Counts of the village's assets by status and by category, and a page of the idle ones
+    (code, name, type, area, location: no person, no value). None when there are no assets.
+    `idle_page` is a `hemei.disclosure.board.BoardQuery` (default: the first 50)."""
     qs = Asset.objects.filter(village=village)
     statuses = dict(Asset.Status.choices)
     categories = dict(Asset.Category.choices)
@@ -207,11 +209,16 @@ def village_summary(village: Region) -> dict[str, Any] | None:
         for r in qs.order_by().values("category").annotate(n=Count("id")).order_by("category")
     ]
     units = dict(Asset.Unit.choices)
+    rows, page = page_of(
+        qs.filter(status=Asset.Status.IDLE).order_by("code", "pk").values("code", "name", "kind", "area", "unit",
+                                                                            "location"),
+        idle_page or BoardQuery(),
+        50 if idle_page is None else 20,
+    )
     idle = [
-        {"code": redact(a.code), "name": redact(a.name), "kind": redact(a.kind), "location": redact(a.location),
-         "area": a.area, "unit": str(units.get(a.unit, a.unit))}
-        for a in qs.filter(status=Asset.Status.IDLE).order_by("code").only(
-            "code", "name", "kind", "area", "unit", "location")[:50]
+        {"code": redact(a["code"]), "name": redact(a["name"]), "kind": redact(a["kind"]),
+         "location": redact(a["location"]), "area": a["area"], "unit": str(units.get(a["unit"], a["unit"]))}
+        for a in rows
     ]
-    return {"by_status": by_status, "by_category": by_category, "idle": idle,
+    return {"by_status": by_status, "by_category": by_category, "idle": idle, "page": page,
             "total": sum(r["n"] for r in by_status)}

@@ -16,15 +16,18 @@ Deadlines (`add_working_days`):
 Urgent limits (`add_hours`) are plain clock hours, holidays included.
 
 All functions take and return timezone-aware datetimes and never call now(); the caller passes
-the start (tests freeze time). Calendar rows are read with one query per call.
+the start (tests freeze time). Calendar rows come from the process's cache (`calendar_rows`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from hemei.core.models import CalendarDay
@@ -82,13 +85,9 @@ class _Days:
     def _load(self, days: int) -> None:
         start = self.last + dt.timedelta(days=1)
         end = start + dt.timedelta(days=days - 1)
-        scopes = {"", self.county_code}
-        rows = CalendarDay.objects.filter(date__gte=start, date__lte=end, county_code__in=scopes).values_list(
-            "date", "kind", "county_code"
-        )
-        # National rows first, so that a county's row on the same date overrides them.
-        for day, kind, _scope in sorted(rows, key=lambda row: row[2] != ""):
-            self.kinds[day] = kind
+        for day, kind in calendar_rows(self.county_code).items():
+            if start <= day <= end:
+                self.kinds[day] = kind
         self.last = end
 
     def working(self, day: dt.date) -> bool:
@@ -102,6 +101,46 @@ class _Days:
         if kind == CalendarDay.Kind.WORKDAY:
             return True
         return day.weekday() < SATURDAY
+
+
+def _cache_key(county_code: str) -> str:
+    return f"hemei:calendar:{county_code}"
+
+
+def calendar_rows(county_code: str) -> dict[dt.date, str]:
+    """Every calendar row that applies to the county (national rows, then its own on top), from
+    the process's cache: a deadline is computed on every case, and the calendar changes a few
+    times a year. One query when not cached; an edit here clears it at once (signals below),
+    other processes see it within `HEMEI_CALENDAR_CACHE_SECONDS` (default 60)."""
+    key = _cache_key(county_code)
+    kinds: dict[dt.date, str] | None = django_cache.get(key)
+    if kinds is None:
+        kinds = {}
+        rows = CalendarDay.objects.filter(county_code__in={"", county_code}).values_list("date", "kind", "county_code")
+        # National rows first, so that a county's row on the same date overrides them.
+        for day, kind, _scope in sorted(rows, key=lambda row: row[2] != ""):
+            kinds[day] = kind
+        django_cache.set(key, kinds, int(getattr(settings, "HEMEI_CALENDAR_CACHE_SECONDS", 60)))
+    return kinds
+
+
+def _forget(sender: Any, instance: CalendarDay, **kwargs: Any) -> None:
+    # A national row changes every county's calendar: forget all of them.
+    if instance.county_code:
+        django_cache.delete_many([_cache_key(instance.county_code), _cache_key("")])
+    else:
+        _forget_all()
+
+
+def _forget_all() -> None:
+    from hemei.regions.models import Level, Region
+
+    codes = [""] + [c[:6] for c in Region.objects.filter(level=Level.COUNTY).values_list("code", flat=True)]
+    django_cache.delete_many([_cache_key(c) for c in codes])
+
+
+post_save.connect(_forget, sender=CalendarDay, dispatch_uid="calendar-cache-save")
+post_delete.connect(_forget, sender=CalendarDay, dispatch_uid="calendar-cache-delete")
 
 
 def _as_date(day: dt.date) -> dt.date:

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 
+from hemei.core.freshness import touch
 from hemei.core.models import GENESIS_HASH, ChainHead
 from hemei.core.verify import LIMIT, invariant
 
@@ -143,6 +144,8 @@ def save_head(head: Head) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_sql()[1], [head.length, head.head_hash, head.id])
     head.stored = (head.length, head.head_hash)
+    # Pages that show this chain (the board's sections share the chain's name as their topic).
+    touch(head.chain, head.village_id)
 
 
 # --- reading back and verifying ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from hemei.core.scope import Scope
 from hemei.regions.access import scope_for
 from hemei.regions.models import Role
 
@@ -20,10 +21,40 @@ NAV_ROLES: dict[str, frozenset[str]] = {
 }
 
 
+class _AppPerms:
+    def __init__(self, scope: Scope, app: str) -> None:
+        self.scope, self.app = scope, app
+
+    def __getitem__(self, codename: str) -> bool:
+        return self.scope.has_permission(f"{self.app}.{codename}")
+
+    def __bool__(self) -> bool:
+        return self.scope.everything or any(p.startswith(self.app + ".") for p in self.scope.permissions)
+
+
+class ScopePerms:
+    """`perms` in templates, answered from the permissions loaded with the scope (Django's
+    `PermWrapper` asks every backend, which walks the user's groups)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __getitem__(self, app: str) -> _AppPerms:
+        return _AppPerms(self.scope, app)
+
+    def __iter__(self) -> Any:
+        return iter(())  # like PermWrapper: not iterable in templates
+
+    def __contains__(self, name: str) -> bool:
+        if "." not in name:
+            return bool(self[name])
+        return self.scope.has_permission(name)
+
+
 def hemei_context(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     scope = scope_for(user)
     nav = {key: bool(scope.roles & roles) for key, roles in NAV_ROLES.items()}
-    return {"hemei_scope": scope, "is_staff_scope": scope.is_staff_scope, "nav": nav}
+    return {"hemei_scope": scope, "is_staff_scope": scope.is_staff_scope, "nav": nav, "perms": ScopePerms(scope)}

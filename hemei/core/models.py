@@ -224,3 +224,20 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}:{self.key}"
+
+
+class Freshness(models.Model):
+    """A version number per topic and place (`hemei.core.freshness`): writers bump it in
+    their transaction, cached public pages put it in their cache key, so a cached page is
+    never older than the last committed write it shows. `place_id` is a region's id (a
+    village, or a county for topics kept per county)."""
+
+    topic = models.CharField(max_length=40)
+    place_id = models.BigIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["place_id", "topic"], name="core_freshness_place_topic")]
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.place_id}#{self.n}"

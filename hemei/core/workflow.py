@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.freshness import touched
 from hemei.core.models import WorkflowEvent
 from hemei.core.scope import is_system, require_actor, user_of
 from hemei.core.scope import may as scope_may
@@ -185,6 +186,7 @@ def record(
     )
     if workflow.on_event is not None:
         workflow.on_event(event)
+    touched(obj)  # cached pages that show this row (hemei.core.freshness)
     return event
 
 

@@ -9,5 +9,5 @@ class DisclosureConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the schedule sweeper (hemei.core.sweeps), the chain checks (hemei verify)
-        # and this app's chain head on the public board.
-        from hemei.disclosure import board, integrity, sweep  # noqa: F401
+        # and this app's chain head and sections (disclosures, finance, cases) on the public board.
+        from hemei.disclosure import board, board_sections, integrity, sweep  # noqa: F401

@@ -21,4 +21,6 @@ urlpatterns = [
     path("v/<str:code>/", views_board.village_board, name="village-board"),
     path("v/<str:code>/print/", views_board.board_print, name="village-board-print"),
     path("v/<str:code>/files/<int:pk>/", views_board.board_attachment, name="village-board-file"),
+    # Last: the other apps' own public pages under /v/<code>/ (meetings, points print, …) come first.
+    path("v/<str:code>/<slug:section>/", views_board.board_section_page, name="village-board-section"),
 ]

@@ -1,61 +1,161 @@
 """The public village board (/v/<code>/): no login, phone-first, large type, printable.
 
-Only public figures: published disclosure versions (personal numbers masked), the finance
-chart, case statistics as counts and rates (no case details, no names), and the ledger chain
-heads. Sections of other apps come from the registry in `hemei.disclosure.board`.
+A short summary screen and one paged page per section (`/v/<code>/<section>/?page=N`), all
+from the registry in `hemei.disclosure.board`. Only public figures: published disclosure
+versions (personal numbers masked), the finance chart, case statistics as counts and rates
+(no case details, no names), and the ledger chain heads.
+
+Each section's body is rendered once per village, section, page, filters and language and
+cached under the versions of the topics it shows (`hemei.core.freshness`): a read costs two
+small indexed queries (the village, the versions) however many rows the section shows, so a
+village opening the board at once does not reach the tables the staff pages work on.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
-from hemei.cases.models import Case
-from hemei.dashboards.selectors import rates_by_month, rates_total
-from hemei.disclosure.board import chain_heads_for, published_items, sections_for
-from hemei.disclosure.finance import income_by_year
-from hemei.disclosure.models import DisclosureAttachment, DisclosureVersion, Kind
+from hemei.core import freshness
+from hemei.core.parsing import parse_int
+from hemei.disclosure.board import (
+    BOARD_SECTIONS,
+    COUNTY_TOPICS,
+    MAX_PAGE,
+    BoardQuery,
+    BoardSection,
+    chain_heads_for,
+    ordered_sections,
+    published_items,
+)
+from hemei.disclosure.models import DisclosureAttachment, DisclosureVersion
 from hemei.disclosure.views import _file
 from hemei.regions.models import Level, Region
 
 
-def _village(code: str) -> Region:
-    region = Region.objects.filter(code=code, level=Level.VILLAGE).first()
-    if region is None:
+@dataclass(frozen=True)
+class Place:
+    village: Region
+    county_id: int | None
+
+    def topics(self, names: Iterable[str]) -> list[tuple[str, int]]:
+        out = []
+        for name in sorted(set(names)):
+            place = self.county_id if name in COUNTY_TOPICS else self.village.pk
+            if place is not None:
+                out.append((name, place))
+        return out
+
+
+def _place(code: str) -> Place:
+    """The village and its county in one query (a county's code is the village's first six
+    digits); 404 for anything that is not a village."""
+    if not code.isdigit() or len(code) > 15:
         raise Http404
-    return region
+    village = None
+    county_id = None
+    for region in Region.objects.filter(
+        Q(code=code, level=Level.VILLAGE) | Q(code=code[:6], level=Level.COUNTY)
+    ).only("id", "code", "name", "level", "path", "depth"):
+        if region.level == Level.VILLAGE:
+            village = region
+        else:
+            county_id = region.pk
+    if village is None:
+        raise Http404
+    return Place(village, county_id)
+
+
+def _cached(place: Place, name: str, topics: Iterable[str], build: Callable[[], str], *parts: object) -> str:
+    """The rendering of `build` under the current versions of `topics` for this place."""
+    pairs = place.topics(topics)
+    known = freshness.versions({p for _t, p in pairs})
+    key = freshness.cache_key(
+        "board", known, pairs, place.village.pk, name, get_language(), timezone.localdate().isoformat(), *parts
+    )
+    html = cache.get(key)
+    if html is None:
+        html = build()
+        cache.set(key, html, settings.HEMEI_BOARD_CACHE_SECONDS)
+    return html
+
+
+def _all_topics() -> set[str]:
+    return {t for s in BOARD_SECTIONS.values() for t in s.topics}
+
+
+def _section_url(section: BoardSection, code: str) -> str:
+    if section.url_name:
+        return reverse(section.url_name, args=[code])
+    return reverse("village-board-section", args=[code, section.key])
+
+
+def _nav(code: str) -> list[dict[str, object]]:
+    return [{"key": s.key, "title": s.title, "url": _section_url(s, code)} for s in ordered_sections()]
+
+
+def _summary(village: Region) -> str:
+    cards = []
+    for section in ordered_sections():
+        figures = section.summary(village) if section.summary is not None else None
+        if figures:
+            cards.append({"key": section.key, "title": section.title, "url": _section_url(section, village.code),
+                          "figures": figures})
+    return render_to_string("board/_summary.html", {"village": village, "cards": cards,
+                                                     "heads": chain_heads_for(village)})
 
 
 def village_board(request: HttpRequest, code: str) -> HttpResponse:
-    village = _village(code)
-    kind = request.GET.get("kind", "")
-    items = published_items(village, kind=kind if kind in Kind.values else "")
-    cases = Case.objects.filter(region__path__startswith=village.path)
-    since = timezone.localdate().replace(day=1) - dt.timedelta(days=334)
-    months = [r.chart_row() for r in rates_by_month(cases, start=since.replace(day=1))]
-    return render(
-        request,
-        "board/village.html",
-        {
-            "village": village,
-            "items": items,
-            "kinds": Kind.choices,
-            "kind": kind,
-            "income": income_by_year(village),
-            "stats": rates_total(cases),
-            "months": months,
-            "sections": sections_for(village),
-            "heads": chain_heads_for(village),
-        },
-    )
+    place = _place(code)
+    body = _cached(place, "summary", _all_topics(), lambda: _summary(place.village))
+    return render(request, "board/village.html",
+                  {"village": place.village, "body": mark_safe(body), "nav": _nav(code), "current": ""})  # noqa: S308 - our own rendering
+
+
+def _query(request: HttpRequest, section: BoardSection) -> BoardQuery:
+    page = parse_int(request.GET.get("page") or "1", minimum=1, maximum=MAX_PAGE)
+    if page is None:
+        raise Http404
+    # Only the filters the section declares, so a made-up parameter cannot make new cache entries.
+    params = {name: request.GET.get(name, "")[:20] for name in section.params if request.GET.get(name)}
+    return BoardQuery(page, params)
+
+
+def _section_body(place: Place, section: BoardSection, query: BoardQuery) -> str:
+    data = section.context(place.village, query)
+    if not data:
+        return render_to_string("board/_nothing.html", {})
+    return render_to_string(section.template, {"data": data, "village": place.village, "section": section})
+
+
+def board_section_page(request: HttpRequest, code: str, section: str) -> HttpResponse:
+    found = BOARD_SECTIONS.get(section)
+    if found is None or found.url_name:
+        raise Http404
+    place = _place(code)
+    query = _query(request, found)
+    body = _cached(place, found.key, found.topics, lambda: _section_body(place, found, query),
+                   query.page, *sorted(query.params.items()))
+    return render(request, "board/section.html", {
+        "village": place.village, "section": found, "body": mark_safe(body),  # noqa: S308 - our own rendering
+        "nav": _nav(code), "current": found.key,
+    })
 
 
 def board_print(request: HttpRequest, code: str) -> HttpResponse:
     """公示栏: the latest version of each recent disclosure, laid out for an A4 printer."""
-    village = _village(code)
+    village = _place(code).village
     return render(
         request,
         "board/print.html",
@@ -64,7 +164,7 @@ def board_print(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def board_attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
-    village = _village(code)
+    village = _place(code).village
     attachment = DisclosureAttachment.objects.filter(
         pk=pk, version__village=village, version__status=DisclosureVersion.Status.PUBLISHED
     ).first()

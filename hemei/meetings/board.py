@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from hemei.disclosure.board import board_section
+from hemei.disclosure.board import BoardQuery, Figure, board_section
 from hemei.meetings.models import AgendaItem
 from hemei.regions.models import Region
 
@@ -40,9 +40,17 @@ def public_items(village: Region, limit: int = PUBLIC_LIMIT) -> QuerySet[AgendaI
     )
 
 
+def meetings_summary(village: Region) -> list[Figure] | None:
+    n = AgendaItem.objects.filter(meeting__region=village).exclude(outcome=AgendaItem.Outcome.PENDING).count()
+    return [Figure(n, _("decisions"))] if n else None
+
+
+# The section's page is the meetings app's own paged one (`public-meetings`); the summary
+# screen links to it. Decisions are written with `update()` (`agenda_item_decide` touches).
 @board_section(
-    "meetings", title=_("Decisions of village meetings (民主议事)"), template="meetings/_board.html", order=20
+    "meetings", title=_("Decisions of village meetings (民主议事)"), template="meetings/_board.html", order=20,
+    topics=("meetings",), summary=meetings_summary, url_name="public-meetings",
 )
-def meetings_section(village: Region) -> dict[str, Any] | None:
+def meetings_section(village: Region, query: BoardQuery) -> dict[str, Any] | None:
     items = list(public_items(village, BOARD_LIMIT))
     return {"items": items} if items else None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.freshness import touch
 from hemei.core.parsing import clean_text, parse_int
 from hemei.core.scope import require_actor, user_of
 from hemei.meetings import rules
@@ -321,6 +322,7 @@ def agenda_item_decide(
     )
     if changed != 1:
         raise ValidationError(_("This item is already decided; record a correction as a new item."), code="conflict")
+    touch("meetings", meeting.region_id)  # the public board counts decided items
     item.refresh_from_db()
     audit_record(
         actor=actor,

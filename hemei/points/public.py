@@ -16,15 +16,21 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hemei.core.freshness import track
 from hemei.core.models import ChainHead
+from hemei.disclosure.board import BoardQuery, Figure, board_section, chain_head, page_of
 from hemei.disclosure.board import ChainHead as BoardChainHead
-from hemei.disclosure.board import board_section, chain_head
 from hemei.points.models import Entry, RuleSet
 from hemei.regions.models import Household, Region
 
 # Scored entries and their corrections count towards a ranking; redemptions and resets do not
 # (a household that spent its points did not earn fewer).
 RANKED_KINDS = (Entry.Kind.SCORE, Entry.Kind.REVERSAL)
+
+# Entries reach publicity and effect through `update()` (hemei.points.ledger touches the topic)
+# and the chain (`save_head` touches it); rows saved one by one bump it here.
+track(Entry, "points")
+track(RuleSet, "points")
 
 
 def in_publicity(village: Region, *, now: dt.datetime | None = None, limit: int = 200) -> Any:
@@ -37,7 +43,7 @@ def in_publicity(village: Region, *, now: dt.datetime | None = None, limit: int 
 
 
 def head_of(village: Region) -> ChainHead | None:
-    return ChainHead.objects.filter(chain="points", village=village).first()
+    return ChainHead.objects.filter(chain="points", village=village).only("length", "head_hash").first()
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,36 @@ def ranking(village: Region, *, year: int | None = None, force_all: bool = False
     return setting, rows
 
 
-@board_section("points", title=_("Points in publicity"), template="points/_board.html", order=30)
-def board_points(village: Region) -> dict[str, Any] | None:
-    rule_set = RuleSet.objects.filter(village=village).first()
+def public_entries(village: Region, *, now: dt.datetime | None = None) -> Any:
+    """The board's rows of the entries in publicity: only the columns it prints."""
+    now = now or timezone.now()
+    return (
+        Entry.objects.filter(village=village, state=Entry.State.PUBLICITY, publicity_until__gt=now)
+        .order_by("publicity_until", "pk")
+        .values("pk", "kind", "points", "publicity_until", "household__number", "household__head__name",
+                "item__description")
+    )
+
+
+def board_summary(village: Region) -> list[Figure] | None:
+    if not RuleSet.objects.filter(village=village).exists():
+        return None
+    return [Figure(public_entries(village).count(), _("entries in publicity"))]
+
+
+@board_section("points", title=_("Points in publicity"), template="points/_board.html", order=30,
+               topics=("points",), summary=board_summary)
+def board_points(village: Region, query: BoardQuery) -> dict[str, Any] | None:
+    rule_set = RuleSet.objects.filter(village=village).only("ranking").first()
     if rule_set is None:
         return None
+    kinds = dict(Entry.Kind.choices)
+    rows, page = page_of(public_entries(village), query)
+    for row in rows:
+        row["kind_label"] = kinds.get(row["kind"], row["kind"])
     return {
-        "entries": list(in_publicity(village)),
+        "entries": rows,
+        "page": page,
         "head": head_of(village),
         "ranking": rule_set.ranking != RuleSet.Ranking.NONE,
         "code": village.code,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
+from hemei.core.freshness import touch
 from hemei.core.scope import require_actor
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.services import agenda_item_add
@@ -208,5 +209,6 @@ def rule_set_settings_update(
     changes = {k: [getattr(locked, k), v] for k, v in values.items() if getattr(locked, k) != v}
     if changes:
         RuleSet.objects.filter(pk=locked.pk).update(**values)
+        touch("points", locked.village_id)  # the board links the ranking when one is published
         audit_record(actor=actor, action="update", obj=locked, note="cycle settings", changes=changes)
     return RuleSet.objects.get(pk=locked.pk)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record, audit_record_many
+from hemei.core.freshness import touch
 from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
 from hemei.core.parsing import county_of
@@ -302,6 +303,7 @@ def _apply_cache(changes: Sequence[StarChange]) -> None:
                        change=c) for c in grants],
         batch_size=2000,
     )
+    touch("stars", *{c.village_id for c in changes})  # the public board lists the stars held
 
 
 # --- ratings -----------------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""What each page costs in SQL queries, for the personas of the small test county: every menu
+link and every API list a persona may read, and the public board's pages. A page over 25
+queries fails (issue 16), except the ones listed in OVER with their count today, which may not
+grow; the heaviest pages are pinned so that an N+1 shows as a changed number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.pages import HREF, NAV, SKIP, _api_lists
+from hemei.disclosure.board import BOARD_SECTIONS
+from tests.conftest import World
+
+MAX_QUERIES = 25
+# Pages over the goal today, with their count: they may get cheaper, never dearer.
+OVER: dict[str, int] = {}
+# The heaviest pages of each persona today (the small test county): a ceiling each, so that an
+# N+1 or a new per-row query shows here first. Lower a number when a page gets cheaper.
+PINNED: dict[tuple[str, str], int] = {
+    ("secretary", "/w/stars/"): 25,
+    ("secretary", "/w/shop/stats/"): 17,
+    ("secretary", "/w/points/review/"): 16,
+    ("secretary", "/w/points/rules/"): 15,
+    ("township", "/w/stars/"): 19,
+    ("township", "/w/points/propose/"): 15,
+    ("county", "/w/shop/stats/"): 16,
+    ("county", "/w/people/"): 13,
+    ("grid_a", "/w/stars/"): 19,
+    ("grid_a", "/w/assets/idle/"): 14,
+    ("villager", "/me/points/"): 18,
+    ("villager", "/me/shop/"): 14,
+}
+
+
+def _costs(client: Client, urls: list[str]) -> dict[str, int]:
+    costs = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        if response.status_code == 200:
+            costs[url] = len(queries.captured_queries)
+    return costs
+
+
+def _menu(client: Client) -> list[str]:
+    page = client.get("/", follow=True).content.decode()
+    nav = NAV.search(page)
+    return sorted({h for h in HREF.findall(nav.group(1) if nav else "") if not h.startswith(SKIP)})
+
+
+@pytest.mark.parametrize("persona", ["grid_a", "secretary", "township", "county", "villager"])
+def test_no_page_of_a_persona_goes_over_25_queries(world: World, persona: str, migration_seeds: Any) -> None:
+    client = Client()
+    client.force_login(world.user(persona))
+    costs = _costs(client, [*_menu(client), *_api_lists()])
+    assert costs, "no page opened"
+    over = {url: n for url, n in costs.items() if n > OVER.get(url, MAX_QUERIES)}
+    assert over == {}
+    grown = {url: (costs.get(url), most) for (who, url), most in PINNED.items()
+             if who == persona and costs.get(url, 0) > most}
+    assert grown == {}
+    assert all(url in costs for (who, url) in PINNED if who == persona)
+
+
+def test_the_public_boards_pages_stay_small(world: World, client: Client) -> None:
+    code = world.village.code
+    costs = _costs(client, [f"/v/{code}/", *(f"/v/{code}/{key}/" for key in BOARD_SECTIONS)])
+    assert len(costs) == len(BOARD_SECTIONS) + 1
+    assert max(costs.values()) <= 20
+    assert _costs(client, [f"/v/{code}/"]) == {f"/v/{code}/": 2}  # cached: the village and the versions
