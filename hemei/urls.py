@@ -33,4 +33,6 @@ urlpatterns = [
     path("", include("hemei.courtyard.urls")),
     path("", include("hemei.assets.urls")),
     path("", include("hemei.contracts.urls")),
+    path("", include("hemei.dashboards.urls")),
+    path("api/v1/", include("hemei.indicators.api_urls")),
 ]
