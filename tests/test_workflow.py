@@ -84,7 +84,15 @@ def _review(world: World) -> Any:
                                       date=dt.date(2026, 10, 28))
 
 
+def _report(world: World) -> Any:
+    from hemei.indicators.services import report_save
+
+    return report_save(actor=world.user("secretary"), village=world.village, period="202610",
+                       values={"water.started": 1, "water.pipe_km": "2.5"})
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "indicators.report": _report,
     "courtyard.review": _review,
     "cases.case": _case,
     "disclosure.version": _version,
@@ -161,6 +169,7 @@ test_disclosure_machine = _machine("disclosure.version")
 test_contract_machine = _machine("contracts.contract")
 test_monitoring_machine = _machine("visits.monitoring")
 test_review_machine = _machine("courtyard.review")
+test_report_machine = _machine("indicators.report")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

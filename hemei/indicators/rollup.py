@@ -241,7 +241,10 @@ def refresh(periods: list[Period] | None = None, *, now: dt.datetime | None = No
     """By the sweep: the computed facts (snapshots included) and entered facts of the open
     periods (or of `periods`, which must be open: a snapshot means "as now")."""
     state = _lock()
-    chosen = periods or open_periods(timezone.localtime(now).date() if now else None)
+    on = timezone.localtime(now).date() if now else None
+    if state.rebuilt_at is None:  # never built: the first refresh builds everything
+        return rebuild(on)
+    chosen = periods or open_periods(on)
     new = {**computed_facts(chosen, snapshots=True), **entered_facts(chosen)}
     old = stored_facts(chosen)
     applied = _apply(new, old)
@@ -291,7 +294,10 @@ def rebuild(on: dt.date | None = None) -> Applied:
 
 def differences(on: dt.date | None = None, limit: int = 20) -> list[str]:
     """Stored facts and summaries against what a rebuild would store: one line per
-    difference (at most `limit`, then a count)."""
+    difference (at most `limit`, then a count). Nothing to compare before the first build
+    (a fresh install, before its first sweep or `hemei rollup`)."""
+    if not RollupState.objects.filter(rebuilt_at__isnull=False).exists():
+        return []
     want_facts, want_summaries = expected(on)
     periods = [p.code for p in window_periods(on)]
     have_facts = {(r, p, e): _q(v) for r, p, e, v in Fact.objects.filter(period__in=periods).values_list(
