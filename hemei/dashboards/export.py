@@ -29,7 +29,7 @@ def rows_for(chart: str, board: Dashboard, features: dict[str, Any] | None = Non
     if chart == "trend":
         return [_("period"), *value_headers], [[p.label, *_fig(f)] for p, f in board.trend]
     if chart == "programmes":
-        return ([_("programme"), _("villages"), _("done"), _("started"), _("not started"), _("not reported")],
+        return ([_("programme"), _("villages"), _("done"), _("under way"), _("not started"), _("not reported")],
                 [[p["name"], p["villages"], p["done"], p["started"], p["not_started"], p["not_reported"]]
                  for p in board.programmes])
     if chart == "key":

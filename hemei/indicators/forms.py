@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hemei.indicators import catalogue
 
-STATUS_CHOICES = [("none", _("not started")), ("started", _("started")), ("done", _("done"))]
+STATUS_CHOICES = [("none", _("not started")), ("started", _("under way")), ("done", _("done"))]
 
 
 def _status_choices(programme: catalogue.Programme) -> list[tuple[str, Any]]:

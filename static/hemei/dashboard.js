@@ -60,7 +60,7 @@
       var m = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
       var values = villages.map(function (v) { return v.value; }).filter(function (v) { return v !== null; });
       var lo = Math.min.apply(null, values.concat([0])), hi = Math.max.apply(null, values.concat([0]));
-      var bounds = [];
+      var bounds = null;
       villages.forEach(function (v) {
         var shape = v.outline && v.outline.length ? L.polygon(v.outline) : L.circle([v.lat, v.lng], { radius: 800 });
         shape.setStyle({ color: dark ? "#fff" : "#555", weight: 1, fillOpacity: 0.75,
@@ -68,9 +68,10 @@
         shape.bindTooltip(v.name + ": " + (v.value === null ? "—" : v.value) + " " + (data.unit || ""));
         if (el.dataset.drill) shape.on("click", function () { window.location = el.dataset.drill + v.code; });
         shape.addTo(m);
-        bounds.push([v.lat, v.lng]);
+        var b = v.outline && v.outline.length ? shape.getBounds() : L.latLngBounds([[v.lat, v.lng]]);
+        bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
       });
-      if (bounds.length) m.fitBounds(bounds, { padding: [30, 30] }); else m.setView([37.7, 112.48], 11);
+      if (bounds) m.fitBounds(bounds, { padding: [10, 10] }); else m.setView([37.7, 112.48], 11);
       el.dataset.ready = String(villages.length);
     });
   }
