@@ -25,7 +25,7 @@ CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('[data-dash-chart]'
 })"""
 
 
-def _figures(world) -> None:  # noqa: ANN001
+def _figures(world) -> None:
     place_villages(world.county)
     month = rollup.open_periods()[0].code  # last month: the dashboards' default period
     for village, done in ((world.village, 1), (world.village2, 0)):
@@ -36,7 +36,7 @@ def _figures(world) -> None:  # noqa: ANN001
     rollup.rebuild()
 
 
-def _check(page) -> None:  # noqa: ANN001
+def _check(page) -> None:
     page.wait_for_selector("[data-dash-chart] canvas")
     page.wait_for_selector(".dash-map[data-ready]")
     drawn = page.evaluate(CHARTS_DRAWN)

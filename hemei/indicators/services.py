@@ -185,6 +185,7 @@ def report_return(*, actor: Any, report: Report, reason: str) -> Report:
 def report_approve(*, actor: Any, report: Report) -> Report:
     """Township approval: the version it corrects (if any) is superseded, this one approved
     and locked, and the village's summaries updated at once (`rollup.refresh_reports`)."""
+    require_actor(actor)
     _require_village(actor, report.village, APPROVE_ROLES)
     now = timezone.now()
     if report.supersedes_id is not None:
