@@ -5,7 +5,7 @@ The seed's figures are those of the real 晋源区: drinking water 75 villages s
 181 villages of which 64 piped, 51 trucked and 4 moved; water use −26 % after leak repair.
 The demo county has far fewer villages, so (docs/indicators.md):
 
-- village counts scale by villages (demo villages ÷ 181), rounded by largest remainder, at
+- village counts scale by villages (demo villages ÷ 181), rounded to the nearest village, at
   least one village per named category (the 4 villages "moved" would round to none);
 - quantities scale the same way (km of pipe, m² of road, stations) and are shared among the
   villages by households; clean-heating households scale by villages too and are capped at
@@ -45,7 +45,7 @@ MONTHS = 11
 
 
 def scaled_counts(villages: int) -> dict[str, int]:
-    """The seed's village counts for `villages` villages (largest remainder, ≥ 1 each)."""
+    """The seed's village counts for `villages` villages (rounded, ≥ 1 each)."""
     share = villages / SEED_VILLAGES
     out = {k: max(1, round(v * share)) for k, v in SEED.items()}
     out["water.done"] = min(out["water.done"], out["water.started"])
