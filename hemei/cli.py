@@ -21,6 +21,7 @@ COMMANDS = {
     "bench": ("bench", "Run the benchmarks in bench/."),
     "backup": ("backup", "Write the whole database to a file."),
     "restore": ("restore", "Load a backup file into an empty database."),
+    "rollup": ("rollup", "Refresh the indicator summaries (--rebuild: from scratch)."),
     "workflows": ("workflows", "Print every workflow's states and moves as Markdown (docs/workflows.md)."),
 }
 NO_MIGRATE = {"backup", "workflows"}

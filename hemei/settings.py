@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "hemei.assets",
     "hemei.contracts",
     "hemei.care",
+    "hemei.indicators",
 ]
 
 MIDDLEWARE = [
@@ -329,6 +330,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hemei@localhost")
 # --- notifications (hemei.notify, docs/notifications.md) --------------------------------------
 HEMEI_NOTIFY_EMAIL = env_bool("HEMEI_NOTIFY_EMAIL", default=True)
 HEMEI_SMS_BACKEND = os.environ.get("HEMEI_SMS_BACKEND", "hemei.notify.sms.LoggingSmsBackend")
+# Indicator rollups (docs/indicators.md): the first month kept (blank: January of last year)
+# and the least seconds between two refreshes by the sweep.
+HEMEI_ROLLUP_FROM = os.environ.get("HEMEI_ROLLUP_FROM", "")
+HEMEI_ROLLUP_EVERY = int(os.environ.get("HEMEI_ROLLUP_EVERY", "300"))
 HEMEI_REMINDER_HOURS = int(os.environ.get("HEMEI_REMINDER_HOURS", "24"))
 HEMEI_SITE_URL = os.environ.get("HEMEI_SITE_URL", "")  # e.g. https://hemei.example.gov.cn, for links in email
 

@@ -45,4 +45,6 @@ urlpatterns = [
     path("", include("hemei.assets.urls")),
     path("", include("hemei.contracts.urls")),
     path("", include("hemei.care.urls")),
+    path("", include("hemei.dashboards.urls")),
+    path("api/v1/", include("hemei.indicators.api_urls")),
 ]

@@ -98,9 +98,17 @@ def _care_visit(world: World) -> Any:
                                     due_by=dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC))
 
 
+def _report(world: World) -> Any:
+    from hemei.indicators.services import report_save
+
+    return report_save(actor=world.user("secretary"), village=world.village, period="202610",
+                       values={"water.started": 1, "water.pipe_km": "2.5"})
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
     "stars.round": _round,
     "care.visit": _care_visit,
+    "indicators.report": _report,
     "courtyard.review": _review,
     "cases.case": _case,
     "disclosure.version": _version,
@@ -179,6 +187,7 @@ test_monitoring_machine = _machine("visits.monitoring")
 test_review_machine = _machine("courtyard.review")
 test_star_round_machine = _machine("stars.round")
 test_care_visit_machine = _machine("care.visit")
+test_report_machine = _machine("indicators.report")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

@@ -93,6 +93,9 @@ TOWNSHIP_ROLES: Final = frozenset({Role.TOWNSHIP_STAFF})
 #: The levels above the village that review its decisions: township staff and the county
 #: administrator (points pages read a wider, read-only `OVERSIGHT_ROLES` with the dispatcher).
 UPPER_LEVEL_ROLES: Final = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_ADMIN})
+#: Staff of a city or a province: they read their counties' figures side by side and change
+#: nothing below (not in WRITE_ROLES, in no app's write set).
+CITY_PROVINCE_ROLES: Final = frozenset({Role.CITY_STAFF, Role.PROVINCE_STAFF})
 #: Every role (a superuser or the system holds them all).
 ALL_ROLES: Final = frozenset(Role.values)
 

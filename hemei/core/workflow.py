@@ -300,6 +300,7 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.courtyard.workflow",
     "hemei.points.workflow",
     "hemei.care.workflow",
+    "hemei.indicators.workflow",
 ]
 
 

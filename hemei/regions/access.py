@@ -113,7 +113,7 @@ MANAGED_ROLES: dict[str, frozenset[str]] = {
     Role.SECRETARY: VILLAGE_MANAGED_ROLES,
     Role.DIRECTOR: VILLAGE_MANAGED_ROLES,
     Role.TOWNSHIP_STAFF: VILLAGE_MANAGED_ROLES | {Role.SECRETARY, Role.DIRECTOR},
-    Role.COUNTY_ADMIN: frozenset(Role.values) - {Role.COUNTY_ADMIN},
+    Role.COUNTY_ADMIN: frozenset(Role.values) - {Role.COUNTY_ADMIN, Role.CITY_STAFF, Role.PROVINCE_STAFF},
 }
 # Region levels at which a role is held: a secretary serves a village, not a grid.
 ROLE_LEVELS: dict[str, frozenset[str]] = {
@@ -130,6 +130,8 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     Role.TOWNSHIP_STAFF: frozenset({Level.TOWNSHIP}),
     Role.COUNTY_DISPATCHER: frozenset({Level.COUNTY}),
     Role.COUNTY_ADMIN: frozenset({Level.COUNTY}),
+    Role.CITY_STAFF: frozenset({Level.CITY}),
+    Role.PROVINCE_STAFF: frozenset({Level.PROVINCE}),
 }
 
 

@@ -275,6 +275,9 @@ class Role(models.TextChoices):
     TOWNSHIP_STAFF = "township_staff", _("township staff")
     COUNTY_DISPATCHER = "county_dispatcher", _("county dispatcher")
     COUNTY_ADMIN = "county_admin", _("county administrator")
+    # Read-only staff above the counties: they compare their counties' dashboards.
+    CITY_STAFF = "city_staff", _("city staff")
+    PROVINCE_STAFF = "province_staff", _("province staff")
 
 
 # Roles that may change households and residents in their subtree.

@@ -67,6 +67,8 @@ PERSONAS: list[Persona] = [
         reveal=True,
         staff=True,
     ),
+    Persona("city", "city staff 市级干部", Role.CITY_STAFF, "city"),
+    Persona("province", "province staff 省级干部", Role.PROVINCE_STAFF, "province"),
     Persona("admin", "superuser (Django admin)", None, "county", staff=True, superuser=True),
 ]
 
@@ -112,6 +114,9 @@ def create_personas(
     }
     for i, grid in enumerate(village.grids, start=1):
         where[f"grid{i}"] = regions[grid.code]
+    county_row = regions[county.code]
+    where["city"] = county_row.get_parent()
+    where["province"] = where["city"].get_parent()
     per_grid = {i: sum(1 for h in xishao if h.grid == i) for i in range(1, len(village.grids) + 1)}
     home = next(h for h in xishao if h.grid == 1 and h.head_phone and 30 <= h.head_age <= 60)
     hashed = make_password(password)
@@ -204,4 +209,6 @@ def _sees(persona: Persona, region: Region, home: XishaoHousehold, per_grid: dic
         return f"all {sum(per_grid.values())} households of {region.name}{extra}"
     if persona.where == "township":
         return f"every village of {region.name}{extra}"
+    if persona.where in ("city", "province"):
+        return f"the dashboards of every county of {region.name}, side by side (read only)"
     return f"the whole county {region.name}{extra}"
