@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "hemei.courtyard",
     "hemei.assets",
     "hemei.contracts",
+    "hemei.devices",
 ]
 
 MIDDLEWARE = [
@@ -291,3 +292,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HEMEI_LOG_LEVEL", "WARNING")},
 }
+
+# Devices (docs/devices.md). The listener connects to HEMEI_MQTT_URL (mqtt://user:pass@host:port);
+# `hemei serve` starts it only when the variable is set.
+HEMEI_MQTT_URL = os.environ.get("HEMEI_MQTT_URL", "")
+HEMEI_MQTT_PREFIX = os.environ.get("HEMEI_MQTT_PREFIX", "hemei")  # topics: <prefix>/<county>/<device>/up/<type>
+HEMEI_DEVICE_MAX_AGE = int(os.environ.get("HEMEI_DEVICE_MAX_AGE", "3600"))  # seconds a message may be old
+HEMEI_DEVICE_MAX_AHEAD = int(os.environ.get("HEMEI_DEVICE_MAX_AHEAD", "300"))  # seconds a clock may run ahead
+# At most N messages per device in S seconds ("N/S"); more is a flood and is refused.
+HEMEI_DEVICE_RATE = os.environ.get("HEMEI_DEVICE_RATE", "60/60")
+HEMEI_WEBHOOK_WINDOW = int(os.environ.get("HEMEI_WEBHOOK_WINDOW", "300"))  # seconds a signed request stays valid
+# Heartbeat interval per device kind in seconds; silent for HEMEI_DEVICE_MISSED intervals → offline.
+HEMEI_DEVICE_HEARTBEAT = {
+    "call_box": 300, "camera": 300, "smoke": 600, "water_level": 600, "temp_humidity": 300,
+    "health_band": 600, "door": 900,
+}
+HEMEI_DEVICE_MISSED = int(os.environ.get("HEMEI_DEVICE_MISSED", "3"))
+# A cleared alarm raised again within this many minutes re-opens (flapping); after this many
+# re-raises in that window it is flapping and its clears are ignored until it is quiet.
+HEMEI_ALARM_FLAP_MINUTES = int(os.environ.get("HEMEI_ALARM_FLAP_MINUTES", "10"))
+HEMEI_ALARM_FLAP_LIMIT = int(os.environ.get("HEMEI_ALARM_FLAP_LIMIT", "3"))

@@ -69,8 +69,10 @@ def case_submit(
     reporter_name: str = "",
     idempotency_key: str = "",
     photos: list[Any] | None = None,
+    tier: str = Case.Tier.VILLAGE,
 ) -> Case:
     """A new case at a village or grid, with its number and deadlines from the category.
+    `tier` is where supervision starts (a device alarm rule may start at the township).
 
     With an `idempotency_key` (`hemei.core.idempotency`), a second call by the same account
     with the same payload returns the first case (its `replayed` is True) and changes nothing;
@@ -81,6 +83,8 @@ def case_submit(
         raise ValidationError(_("A case belongs to a village or a grid."))
     if source not in Case.Source.values:
         raise ValidationError(_("Unknown source %(s)s.") % {"s": source})
+    if tier not in Case.Tier.values:
+        raise ValidationError(_("Unknown tier %(t)s.") % {"t": tier})
     county = _county_of(region)
     if not category.active or (category.county_id is not None and category.county_id != county.pk):
         raise ValidationError(_("This category is not available in this county."))
@@ -108,7 +112,7 @@ def case_submit(
         case = Case.objects.create(
             number=_next_number(counter, county, year), idempotency_key=idempotency_key if not is_system(actor) else "",
             county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
-            source=source, category=category, title=title, description=description,
+            source=source, category=category, title=title, description=description, tier=tier,
             accept_by=accept_deadline(category, now, county.code),
             resolve_by=resolve_deadline(category, now, county.code),
             created_by=user_of(actor), created_at=now, updated_at=now,

@@ -286,6 +286,7 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.stars.workflow",
     "hemei.courtyard.workflow",
     "hemei.points.workflow",
+    "hemei.devices.workflow",
 ]
 
 
