@@ -21,6 +21,8 @@ COMMANDS = {
     "bench": ("bench", "Run the benchmarks in bench/."),
     "backup": ("backup", "Write the whole database to a file."),
     "restore": ("restore", "Load a backup file into an empty database."),
+    "mqtt": ("mqtt", "The device listener (MQTT); `mqtt acl` writes the broker's password and ACL files."),
+    "simulate-devices": ("simulate_devices", "Publish realistic traffic of the demo devices to the broker."),
     "workflows": ("workflows", "Print every workflow's states and moves as Markdown (docs/workflows.md)."),
 }
 NO_MIGRATE = {"backup", "workflows"}
