@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("hemei.visits.api_urls")),
     path("api/v1/", include("hemei.cases.api_urls")),
     path("api/v1/", include("hemei.points.api_urls")),
+    path("api/v1/", include("hemei.devices.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
@@ -33,4 +34,5 @@ urlpatterns = [
     path("", include("hemei.courtyard.urls")),
     path("", include("hemei.assets.urls")),
     path("", include("hemei.contracts.urls")),
+    path("", include("hemei.devices.urls")),
 ]
