@@ -28,8 +28,10 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$")  # a topic level: no "/",
 def device_register(
     *, actor: Any, region: Region, kind: str, code: str, name: str, resident: Resident | None = None,
     profile: str = "",
+    secret: str | None = None,
 ) -> tuple[Device, str]:
-    """A new device at a village or grid; returns it and its secret (shown once)."""
+    """A new device at a village or grid; returns it and its secret (shown once). `secret` is
+    for the demo and for devices that come with one burnt in (at least 16 characters)."""
     require_actor(actor)
     if region is None or region.level not in (Level.VILLAGE, Level.GRID):
         raise ValidationError(_("A device belongs to a village or a grid."))
@@ -46,7 +48,9 @@ def device_register(
     village_path = region.path[: 3 * Region.steplen]  # county › township › village
     if resident is not None and not resident.region.path.startswith(village_path):
         raise ValidationError(_("The resident does not live in this village."))
-    secret = credentials.new_secret()
+    if secret is not None and len(secret) < 16:
+        raise ValidationError(_("A device secret has at least 16 characters."))
+    secret = secret or credentials.new_secret()
     device = Device.objects.create(
         county=county_of(region), region=region, resident=resident, kind=kind, code=code, name=name,
         profile=profile, secret_hash=credentials.mosquitto_hash(secret),

@@ -60,13 +60,14 @@ class DemoSummary:
 
 def extra_demos() -> list[Callable[..., object]]:
     """Demos of apps that build on points and disclosure, in order: stars, courtyard
-    reviews, collective assets, contracts. Imported here so each app owns its demo module."""
+    reviews, collective assets, contracts, devices. Imported here so each app owns its demo module."""
     from hemei.assets.demo import demo_assets
     from hemei.contracts.demo import demo_contracts
     from hemei.courtyard.demo import demo_courtyard
+    from hemei.devices.demo import demo_devices
     from hemei.stars.demo import demo_stars
 
-    return [demo_stars, demo_courtyard, demo_assets, demo_contracts]
+    return [demo_stars, demo_courtyard, demo_assets, demo_contracts, demo_devices]
 
 
 def demo_exists() -> bool:
