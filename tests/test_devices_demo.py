@@ -33,3 +33,32 @@ def test_the_demo_registers_devices_and_folds_a_week_into_alarms(world):
     assert not DeadLetter.objects.exists()
     assert Device.objects.filter(online=True).count() == Device.objects.count()
     assert demo_devices() == 0  # a second run changes nothing
+
+
+def test_the_simulator_drives_the_listener_through_the_broker(world):
+    import io
+    import uuid
+
+    from hemei.devices.mqtt import Broker, Listener
+    from hemei.devices.simulate import demo_devices_list, simulate
+    from tests.conftest import require
+    from tests.devicekit import broker_up, listen_until
+
+    require(broker_up(), "Mosquitto on 127.0.0.1:1883")
+    seed_rules()
+    regions.resident_create(household=world.house_b, name="赵桂兰", id_number=new_id(dt.date(1948, 3, 2), male=False),
+                            relation="mother")
+    demo_devices()
+    prefix = f"sim-{uuid.uuid4().hex[:8]}"
+    listener = Listener(Broker(), prefix=prefix, client_id=f"l-{prefix}", log=io.StringIO())
+    sent: list[int] = []
+    devices = Device.objects.count()
+    # a heartbeat each, two readings per farm sensor, one press
+    expected = devices + 2 * 2 + 1
+    mine = demo_devices_list()  # read here: the publishing thread must not touch the test database
+    listen_until(listener, lambda: sent.append(simulate(Broker(), rounds=1, prefix=prefix, say=lambda _t: None,
+                                                        devices=mine)), expect=expected)
+    assert sent == [expected] and listener.stats.accepted == expected
+    hot = Alarm.objects.get(device__code="xs-farm-1", code="temperature_high", state=Alarm.State.ACTIVE)
+    assert hot.count == 1
+    assert Alarm.objects.filter(device__code="xs-box-01", code="press", state=Alarm.State.ACTIVE).exists()
