@@ -21,10 +21,11 @@ pytestmark = pytest.mark.slow
 def test_it_lists_the_benchmarks() -> None:
     from hemei.core.management.commands.bench import discover
 
-    assert {"roster-import", "household-list", "demo-build", "sweep", "case-api", "points"} <= set(discover())
+    assert {"roster-import", "household-list", "demo-build", "sweep", "case-api", "points", "mqtt"} <= set(discover())
 
 
-@pytest.mark.parametrize("name", ["roster-import", "household-list", "demo-build", "sweep", "case-api", "points"])
+@pytest.mark.parametrize("name", ["roster-import", "household-list", "demo-build", "sweep", "case-api", "points",
+                                  "mqtt"])
 def test_each_benchmark_runs_at_a_tiny_scale(name: str, tmp_path: Path) -> None:
     # A separate process, as an operator runs it: `hemei bench` migrates its own database,
     # and the benchmark's children get their own SQLite files under --out.

@@ -188,25 +188,23 @@ def _signals(device: Device, event: DeviceEvent, book: RuleBook) -> list[AlarmSi
 
 def _accept(item: Incoming, device: Device, parsed: tuple[Any, ...], *, now: dt.datetime, book: RuleBook,
             limiter: RateLimiter) -> Outcome:
+    """Inside the message's savepoint: a Refused raised here rolls back all of it."""
     message_id, at, kind, _named, data = parsed
-    if DeviceMessage.objects.filter(device=device, message_id=message_id).exists():
-        raise Refused(R.REPLAY, f"message id {message_id} seen before")
+    try:
+        # The unique (device, message id) is the replay check: no SELECT before each insert.
+        DeviceMessage.objects.create(county_id=device.county_id, device=device, message_id=message_id, type=kind,
+                                     at=at, received_at=now, channel=item.channel, data=data)
+    except IntegrityError as exc:
+        raise Refused(R.REPLAY, f"message id {message_id} seen before") from exc
     if not limiter.allow(device.pk):
         raise Refused(R.FLOOD, f"more than {limiter.limit} messages in {limiter.window:g}s")
-    try:
-        with transaction.atomic():
-            DeviceMessage.objects.create(county_id=device.county_id, device=device, message_id=message_id, type=kind,
-                                         at=at, received_at=now, channel=item.channel, data=data)
-    except IntegrityError as exc:  # the same id from a second listener at the same moment
-        raise Refused(R.REPLAY, f"message id {message_id} seen before") from exc
     event = DeviceEvent(message_id=message_id, at=at, type=kind, data=data)
+    touched = alarms.device_spoke(device, now=now)
     try:
-        with transaction.atomic():
-            touched = alarms.device_spoke(device, now=now)
-            for signal in _signals(device, event, book):
-                alarm = alarms.fold(device, signal, now=now, book=book)
-                if alarm is not None:
-                    touched.append(alarm)
+        for signal in _signals(device, event, book):
+            alarm = alarms.fold(device, signal, now=now, book=book)
+            if alarm is not None:
+                touched.append(alarm)
     except DB_ERRORS as exc:
         if isinstance(exc, IntegrityError):
             raise Refused(R.HANDLER_ERROR, f"{type(exc).__name__}: {exc}"[:300]) from exc
