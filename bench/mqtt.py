@@ -179,7 +179,7 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
         thread.join(10)
         connections.close_all()
     latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))]
+    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
     return {"messages": messages, "bare_rate": bare_rate, "ingest_rate": ingest_rate,
             "p50": statistics.median(latencies), "p99": p99, "alarms": alarms,
             "expected_alarms": len(cams) * min(per, len(CODES)), "fold_count": fold_count,

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from hemei.core.scope import SYSTEM, require_actor, system
 
 APPS = ["regions", "accounts", "notify", "cases", "visits", "points", "disclosure", "contracts", "assets", "meetings",
-        "stars", "courtyard"]
+        "stars", "courtyard", "devices"]
 # Modules that hold no services: pages, the API, declarations, demo data and helpers that
 # take an actor to label or look up, not to act for.
 NOT_SERVICES = {"views", "api", "urls", "admin", "apps", "forms", "models", "access", "serializers", "filters",

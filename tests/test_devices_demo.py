@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from hemei.cases.models import Case
-from hemei.devices.demo import demo_devices, demo_secret
 from hemei.devices.credentials import check_secret
+from hemei.devices.demo import demo_devices, demo_secret
 from hemei.devices.models import Alarm, DeadLetter, Device
 from hemei.regions import services as regions
 from tests.conftest import new_id

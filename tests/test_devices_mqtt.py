@@ -162,7 +162,7 @@ def own_broker(world, tmp_path):
 
 
 def test_the_written_files_let_each_device_publish_only_to_its_own_topics(own_broker):
-    broker, (box, secret), (other, other_secret) = own_broker
+    broker, (box, secret), (other, _other_secret) = own_broker
     assert _connect_result(broker.port, box.code, secret) == "Success"
     assert _connect_result(broker.port, box.code, "wrong") != "Success"  # wrong credentials: refused
     assert _connect_result(broker.port, "cam-nobody", secret) != "Success"

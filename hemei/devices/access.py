@@ -29,11 +29,11 @@ def access_alarms(user: Any) -> QuerySet[Alarm]:
 
 
 def access_device(user: Any, pk: Any) -> Device:
-    return fetch(Device, user, pk)  # type: ignore[no-any-return]
+    return fetch(Device, user, pk)
 
 
 def access_alarm(user: Any, pk: Any) -> Alarm:
-    return fetch(Alarm, user, pk)  # type: ignore[no-any-return]
+    return fetch(Alarm, user, pk)
 
 
 def may_handle(user: Any, alarm: Alarm) -> bool:

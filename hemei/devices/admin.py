@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from hemei.devices.models import Alarm, AlarmRule, DeadLetter, Device
 
 
-class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnly(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -23,7 +23,7 @@ class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AlarmRule)
-class AlarmRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AlarmRuleAdmin(admin.ModelAdmin):
     list_display = ("kind", "profile", "code", "severity", "metric", "min_value", "max_value", "opens_case",
                     "category", "tier", "county", "active")
     list_filter = ("kind", "severity", "opens_case", "active")

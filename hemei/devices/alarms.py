@@ -44,10 +44,10 @@ def _clear(device: Device, code: str, *, now: dt.datetime) -> Alarm | None:
 
 def _reraise(alarm: Alarm, signal: AlarmSignal, severity: str, *, now: dt.datetime) -> Alarm:
     times = alarm.reraised + 1
-    return transition(alarm, S.ACTIVE, actor=INGEST, at=now, reraised=times,
-                      flapping=times >= settings.HEMEI_ALARM_FLAP_LIMIT, count=alarm.count + 1, last_at=now,
-                      severity=severity, text=signal.text[:200] or alarm.text, acknowledged_at=None,
-                      acknowledged_by=None, cleared_at=None, data={"flapping": times >= settings.HEMEI_ALARM_FLAP_LIMIT})
+    flapping = times >= settings.HEMEI_ALARM_FLAP_LIMIT
+    return transition(alarm, S.ACTIVE, actor=INGEST, at=now, reraised=times, flapping=flapping,
+                      count=alarm.count + 1, last_at=now, severity=severity, text=signal.text[:200] or alarm.text,
+                      acknowledged_at=None, acknowledged_by=None, cleared_at=None, data={"flapping": flapping})
 
 
 def _open_case(alarm: Alarm, device: Device, rule: object) -> None:

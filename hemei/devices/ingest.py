@@ -126,9 +126,9 @@ def _moment(value: Any) -> dt.datetime:
 
 
 def _check_data(kind: str, data: dict[str, Any]) -> None:
-    if kind == "reading":
-        if not isinstance(data.get("metric"), str) or not data["metric"] or not is_finite_number(data.get("value")):
-            raise Refused(R.MALFORMED, "a reading needs data.metric and a numeric data.value")
+    metric_ok = isinstance(data.get("metric"), str) and bool(data["metric"]) and is_finite_number(data.get("value"))
+    if kind == "reading" and not metric_ok:
+        raise Refused(R.MALFORMED, "a reading needs data.metric and a numeric data.value")
     if kind in ("event", "clear") and (not isinstance(data.get("code"), str) or not 0 < len(data["code"]) <= 40):
         raise Refused(R.MALFORMED, f"an {kind} needs data.code")
 

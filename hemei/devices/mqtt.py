@@ -23,6 +23,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -122,13 +123,17 @@ class Listener:
     # --- the main thread: batches into the database ----------------------------------------
     def _connect(self, cl: paho.Client, stop: threading.Event) -> bool:
         backoff = Backoff(first=self.backoff_first, ceiling=60.0)
+
+        def pause(seconds: float) -> None:
+            stop.wait(seconds)
+
         while not stop.is_set():
             try:
                 cl.connect(self.broker.host, self.broker.port, keepalive=30)
                 return True
             except OSError as exc:
                 self.say(f"no broker answers at {self.broker} ({exc}); retrying in {backoff.next:.0f}s")
-                backoff.wait(stop.wait)
+                backoff.wait(pause)
         return False
 
     def _take(self, pending: list[Incoming], stop: threading.Event) -> list[Incoming]:
@@ -160,11 +165,15 @@ class Listener:
             return
         cl.loop_start()
         backoff = Backoff(first=self.backoff_first, ceiling=60.0)
+
+        def pause(seconds: float) -> None:  # a back-off that a stop request cuts short
+            stop.wait(seconds)
+
         pending: list[Incoming] = []
         try:
             while not stop.is_set():
                 pending = self._take(pending, stop)
-                if pending and run_pass("hemei mqtt", lambda: self._handle(pending), backoff, sleep=stop.wait):
+                if pending and run_pass("hemei mqtt", partial(self._handle, pending), backoff, sleep=pause):
                     pending = []
                     if on_batch is not None:
                         on_batch()

@@ -77,9 +77,9 @@ def default_signals(device: Device, event: DeviceEvent, book: RuleBook) -> list[
         return signals
     if event.type in ("event", "press"):
         code = str(data.get("code") or PRESS)
-        rule = book.for_code(device, code)
-        text = rule.text if rule else (str(data.get("text", ""))[:200] or code)
-        return [AlarmSignal(code, rule.severity if rule else Severity.MAJOR, text)]
+        found = book.for_code(device, code)
+        text = found.text if found else (str(data.get("text", ""))[:200] or code)
+        return [AlarmSignal(code, found.severity if found else Severity.MAJOR, text)]
     if event.type == "clear":
         return [AlarmSignal(str(data["code"]), Severity.WARNING, "", clear=True)]
     return []  # heartbeats only keep the device online

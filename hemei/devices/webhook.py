@@ -18,11 +18,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from hemei.devices import credentials
-from hemei.devices.ingest import Incoming, MAX_BYTES, dead_letter, ingest
+from hemei.devices.ingest import MAX_BYTES, Incoming, dead_letter, ingest
 from hemei.devices.models import DeadLetter, Device
 
 R = DeadLetter.Reason
-STATUS = {R.MALFORMED: 400, R.UNKNOWN_DEVICE: 404, R.INACTIVE: 403, R.BAD_CREDENTIALS: 401,
+STATUS: dict[str, int] = {R.MALFORMED: 400, R.UNKNOWN_DEVICE: 404, R.INACTIVE: 403, R.BAD_CREDENTIALS: 401,
           R.TOPIC_MISMATCH: 400, R.REPLAY: 409, R.STALE: 400, R.FUTURE: 400, R.FLOOD: 429, R.HANDLER_ERROR: 500}
 
 
