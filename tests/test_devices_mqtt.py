@@ -215,3 +215,25 @@ def test_the_password_file_format_is_what_mosquitto_passwd_writes(tmp_path):
     stored = path.read_text().strip().split(":", 1)[1]
     assert stored.startswith("$7$") and check_secret("s3cret", stored) and not check_secret("other", stored)
     assert json.dumps(stored)
+
+
+def test_serve_starts_the_listener_only_with_a_broker_url_and_says_when_none_answers(settings):
+    from hemei.core.management.commands.serve import Command
+
+    settings.HEMEI_MQTT_URL = ""
+    assert Command()._mqtt() == []
+    settings.HEMEI_MQTT_URL = f"mqtt://127.0.0.1:{_free_port()}"
+    err = io.StringIO()
+    command = Command(stdout=io.StringIO(), stderr=err)
+    [(name, argv)] = command._mqtt()
+    assert name == "mqtt" and argv[-1] == "mqtt"
+    assert "no MQTT broker answers" in err.getvalue()
+
+
+def test_mqtt_acl_needs_its_files(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("mqtt", "acl")
+    with pytest.raises(CommandError):
+        call_command("mqtt", "acl", "--password-file", "/nonexistent-dir/p", "--acl-file", "/nonexistent-dir/a")
