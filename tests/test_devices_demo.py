@@ -35,7 +35,7 @@ def test_the_demo_registers_devices_and_folds_a_week_into_alarms(world):
     assert demo_devices() == 0  # a second run changes nothing
 
 
-def test_the_simulator_drives_the_listener_through_the_broker(world):
+def test_the_simulator_drives_the_listener_through_the_broker(transactional_db, world):
     import io
     import uuid
 

@@ -73,4 +73,5 @@ def test_the_listener_outlives_its_database_connections(seeded, tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
-    assert any("database error" in line for line in said), said  # run_pass said why it waited
+    # Whether the break showed as a database error (run_pass waits and retries) or was noticed by
+    # close_old_connections before the query, the message after it was ingested exactly once.

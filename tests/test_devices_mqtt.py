@@ -40,7 +40,10 @@ def _listener(prefix: str, **kw) -> Listener:
     return Listener(Broker(), prefix=prefix, client_id=f"listener-{prefix}", log=io.StringIO(), **kw)
 
 
-def test_messages_through_the_broker_become_rows_and_bad_ones_dead_letters(world, prefix, settings):
+# The listener runs `close_old_connections()` before each batch, which closes a connection held
+# inside a test's transaction on PostgreSQL: the tests that run it commit for real.
+def test_messages_through_the_broker_become_rows_and_bad_ones_dead_letters(transactional_db, world, prefix,
+                                                                           settings):
     seed_rules()
     farm, _ = make_device(world.grid_a, "temp_humidity", f"farm-{prefix[-6:]}", profile="scorpion_house")
     other, _ = make_device(world.grid_b, "camera", f"cam-{prefix[-6:]}")
@@ -146,7 +149,7 @@ def _connect_result(port: int, user: str, password: str) -> str:
 
 
 @pytest.fixture
-def own_broker(world, tmp_path):
+def own_broker(transactional_db, world, tmp_path):
     require(shutil.which("mosquitto") is not None, "the mosquitto binary")
     seed_rules()
     box, box_secret = make_device(world.grid_a, "camera", "cam-own-1")
