@@ -128,9 +128,9 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
     from hemei.devices.services import device_register
     from hemei.regions import services
 
-    county = services.region_create(name="晋源区", level="county", code="140110")
-    township = services.region_create(name="姚村镇", level="township", code="140110101", parent=county)
-    village = services.region_create(name="西邵村", level="village", code="140110101201", parent=township)
+    county = services.region_create(actor=SYSTEM, name="晋源区", level="county", code="140110")
+    township = services.region_create(actor=SYSTEM, name="姚村镇", level="township", code="140110101", parent=county)
+    village = services.region_create(actor=SYSTEM, name="西邵村", level="village", code="140110101201", parent=township)
 
     def register(kind: str, n: int, tag: str) -> list[Any]:
         return [device_register(actor=SYSTEM, region=village, kind=kind, code=f"{tag}-{i:04d}", name=f"{tag} {i}")[0]

@@ -43,6 +43,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bench import RESULT_MARKER, ROOT, bench_dir, check, run_child
+from hemei.core.scope import SYSTEM
 
 SIZES = {"tiny": (300, 1_500), "small": (10_000, 100_000), "full": (100_000, 1_000_000)}
 POSTINGS = {"tiny": 50, "small": 2_000, "full": 5_000}
@@ -121,10 +122,10 @@ def run(scale: str, out: TextIO) -> dict[str, Any]:
 def _village() -> Any:
     from hemei.regions import services
 
-    county = services.region_create(name="晋源区", level="county", code="140110")
-    township = services.region_create(name="姚村镇", level="township", code="140110101", parent=county)
-    village = services.region_create(name="西邵村", level="village", code="140110101201", parent=township)
-    grid = services.region_create(name="第一网格", level="grid", code="140110101201001", parent=village)
+    county = services.region_create(actor=SYSTEM, name="晋源区", level="county", code="140110")
+    township = services.region_create(actor=SYSTEM, name="姚村镇", level="township", code="140110101", parent=county)
+    village = services.region_create(actor=SYSTEM, name="西邵村", level="village", code="140110101201", parent=township)
+    grid = services.region_create(actor=SYSTEM, name="第一网格", level="grid", code="140110101201001", parent=village)
     return county, village, grid
 
 

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bench import bench_dir, check, run_child
+from hemei.core.scope import SYSTEM
 
 SIZES = {"tiny": (1_000, 5_000, 100), "small": (10_000, 100_000, 1_000), "full": (100_000, 1_000_000, 10_000)}
 GOAL_GROWTH = 1.5
@@ -75,10 +76,10 @@ def build(*, open_cases: int, overdue: int) -> dict[str, Any]:
     from hemei.cases.models import Case, CaseCounter, Category
     from hemei.regions import services
 
-    county = services.region_create(name="晋源区", level="county", code="140110")
-    township = services.region_create(name="姚村镇", level="township", code="140110101", parent=county)
-    village = services.region_create(name="西邵村", level="village", code="140110101201", parent=township)
-    grid = services.region_create(name="第一网格", level="grid", code="140110101201001", parent=village)
+    county = services.region_create(actor=SYSTEM, name="晋源区", level="county", code="140110")
+    township = services.region_create(actor=SYSTEM, name="姚村镇", level="township", code="140110101", parent=county)
+    village = services.region_create(actor=SYSTEM, name="西邵村", level="village", code="140110101201", parent=township)
+    grid = services.region_create(actor=SYSTEM, name="第一网格", level="grid", code="140110101201001", parent=village)
     category = Category.objects.get(county__isnull=True, name="环境卫生")
     created = NOW - dt.timedelta(days=200)
     late = NOW - dt.timedelta(days=10)

@@ -4,7 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from hemei.accounts import views as account_views
 from hemei.core import api as core_api
+from hemei.core import ledger_api
 from hemei.core import views as core_views
+
+handler404 = "hemei.core.api.not_found"
+handler500 = "hemei.core.api.server_error"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -18,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("hemei.visits.api_urls")),
     path("api/v1/", include("hemei.cases.api_urls")),
     path("api/v1/", include("hemei.points.api_urls")),
+    path("api/v1/", include((ledger_api.urls(), "ledgers"))),
     path("api/v1/", include("hemei.devices.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

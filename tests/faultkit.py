@@ -310,6 +310,20 @@ def category_id(db: str) -> int:
     return count(db, "SELECT min(id) FROM cases_category WHERE county_id IS NULL")
 
 
+class SlowFileSmsBackend:
+    """The SMS gateway of the task-worker fault test: each message becomes one line of
+    HEMEI_TEST_SMS_FILE, flushed to disk after a short pause (a slow operator bridge), so the
+    test can count what went out even after the worker was killed."""
+
+    def send(self, phone: str, text: str) -> str:
+        time.sleep(float(os.environ.get("HEMEI_TEST_SMS_PAUSE", "0.1")))
+        with open(os.environ["HEMEI_TEST_SMS_FILE"], "a", encoding="utf-8") as out:
+            out.write(text.replace("\n", " ") + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        return f"file-{uuid.uuid4().hex[:12]}"
+
+
 # --- fixtures (imported by the test modules that use them) ---------------------------------------
 
 import pytest  # noqa: E402 - fixtures below, helpers above

@@ -18,7 +18,10 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from hemei.accounts import services as accounts_services
 from hemei.core.scope import SYSTEM, require_actor, system
+from hemei.regions.services import posts as services_posts
+from hemei.regions.services import register as services_register
 
 APPS = ["regions", "accounts", "notify", "cases", "visits", "points", "disclosure", "contracts", "assets", "meetings",
         "stars", "courtyard", "devices"]
@@ -88,3 +91,14 @@ def test_inactive_users_are_refused_and_the_system_passes(world):
         require_actor(user)
     require_actor(SYSTEM)
     require_actor(system("sweep"))
+
+
+def test_no_service_defaults_its_actor():
+    """Every caller names who acts: a default (SYSTEM, None) would let a page or an import act
+    as the system by forgetting the argument."""
+    defaulted = [name for name, fn in SERVICES if inspect.signature(fn).parameters["actor"].default
+                 is not inspect.Parameter.empty]
+    assert defaulted == []
+    for fn in (services_register.region_create, services_posts.post_assign, accounts_services.user_create,
+               accounts_services.token_issue):  # the builders every test and demo uses
+        assert (fn.__module__, fn.__name__) in {(f.__module__, f.__name__) for _n, f in SERVICES}

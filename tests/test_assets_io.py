@@ -101,7 +101,7 @@ def test_missing_columns_and_broken_files_are_refused(world):
 
 def test_export_round_trips_into_another_village(world):
     secretary = world.user("secretary")
-    region_services.post_assign(user=secretary, region=world.village2, role=Role.SECRETARY)
+    region_services.post_assign(actor=SYSTEM, user=secretary, region=world.village2, role=Role.SECRETARY)
     secretary = User.objects.get(pk=secretary.pk)  # fresh: scopes are cached on the user object
     for code, name, status, lat in (("XS-1", "旧校舍", "idle", Decimal("37.712345")),
                                     ("XS-2", "=HYPERLINK(\"http://x\")", "in_use", None)):

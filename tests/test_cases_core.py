@@ -40,7 +40,7 @@ def kinds(case: Case) -> list[str]:
 def test_default_catalogue_has_12345_limits():
     limits = {c.name: (c.kind, c.accept_hours, c.resolve_working_days, c.resolve_hours)
               for c in Category.objects.filter(county__isnull=True)}
-    assert len(limits) == 10
+    assert len(limits) == 11
     assert limits["政策咨询"] == ("consultation", None, 2, None)
     assert limits["环境卫生"] == ("help", None, 10, None)
     assert limits["矛盾纠纷"] == ("complaint", None, 15, None)
@@ -49,9 +49,10 @@ def test_default_catalogue_has_12345_limits():
 
 
 def test_numbers_per_county_and_year(world):
-    other = region_services.region_create(name="清徐县", level="county", code="140121")
-    town = region_services.region_create(name="清源镇", level="township", code="140121100", parent=other)
-    village = region_services.region_create(name="东于村", level="village", code="140121100201", parent=town)
+    other = region_services.region_create(actor=SYSTEM, name="清徐县", level="county", code="140121")
+    town = region_services.region_create(actor=SYSTEM, name="清源镇", level="township", code="140121100", parent=other)
+    village = region_services.region_create(actor=SYSTEM,
+                                            name="东于村", level="village", code="140121100201", parent=town)
     with time_machine.travel(at(2026, 3, 2), tick=False):
         first = submit(world)
         second = submit(world, reporter=world.head_b)

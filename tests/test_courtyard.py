@@ -93,9 +93,10 @@ def test_ranks_share_on_ties() -> None:
 @pytest.fixture
 def setup(world: Any) -> dict[str, Any]:
     pts = adopted_rules(actor=SYSTEM, village=world.village, held_at=at(2026, 3, 5), items=ITEMS)
-    extra = [region_services.household_create(grid=world.grid_a, number=f"00{i}") for i in range(2, 5)]
+    extra = [region_services.household_create(actor=SYSTEM, grid=world.grid_a, number=f"00{i}") for i in range(2, 5)]
     for h in extra:
-        region_services.resident_create(household=h, name=f"赵{h.number}", id_number=new_id(), relation="head",
+        region_services.resident_create(actor=SYSTEM,
+                                        household=h, name=f"赵{h.number}", id_number=new_id(), relation="head",
                                         phone="13611112222")
     households = [world.house_a, world.house_b, *(Household.objects.get(pk=h.pk) for h in extra)]
     panel = [world.user("secretary"), world.user("township"), world.user("grid_a"), world.user("grid_b")]

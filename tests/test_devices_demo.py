@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from hemei.cases.models import Case
+from hemei.core.scope import SYSTEM
 from hemei.devices.credentials import check_secret
 from hemei.devices.demo import demo_devices, demo_secret
 from hemei.devices.models import Alarm, DeadLetter, Device
@@ -15,7 +16,8 @@ from tests.devicekit import seed_rules
 
 def test_the_demo_registers_devices_and_folds_a_week_into_alarms(world):
     seed_rules()
-    regions.resident_create(household=world.house_b, name="赵桂兰", id_number=new_id(dt.date(1948, 3, 2), male=False),
+    regions.resident_create(actor=SYSTEM, household=world.house_b, name="赵桂兰",
+                            id_number=new_id(dt.date(1948, 3, 2), male=False),
                             relation="mother")
     assert demo_devices() > 0
     box = Device.objects.get(kind="call_box")
@@ -46,7 +48,8 @@ def test_the_simulator_drives_the_listener_through_the_broker(transactional_db, 
 
     require(broker_up(), "Mosquitto on 127.0.0.1:1883")
     seed_rules()
-    regions.resident_create(household=world.house_b, name="赵桂兰", id_number=new_id(dt.date(1948, 3, 2), male=False),
+    regions.resident_create(actor=SYSTEM, household=world.house_b, name="赵桂兰",
+                            id_number=new_id(dt.date(1948, 3, 2), male=False),
                             relation="mother")
     demo_devices()
     prefix = f"sim-{uuid.uuid4().hex[:8]}"

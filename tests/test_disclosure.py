@@ -458,7 +458,7 @@ def test_a_claimed_row_is_not_escalated_twice(world: World, migration_seeds: Non
     moment = at(2026, 8, 20, 9)
     schedules.schedule_refresh(moment)
     due = ScheduleDue.objects.get(kind=Kind.FINANCE)
-    results = [schedules._escalate(due.pk, moment), schedules._escalate(due.pk, moment)]
+    results = [schedules.escalate(due.pk, moment), schedules.escalate(due.pk, moment)]
     assert [r is not None for r in results] == [True, False]
     due.refresh_from_db()
     assert due.tier == "township"

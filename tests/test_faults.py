@@ -9,6 +9,7 @@ code 0, and a killed sweeper escalates each deadline exactly once when run again
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from tests.faultkit import (
     count,
     hemei,
     pg_admin,
+    python,
     seeded,
     seeds,
     serving,
@@ -207,3 +209,56 @@ django.setup()
 from tests.faultkit import make_cases
 make_cases(60)
 """
+
+
+MAKE_NOTICES = """
+import django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemei.settings")
+django.setup()
+from hemei.accounts.models import User
+from hemei.notify.services import INBOX, SMS, notify
+User.objects.filter(username="grid2").update(phone="13912345678")
+user = User.objects.get(username="grid2")
+for i in range({n}):
+    notify(recipients=[user], kind="test", title=f"worker fault {{i:03d}}", channels=(INBOX, SMS))
+"""
+
+
+@pytest.mark.parametrize("seeded", VENDORS, indirect=True)
+def test_a_task_worker_killed_mid_stream_loses_no_notice(seeded, tmp_path):
+    """Forty SMS notices, one queued task each: the task worker is SIGKILLed mid-stream, a new
+    worker drains the queue and the retry sweep picks up what the dead one held. Every notice
+    goes out; the only one that may go out twice is the one in the gateway at the kill (sent
+    but not yet marked), and nothing is left pending or sending."""
+    db = seeded.copy(tmp_path)
+    n = 40
+    python(MAKE_NOTICES.format(n=n), db=db)
+    assert count(db, "SELECT count(*) FROM notify_delivery WHERE channel = 'sms' AND status = 'pending'") == n
+    outbox = tmp_path / "sms.txt"
+    env = child_env(db, HEMEI_SMS_BACKEND="tests.faultkit.SlowFileSmsBackend", HEMEI_TEST_SMS_FILE=str(outbox))
+    worker = subprocess.Popen([sys.executable, "manage.py", "task_worker", "--interval", "0.2"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def sent_lines() -> list[str]:
+        return outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
+
+    try:
+        wait_for(lambda: len(sent_lines()) >= 8 or worker.poll() is not None, 120, "the worker sending")
+    finally:
+        worker.kill()
+        worker.wait()
+    at_kill = len(sent_lines())
+    assert at_kill < n, "the worker finished before it could be killed: make the gateway slower"
+    in_flight = count(db, "SELECT count(*) FROM notify_delivery WHERE status = 'sending'")
+    assert in_flight <= 1
+    drain = [sys.executable, "manage.py", "task_worker", "--batch", "--interval", "0.1"]
+    subprocess.run(drain, cwd=ROOT, env=env, check=True, timeout=300, capture_output=True)
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=31)).isoformat(timespec="minutes")
+    subprocess.run([sys.executable, "-m", "hemei.cli", "sweep", "--now", later], cwd=ROOT, env=env, check=True,
+                   timeout=300, capture_output=True)
+    lines = sent_lines()
+    titles = {f"worker fault {i:03d}" for i in range(n)}
+    times_sent = {t: sum(t in line for line in lines) for t in titles}
+    assert min(times_sent.values()) >= 1, [t for t, k in times_sent.items() if k == 0]
+    assert sum(k - 1 for k in times_sent.values()) <= in_flight, times_sent
+    assert count(db, "SELECT count(*) FROM notify_delivery WHERE status <> 'sent'") == 0

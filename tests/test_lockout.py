@@ -63,7 +63,7 @@ def test_the_lock_ends_after_its_minutes(world, client):
 
 
 def test_tokens_of_locked_or_disabled_accounts_are_refused(world, client):
-    key = token_issue(user=world.user("grid_a"))
+    key = token_issue(actor=SYSTEM, user=world.user("grid_a"))
     auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
     assert client.get("/api/v1/households/", REMOTE_ADDR=STRANGER, **auth).status_code == 200
     answers(client, "grid1", n=5)  # locked from the stranger's address
@@ -80,7 +80,7 @@ def test_tokens_of_locked_or_disabled_accounts_are_refused(world, client):
 
 @pytest.mark.usefixtures("migration_seeds")
 def test_open311_refuses_a_locked_accounts_api_key(world, client):
-    key = token_issue(user=world.user("grid_a"))
+    key = token_issue(actor=SYSTEM, user=world.user("grid_a"))
     User.objects.filter(username="grid1").update(locked_until=timezone.now() + dt.timedelta(minutes=10))
     category = Category.objects.get(county__isnull=True, name="环境卫生")
     response = client.post("/open311/v2/requests.json", {

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from tests.conftest import PASSWORD
 
 
@@ -121,7 +122,7 @@ def test_idle_sessions_end_after_thirty_minutes(world, client):
 def test_api_token_authentication(world, client):
     from hemei.accounts.services import token_issue
 
-    key = token_issue(user=world.user("grid_a"))
+    key = token_issue(actor=SYSTEM, user=world.user("grid_a"))
     response = client.get("/api/v1/households/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["results"]] == [world.house_a.pk]

@@ -16,13 +16,13 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from hemei.cases.models import Case, CaseEvent, Category
-from hemei.cases.notifications import remind_due_cases
 from hemei.cases.services import case_accept, case_rate, case_reject, case_resolve, case_submit
-from hemei.cases.sweep import sweep
+from hemei.cases.sweep import remind_due_cases, sweep
 from hemei.core.sweeps import sweep_all
 from hemei.notify import sms
 from hemei.notify.models import Delivery, Notification, Reminder
-from hemei.notify.services import notify, retry_deliveries, scrub
+from hemei.notify.services import notify, scrub
+from hemei.notify.sweep import retry_deliveries
 from hemei.regions.models import Role
 from tests.conftest import at, make_user
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from hemei.core.scope import SYSTEM
 from hemei.regions import services
 from tests.conftest import new_id
 
@@ -56,15 +57,15 @@ def test_household_list_queries_do_not_grow_with_rows(world, client):
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     for n in range(30):
-        h = services.household_create(grid=world.grid_a, number=f"5{n:02d}")
-        services.resident_create(household=h, name="赵六", id_number=new_id(), relation="head")
+        h = services.household_create(actor=SYSTEM, grid=world.grid_a, number=f"5{n:02d}")
+        services.resident_create(actor=SYSTEM, household=h, name="赵六", id_number=new_id(), relation="head")
     with CaptureQueriesContext(connection) as big:
         response = client.get(url)
     assert len(response.context["page"]) == 32
     assert len(big) == len(small)
     with CaptureQueriesContext(connection) as api_big:
         client.get("/api/v1/households/")
-    services.household_create(grid=world.grid_a, number="999")
+    services.household_create(actor=SYSTEM, grid=world.grid_a, number="999")
     with CaptureQueriesContext(connection) as api_bigger:
         client.get("/api/v1/households/")
     assert len(api_big) == len(api_bigger)
@@ -163,8 +164,8 @@ def test_region_api_names_parents_in_constant_queries(world, client):
     assert parents["140110101201001"] == "140110101201"
     assert parents["140110101"] == "140110"
     few = len(queries)
-    services.region_create(name="新村", level="village", code="140110101203", parent=world.township)
-    services.region_create(name="新网格", level="grid", code="140110101203001",
+    services.region_create(actor=SYSTEM, name="新村", level="village", code="140110101203", parent=world.township)
+    services.region_create(actor=SYSTEM, name="新网格", level="grid", code="140110101203001",
                            parent=world.township.__class__.objects.get(code="140110101203"))
     with CaptureQueriesContext(connection) as more:
         client.get("/api/v1/regions/")

@@ -15,32 +15,33 @@ from tests.conftest import new_id
 
 def test_region_codes_must_extend_the_parent(world):
     with pytest.raises(ValidationError):
-        services.region_create(name="错", level="grid", code="140110101299001", parent=world.village)
+        services.region_create(actor=SYSTEM, name="错", level="grid", code="140110101299001", parent=world.village)
     with pytest.raises(ValidationError):
-        services.region_create(name="短", level="village", code="1401101012", parent=world.township)
+        services.region_create(actor=SYSTEM, name="短", level="village", code="1401101012", parent=world.township)
     with pytest.raises(ValidationError):
-        services.region_create(name="重", level="grid", code=world.grid_a.code, parent=world.village)
-    grid = services.region_create(name="第三网格", level="grid", code="140110101201003", parent=world.village)
+        services.region_create(actor=SYSTEM, name="重", level="grid", code=world.grid_a.code, parent=world.village)
+    grid = services.region_create(actor=SYSTEM,
+                                  name="第三网格", level="grid", code="140110101201003", parent=world.village)
     assert grid.path.startswith(world.village.path)
 
 
 def test_resident_sex_and_birth_come_from_the_id_number(world):
     number = make_id_number("140110", dt.date(2001, 2, 3), 124)  # even sequence → female
-    r = services.resident_create(household=world.house_a, name="王小红", id_number=number.lower())
+    r = services.resident_create(actor=SYSTEM, household=world.house_a, name="王小红", id_number=number.lower())
     assert (r.sex, r.birth_date, r.name_initials, r.id_tail) == ("F", dt.date(2001, 2, 3), "wxh", number[-4:])
 
 
 def test_a_given_sex_or_birth_date_must_match(world):
     with pytest.raises(ValidationError):
-        services.resident_create(household=world.house_a, name="甲", id_number=new_id(), sex="F")
+        services.resident_create(actor=SYSTEM, household=world.house_a, name="甲", id_number=new_id(), sex="F")
     with pytest.raises(ValidationError):
-        services.resident_create(household=world.house_a, name="乙", id_number=new_id(),
+        services.resident_create(actor=SYSTEM, household=world.house_a, name="乙", id_number=new_id(),
                                  birth_date=dt.date(1999, 1, 1))
 
 
 def test_an_id_number_is_registered_once(world):
     with pytest.raises(ValidationError):
-        services.resident_create(household=world.house_b, name="重复", id_number=world.head_a.id_number)
+        services.resident_create(actor=SYSTEM, household=world.house_b, name="重复", id_number=world.head_a.id_number)
     assert Resident.objects.filter(id_number=world.head_a.id_number).count() == 1
 
 
@@ -48,14 +49,16 @@ def test_bad_id_numbers_and_phones_change_nothing(world):
     before = Resident.objects.count()
     bad = world.head_a.id_number[:17] + ("1" if world.head_a.id_number[17] != "1" else "2")
     with pytest.raises(ValidationError):
-        services.resident_create(household=world.house_a, name="错号", id_number=bad)
+        services.resident_create(actor=SYSTEM, household=world.house_a, name="错号", id_number=bad)
     with pytest.raises(ValidationError):
-        services.resident_create(household=world.house_a, name="错电话", id_number=new_id(), phone="12345")
+        services.resident_create(actor=SYSTEM,
+                                 household=world.house_a, name="错电话", id_number=new_id(), phone="12345")
     assert Resident.objects.count() == before
 
 
 def test_a_new_head_replaces_the_old_one(world):
-    son = services.resident_create(household=world.house_a, name="王小明", id_number=new_id(dt.date(1995, 3, 3)),
+    son = services.resident_create(actor=SYSTEM,
+                                   household=world.house_a, name="王小明", id_number=new_id(dt.date(1995, 3, 3)),
                                    relation="head")
     world.house_a.refresh_from_db()
     world.head_a.refresh_from_db()
@@ -106,46 +109,49 @@ def test_derived_counts_roll_up(world):
 
 def test_household_numbers_are_unique_per_village(world):
     with pytest.raises(ValidationError):
-        services.household_create(grid=world.grid_b, number="001")
+        services.household_create(actor=SYSTEM, grid=world.grid_b, number="001")
     # The same number in another village is fine.
-    assert services.household_create(grid=world.grid_c, number="101").village == world.village2
+    assert services.household_create(actor=SYSTEM, grid=world.grid_c, number="101").village == world.village2
     assert Household.objects.filter(number="001").count() == 2
 
 
 def test_households_belong_to_grids(world):
     with pytest.raises(ValidationError):
-        services.household_create(grid=world.township, number="777")
+        services.household_create(actor=SYSTEM, grid=world.township, number="777")
 
 
 def test_party_member_links(world):
     from hemei.regions.models import HouseholdLink, Post
 
-    link = services.household_link_create(household=world.house_b, kind="party_member", resident=world.head_a)
+    link = services.household_link_create(actor=SYSTEM,
+                                          household=world.house_b, kind="party_member", resident=world.head_a)
     assert link.resident == world.head_a
     with pytest.raises(ValidationError):
-        services.household_link_create(household=world.house_a, kind="party_member", resident=world.head_b)
+        services.household_link_create(actor=SYSTEM,
+                                       household=world.house_a, kind="party_member", resident=world.head_b)
     cadre = Post.objects.get(user=world.user("secretary"))
-    services.household_link_create(household=world.house_a, kind="cadre", post=cadre)
+    services.household_link_create(actor=SYSTEM, household=world.house_a, kind="cadre", post=cadre)
     assert HouseholdLink.objects.count() == 2
 
 
 def test_a_closed_grid_keeps_its_history(world):
     with pytest.raises(ValidationError) as exc:  # households still live there
-        services.region_close(region=world.grid_c, on=dt.date(2026, 6, 30))
+        services.region_close(actor=SYSTEM, region=world.grid_c, on=dt.date(2026, 6, 30))
     assert exc.value.code == "not_empty"
-    new_grid = services.region_create(name="新网格", level="grid", code="140110101202002", parent=world.village2)
+    new_grid = services.region_create(actor=SYSTEM,
+                                      name="新网格", level="grid", code="140110101202002", parent=world.village2)
     services.household_move(household=world.house_c, to_grid=new_grid, on=dt.date(2026, 6, 30),
                             reason="网格调整", actor=SYSTEM)
-    services.region_close(region=world.grid_c, on=dt.date(2026, 6, 30), merged_into=new_grid)
+    services.region_close(actor=SYSTEM, region=world.grid_c, on=dt.date(2026, 6, 30), merged_into=new_grid)
     world.grid_c.refresh_from_db()
     assert world.grid_c.valid_to == dt.date(2026, 6, 30) and not world.grid_c.is_current
     # The move still names the old grid.
     assert MoveRecord.objects.get(household=world.house_c).from_region == world.grid_c
     with pytest.raises(ValidationError) as exc:
-        services.region_close(region=world.grid_c, on=dt.date(2026, 7, 1))
+        services.region_close(actor=SYSTEM, region=world.grid_c, on=dt.date(2026, 7, 1))
     assert exc.value.code == "closed"
     with pytest.raises(ValidationError) as exc:  # a grid does not merge into a village
-        services.region_close(region=new_grid, on=dt.date(2026, 7, 1), merged_into=world.village)
+        services.region_close(actor=SYSTEM, region=new_grid, on=dt.date(2026, 7, 1), merged_into=world.village)
     assert exc.value.code == "level"
 
 
@@ -171,11 +177,11 @@ def test_verify_names_a_household_with_two_heads(world):
 
 def test_closed_grids_and_villages_take_no_households(world):
     with pytest.raises(ValidationError):
-        services.household_create(grid=world.village, number="888")
+        services.household_create(actor=SYSTEM, grid=world.village, number="888")
     world.grid_b.valid_to = dt.date(2020, 1, 1)
     world.grid_b.save()
     with pytest.raises(ValidationError):
-        services.household_create(grid=world.grid_b, number="889")
+        services.household_create(actor=SYSTEM, grid=world.grid_b, number="889")
     with pytest.raises(ValidationError):
         services.household_move(household=world.house_a, to_grid=world.grid_b, on=dt.date(2026, 1, 1),
                                 actor=SYSTEM)
@@ -185,7 +191,7 @@ def test_a_villager_post_needs_a_resident_of_the_region(world):
     from hemei.regions.models import Role
 
     with pytest.raises(ValidationError):
-        services.post_assign(user=world.user("outsider"), region=world.village, role=Role.VILLAGER,
+        services.post_assign(actor=SYSTEM, user=world.user("outsider"), region=world.village, role=Role.VILLAGER,
                              resident=world.head_c)
     from django.core.exceptions import PermissionDenied
 
@@ -197,11 +203,13 @@ def test_a_villager_post_needs_a_resident_of_the_region(world):
 def test_links_are_scoped_unique_and_within_the_village(world):
     from django.core.exceptions import PermissionDenied
 
-    services.household_link_create(household=world.house_b, kind="party_member", resident=world.head_a)
+    services.household_link_create(actor=SYSTEM, household=world.house_b, kind="party_member", resident=world.head_a)
     with pytest.raises(ValidationError):  # twice
-        services.household_link_create(household=world.house_b, kind="party_member", resident=world.head_a)
+        services.household_link_create(actor=SYSTEM,
+                                       household=world.house_b, kind="party_member", resident=world.head_a)
     with pytest.raises(ValidationError):  # 王建国 lives in 西邵村, 东邵村's household is elsewhere
-        services.household_link_create(household=world.house_c, kind="party_member", resident=world.head_a)
+        services.household_link_create(actor=SYSTEM,
+                                       household=world.house_c, kind="party_member", resident=world.head_a)
     with pytest.raises(PermissionDenied):
         services.household_link_create(household=world.house_b, kind="party_member", resident=world.head_a,
                                        actor=world.user("grid_a"))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from hemei.accounts.models import User
 from hemei.core.models import AuditEntry
+from hemei.core.scope import SYSTEM
 from hemei.regions import services
 from hemei.regions.access import MANAGED_ROLES, assignable_roles, can_manage_posts
 from hemei.regions.models import Post, Resident, Role
@@ -278,7 +279,7 @@ def test_an_ended_post_holder_stays_in_scope_for_a_new_post(world):
 
 def test_a_director_cannot_end_the_secretarys_post(world):
     director = User.objects.create(username="director")
-    services.post_assign(user=director, region=world.village, role=Role.DIRECTOR)
+    services.post_assign(actor=SYSTEM, user=director, region=world.village, role=Role.DIRECTOR)
     post = world.user("secretary").posts.get()
     client = client_for(director)
     assert client.post(reverse("people-post-end", args=[post.pk]), {"on": TODAY().isoformat()}).status_code == 403

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from hemei.core.models import IdempotencyKey
+from hemei.core.scope import SYSTEM
 from hemei.points import checks, ledger
 from hemei.points.models import Account, Entry, Objection, Redemption, Reward, StockMovement
 from hemei.points.testing import Adopted, adopted_rules
@@ -105,7 +106,7 @@ def test_accounts_follow_scope(world: World, pts: Adopted, django_assert_max_num
     for n in ("301", "302", "303", "304"):
         from hemei.regions import services
 
-        services.household_create(grid=world.grid_a, number=n)
+        services.household_create(actor=SYSTEM, grid=world.grid_a, number=n)
     client = api(world, "secretary")
     client.get(f"{API}/accounts/")  # token and posts warmed up
     with django_assert_max_num_queries(6):  # no query per household

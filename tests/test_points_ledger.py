@@ -409,7 +409,7 @@ def test_supervisor_who_reviewed_may_not_decide(world: World, pts: Adopted) -> N
     both = make_user("both", region=world.village, role=Role.COMMITTEE)
     from hemei.regions import services
 
-    services.post_assign(user=both, region=world.village, role=Role.SUPERVISION)
+    services.post_assign(actor=SYSTEM, user=both, region=world.village, role=Role.SUPERVISION)
     entry = propose(world, pts)
     ledger.entry_review(actor=both, entry=entry, approve=True, idempotency_key="r", at=at(2026, 10, 8))
     objection = ledger.objection_raise(

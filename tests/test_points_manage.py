@@ -187,7 +187,7 @@ def test_catalogue_is_scoped(world: World, pts: Adopted, login: Any, other_secre
 def test_statistics_from_known_redemptions(
     world: World, pts: Adopted, login: Any, django_assert_max_num_queries: Any
 ) -> None:
-    resident_create(household=world.house_b, name="张小强", id_number=new_id(), relation="child")
+    resident_create(actor=SYSTEM, household=world.house_b, name="张小强", id_number=new_id(), relation="child")
     give(pts, world.house_a, "G2", dt.date(2026, 9, 2), "a")  # 20
     give(pts, world.house_b, "G2", dt.date(2026, 9, 2), "b")  # 20
     soap = shop.reward_create(actor=SYSTEM, village=world.village, name="肥皂", price=3)

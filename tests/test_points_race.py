@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from hemei.core.scope import SYSTEM
 from hemei.points import checks, ledger, shop
 from hemei.points.models import Entry
 from hemei.points.testing import adopted_rules
@@ -29,7 +30,8 @@ def test_a_redemption_and_a_deduction_at_once_are_never_both_accepted(world: Wor
     """Households with 30 points; at the same instant a redemption of 25 (available − 5) and a
     −10 deduction for each: exactly one of the two is accepted, in every pair."""
     pts = adopted_rules(actor=world.user("secretary"), village=world.village, held_at=at(2026, 9, 1))
-    houses = [services.household_create(grid=world.grid_a, number=f"{300 + n}") for n in range(PAIRS * ROUNDS)]
+    houses = [services.household_create(actor=SYSTEM,
+                                        grid=world.grid_a, number=f"{300 + n}") for n in range(PAIRS * ROUNDS)]
     for n, house in enumerate(houses):
         credit(world, pts, times=3, house=house, tag=f"r{n}")
     prize = reward(world, price=25, stock=len(houses))

@@ -201,7 +201,7 @@ def test_many_clerks_redeem_a_scarce_reward_at_once(world: World) -> None:
 
     houses = [world.house_a, world.house_b]
     for n in ("201", "202"):
-        houses.append(services.household_create(grid=world.grid_a, number=n))
+        houses.append(services.household_create(actor=SYSTEM, grid=world.grid_a, number=n))
     for i, house in enumerate(houses):
         credit(world, pts, times=3, house=house, tag=f"h{i}")
     r = reward(world, price=10, stock=7, limit=2)

@@ -69,7 +69,7 @@ def test_export_reveals_for_a_user_with_the_permission_and_is_audited(world: Any
 def test_export_household_types_and_sexed_relation_words(world: Any) -> None:
     house = world.house_a
     house.tags.set(Tag.objects.filter(name__in=["脱贫户", "低保户"]))
-    services.resident_create(household=house, name="王小花", id_number=pid(202),
+    services.resident_create(actor=SYSTEM, household=house, name="王小花", id_number=pid(202),
                              relation="child")
     body = {r[1]: r for r in rows_of(roster_export(region=world.grid_a, reveal=True,
                                                    actor=SYSTEM))[1:]}
@@ -79,7 +79,7 @@ def test_export_household_types_and_sexed_relation_words(world: Any) -> None:
 
 def test_formula_like_cells_are_neutralised(world: Any) -> None:
     for seq, name in enumerate(("=HYPERLINK(\"http://evil\")", "+SUM(1)", "-1+2", "@cmd", "Tab")):
-        services.resident_create(household=world.house_b, name=name, id_number=pid(211 + seq),
+        services.resident_create(actor=SYSTEM, household=world.house_b, name=name, id_number=pid(211 + seq),
                                  relation="other")
     # Services strip names; data from elsewhere may still start with a tab.
     Resident.objects.filter(name="Tab").update(name="\tTab")

@@ -102,7 +102,7 @@ def test_the_whole_procedure_awards_the_final_stars(world: World, frozen: Any) -
     assert rnd.stage == Stage.AWARDED and written == 4
     assert _held(world.house_a) == {"爱党爱国", "诚实守信", "遵纪守法"}
     assert _held(world.house_b) == {"勤劳致富"}
-    steps = list(StarRoundStep.objects.filter(round=rnd).values_list("action", flat=True))
+    steps = list(StarRoundStep.objects.filter(round=rnd).values_list("kind", flat=True))
     assert steps == ["opened", "start peer", "start committee", "start township", "approved", "publicity started",
                      "awarded"]
 

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 
+from hemei.core.scope import SYSTEM
 from hemei.regions.models import Role
 from hemei.regions.services import household_create, resident_create
 from hemei.stars import services
@@ -49,7 +50,7 @@ def test_village_overview_lists_households_with_stars(world: World, login: Any, 
                                                       django_assert_max_num_queries: Any) -> None:
     _awarded(world)
     for n in range(20):  # more households must not mean more queries
-        household_create(grid=world.grid_a, number=f"2{n:02d}")
+        household_create(actor=SYSTEM, grid=world.grid_a, number=f"2{n:02d}")
     client = login(world.user("secretary"))
     with django_assert_max_num_queries(30):
         response = client.get(f"/w/stars/?village={world.village.code}")
@@ -169,8 +170,8 @@ def test_board_and_print_show_stars_but_no_personal_numbers(world: World, client
 
 def test_export_is_formula_safe(world: World, login: Any) -> None:
     sec = world.user("secretary")
-    evil = household_create(grid=world.grid_a, number="=1+1")
-    resident_create(household=evil, name="=HYPERLINK(\"x\")", id_number=new_id(), relation="head")
+    evil = household_create(actor=SYSTEM, grid=world.grid_a, number="=1+1")
+    resident_create(actor=SYSTEM, household=evil, name="=HYPERLINK(\"x\")", id_number=new_id(), relation="head")
     bad_star = services.star_add(actor=sec, village=world.village, name="=SUM(A1)")
     rnd = services.round_open(actor=sec, village=world.village, year=2026)
     services.rating_declare(actor=sec, round=rnd, household=evil, stars=[bad_star.pk, _star(world, "爱党爱国").pk])
@@ -219,5 +220,5 @@ def test_double_submitted_stage_forms_act_once(world: World, login: Any, frozen:
         client.post(f"/w/stars/round/{rnd.pk}/", {"action": "publicity"})
     rnd.refresh_from_db()
     assert rnd.stage == Stage.PUBLICITY and rnd.publicity_until is not None
-    assert list(rnd.steps.values_list("action", flat=True)) == [
+    assert list(rnd.steps.values_list("kind", flat=True)) == [
         "opened", "start peer", "start committee", "start township", "approved", "publicity started"]

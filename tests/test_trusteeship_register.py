@@ -95,7 +95,7 @@ def test_add_parcel_by_number_or_head_name(world: World, login: Any) -> None:
 )
 def test_parcel_form_bad_input_changes_nothing(world: World, login: Any, changes: dict[str, str],
                                                message: str) -> None:
-    region_services.household_create(grid=world.grid_c, number="555", address="东邵村2号")
+    region_services.household_create(actor=SYSTEM, grid=world.grid_c, number="555", address="东邵村2号")
     _parcel(world, code="XS-1")
     before = _state()
     client = login(world.user("secretary"))

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
 from hemei.cases.models import Case, Category
+from hemei.core.scope import SYSTEM
 from hemei.regions import services as region_services
 from hemei.visits import services
 from hemei.visits.models import Monitoring, Patrol, PatrolFinding, Visit, VisitProblem
@@ -152,7 +153,8 @@ def test_heavy_rigid_spending_enters_monitoring(world):
 
 def add_households(world, grid, n: int) -> list:
     return [
-        region_services.household_create(grid=grid, number=f"G{grid.code[-3:]}-{i:02d}", address="") for i in range(n)
+        region_services.household_create(actor=SYSTEM,
+                                         grid=grid, number=f"G{grid.code[-3:]}-{i:02d}", address="") for i in range(n)
     ]
 
 

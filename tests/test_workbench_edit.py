@@ -510,12 +510,12 @@ def test_household_page_queries_do_not_grow_with_links_and_tags(world, client):
         world.house_a.tags.add(tag)
         for resident in world.house_a.residents.all():
             resident.tags.add(tag)
-        member = services.resident_create(household=world.house_b, name=f"党员{n}", id_number=new_id(),
+        member = services.resident_create(actor=SYSTEM, household=world.house_b, name=f"党员{n}", id_number=new_id(),
                                           is_party_member=True)
-        services.household_link_create(household=world.house_a, kind=HouseholdLink.Kind.PARTY_MEMBER,
+        services.household_link_create(actor=SYSTEM, household=world.house_a, kind=HouseholdLink.Kind.PARTY_MEMBER,
                                        resident=member)
         if n < len(cadre_posts):  # the same cadre links a household once
-            services.household_link_create(household=world.house_a, kind=HouseholdLink.Kind.CADRE,
+            services.household_link_create(actor=SYSTEM, household=world.house_a, kind=HouseholdLink.Kind.CADRE,
                                            post=cadre_posts[n])
     with CaptureQueriesContext(connection) as big:
         response = client.get(url)

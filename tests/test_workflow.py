@@ -84,7 +84,14 @@ def _review(world: World) -> Any:
                                       date=dt.date(2026, 10, 28))
 
 
+def _round(world: World) -> Any:
+    from hemei.stars.services import round_open
+
+    return round_open(actor=world.user("secretary"), village=world.village, year=2026)
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "stars.round": _round,
     "courtyard.review": _review,
     "cases.case": _case,
     "disclosure.version": _version,
@@ -161,6 +168,7 @@ test_disclosure_machine = _machine("disclosure.version")
 test_contract_machine = _machine("contracts.contract")
 test_monitoring_machine = _machine("visits.monitoring")
 test_review_machine = _machine("courtyard.review")
+test_star_round_machine = _machine("stars.round")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

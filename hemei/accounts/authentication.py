@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
 from hemei.accounts.lockout import token_allowed
+from hemei.core import throttle
 
 
 class LockAwareTokenAuthentication(TokenAuthentication):
@@ -18,11 +19,21 @@ class LockAwareTokenAuthentication(TokenAuthentication):
     account's token answers 401 like a wrong one, and the refusal is in the audit log."""
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        result = super().authenticate(request)
+        # An address that sent too many wrong tokens is answered 429 before any lookup.
+        address = throttle.source(request._request)
+        wait = throttle.blocked("token_fail_ip", address)
+        if wait is not None and request.META.get("HTTP_AUTHORIZATION"):
+            raise exceptions.Throttled(wait=wait, detail=throttle.wait_message(wait))
+        try:
+            result = super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            throttle.hit("token_fail_ip", address)
+            raise
         if result is None:
             return None
         user, token = result
         if not token_allowed(user, request._request):
+            throttle.hit("token_fail_ip", address)
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         return user, token
 

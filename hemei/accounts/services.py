@@ -20,7 +20,7 @@ from hemei.accounts.models import User
 from hemei.core.audit import audit_record
 from hemei.core.masking import mask_phone
 from hemei.core.models import AuditEntry
-from hemei.core.scope import SYSTEM, is_system, require_actor
+from hemei.core.scope import is_system, require_actor
 
 
 class LoginRefused(Exception):
@@ -94,7 +94,7 @@ def user_create(
     display_name: str = "",
     phone: str | None = None,
     is_staff: bool = False,
-    actor: object = SYSTEM,
+    actor: object,
     validate: bool = True,
     county_code: str = "",
     request: HttpRequest | None = None,
@@ -114,7 +114,7 @@ def user_create(
 
 
 @transaction.atomic
-def token_issue(*, user: User, actor: object = SYSTEM) -> str:
+def token_issue(*, user: User, actor: object) -> str:
     """Return the user's API token, creating it on first use (audited)."""
     require_actor(actor)
     token, created = Token.objects.get_or_create(user=user)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from hemei.accounts.forms import LoginForm
 from hemei.accounts.services import LoginRefused, user_login, user_logout
+from hemei.core import throttle
 
 
 @never_cache
@@ -17,6 +18,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
+        # Counted before the password is checked: a guesser is slowed whether or not it guesses
+        # right, per address and per typed name (the same answer for names that do not exist).
+        wait = throttle.wait_of(("login_ip", throttle.source(request)),
+                                ("login_name", form.cleaned_data["login"].strip().lower()))
+        if wait is not None:
+            response = render(request, "accounts/login.html",
+                              {"form": form, "error": throttle.wait_message(wait)}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         try:
             user_login(request=request, login_name=form.cleaned_data["login"],
                        password=form.cleaned_data["password"])

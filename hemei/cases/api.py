@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -30,9 +31,11 @@ from rest_framework.response import Response
 from hemei.cases import services
 from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
-from hemei.cases.privacy import masked_fields
-from hemei.core.parsing import IdFilter
+from hemei.cases.privacy import masked_fields, text_findings
+from hemei.core.api import StrictPageSize
+from hemei.core.parsing import MAX_ID, IdFilter
 from hemei.core.pii import redact
+from hemei.core.throttle import CaseCreateThrottle
 from hemei.regions.access import access_region, scope_for
 
 LIST_FIELDS = ("number", "title", "status", "tier", "category_id", "region__code", "source", "accept_by",
@@ -71,11 +74,14 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     category_name = serializers.CharField(source="category.name", read_only=True)
     responsible = serializers.CharField(source="responsible.username", read_only=True, default=None,
                                         allow_null=True)
+    lat = serializers.FloatField(read_only=True, allow_null=True, help_text="WGS 84 degrees, or null.")
+    long = serializers.FloatField(read_only=True, allow_null=True, help_text="WGS 84 degrees, or null.")
 
     class Meta:
         model = Case
         fields = ["number", "county", "region", "region_name", "category", "category_name", "source", "title",
-                  "description", "status", "tier", "reporter_name", "responsible", "responsible_unit", "measures",
+                  "description", "address_string", "lat", "long", "media_url",
+                  "status", "tier", "reporter_name", "responsible", "responsible_unit", "measures",
                   "accept_by", "resolve_by", "overdue_accept", "overdue_resolve", "rating", "created_at",
                   "updated_at", "accepted_at", "resolved_at", "closed_at", "escalated_at"]
         read_only_fields = fields
@@ -97,7 +103,7 @@ class CaseSummarySerializer(serializers.Serializer[Case]):
     title = serializers.CharField()
     status = serializers.ChoiceField(choices=Case.Status.choices)
     tier = serializers.ChoiceField(choices=Case.Tier.choices)
-    category = serializers.IntegerField()
+    category = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     region = serializers.CharField(help_text="Village or grid code.")
     source = serializers.ChoiceField(choices=Case.Source.choices)  # type: ignore[assignment]  # (see CaseCreateSerializer)
     accept_by = serializers.DateTimeField()
@@ -121,7 +127,7 @@ def _iso(moment: Any) -> str | None:
     return timezone.localtime(moment).isoformat() if moment is not None else None
 
 
-class CasePagination(pagination.CursorPagination):
+class CasePagination(StrictPageSize, pagination.CursorPagination):
     """Newest first, by an opaque cursor: no COUNT(*) over a county's million cases, and a
     page stays stable while new cases arrive (page numbers would shift under the reader)."""
 
@@ -132,7 +138,8 @@ class CasePagination(pagination.CursorPagination):
 
 
 class CaseCreateSerializer(serializers.Serializer[Any]):
-    category = serializers.IntegerField(help_text="Category id (GET /open311/v2/services.json lists them).")
+    category = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                        help_text="Category id (GET /open311/v2/services.json lists them).")
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=services.TEXT_LIMIT)
     region = serializers.CharField(
@@ -145,6 +152,21 @@ class CaseCreateSerializer(serializers.Serializer[Any]):
         help_text="Staff only; a villager's case is always source=villager.",
     )
     reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    address_string = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
+    long = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
+    media_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CaseCreatedSerializer(CaseSerializer):
+    warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True,
+        help_text="Personal data found in the title or description (masked), as the case forms warn: "
+                  "the text is kept as written for you and the handlers and masked for everyone else.")
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
 
 
 class AcceptSerializer(serializers.Serializer[Any]):
@@ -230,6 +252,12 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             return queryset
         return super().filter_queryset(queryset)
 
+    def get_throttles(self) -> list[Any]:
+        throttles = list(super().get_throttles())
+        if self.action == "create":
+            throttles.append(CaseCreateThrottle())
+        return throttles
+
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return CaseSummarySerializer if self.action == "list" else super().get_serializer_class()
 
@@ -252,7 +280,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         if not scope_for(self.request.user).covers_path(case.region.path, write=True):
             if not scope_for(self.request.user).is_staff_scope:
                 raise Http404
-            raise PermissionDenied("You may read this case but not change it.")
+            raise PermissionDenied(_("You may read this case but not change it."))
         return case
 
     def _run(self, fn: Any, **kwargs: Any) -> Response:
@@ -273,7 +301,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
                                      description="Same account + same key: the case already created is returned "
                                                  "(200); a different payload under the same key: 409.")],
-        responses={201: CaseSerializer, 200: CaseSerializer, 400: ErrorSerializer, 404: CASE_404,
+        responses={201: CaseCreatedSerializer, 200: CaseCreatedSerializer, 400: ErrorSerializer, 404: CASE_404,
                    409: OpenApiResponse(ErrorSerializer, description="Idempotency key reused with another payload")},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -282,13 +310,13 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         v = dict(data.validated_data)
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
         if len(key) > IDEMPOTENCY_MAX:
-            return api_error("invalid", f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_MAX} characters.",
+            return api_error("invalid", too_long_key(),
                              status.HTTP_400_BAD_REQUEST)
         scope = scope_for(request.user)
         submit: dict[str, Any] = {"title": v["title"], "description": v["description"]}
         if v["region"] or scope.is_staff_scope:
             if not v["region"]:
-                return api_error("invalid", "region is required.", status.HTTP_400_BAD_REQUEST,
+                return api_error("invalid", _("region is required."), status.HTTP_400_BAD_REQUEST,
                                  {"region": ["This field is required."]})
             submit.update(region=access_region(request.user, v["region"], write=True), source=v["source"],
                           reporter_name=v["reporter_name"])
@@ -302,9 +330,11 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         category = Category.objects.filter(pk=v["category"], active=True).filter(
             Q(county__isnull=True) | Q(county_id=getattr(county, "pk", None))).first()
         if category is None:
-            return api_error("invalid", "Unknown category.", status.HTTP_400_BAD_REQUEST,
-                             {"category": ["Unknown category."]})
+            return api_error("invalid", _("Unknown category."), status.HTTP_400_BAD_REQUEST,
+                             {"category": [_("Unknown category.")]})
         submit["category"] = category
+        submit["location"] = services.Location(address_string=v["address_string"], lat=v["lat"], long=v["long"],
+                                               media_url=v["media_url"])
         try:
             case = services.case_submit(actor=request.user, idempotency_key=key, **submit)
         except ValidationError as exc:
@@ -313,7 +343,9 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
         # A replay (same account, key and payload) answers 200 with the case made the first time.
         code = status.HTTP_200_OK if getattr(case, "replayed", False) else status.HTTP_201_CREATED
-        return Response(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data, status=code)
+        body = dict(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data)
+        body["warnings"] = [f.label() for f in text_findings(v["title"], v["description"])]
+        return Response(body, status=code)
 
     @extend_schema(summary="Accept: a responsible person or unit takes the case on", request=AcceptSerializer,
                    responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: CASE_404,
@@ -330,7 +362,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             responsible = _responsible_candidates(case.region).filter(
                 username=data.validated_data["responsible"]).first()
             if responsible is None:
-                return api_error("invalid", "Unknown responsible person for this region.",
+                return api_error("invalid", _("Unknown responsible person for this region."),
                                  status.HTTP_400_BAD_REQUEST, {"responsible": ["Unknown user."]})
         return self._run(services.case_accept, case=case, responsible=responsible, unit=data.validated_data["unit"])
 
@@ -344,7 +376,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         data.is_valid(raise_exception=True)
         if case.status == Case.Status.RESOLVED:
             # resolved → in progress is the reopening by an unsatisfied rating, not a staff step.
-            return api_error("transition", "A resolved case is reopened only by the reporter's rating.",
+            return api_error("transition", _("A resolved case is reopened only by the reporter's rating."),
                              status.HTTP_409_CONFLICT)
         return self._run(services.case_start, case=case, note=data.validated_data["note"])
 
@@ -390,3 +422,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         case = self._case()
         events = CaseEvent.objects.filter(case=case).order_by("at", "id")
         return Response(CaseEventSerializer(events, many=True).data)
+
+
+def too_long_key() -> str:
+    return _("%(h)s is longer than %(n)d characters.") % {"h": IDEMPOTENCY_HEADER, "n": IDEMPOTENCY_MAX}

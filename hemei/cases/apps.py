@@ -8,4 +8,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from hemei.cases import sweep  # noqa: F401  (registers the cases sweeper)
+        from hemei.cases import sweep  # noqa: F401  (registers the escalation and reminder sweepers)

@@ -44,6 +44,10 @@ class Category(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
+    # Where a case of this category starts: a complaint that the village did not publish
+    # something goes to the township (村民委员会组织法 art. 31), not to the village it is about.
+    start_tier = models.CharField(_("starts at tier"), max_length=10, choices=sweeps.Tier.choices,
+                                  default=sweeps.Tier.VILLAGE)
 
     class Meta:
         verbose_name = _("case category")
@@ -119,6 +123,12 @@ class Case(models.Model):
     category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases")
     title = models.CharField(_("title"), max_length=100)
     description = models.TextField(_("description"), max_length=4000)
+    # Where, as GeoReport v2 names it (Open311 POST, the villager's "use my position" button,
+    # the case page's map). A reported point, not a home register: public answers round it.
+    address_string = models.CharField(_("address"), max_length=200, blank=True)
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    long = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    media_url = models.URLField(_("media URL"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("responsible person"), null=True, blank=True,
@@ -209,6 +219,7 @@ class CaseEvent(WorkflowEvent):
         PHOTO = "photo", _("photo added")
         TABLED = "tabled", _("put to a village meeting")
         DECIDED = "decided", _("decided by a village meeting")
+        ORDERED = "ordered", _("publication ordered by the township")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)

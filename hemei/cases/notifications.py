@@ -31,13 +31,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hemei.cases.models import Case, CaseEvent
-from hemei.core.sweeps import Escalation, Tier, sweeper
+from hemei.core.sweeps import Tier
 from hemei.notify.models import Reminder
 from hemei.notify.services import EMAIL, INBOX, SMS, notify
 from hemei.regions.models import Level, Post, Region, Role
@@ -321,7 +321,7 @@ def _escalated(event: CaseEvent, staff_link: str, common: dict[str, Any]) -> Non
 # --- the reminder sweep ----------------------------------------------------------------------
 
 
-def _remind(pk: int, now: dt.datetime, horizon: dt.datetime) -> bool:
+def remind(pk: int, now: dt.datetime, horizon: dt.datetime) -> bool:
     """1. re-read the case; act only if it is still being resolved and due within the window;
     2. insert the (kind, number, deadline) reminder row — a unique row, so of two sweepers the
        second one's insert fails (on PostgreSQL it waits for the first to commit) and it skips;
@@ -346,21 +346,3 @@ def _remind(pk: int, now: dt.datetime, horizon: dt.datetime) -> bool:
         )
         case_event_notify(event)
     return True
-
-
-@sweeper("case-reminders")
-def remind_due_cases(now: dt.datetime) -> list[Escalation]:
-    """Remind once per (case, resolve-by) when the deadline is within HEMEI_REMINDER_HOURS.
-    Reads an index range on (status, resolve_by); cases reminded of this deadline already are
-    left out in the same query. A reminder is not an escalation, so the list is empty."""
-    horizon = now + dt.timedelta(hours=settings.HEMEI_REMINDER_HOURS)
-    reminded = Reminder.objects.filter(kind=REMINDER_KIND, ref=OuterRef("number"), deadline=OuterRef("resolve_by"))
-    due = (
-        Case.objects.filter(status__in=RESOLVING, resolve_by__gt=now, resolve_by__lte=horizon)
-        .exclude(Exists(reminded))
-        .order_by("resolve_by", "pk")
-        .values_list("pk", flat=True)
-    )
-    for pk in due.iterator(chunk_size=2000):
-        _remind(pk, now, horizon)
-    return []

@@ -14,7 +14,7 @@ from hemei.cases.models import Case
 from hemei.core.pii import Finding, find_personal_data, redact
 from hemei.regions.access import scope_for
 
-TEXT_FIELDS = ("title", "description", "measures")
+TEXT_FIELDS = ("title", "description", "measures", "address_string")
 
 
 def reads_in_clear(user: Any, case: Case) -> bool:

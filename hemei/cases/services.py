@@ -5,6 +5,8 @@ both act (rule 6), and each writes a `CaseEvent` and an audit row."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
@@ -56,6 +58,45 @@ _check_text = partial(clean_text, limit=TEXT_LIMIT, required=True)
 
 
 @transaction.atomic
+@dataclass(frozen=True)
+class Location:
+    """Where a case is, in GeoReport v2's words. Both coordinates or neither; a media URL is
+    http(s) only (it is shown as a link)."""
+
+    address_string: str = ""
+    lat: Decimal | float | str | None = None
+    long: Decimal | float | str | None = None
+    media_url: str = ""
+
+    def clean(self) -> Location:
+        address = _check_text(self.address_string, _("Address"), limit=200, required=False)
+        lat, lon = _coordinate(self.lat, _("Latitude"), 90), _coordinate(self.long, _("Longitude"), 180)
+        if (lat is None) != (lon is None):
+            raise ValidationError(_("Latitude and longitude go together."))
+        url = (self.media_url or "").strip()
+        if url and (len(url) > 500 or not url.lower().startswith(("http://", "https://"))):
+            raise ValidationError(_("The media URL must be an http(s) address of at most 500 characters."))
+        return Location(address, lat, lon, url)
+
+    def payload(self) -> dict[str, str]:
+        # Only what was given: replays of keys stored before locations existed still match.
+        values = {"address_string": self.address_string, "lat": self.lat, "long": self.long,
+                  "media_url": self.media_url}
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def _coordinate(value: Any, label: str, bound: int) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip()).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("%(f)s is not a number.") % {"f": label}) from None
+    if not number.is_finite() or not -bound <= number <= bound:
+        raise ValidationError(_("%(f)s is out of range.") % {"f": label})
+    return number
+
+
 def case_submit(
     *,
     actor: Any,
@@ -69,10 +110,13 @@ def case_submit(
     reporter_name: str = "",
     idempotency_key: str = "",
     photos: list[Any] | None = None,
-    tier: str = Case.Tier.VILLAGE,
+    location: Location | None = None,
+    tier: str = "",
 ) -> Case:
-    """A new case at a village or grid, with its number and deadlines from the category.
-    `tier` is where supervision starts (a device alarm rule may start at the township).
+    """A new case at a village or grid, with its number and deadlines from the category, and
+    where it is (`location`: address, point, a picture's URL; checked by `Location.clean`).
+    `tier` is where supervision starts: blank for the category's `start_tier`, or a device
+    alarm rule's tier.
 
     With an `idempotency_key` (`hemei.core.idempotency`), a second call by the same account
     with the same payload returns the first case (its `replayed` is True) and changes nothing;
@@ -83,7 +127,7 @@ def case_submit(
         raise ValidationError(_("A case belongs to a village or a grid."))
     if source not in Case.Source.values:
         raise ValidationError(_("Unknown source %(s)s.") % {"s": source})
-    if tier not in Case.Tier.values:
+    if tier and tier not in Case.Tier.values:
         raise ValidationError(_("Unknown tier %(t)s.") % {"t": tier})
     county = _county_of(region)
     if not category.active or (category.county_id is not None and category.county_id != county.pk):
@@ -101,18 +145,21 @@ def case_submit(
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > 64:
         raise ValidationError(_("The submission key is longer than 64 characters."))
+    where = (location or Location()).clean()
     cleaned = clean_photos(list(photos or []))  # before any write: a bad photo changes nothing
     now = timezone.now()
     year = timezone.localtime(now).year
     counter = _lock_counter(county, year)
     payload = {"region": region.pk, "category": category.pk, "title": title, "description": description,
-               "household": household.pk if household is not None else None}
+               "household": household.pk if household is not None else None, **where.payload()}
 
     def write() -> list[Case]:
         case = Case.objects.create(
             number=_next_number(counter, county, year), idempotency_key=idempotency_key if not is_system(actor) else "",
             county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
-            source=source, category=category, title=title, description=description, tier=tier,
+            source=source, category=category, title=title, description=description,
+            tier=tier or category.start_tier,
+            address_string=where.address_string, lat=where.lat, long=where.long, media_url=where.media_url,
             accept_by=accept_deadline(category, now, county.code),
             resolve_by=resolve_deadline(category, now, county.code),
             created_by=user_of(actor), created_at=now, updated_at=now,

@@ -11,19 +11,25 @@
 3. The winner freezes the overdue flag, gives the case a new deadline at the new tier (the
    same limit again, counted from `now`) and writes an `escalated` event and an audit row.
 A case at county tier has nowhere to climb; it stays overdue (the supervision board shows it).
+
+The reminder sweep (`case-reminders`) tells the responsible person once per resolve-by that
+the deadline is near (`hemei.cases.notifications.remind`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Exists, OuterRef
 
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseEvent
+from hemei.cases.notifications import REMINDER_KIND, remind
 from hemei.core.audit import audit_record
-from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweep_time, sweeper
+from hemei.notify.models import Reminder
 
 RESOLVING = (Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
 
@@ -64,9 +70,7 @@ def _escalate(pk: int, *, deadline: str, now: dt.datetime) -> Escalation | None:
 @sweeper("cases")
 def sweep(now: dt.datetime | None = None) -> list[Escalation]:
     """Escalate every case past a deadline as of `now` (default: the current time)."""
-    now = now or timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("sweep needs a timezone-aware time")
+    now = sweep_time(now)
     below_county = list(NEXT_TIER)
     late_accept = Case.objects.filter(status=Case.Status.SUBMITTED, accept_by__lte=now, tier__in=below_county)
     late_resolve = Case.objects.filter(status__in=RESOLVING, resolve_by__lte=now, tier__in=below_county)
@@ -80,3 +84,21 @@ def sweep(now: dt.datetime | None = None) -> list[Escalation]:
                 if result is not None:
                     done.append(result)
     return done
+
+
+@sweeper("case-reminders")
+def remind_due_cases(now: dt.datetime) -> list[Escalation]:
+    """Remind once per (case, resolve-by) when the deadline is within HEMEI_REMINDER_HOURS.
+    Reads an index range on (status, resolve_by); cases reminded of this deadline already are
+    left out in the same query. A reminder is not an escalation, so the list is empty."""
+    horizon = now + dt.timedelta(hours=settings.HEMEI_REMINDER_HOURS)
+    reminded = Reminder.objects.filter(kind=REMINDER_KIND, ref=OuterRef("number"), deadline=OuterRef("resolve_by"))
+    due = (
+        Case.objects.filter(status__in=RESOLVING, resolve_by__gt=now, resolve_by__lte=horizon)
+        .exclude(Exists(reminded))
+        .order_by("resolve_by", "pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in due.iterator(chunk_size=2000):
+        remind(pk, now, horizon)
+    return []

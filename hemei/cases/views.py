@@ -27,6 +27,7 @@ from hemei.cases.access import access_case, access_cases, villager_resident
 from hemei.cases.export import ledger_export
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.privacy import for_reader, text_findings
+from hemei.core import throttle
 from hemei.core.parsing import parse_date, parse_id
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -58,6 +59,7 @@ PLAIN_EVENTS: dict[str, Any] = {
     CaseEvent.Kind.PHOTO: gettext_lazy("Photos were added."),
     CaseEvent.Kind.TABLED: gettext_lazy("Your request will be discussed at a village meeting."),
     CaseEvent.Kind.DECIDED: gettext_lazy("The village meeting has decided on your request."),
+    CaseEvent.Kind.ORDERED: gettext_lazy("The township has ordered the village to publish it by a deadline."),
 }
 
 
@@ -146,7 +148,7 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
     household = resident.household
     categories = list(Category.objects.filter(active=True)
                       .filter(Q(county__isnull=True) | Q(county_id=household.county_id)))
-    values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex}
+    values = {"category": "", "title": "", "description": "", "key": uuid.uuid4().hex, "lat": "", "long": ""}
     errors: list[str] = []
     findings: list[str] = []
     if request.method == "POST":
@@ -157,6 +159,8 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Please choose what kind of problem it is."))
         elif findings:
             pass  # the page asks: send anyway, or edit
+        elif (wait := throttle.hit("case_create", throttle.account_or_source(request))) is not None:
+            return throttle.too_many(wait)
         else:
             try:
                 # The key rendered into the form makes a double tap (or a resend on a slow
@@ -167,6 +171,7 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                     description=values["description"], source=Case.Source.VILLAGER, household=household,
                     reporter=resident, idempotency_key=values["key"][:64],
                     photos=request.FILES.getlist("photos"),
+                    location=services.Location(lat=values["lat"] or None, long=values["long"] or None),
                 )
             except ValidationError as exc:
                 errors.extend(exc.messages)
@@ -303,6 +308,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Choose how the problem was reported."))
         findings = _unconfirmed_findings(request, values)
         if not errors and not findings and region is not None and category is not None:
+            if (wait := throttle.hit("case_create", throttle.account_or_source(request))) is not None:
+                return throttle.too_many(wait)
             try:
                 case = services.case_submit(
                     actor=request.user, region=region, category=category,

@@ -26,3 +26,37 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class UploadLimitMiddleware:
+    """Every multipart upload (case photos, xlsx imports, attachments) counts against the
+    `upload` rate of the account, or of the address without one (hemei.core.throttle): one
+    place for all upload pages rather than a check in each."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from hemei.core import throttle
+
+        if request.method == "POST" and request.content_type == "multipart/form-data":
+            wait = throttle.hit("upload", throttle.account_or_source(request))
+            if wait is not None:
+                return throttle.too_many(wait)
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response Django renders (static files are served
+    before this by WhiteNoise, with their own long cache): pages, API answers and downloads
+    carry names, masked numbers and case texts, and a shared village computer or a proxy must
+    not keep them. A view that chose its own caching keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -24,6 +24,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 
 if TYPE_CHECKING:
     from hemei.regions.models import Region
@@ -136,6 +137,7 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """An id filter for the API: anything but an id in range is a 400 with the field named."""
 
@@ -170,6 +172,28 @@ class IdListField(forms.Field):
     def to_python(self, value: Any) -> frozenset[int]:
         values = value if isinstance(value, (list, tuple)) else ([value] if value else [])
         return frozenset(pk for v in values if (pk := parse_id(v)) is not None)
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+def form_values(form: forms.Form) -> dict[str, Any]:
+    """The values of a POST form whose fields all parse leniently (the services check them):
+    what parsed, a field that did not left out."""
+    form.is_valid()
+    return getattr(form, "cleaned_data", {})
+
+
+class DateTextField(forms.Field):
+    """A ``YYYY-MM-DD`` date read as `parse_date` reads it: anything else is None, for the
+    view or the service to refuse with its own message."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.date | None:
+        return parse_date(value)
 
     def validate(self, value: Any) -> None:
         pass

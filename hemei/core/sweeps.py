@@ -11,7 +11,7 @@ process whose update changed exactly one row (ARCHITECTURE rule 6).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,11 +63,25 @@ def claim_once(model: type[models.Model], pk: Any, *, expect: dict[str, Any], up
     return model._default_manager.filter(pk=pk, **expect).update(**update) == 1
 
 
-def sweep_all(now: dt.datetime | None = None, *, only: Sequence[str] = ()) -> list[Escalation]:
-    """Run every registered sweeper (or those named in `only`) as of `now`."""
+def sweep_time(now: dt.datetime | None) -> dt.datetime:
+    """The moment a sweep acts as of: `now`, or the current time; a naive time is refused
+    (deadlines are compared as instants)."""
     now = now or timezone.now()
     if timezone.is_naive(now):
         raise ValueError("sweep needs a timezone-aware time")
+    return now
+
+
+def escalate_each(ids: Iterable[Any], escalate: Callable[[Any, dt.datetime], Escalation | None],
+                  now: dt.datetime) -> list[Escalation]:
+    """`escalate(pk, now)` for each late row (each claims its row with `claim_once` in its own
+    transaction); the escalations that happened, in order."""
+    return [done for pk in ids if (done := escalate(pk, now)) is not None]
+
+
+def sweep_all(now: dt.datetime | None = None, *, only: Sequence[str] = ()) -> list[Escalation]:
+    """Run every registered sweeper (or those named in `only`) as of `now`."""
+    now = sweep_time(now)
     done: list[Escalation] = []
     for name in sorted(SWEEPERS):
         if only and name not in only:

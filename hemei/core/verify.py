@@ -175,6 +175,15 @@ def run_notices() -> dict[str, list[str]]:
     return {name: check() for name, check in NOTICES.items()}
 
 
+@notice("grid-size")
+def check_grid_size() -> list[str]:
+    """Grids over the size the rule gives (about 300 households, at most 2,500 people): a notice,
+    since splitting a grid is a decision of the village, not an inconsistency."""
+    from hemei.regions.selectors import oversized_grids
+
+    return [g.describe() for g in oversized_grids()]
+
+
 @notice("calendar-current-year")
 def check_calendar_year() -> list[str]:
     """Deadlines count working days: without this year's State Council holidays every deadline

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record
 from hemei.core.models import WorkflowEvent
 from hemei.core.scope import is_system, require_actor, user_of
+from hemei.core.scope import may as scope_may
 
 # A role check: (actor, object) → may the actor make this move on this object?
 Guard = Callable[[Any, Any], bool]
@@ -104,6 +105,16 @@ class Workflow:
 
     def may(self, actor: Any, obj: Any, move: Move) -> bool:
         return move.guard is None or is_system(actor) or bool(move.guard(actor, obj))
+
+
+def holds(roles: frozenset[str], *, over: str = "village") -> Guard:
+    """A guard: the actor holds one of `roles` over the object's region `over` (its village by
+    default), as `hemei.core.scope.may` answers it."""
+
+    def guard(actor: Any, obj: Any) -> bool:
+        return scope_may(actor, roles, getattr(obj, over))
+
+    return guard
 
 
 REGISTRY: dict[str, Workflow] = {}

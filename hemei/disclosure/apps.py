@@ -10,4 +10,4 @@ class DisclosureConfig(AppConfig):
     def ready(self) -> None:
         # Register the schedule sweeper (hemei.core.sweeps), the chain checks (hemei verify)
         # and this app's chain head on the public board.
-        from hemei.disclosure import board, integrity, schedules  # noqa: F401
+        from hemei.disclosure import board, integrity, sweep  # noqa: F401

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from hemei.accounts.models import User
 from hemei.cases.demo import DEMO_NOW, SH, XISHAO_CODE
-from hemei.disclosure import finance, schedules, services
+from hemei.disclosure import finance, services, sweep
 from hemei.disclosure.models import AnnualIncome, Disclosure, DisclosureVersion, FinanceEntry, Kind, ScheduleSettings
 from hemei.regions.models import Region
 
@@ -177,7 +177,7 @@ def demo_disclosure(*, stdout: Output | None = None) -> int:
             _publish(correction, author=secretary, reviewer=supervisor, publisher=secretary, day=dt.date(2026, 10, 19))
             published += 1
     # 3. The shared sweep at the reference time: the missed quarter climbs to the township once.
-    escalated = schedules.sweep(DEMO_NOW)
+    escalated = sweep.sweep(DEMO_NOW)
     if stdout is not None:
         stdout.write(f"disclosures: {published} published versions, {len(escalated)} overdue escalated\n")
     return published

@@ -226,6 +226,11 @@ class ScheduleDue(VillageScoped):
     disclosure = models.ForeignKey(
         Disclosure, verbose_name=_("disclosure"), null=True, blank=True, on_delete=models.PROTECT, related_name="dues"
     )
+    # A publication the township ordered on a villager's complaint (村民委员会组织法 art. 31).
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("complaint"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="publication_orders",
+    )
     period_start = models.DateField(_("period from"))
     period_end = models.DateField(_("period to"))
     due_at = models.DateTimeField(_("due"))
@@ -241,7 +246,7 @@ class ScheduleDue(VillageScoped):
         constraints = [
             models.UniqueConstraint(
                 fields=["village", "kind", "period_start"],
-                condition=models.Q(major=False),
+                condition=models.Q(major=False, case__isnull=True),
                 name="disclosure_due_period",
             ),
             models.UniqueConstraint(fields=["disclosure"], condition=models.Q(major=True), name="disclosure_due_major"),

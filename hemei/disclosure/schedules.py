@@ -12,7 +12,7 @@ Rule (村民委员会组织法 art. 30, defaults per village in `ScheduleSetting
 - a period counts as published when a published version of the village's disclosure of that
   kind covers it (the disclosure's period contains the due period).
 
-The sweeper (`@sweeper("disclosure")`):
+The sweeper (`@sweeper("disclosure")` in `hemei.disclosure.sweep`):
 1. creates the due rows for every period that has ended since `tracked_from` (insert, conflicts
    ignored: two sweepers at once create each row once);
 2. reads the open rows past their deadline below county tier; for each, in its own transaction,
@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,8 +40,9 @@ from hemei.core.audit import audit_record, diff
 from hemei.core.calendar import add_working_days
 from hemei.core.parsing import parse_int
 from hemei.core.scope import require_actor
-from hemei.core.sweeps import NEXT_TIER, Escalation, Tier, claim_once, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, Tier, claim_once
 from hemei.disclosure.models import DisclosureVersion, Kind, ScheduleDue, ScheduleSettings
+from hemei.regions.access import scope_for
 from hemei.regions.models import Post, Region, Role
 
 PERIODIC_KINDS = (Kind.FINANCE, Kind.VILLAGE, Kind.PARTY)
@@ -96,14 +98,16 @@ def schedule_refresh(now: dt.datetime) -> int:
             for kind in PERIODIC_KINDS
             for start, end in periods(settings, kind, today)
         ]
-        existing = set(ScheduleDue.objects.filter(village=village, major=False).values_list("kind", "period_start"))
+        existing = set(ScheduleDue.objects.filter(village=village, major=False, case__isnull=True)
+                       .values_list("kind", "period_start"))
         new = [r for r in rows if (r.kind, r.period_start) not in existing]
         if new:
             ScheduleDue.objects.bulk_create(new, ignore_conflicts=True)
             created += len(new)
             # A period published before its row existed (published right after it ended).
             fresh = ScheduleDue.objects.filter(
-                village=village, major=False, fulfilled_at__isnull=True, period_start__in=[r.period_start for r in new]
+                village=village, major=False, case__isnull=True, fulfilled_at__isnull=True,
+                period_start__in=[r.period_start for r in new]
             )
             for due in fresh:
                 if is_published(due):
@@ -163,7 +167,7 @@ def _tell(due: ScheduleDue, tier: str, new_due: dt.datetime) -> None:
     )
 
 
-def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
+def escalate(pk: int, now: dt.datetime) -> Escalation | None:
     with transaction.atomic():
         due = ScheduleDue.objects.select_related("village").filter(pk=pk).first()
         if due is None or due.fulfilled_at is not None or due.tier not in NEXT_TIER or due.due_at > now:
@@ -189,23 +193,9 @@ def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
             note="escalated",
             changes={"tier": [old_tier, new_tier], "due_at": [old_due, new_due]},
         )
-    ref = f"{due.village.code} {due.kind} {due.period_start:%Y-%m}" + (" major" if due.major else "")
+    ref = (f"{due.village.code} {due.kind} {due.period_start:%Y-%m}" + (" major" if due.major else "")
+           + (f" ordered {due.case_id}" if due.case_id else ""))
     return Escalation("disclosure", ref, "publish", old_tier, new_tier)
-
-
-@sweeper("disclosure")
-def sweep(now: dt.datetime | None = None) -> list[Escalation]:
-    now = now or timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("sweep needs a timezone-aware time")
-    schedule_refresh(now)
-    late = ScheduleDue.objects.filter(fulfilled_at__isnull=True, due_at__lte=now, tier__in=list(NEXT_TIER))
-    done: list[Escalation] = []
-    for pk in late.order_by("due_at", "pk").values_list("pk", flat=True):
-        result = _escalate(pk, now)
-        if result is not None:
-            done.append(result)
-    return done
 
 
 SETTING_LIMITS = {
@@ -257,3 +247,63 @@ def schedule_settings_save(
         changes=diff(old, new),
     )
     return settings
+
+
+# --- a publication ordered on a villager's complaint (村民委员会组织法 art. 31) ----------------
+
+ORDER_ROLES = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_DISPATCHER, Role.COUNTY_ADMIN})
+ORDER_MAX_DAYS = 30
+
+
+def publication_order(
+    *, actor: Any, case: Any, kind: str, period_start: dt.date, period_end: dt.date, working_days: int
+) -> ScheduleDue:
+    """The township orders the village to publish what a villager complained was not published.
+
+    1. Only township (or county) staff over the case's village, on an open case.
+    2. `kind` and the period name what must be published; `working_days` (1–30) the deadline,
+       counted with the working-day calendar from now.
+    3. A period already published needs no order (an error: answer the villager instead).
+    4. One `ScheduleDue` row with the case attached, at the township tier: the shared sweep
+       (`sweep` above) marks it published when a covering version appears, or moves it to the
+       county exactly once when the deadline passes. The case gets an `ordered` event and the
+       audit log a row; the village's secretary and director are told."""
+    from hemei.cases.models import Case, CaseEvent
+    from hemei.cases.services import OPEN_STATUSES
+    from hemei.core.workflow import record
+    from hemei.notify.services import notify
+
+    require_actor(actor)
+    assert isinstance(case, Case)
+    village = case.region if case.region.level == "village" else case.region.get_parent()
+    scope = scope_for(actor)
+    if not (scope.covers_path(village.path, write=True) and scope.roles_over(village.path) & ORDER_ROLES):
+        raise PermissionDenied(_("Only the township or the county orders a village to publish."))
+    if case.status not in OPEN_STATUSES:
+        raise ValidationError(_("The complaint is no longer open."))
+    if kind not in Kind.values:
+        raise ValidationError(_("Unknown kind of disclosure."))
+    if period_end < period_start:
+        raise ValidationError(_("The period ends before it starts."))
+    if not 1 <= working_days <= ORDER_MAX_DAYS:
+        raise ValidationError(_("The deadline is 1 to %(n)d working days.") % {"n": ORDER_MAX_DAYS})
+    now = timezone.now()
+    due = ScheduleDue(county=case.county, village=village, kind=kind, case=case, period_start=period_start,
+                      period_end=period_end, tier=Tier.TOWNSHIP,
+                      due_at=add_working_days(now, working_days, county_code=village.code[:6]))
+    if is_published(due):
+        raise ValidationError(_("This period is already published."))
+    with transaction.atomic():
+        due.save()
+        note = _("%(kind)s for %(start)s – %(end)s to be published by %(due)s") % {
+            "kind": Kind(kind).label, "start": period_start, "end": period_end,
+            "due": timezone.localtime(due.due_at).strftime("%Y-%m-%d %H:%M")}
+        record(case, kind=CaseEvent.Kind.ORDERED, actor=actor, at=now, note=note,
+               data={"due": due.pk, "due_at": due.due_at.isoformat()})
+        audit_record(actor=actor, action="create", obj=due,
+                     changes={"kind": [None, kind], "case": [None, case.number], "due_at": [None, str(due.due_at)]})
+        posts = Post.objects.current().filter(region=village, role__in=(Role.SECRETARY, Role.DIRECTOR))
+        notify(recipients=get_user_model().objects.filter(pk__in=posts.values("user_id"), is_active=True),
+               kind="disclosure_ordered", title=_("The township orders publication: %(note)s") % {"note": note},
+               body=case.number, link="/w/disclosure/schedule/")
+    return due

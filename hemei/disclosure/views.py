@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hemei.core.parsing import parse_date
-from hemei.disclosure import access, services
+from hemei.core.parsing import form_values
+from hemei.disclosure import access, forms, services
 from hemei.disclosure.models import Disclosure, DisclosureAttachment, DisclosureVersion, Kind, ScheduleSettings
 from hemei.regions.access import require_staff_scope
 
@@ -68,9 +68,11 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
     if not villages:
         raise Http404
     errors: list[str] = []
+    form = forms.DraftForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        village = next((v for v in villages if v.code == request.POST.get("village")), None)
-        start, end = parse_date(request.POST.get("period_start", "")), parse_date(request.POST.get("period_end", ""))
+        sent = form_values(form)
+        village = next((v for v in villages if v.code == sent["village"]), None)
+        start, end = sent["period_start"], sent["period_end"]
         if village is None:
             errors.append(_("Choose a village."))
         if start is None or end is None:
@@ -80,12 +82,12 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
                 version = services.disclosure_create(
                     actor=request.user,
                     village=village,
-                    kind=request.POST.get("kind", ""),
-                    title=request.POST.get("title", ""),
-                    body=request.POST.get("body", ""),
+                    kind=sent["kind"],
+                    title=sent["title"],
+                    body=sent["body"],
                     period_start=start,
                     period_end=end,
-                    major=bool(request.POST.get("major")),
+                    major=sent["major"],
                 )
                 for upload in request.FILES.getlist("attachments"):
                     services.attachment_add(actor=request.user, version=version, upload=upload)
@@ -97,7 +99,7 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "disclosure/form.html",
-        {"villages": villages, "kinds": Kind.choices, "errors": errors, "data": request.POST, "new": True},
+        {"villages": villages, "kinds": Kind.choices, "errors": errors, "data": form.data, "new": True},
     )
 
 
@@ -143,15 +145,17 @@ def disclosure_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Only a draft or a returned version can be edited."))
         return redirect("disclosure-detail", pk=pk)
     errors: list[str] = []
+    form = forms.DraftForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
+        sent = form_values(form)
         try:
             services.version_edit(
                 actor=request.user,
                 version=version,
-                title=request.POST.get("title", ""),
-                body=request.POST.get("body", ""),
-                period_start=parse_date(request.POST.get("period_start", "")),
-                period_end=parse_date(request.POST.get("period_end", "")),
+                title=sent["title"],
+                body=sent["body"],
+                period_start=sent["period_start"],
+                period_end=sent["period_end"],
             )
             for upload in request.FILES.getlist("attachments"):
                 services.attachment_add(actor=request.user, version=version, upload=upload)
@@ -160,7 +164,7 @@ def disclosure_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Draft saved."))
             return redirect("disclosure-detail", pk=pk)
-    data = request.POST or {
+    data = form.data or {
         "title": version.title,
         "body": version.body,
         "period_start": disclosure.period_start.isoformat(),
@@ -183,7 +187,7 @@ def disclosure_submit(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         result = services.version_submit(
-            actor=request.user, version=version, confirm=request.POST.get("confirm") == "1"
+            actor=request.user, version=version, confirm=form_values(forms.SubmitForm(request.POST))["confirm"]
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -204,12 +208,13 @@ def disclosure_review(request: HttpRequest, pk: int) -> HttpResponse:
     version = _open_version(disclosure)
     if version is None:
         raise Http404
+    sent = form_values(forms.ReviewForm(request.POST))
     try:
         services.version_review(
             actor=request.user,
             version=version,
-            approve=request.POST.get("decision") == "approve",
-            comment=request.POST.get("comment", ""),
+            approve=sent["decision"] == "approve",
+            comment=sent["comment"],
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -243,21 +248,23 @@ def disclosure_correct(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_role(request.user, disclosure.village, access.AUTHOR_ROLES)
     latest = disclosure.versions.order_by("-number").first()
     errors: list[str] = []
+    form = forms.CorrectionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
+        sent = form_values(form)
         try:
             services.correction_start(
                 actor=request.user,
                 disclosure=disclosure,
-                reason=request.POST.get("reason", ""),
-                title=request.POST.get("title", ""),
-                body=request.POST.get("body", ""),
+                reason=sent["reason"],
+                title=sent["title"],
+                body=sent["body"],
             )
         except ValidationError as exc:
             errors = _errors(exc)
         else:
             messages.success(request, _("Correction saved as a draft; it goes through review like the first."))
             return redirect("disclosure-detail", pk=pk)
-    data = request.POST or {"title": latest.title if latest else "", "body": latest.body if latest else ""}
+    data = form.data or {"title": latest.title if latest else "", "body": latest.body if latest else ""}
     return render(request, "disclosure/correct.html", {"d": disclosure, "errors": errors, "data": data})
 
 
@@ -308,8 +315,9 @@ def schedule_view(request: HttpRequest) -> HttpResponse:
     villages = list(access.villages_for(request.user, access.SCHEDULE_ROLES)[:500])
     errors: list[str] = []
     if request.method == "POST":
-        village = next((v for v in villages if v.code == request.POST.get("village")), None)
-        start = parse_date(request.POST.get("tracked_from", ""))
+        sent = form_values(forms.ScheduleForm(request.POST, fields=list(schedule_fields())))
+        village = next((v for v in villages if v.code == sent["village"]), None)
+        start = sent["tracked_from"]
         if village is None or start is None:
             errors.append(_("Choose a village and the first period."))
         else:
@@ -320,7 +328,7 @@ def schedule_view(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                     village=village,
                     tracked_from=start.replace(day=1),
-                    values={k: request.POST.get(k, "") for k in schedule_fields()},
+                    values={k: sent[k] for k in schedule_fields()},
                 )
             except ValidationError as exc:
                 errors = _errors(exc)

@@ -8,7 +8,5 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        # Register the sweepers: case reminders (they belong to cases but need this app's
-        # Reminder table, so they register once both apps are loaded) and delivery retries.
-        from hemei.cases import notifications  # noqa: F401
-        from hemei.notify import services  # noqa: F401
+        # Register the delivery retry sweeper.
+        from hemei.notify import sweep  # noqa: F401

@@ -21,14 +21,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hemei.core.masking import mask_id_number, mask_phone
 from hemei.core.scope import require_actor
-from hemei.core.sweeps import Escalation, sweeper
 from hemei.notify.models import Delivery, Notification
 from hemei.notify.sms import get_sms_backend
 
@@ -167,7 +166,7 @@ def _error_text(exc: BaseException, user: Any) -> str:
     return scrub(text)[:300]
 
 
-def _send_one(delivery: Delivery) -> bool:
+def send_one(delivery: Delivery) -> bool:
     """Claim the delivery (a conditional update on the row as read, so two workers never
     send it twice), send it, record the outcome. True when sent."""
     now = timezone.now()
@@ -207,30 +206,7 @@ def deliver(ids: Iterable[int]) -> int:
         .select_related("notification__recipient")
         .order_by("pk")
     )
-    return sum(_send_one(d) for d in rows)
-
-
-@sweeper("notify-retry")
-def retry_deliveries(now: dt.datetime) -> list[Escalation]:
-    """Retry what did not go out: pending rows whose queueing was lost, failed rows (up to
-    MAX_ATTEMPTS, waiting longer after each attempt) and rows stuck in "sending" by a worker
-    that died. Nothing escalates here, so the list is always empty."""
-    due = (
-        Q(status=Delivery.Status.PENDING, created_at__lte=now - RETRY_AFTER)
-        | Q(status=Delivery.Status.SENDING, last_attempt_at__lte=now - STUCK_AFTER)
-        | Q(status=Delivery.Status.FAILED, attempts__lt=MAX_ATTEMPTS, last_attempt_at__lte=now - RETRY_AFTER)
-    )
-    rows = Delivery.objects.filter(due).select_related("notification__recipient").order_by("pk")[:RETRY_BATCH]
-    for delivery in rows:
-        last = delivery.last_attempt_at
-        if (
-            delivery.status == Delivery.Status.FAILED
-            and last is not None
-            and last > now - RETRY_AFTER * delivery.attempts
-        ):
-            continue  # back off: 10, 20 minutes after the first and second attempts
-        _send_one(delivery)
-    return []
+    return sum(send_one(d) for d in rows)
 
 
 # --- the inbox ----------------------------------------------------------------------------

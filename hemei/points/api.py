@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import pagination, status, viewsets
 from rest_framework.decorators import action
@@ -36,6 +37,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.api import ErrorSerializer, api_error
+from hemei.core.api import StrictPageSize
 from hemei.core.idempotency import KEY_MAX, IdempotencyConflict, created
 from hemei.core.parsing import IdFilter
 from hemei.core.scope import scope_q
@@ -95,15 +97,15 @@ def refused(exc: ValidationError) -> Response:
 def _key(request: Request, default: str | None = None) -> str | Response:
     key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
     if not key and default is None:
-        return api_error("key", f"The {IDEMPOTENCY_HEADER} header is required for this write.",
+        return api_error("key", _("The %(h)s header is required for this write.") % {"h": IDEMPOTENCY_HEADER},
                          status.HTTP_400_BAD_REQUEST, {IDEMPOTENCY_HEADER: ["This header is required."]})
     if len(key) > IDEMPOTENCY_MAX:
-        return api_error("key", f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_MAX} characters.",
+        return api_error("key", too_long_key(),
                          status.HTTP_400_BAD_REQUEST)
     return key or str(default)
 
 
-class IdPagination(pagination.CursorPagination):
+class IdPagination(StrictPageSize, pagination.CursorPagination):
     """Newest first by id, with an opaque cursor (no COUNT over a county's ledger)."""
 
     ordering = ("-id",)
@@ -254,7 +256,7 @@ class EntryViewSet(viewsets.ReadOnlyModelViewSet[Entry]):
                                              state=RuleVersion.State.ADOPTED).select_related("rule_set").first()
         item = RuleItem.objects.filter(version=version, code=v["item"]).first() if version else None
         if version is None or item is None:
-            return api_error("invalid", "Unknown rule item for this household's village.",
+            return api_error("invalid", _("Unknown rule item for this household's village."),
                              status.HTTP_400_BAD_REQUEST, {"item": ["Unknown rule item."]})
         try:
             entries, replayed = ledger.entry_propose_batch(
@@ -419,7 +421,7 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Redemption]):
         channel = v["channel"] or (
             Redemption.Channel.COUNTER if scope_for(request.user).is_staff_scope else Redemption.Channel.PHONE)
         if channel not in Redemption.Channel.values:
-            return api_error("invalid", "Unknown channel.", status.HTTP_400_BAD_REQUEST,
+            return api_error("invalid", _("Unknown channel."), status.HTTP_400_BAD_REQUEST,
                              {"channel": ["counter or phone"]})
         try:
             redemption = shop.redemption_create(actor=request.user, household=household, reward=reward,
@@ -454,3 +456,7 @@ class RedemptionViewSet(viewsets.ReadOnlyModelViewSet[Redemption]):
     @action(detail=True, methods=["post"])
     def collect(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, pk, shop.redemption_collect, "collect")
+
+
+def too_long_key() -> str:
+    return _("%(h)s is longer than %(n)d characters.") % {"h": IDEMPOTENCY_HEADER, "n": IDEMPOTENCY_MAX}

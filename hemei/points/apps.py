@@ -10,7 +10,7 @@ class PointsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the publicity and reset sweepers, the `hemei verify` invariants, the village
         # board's section and chain head, and the meetings hook.
-        from hemei.points import checks, public, reset, sweep  # noqa: F401
+        from hemei.points import checks, public, sweep  # noqa: F401
         from hemei.points.rules import register_meeting_hook
 
         register_meeting_hook()

@@ -27,7 +27,9 @@ from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.idempotency import remembered
 from hemei.core.parsing import clean_text
 from hemei.core.scope import is_system, require_actor, user_of
+from hemei.core.workflow import transition
 from hemei.points import posting as chain
+from hemei.points import workflow as flow
 from hemei.points.access import COMMITTEE_ROLES, GRID_ROLES, SUPERVISION_ROLES, may, roles_over, villager_resident
 from hemei.points.locks import PointsLocks, lock_points
 from hemei.points.models import Entry, Objection, RuleItem, RuleSet, RuleVersion
@@ -221,27 +223,17 @@ def entry_review(
                 )
         text = _text(reason, _("Reason"), required=not approve)
         rule_set = RuleSet.objects.get(village_id=entry.village_id)
-        if approve:
-            values: dict[str, Any] = {
-                "state": E.PUBLICITY,
-                "publicity_until": now + dt.timedelta(days=rule_set.publicity_days),
-            }
-        else:
-            values = {"state": E.REJECTED, "reason": text}
-        changed = Entry.objects.filter(pk=entry.pk, state=E.PROPOSED).update(
-            reviewed_by=user_of(actor), reviewed_at=now, **values
-        )
-        if changed != 1:
+        if entry.state != E.PROPOSED:
             raise ValidationError(_("This entry has already been reviewed."), code="conflict")
-        fresh = Entry.objects.get(pk=entry.pk)
-        audit_record(
-            actor=actor,
-            action="update",
-            obj=fresh,
-            note="approved" if approve else "rejected",
-            changes={"state": [E.PROPOSED, fresh.state]},
-        )
-        return [fresh]
+        reviewed = {"reviewed_by": user_of(actor), "reviewed_at": now}
+        if approve:
+            until = now + dt.timedelta(days=rule_set.publicity_days)
+            transition(entry, E.PUBLICITY, actor=actor, move=flow.APPROVED, at=now, **reviewed, publicity_until=until,
+                       changes={"state": [E.PROPOSED, E.PUBLICITY]}, audit_note="approved")
+        else:
+            transition(entry, E.REJECTED, actor=actor, move=flow.REJECTED, at=now, note=text, **reviewed, reason=text,
+                       changes={"state": [E.PROPOSED, E.REJECTED]}, audit_note="rejected")
+        return [Entry.objects.get(pk=entry.pk)]
 
     return remembered(
         actor=actor, key=idempotency_key, operation="entry_review", payload=payload, model=Entry, write=write
@@ -322,10 +314,13 @@ def objection_decide(
             != 1
         ):
             raise ValidationError(_("This objection has already been decided."), code="conflict")
-        values: dict[str, Any] = {"open_objections": max(entry.open_objections - 1, 0)}
-        if uphold:
-            values.update(state=E.VOIDED, reason=text)
-        Entry.objects.filter(pk=entry.pk, state=E.PUBLICITY).update(**values)
+        left = max(entry.open_objections - 1, 0)
+        if uphold and entry.state == E.PUBLICITY:
+            transition(entry, E.VOIDED, actor=actor, move=flow.VOIDED, at=now, note=text, reason=text,
+                       open_objections=left, data={"objection": objection.pk},
+                       changes={"state": [E.PUBLICITY, E.VOIDED]}, audit_note="objection upheld")
+        else:  # dismissed: the entry stays in publicity with one objection fewer open
+            Entry.objects.filter(pk=entry.pk, state=E.PUBLICITY).update(open_objections=left)
         fresh = Objection.objects.get(pk=objection.pk)
         audit_record(
             actor=actor,
@@ -385,7 +380,7 @@ def entry_reverse(
             reviewed_by=user_of(actor),
             reviewed_at=now,
         )
-        chain.append(reversal, head=head, account=account, at=now)
+        chain.append(reversal, head=head, account=account, at=now, actor=actor)
         audit_record(
             actor=actor,
             action="create",

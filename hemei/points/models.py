@@ -24,6 +24,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hemei.core.models import WorkflowEvent
 from hemei.regions.models import Household, Region, Resident
 
 
@@ -352,6 +353,21 @@ class Entry(models.Model):
     @property
     def county_code(self) -> str:
         return self.village.code[:6] if self.village_id else ""
+
+
+class EntryEvent(WorkflowEvent):
+    """One change of an entry's state (`hemei.points.workflow`): history rows. Posting writes
+    them in bulk beside its raw-SQL statements (`hemei.points.posting`)."""
+
+    entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="events")
+
+    class Meta:
+        verbose_name = _("points entry event")
+        verbose_name_plural = _("points entry events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.from_state} → {self.to_state}"
 
 
 class Objection(models.Model):

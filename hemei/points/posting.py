@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 
 from hemei.core import chain
 from hemei.core.chain import Head, StoredLink
-from hemei.points.models import Account, Entry
+from hemei.core.scope import require_actor, user_of
+from hemei.points.models import Account, Entry, EntryEvent
+from hemei.points.workflow import posting_event, posting_move
 from hemei.regions.models import Household, Region
 
 CHAIN = "points"
@@ -154,12 +156,15 @@ def _make_effective(
         raise ValidationError(_("This entry is already effective."), code="conflict")
 
 
-def append(entry: Entry, *, head: Head, account: Account, at: dt.datetime) -> Entry:
-    """Make `entry` (saved, not yet effective) effective at the end of its village's chain.
+def append(entry: Entry, *, head: Head, account: Account, at: dt.datetime, actor: Any) -> Entry:
+    """Make `entry` (saved, not yet effective) effective at the end of its village's chain,
+    with its event row (the move from the entry's state that the table allows, by `actor`).
 
     The caller holds the locks on `head` and `account` (in that order everywhere, so two
     writers never deadlock). Refuses a result below zero and changes nothing then.
     """
+    require_actor(actor)
+    event = posting_event(entry.pk, old=entry.state, at=at, actor_id=getattr(user_of(actor), "pk", None))
     if account.balance + entry.points < 0:
         raise ValidationError(_("Not enough points: the balance is %(b)d.") % {"b": account.balance}, code="balance")
     link = chain.advance(head, entry_fields(entry, effective_at=at))
@@ -173,6 +178,7 @@ def append(entry: Entry, *, head: Head, account: Account, at: dt.datetime) -> En
             _sql()["account_set"],
             [account.balance + entry.points, account.entries_count + 1, sequence, at_db, account.pk],
         )
+    event.save(force_insert=True)
     account.balance += entry.points
     account.entries_count += 1
     account.last_sequence = sequence
@@ -212,6 +218,7 @@ def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) 
     if entry_id is not None:
         params.append(entry_id)
     at_text = now.astimezone(dt.UTC).isoformat()
+    posting_move(Entry.State.PUBLICITY)  # the table lets an entry in publicity become effective
     posted: list[Posted] = []
     with connection.cursor() as cursor:
         cursor.execute(query + sql["due_order"], params)
@@ -246,6 +253,9 @@ def post_due(*, village_id: int, now: dt.datetime, entry_id: int | None = None) 
                             digest=link.hash)
             posted.append(Posted(pk, household_id, points, link.sequence, link.hash))
         chain.save_head(head)
+    EntryEvent.objects.bulk_create(
+        [posting_event(p.entry_id, old=Entry.State.PUBLICITY, at=now) for p in posted], batch_size=2000
+    )
     return posted
 
 

@@ -25,7 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from hemei.core.audit import audit_record_many
-from hemei.core.sweeps import Escalation, sweeper
+from hemei.core.scope import SYSTEM
 from hemei.points import posting as chain
 from hemei.points.models import Entry, RuleSet
 from hemei.points.shop import redemption_period_of
@@ -88,7 +88,7 @@ def reset_rule_set(rule_set: RuleSet, now: dt.datetime) -> int:
                 proposed_at=now,
                 reviewed_at=now,
             )
-            posted.append(chain.append(entry, head=head, account=account, at=now))
+            posted.append(chain.append(entry, head=head, account=account, at=now, actor=SYSTEM))
         RuleSet.objects.filter(pk=locked.pk).update(reset_done_period=closing)
         audit_record_many(
             actor="sweep",
@@ -106,10 +106,3 @@ def reset_sweep(now: dt.datetime) -> int:
     for rule_set in RuleSet.objects.filter(after_redemption=RuleSet.AfterRedemption.RESET).select_related("village"):
         done += reset_rule_set(rule_set, now)
     return done
-
-
-@sweeper("points-reset")
-def sweep_reset(now: dt.datetime) -> list[Escalation]:
-    # Runs after "points-publicity" (sweepers run in name order). Not an escalation.
-    reset_sweep(now)
-    return []

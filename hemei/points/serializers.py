@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from hemei.core.parsing import MAX_ID
 from hemei.points.models import Entry, Objection, Redemption, Reward
 from hemei.regions.models import Household
 
@@ -78,7 +79,7 @@ class StatementSerializer(serializers.Serializer[Household]):
 
 
 class EntryProposeSerializer(serializers.Serializer[Any]):
-    household = serializers.IntegerField(help_text="Household id (in your scope).")
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Household id (in your scope).")
     item = serializers.CharField(max_length=10, help_text="Rule item code of the village's adopted rules, e.g. J1.")
     deed_date = serializers.DateField(help_text="Date of the deed (not in the future).")
     evidence = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -124,8 +125,10 @@ class RedemptionSerializer(serializers.ModelSerializer[Redemption]):
 
 
 class RedemptionCreateSerializer(serializers.Serializer[Any]):
-    household = serializers.IntegerField(help_text="Household id (a villager: your own household).")
-    reward = serializers.IntegerField(help_text="Reward id of the household's village shop.")
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                         help_text="Household id (a villager: your own household).")
+    reward = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                      help_text="Reward id of the household's village shop.")
     quantity = serializers.IntegerField(min_value=1, max_value=1000, default=1)
     channel = serializers.CharField(
         required=False, allow_blank=True, default="",

@@ -201,7 +201,7 @@ def redemption_create(
             reviewed_by=user_of(actor),
             reviewed_at=now,
         )
-        chain.append(entry, head=head, account=account, at=now)
+        chain.append(entry, head=head, account=account, at=now, actor=actor)
         Reward.objects.filter(pk=locked.pk).update(stock=F("stock") - quantity)
         counter = channel == Redemption.Channel.COUNTER
         redemption = Redemption.objects.create(
@@ -312,7 +312,7 @@ def redemption_cancel(
             reviewed_by=user_of(actor),
             reviewed_at=now,
         )
-        chain.append(entry, head=head, account=account, at=now)
+        chain.append(entry, head=head, account=account, at=now, actor=actor)
         Reward.objects.filter(pk=current.reward_id).update(stock=F("stock") + current.quantity)
         StockMovement.objects.create(
             reward_id=current.reward_id,

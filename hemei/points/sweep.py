@@ -11,9 +11,17 @@ import datetime as dt
 
 from hemei.core.sweeps import Escalation, sweeper
 from hemei.points.ledger import publicity_sweep
+from hemei.points.reset import reset_sweep
 
 
 @sweeper("points-publicity")
 def sweep_publicity(now: dt.datetime) -> list[Escalation]:
     publicity_sweep(now)
+    return []
+
+
+@sweeper("points-reset")
+def sweep_reset(now: dt.datetime) -> list[Escalation]:
+    # Runs after "points-publicity" (sweepers run in name order). Not an escalation.
+    reset_sweep(now)
     return []

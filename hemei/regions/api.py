@@ -8,13 +8,16 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from hemei.core.parsing import parse_id
+from hemei.core.api import error_body
+from hemei.core.parsing import MAX_ID, parse_id
 from hemei.regions import services
 from hemei.regions.access import access_households, access_region, access_regions, access_residents, scope_for
 from hemei.regions.models import Household, Region, Resident, Tag
@@ -45,7 +48,7 @@ class ResidentSerializer(serializers.ModelSerializer[Resident]):
 
 
 class ResidentCreateSerializer(serializers.Serializer[Any]):
-    household = serializers.IntegerField()
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     name = serializers.CharField(max_length=50)
     id_number = serializers.CharField(max_length=18)
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
@@ -67,7 +70,7 @@ class RevealSerializer(serializers.Serializer[Any]):
 class HouseholdSerializer(serializers.ModelSerializer[Household]):
     grid = serializers.CharField(source="region.code", read_only=True)
     village = serializers.CharField(source="village.code", read_only=True)
-    head_name = serializers.CharField(source="head.name", read_only=True, default=None)
+    head_name = serializers.CharField(source="head.name", read_only=True, default=None, allow_null=True)
     tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
@@ -142,7 +145,9 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         household = self.request.query_params.get("household")
         if household:
             pk = parse_id(household)
-            qs = qs.filter(household_id=pk) if pk is not None else qs.none()
+            if pk is None:
+                raise DRFValidationError({"household": [_("Choose an entry from the list.")]})
+            qs = qs.filter(household_id=pk)
         return _region_filter(self.request, qs).order_by("household_id", "pk")
 
     @extend_schema(parameters=[*REGION_FILTERS, OpenApiParameter("household", int)])
@@ -185,7 +190,7 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         data = RevealSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not scope_for(request.user).can_reveal:
-            return Response({"error": {"code": "permission_denied", "message": "reveal not allowed", "fields": {}}},
+            return Response(error_body("scope", _("You may not reveal personal data.")),
                             status=status.HTTP_403_FORBIDDEN)
         value = services.personal_data_reveal(user=request.user, resident=resident,
                                               field=data.validated_data["field"], request=request)

@@ -7,8 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from hemei.regions.access import access_households, access_regions, scope_for
 from hemei.regions.models import Household, Level, Region, Resident
@@ -117,3 +119,33 @@ def region_counts(region: Region) -> dict[str, int]:
         "residents": Resident.objects.filter(region__in=under, status=Resident.Status.LIVING).count(),
         "grids": under.filter(level=Level.GRID).count(),
     }
+
+
+@dataclass(frozen=True)
+class OversizedGrid:
+    grid: Region
+    households: int
+    people: int
+
+    def describe(self) -> str:
+        return _("%(grid)s (%(code)s): %(h)d households, %(p)d people — a rural grid is about %(mh)d households, "
+                 "at most %(mp)d people; consider splitting it.") % {
+            "grid": self.grid.name, "code": self.grid.code, "h": self.households, "p": self.people,
+            "mh": settings.HEMEI_GRID_MAX_HOUSEHOLDS, "mp": settings.HEMEI_GRID_MAX_PEOPLE}
+
+
+def oversized_grids(under: Region | None = None) -> list[OversizedGrid]:
+    """Grids over HEMEI_GRID_MAX_HOUSEHOLDS households or HEMEI_GRID_MAX_PEOPLE living residents
+    (the rule: a natural village or about 300 households, at most 2,500 people), under `under`
+    or everywhere. Two grouped queries, whatever the number of grids."""
+    households = Household.objects.all()
+    residents = Resident.objects.filter(status=Resident.Status.LIVING)
+    if under is not None:
+        households = households.filter(region__path__startswith=under.path)
+        residents = residents.filter(region__path__startswith=under.path)
+    by_h = dict(households.values_list("region_id").annotate(n=Count("id")).values_list("region_id", "n"))
+    by_p = dict(residents.values_list("region_id").annotate(n=Count("id")).values_list("region_id", "n"))
+    over = {pk for pk, n in by_h.items() if n > settings.HEMEI_GRID_MAX_HOUSEHOLDS}
+    over |= {pk for pk, n in by_p.items() if n > settings.HEMEI_GRID_MAX_PEOPLE}
+    grids = Region.objects.filter(pk__in=over, level=Level.GRID).order_by("path")
+    return [OversizedGrid(g, by_h.get(g.pk, 0), by_p.get(g.pk, 0)) for g in grids]

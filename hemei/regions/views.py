@@ -20,6 +20,7 @@ from hemei.regions import services
 from hemei.regions.access import (
     access_household,
     access_region,
+    access_regions,
     access_resident,
     audit_county_codes,
     can_browse_audit,
@@ -28,7 +29,7 @@ from hemei.regions.access import (
 )
 from hemei.regions.forms import ResidentForm, ResidentStatusForm
 from hemei.regions.models import Household, MoveRecord, Region, Resident
-from hemei.regions.selectors import TreeNode, household_search, region_counts, region_tree
+from hemei.regions.selectors import TreeNode, household_search, oversized_grids, region_counts, region_tree
 
 PAGE_SIZE = 50
 # Members are listed head first, then by age.
@@ -67,7 +68,15 @@ def household_list(request: HttpRequest, template: str = "regions/household_list
         # The partial shows no counts: no three subtree counts per search.
         return render(request, "regions/household_list.html#table", context)
     context["counts"] = region_counts(region) if region else None
+    context["oversized"] = _oversized(request.user, region)
     return render(request, template, context)
+
+
+def _oversized(user: Any, region: Region | None) -> list[str]:
+    """Grids of the page's region (or of the user's posts) over the rule's size, for a notice."""
+    roots = [region] if region is not None else list(access_regions(user).filter(
+        path__in=scope_for(user).read_paths)[:20])
+    return [g.describe() for root in roots for g in oversized_grids(root)][:20]
 
 
 def _chart_rows(tree: list[TreeNode], region: Region | None) -> list[dict[str, object]]:

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -176,7 +177,9 @@ def roster_template_download(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_GET
 def roster_export_view(request: HttpRequest) -> HttpResponseBase:
-    """A region's roster as xlsx; full ID numbers and phones only with the reveal permission."""
+    """A region's roster as xlsx, masked like `hemei export-roster`; full ID numbers and phones
+    only when asked for (`reveal=1`) by a holder of the reveal permission (403 otherwise).
+    Either way the export writes its audit row saying which it was."""
     _staff_only(request)
     code = request.GET.get("region", "")
     if not code:
@@ -184,8 +187,11 @@ def roster_export_view(request: HttpRequest) -> HttpResponseBase:
     # The whole roster of a region is for the posts that keep it, not for read-only posts
     # (shop keeper, care worker …) who see households one at a time.
     region = access_region(request.user, code, write=True)
+    reveal = request.GET.get("reveal") == "1"
+    if reveal and not scope_for(request.user).can_reveal:
+        raise PermissionDenied
     data = roster_export(
-        region=region, reveal=scope_for(request.user).can_reveal, actor=request.user,
+        region=region, reveal=reveal, actor=request.user,
         include_sub=request.GET.get("sub", "1") != "0", request=request,
     )
     return FileResponse(io.BytesIO(data), as_attachment=True, content_type=XLSX_TYPE,

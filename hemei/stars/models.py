@@ -3,8 +3,8 @@
 - `Star`: the star catalogue of one village (seeded with the ten typical stars of DOMAIN.md
   the first time it is used; the committee may add stars and deactivate them).
 - `StarRound`: one yearly rating of a village. Its `stage` is the step under way, in the order
-  自评/申报 → 群众互评 → 两委复评 → 乡镇认定 → 张榜公示 → 授牌; each step taken is a
-  `StarRoundStep` row (who, when).
+  自评/申报 → 群众互评 → 两委复评 → 乡镇认定 → 张榜公示 → 授牌 (`hemei.stars.workflow`); each
+  step taken is a `StarRoundStep` row (who, when, the stage before and after).
 - `StarRating` (the glossary's name): one household in one round, with the stars claimed at
   自评, after 互评, after 两委复评 and the final stars of 乡镇认定; or excluded with a reason.
 - `StarChange`: append-only 挂星 (grant) / 摘星 (withdraw) rows. A household's current stars are
@@ -18,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.models import AppendOnlyModel, VillageScoped
+from hemei.core.models import AppendOnlyModel, VillageScoped, WorkflowEvent
 from hemei.regions.models import Household, Region
 
 # DOMAIN.md: the ten typical stars, in the order villages usually print them.
@@ -103,26 +103,27 @@ class StarRound(VillageScoped):
         return STAGE_ORDER.index(self.stage)
 
 
-class StarRoundStep(AppendOnlyModel):
-    """One step of a round's procedure: who took it and when (history rows)."""
+class StarRoundStep(WorkflowEvent):
+    """One step of a round's procedure (`hemei.stars.workflow`): who took it and when, the
+    stage before and after (history rows; the database refuses changing them)."""
 
     round = models.ForeignKey(StarRound, verbose_name=_("round"), on_delete=models.PROTECT, related_name="steps")
-    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
-    action = models.CharField(_("action"), max_length=30)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("time"), default=timezone.now)
-    note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("round step")
         verbose_name_plural = _("round steps")
-        ordering = ["round", "at", "pk"]
+        ordering = ["round", "at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.round_id} {self.action}"
+        return f"{self.round_id} {self.kind}"
+
+    @property
+    def stage_label(self) -> str:
+        """The stage the step reached (or took place in), in words."""
+        try:
+            return str(Stage(self.to_state).label)
+        except ValueError:
+            return self.to_state
 
 
 class StarRating(VillageScoped):

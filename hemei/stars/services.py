@@ -34,8 +34,10 @@ from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
 from hemei.core.parsing import county_of
 from hemei.core.scope import SYSTEM, require_actor, user_of
+from hemei.core.workflow import record, transition
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access
+from hemei.stars import workflow as flow
 from hemei.stars.models import (
     STAGE_ORDER,
     TYPICAL_STARS,
@@ -46,7 +48,6 @@ from hemei.stars.models import (
     StarChange,
     StarRating,
     StarRound,
-    StarRoundStep,
 )
 
 A = AuditEntry.Action
@@ -130,15 +131,15 @@ def _check_stars(village: Region, star_ids: Iterable[int | str]) -> list[int]:
 # --- rounds ------------------------------------------------------------------------------------
 
 
-def _step(rnd: StarRound, stage: str, action: str, actor: Any, at: dt.datetime | None, note: str = "") -> None:
-    StarRoundStep.objects.create(
-        round=rnd, stage=stage, action=action, actor=user_of(actor),
-        at=at or timezone.now(), note=note[:300],
-    )
-
-
 def _locked_round(rnd: StarRound) -> StarRound:
+    """The round, locked until the transaction ends: a rating is written against the stage as
+    read, and a step sent twice at once waits and then finds itself done (writes nothing)."""
     return StarRound.objects.select_for_update().select_related("village").get(pk=rnd.pk)
+
+
+def _out_of_order(rnd: StarRound) -> ValidationError:
+    return ValidationError(_("Steps are taken in order; this round is at: %(stage)s.")
+                           % {"stage": rnd.get_stage_display()}, code="transition")
 
 
 def round_open(*, actor: Any, village: Region, year: int, publicity_days: int = 7,
@@ -158,13 +159,26 @@ def round_open(*, actor: Any, village: Region, year: int, publicity_days: int = 
             county=_county_of(village), village=village, year=year, publicity_days=publicity_days,
             opened_at=at or timezone.now(),
         )
-        _step(rnd, Stage.SELF, "opened", actor, at)
+        record(rnd, kind=flow.OPENED, actor=actor, at=at, to_state=Stage.SELF)
         audit_record(actor=actor, action=A.CREATE, obj=rnd, changes={"year": year, "publicity_days": publicity_days})
     return rnd
 
 
-# Who may move a round from the stage on the left to the next one.
-_ADVANCE: dict[str, str] = {Stage.SELF: "peer", Stage.PEER: "committee", Stage.COMMITTEE: "township"}
+# What entering a step carries over: each rating's field ← the first value set of the step before.
+_CARRY: dict[str, tuple[str, tuple[str, ...]]] = {
+    Stage.PEER: ("peer", ("claimed",)),
+    Stage.COMMITTEE: ("committee", ("peer", "claimed")),
+}
+
+
+def _carry_over(rnd: StarRound, to: str) -> None:
+    if to not in _CARRY:
+        return
+    field, sources = _CARRY[to]
+    todo = list(StarRating.objects.filter(round=rnd, **{f"{field}__isnull": True}))
+    for r in todo:
+        setattr(r, field, next((getattr(r, s) for s in sources if getattr(r, s) is not None), []))
+    StarRating.objects.bulk_update(todo, [field], batch_size=500)
 
 
 def round_advance(*, actor: Any, round: StarRound, to: str, at: dt.datetime | None = None) -> StarRound:
@@ -174,27 +188,12 @@ def round_advance(*, actor: Any, round: StarRound, to: str, at: dt.datetime | No
     access.require(actor, round.village, access.COMMITTEE_ROLES)
     with transaction.atomic():
         rnd = _locked_round(round)
-        if rnd.stage == to and to in _ADVANCE.values():
+        if rnd.stage == to and to in (Stage.PEER, Stage.COMMITTEE, Stage.TOWNSHIP):
             return rnd  # the same form sent twice: already done, write nothing
-        if rnd.stage not in _ADVANCE or _ADVANCE[rnd.stage] != to:
-            raise ValidationError(_("Steps are taken in order; this round is at: %(stage)s.")
-                                  % {"stage": rnd.get_stage_display()})
-        ratings = StarRating.objects.filter(round=rnd)
-        if to == Stage.PEER:
-            todo = list(ratings.filter(peer__isnull=True))
-            for r in todo:
-                r.peer = r.claimed or []
-            StarRating.objects.bulk_update(todo, ["peer"], batch_size=500)
-        elif to == Stage.COMMITTEE:
-            todo = list(ratings.filter(committee__isnull=True))
-            for r in todo:
-                r.committee = r.peer if r.peer is not None else (r.claimed or [])
-            StarRating.objects.bulk_update(todo, ["committee"], batch_size=500)
-        old = rnd.stage
-        rnd.stage = to
-        rnd.save(update_fields=["stage"])
-        _step(rnd, to, f"start {to}", actor, at)
-        audit_record(actor=actor, action=A.UPDATE, obj=rnd, changes={"stage": [old, to]})
+        if to not in (Stage.PEER, Stage.COMMITTEE, Stage.TOWNSHIP):
+            raise _out_of_order(rnd)
+        transition(rnd, to, actor=actor, move=flow.started(to), at=at)
+        _carry_over(rnd, to)
     return rnd
 
 
@@ -209,16 +208,14 @@ def round_township_approve(*, actor: Any, round: StarRound, note: str = "",
         if rnd.stage == Stage.TOWNSHIP and rnd.approved_at is not None:
             return rnd  # sent twice
         if rnd.stage != Stage.TOWNSHIP:
-            raise ValidationError(_("Steps are taken in order; this round is at: %(stage)s.")
-                                  % {"stage": rnd.get_stage_display()})
+            raise _out_of_order(rnd)
+        transition(rnd, Stage.TOWNSHIP, actor=actor, move=flow.APPROVED, at=at, note=note[:300],
+                   expect={"approved_at": None}, approved_at=at or timezone.now(),
+                   changes={"approved": True}, audit_note=note)
         todo = list(StarRating.objects.filter(round=rnd, final__isnull=True, excluded=False))
         for r in todo:
             r.final = r.committee or []
         StarRating.objects.bulk_update(todo, ["final"], batch_size=500)
-        rnd.approved_at = at or timezone.now()
-        rnd.save(update_fields=["approved_at"])
-        _step(rnd, Stage.TOWNSHIP, "approved", actor, at, note)
-        audit_record(actor=actor, action=A.UPDATE, obj=rnd, changes={"approved": True}, note=note)
     return rnd
 
 
@@ -230,15 +227,12 @@ def round_publicity_start(*, actor: Any, round: StarRound, at: dt.datetime | Non
         if rnd.stage == Stage.PUBLICITY:
             return rnd  # sent twice
         if rnd.stage != Stage.TOWNSHIP or rnd.approved_at is None:
-            raise ValidationError(_("The public notice starts after the township's approval."))
+            raise ValidationError(_("The public notice starts after the township's approval."), code="transition")
         start = timezone.localdate(at) if at else timezone.localdate()
-        rnd.stage = Stage.PUBLICITY
-        rnd.publicity_from = start
-        rnd.publicity_until = start + dt.timedelta(days=rnd.publicity_days)
-        rnd.save(update_fields=["stage", "publicity_from", "publicity_until"])
-        _step(rnd, Stage.PUBLICITY, "publicity started", actor, at, f"{start}–{rnd.publicity_until}")
-        audit_record(actor=actor, action=A.UPDATE, obj=rnd,
-                     changes={"stage": [Stage.TOWNSHIP, Stage.PUBLICITY], "until": rnd.publicity_until})
+        until = start + dt.timedelta(days=rnd.publicity_days)
+        transition(rnd, Stage.PUBLICITY, actor=actor, move=flow.PUBLICITY_STARTED, at=at, note=f"{start}–{until}",
+                   expect={"approved_at__isnull": False}, publicity_from=start, publicity_until=until,
+                   changes={"stage": [Stage.TOWNSHIP, Stage.PUBLICITY], "until": until})
     return rnd
 
 
@@ -256,48 +250,45 @@ def round_award(*, actor: Any, round: StarRound, at: dt.datetime | None = None) 
             return rnd, 0
         day = timezone.localdate(at) if at else timezone.localdate()
         if rnd.stage != Stage.PUBLICITY or rnd.publicity_until is None:
-            raise ValidationError(_("Steps are taken in order; this round is at: %(stage)s.")
-                                  % {"stage": rnd.get_stage_display()})
+            raise _out_of_order(rnd)
         if day < rnd.publicity_until:
             raise ValidationError(_("The public notice runs until %(date)s.") % {"date": rnd.publicity_until})
-        user = user_of(actor)
-        recorded = at or timezone.now()
-        ratings = list(StarRating.objects.filter(round=rnd).select_related("household"))
-        # Lock the households' cached stars: ad-hoc changes of these households wait.
-        list(Household.objects.select_for_update().filter(village=rnd.village).values_list("pk", flat=True))
-        held: dict[int, set[int]] = {}
-        for h_id, s_id in HouseholdStar.objects.filter(village=rnd.village).values_list("household_id", "star_id"):
-            held.setdefault(h_id, set()).add(s_id)
-        reason_grant = _("%(year)s star rating") % {"year": rnd.year}
-        reason_drop = _("Not confirmed in the %(year)s star rating") % {"year": rnd.year}
-        reason_excluded = _("Excluded in the %(year)s star rating") % {"year": rnd.year}
-        changes: list[StarChange] = []
-        for r in ratings:
-            final = set() if r.excluded else set(r.final or [])
-            now_held = held.get(r.household_id, set())
-            for star_id in sorted(final - now_held):
-                changes.append(StarChange(county_id=rnd.county_id, village_id=rnd.village_id,
-                                          household_id=r.household_id, star_id=star_id, kind=StarChange.Kind.GRANT,
-                                          date=day, reason=reason_grant, source=StarChange.Source.ROUND, round=rnd,
-                                          actor=user, recorded_at=recorded))
-            for star_id in sorted(now_held - final):
-                changes.append(StarChange(county_id=rnd.county_id, village_id=rnd.village_id,
-                                          household_id=r.household_id, star_id=star_id,
-                                          kind=StarChange.Kind.WITHDRAW, date=day,
-                                          reason=reason_excluded if r.excluded else reason_drop,
-                                          source=StarChange.Source.ROUND, round=rnd, actor=user,
-                                          recorded_at=recorded))
-        written = StarChange.objects.bulk_create(changes, batch_size=2000)
-        if written and written[0].pk is None:  # backends without RETURNING on bulk insert
-            written = list(StarChange.objects.filter(round=rnd).order_by("pk"))
-        _apply_cache(written)
-        rnd.stage = Stage.AWARDED
-        rnd.awarded_on = day
-        rnd.save(update_fields=["stage", "awarded_on"])
-        _step(rnd, Stage.AWARDED, "awarded", actor, at)
-        audit_record(actor=actor, action=A.UPDATE, obj=rnd,
-                     changes={"stage": [Stage.PUBLICITY, Stage.AWARDED], "changes": len(written)})
-    return rnd, len(written)
+        # The changes, then the move: a second award waits on the households' lock and then
+        # fails the move's conditional update, which rolls its whole transaction back.
+        written = _award_changes(rnd, actor=actor, day=day, recorded=at or timezone.now())
+        transition(rnd, Stage.AWARDED, actor=actor, move=flow.AWARDED, at=at, awarded_on=day,
+                   changes={"stage": [Stage.PUBLICITY, Stage.AWARDED], "changes": written})
+    return rnd, written
+
+
+def _award_changes(rnd: StarRound, *, actor: Any, day: dt.date, recorded: dt.datetime) -> int:
+    """Write the award's 挂星/摘星 rows and replay them onto the cache; returns how many."""
+    user = user_of(actor)
+    ratings = list(StarRating.objects.filter(round=rnd).select_related("household"))
+    # Lock the households' cached stars: ad-hoc changes of these households wait.
+    list(Household.objects.select_for_update().filter(village=rnd.village).values_list("pk", flat=True))
+    held: dict[int, set[int]] = {}
+    for h_id, s_id in HouseholdStar.objects.filter(village=rnd.village).values_list("household_id", "star_id"):
+        held.setdefault(h_id, set()).add(s_id)
+    reason_grant = _("%(year)s star rating") % {"year": rnd.year}
+    reason_drop = _("Not confirmed in the %(year)s star rating") % {"year": rnd.year}
+    reason_excluded = _("Excluded in the %(year)s star rating") % {"year": rnd.year}
+    common = {"county_id": rnd.county_id, "village_id": rnd.village_id, "date": day, "source": StarChange.Source.ROUND,
+              "round": rnd, "actor": user, "recorded_at": recorded}
+    changes: list[StarChange] = []
+    for r in ratings:
+        final = set() if r.excluded else set(r.final or [])
+        now_held = held.get(r.household_id, set())
+        changes += [StarChange(household_id=r.household_id, star_id=star_id, kind=StarChange.Kind.GRANT,
+                               reason=reason_grant, **common) for star_id in sorted(final - now_held)]
+        changes += [StarChange(household_id=r.household_id, star_id=star_id, kind=StarChange.Kind.WITHDRAW,
+                               reason=reason_excluded if r.excluded else reason_drop, **common)
+                    for star_id in sorted(now_held - final)]
+    written = StarChange.objects.bulk_create(changes, batch_size=2000)
+    if written and written[0].pk is None:  # backends without RETURNING on bulk insert
+        written = list(StarChange.objects.filter(round=rnd).order_by("pk"))
+    _apply_cache(written)
+    return len(written)
 
 
 def _apply_cache(changes: Sequence[StarChange]) -> None:

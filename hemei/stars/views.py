@@ -5,7 +5,6 @@ the printable 张榜公示 notice. Thin: reads through `hemei.stars.access`, wri
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -18,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hemei.core.parsing import form_values
 from hemei.regions.access import access_household, access_regions, require_staff_scope
 from hemei.regions.models import Household, Level, Region
-from hemei.stars import access, selectors, services
+from hemei.stars import access, forms, selectors, services
 from hemei.stars.export import ratings_export
 from hemei.stars.models import STAGE_ORDER, ExclusionReason, Stage, Star, StarRating, StarRound
 
@@ -65,35 +65,18 @@ def _star_list(ids: list[int] | None, names: dict[int, str]) -> list[str]:
 def overview(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     villages = _staff_villages(request)
-    code = request.GET.get("village") or request.POST.get("village") or (villages[0].code if villages else "")
+    form = forms.CatalogueForm(request.POST) if request.method == "POST" else None
+    sent = form_values(form) if form is not None else {}
+    code = request.GET.get("village") or sent.get("village") or (villages[0].code if villages else "")
     village = next((v for v in villages if v.code == code), None)
     if village is None:
         return render(request, "stars/overview.html", {"villages": villages, "village": None})
-    if request.method == "POST":
+    if form is not None:
         try:
-            action = request.POST.get("action", "")
-            if action == "add_star":
-                services.star_add(actor=request.user, village=village, name=request.POST.get("name", ""))
-            elif action == "toggle_star":
-                star = Star.objects.filter(village=village, pk=request.POST.get("star") or 0).first()
-                if star is None:
-                    raise Http404
-                # The form says which state it wants: a form sent twice must not flip the star back.
-                wanted = request.POST.get("active")
-                if wanted not in ("0", "1"):
-                    raise ValidationError(_("Say whether the star stays in use."))
-                services.star_set_active(actor=request.user, star=star, active=wanted == "1")
-            elif action == "open_round":
-                services.round_open(actor=request.user, village=village,
-                                    year=int(request.POST.get("year") or 0),
-                                    publicity_days=int(request.POST.get("publicity_days") or 7))
-            else:
-                raise Http404
+            _catalogue_action(request, village, form, sent)
             messages.success(request, _("Saved."))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
-        except ValueError:
-            messages.error(request, _("Give whole numbers."))
         return redirect(f"{request.path}?village={village.code}")
     stars = services.catalogue_ensure(village=village) if access.may(request.user, village, access.COMMITTEE_ROLES) \
         else list(Star.objects.filter(village=village))
@@ -119,6 +102,27 @@ def overview(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _catalogue_action(request: HttpRequest, village: Region, form: forms.CatalogueForm, sent: dict[str, Any]) -> None:
+    action = sent.get("action")
+    if action == "add_star":
+        services.star_add(actor=request.user, village=village, name=sent.get("name", ""))
+    elif action == "toggle_star":
+        star = Star.objects.filter(village=village, pk=sent.get("star") or 0).first()
+        if star is None:
+            raise Http404
+        if not sent.get("active"):
+            raise ValidationError(_("Say whether the star stays in use."))
+        services.star_set_active(actor=request.user, star=star, active=sent["active"] == "1")
+    elif action == "open_round":
+        if "year" in form.errors or "publicity_days" in form.errors:
+            raise ValidationError(_("Give whole numbers."))
+        days = sent.get("publicity_days")
+        services.round_open(actor=request.user, village=village, year=sent.get("year") or 0,
+                            publicity_days=7 if days is None else days)
+    else:
+        raise Http404
+
+
 def access_household_rows(user: Any, village: Region) -> Any:
     from hemei.regions.access import access_households
 
@@ -142,12 +146,13 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     rnd = _round(request, pk)
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        sent = form_values(forms.RoundForm(request.POST))
+        action = sent.get("action")
         try:
             if action == "advance":
-                services.round_advance(actor=request.user, round=rnd, to=request.POST.get("to", ""))
+                services.round_advance(actor=request.user, round=rnd, to=sent.get("to", ""))
             elif action == "approve":
-                services.round_township_approve(actor=request.user, round=rnd, note=request.POST.get("note", ""))
+                services.round_township_approve(actor=request.user, round=rnd, note=sent.get("note", ""))
             elif action == "publicity":
                 services.round_publicity_start(actor=request.user, round=rnd)
             elif action == "award":
@@ -192,19 +197,32 @@ def round_export(request: HttpRequest, pk: int) -> HttpResponse:
 # --- a household -----------------------------------------------------------------------------
 
 
-def _rating_action(request: HttpRequest, rnd: StarRound, household: Household) -> None:
-    stars = request.POST.getlist("star")
-    action = request.POST.get("action", "")
+def _rating_action(request: HttpRequest, rnd: StarRound, household: Household, sent: dict[str, Any]) -> None:
+    stars, action = sent.get("star", []), sent.get("action")
     if action == "declare":
         services.rating_declare(actor=request.user, round=rnd, household=household, stars=stars)
     elif action == "record":
         services.rating_record(actor=request.user, round=rnd, household=household, stars=stars,
-                               note=request.POST.get("note", ""))
+                               note=sent.get("note", ""))
     elif action == "exclude":
         services.rating_exclude(actor=request.user, round=rnd, household=household,
-                                reason=request.POST.get("reason", ""), note=request.POST.get("note", ""))
+                                reason=sent.get("reason", ""), note=sent.get("note", ""))
     else:
         raise Http404
+
+
+def _adhoc_action(request: HttpRequest, household: Household, sent: dict[str, Any]) -> None:
+    """挂星 / 摘星 with a reason and the date of the decision."""
+    ids = sent.get("star", [])
+    star_id = _small_int(ids[0]) if ids else None
+    star = Star.objects.filter(village=household.village, pk=star_id).first() if star_id else None
+    if star is None:
+        raise ValidationError(_("A star is not in this village's catalogue."))
+    if sent.get("date") is None:
+        raise ValidationError(_("Give the date of the decision (not in the future)."))
+    fn = services.star_grant if sent["action"] == "grant" else services.star_withdraw
+    fn(actor=request.user, household=household, star=star, date=sent["date"], reason=sent.get("reason", ""),
+       idempotency_key=sent.get("key", ""))
 
 
 def _stage_ids(rnd: StarRound | None, rating: StarRating | None) -> set[int]:
@@ -229,22 +247,12 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     village = household.village
     rnd = selectors.latest_round(village)
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        sent = form_values(forms.HouseholdForm(request.POST))
         try:
-            if action in ("grant", "withdraw"):
-                star_id = _small_int(request.POST.get("star", ""))
-                star = Star.objects.filter(village=village, pk=star_id).first() if star_id else None
-                if star is None:
-                    raise ValidationError(_("A star is not in this village's catalogue."))
-                try:
-                    date = dt.date.fromisoformat(request.POST.get("date", ""))
-                except ValueError:
-                    raise ValidationError(_("Give the date of the decision (not in the future).")) from None
-                fn = services.star_grant if action == "grant" else services.star_withdraw
-                fn(actor=request.user, household=household, star=star, date=date,
-                   reason=request.POST.get("reason", ""), idempotency_key=request.POST.get("key", "")[:100])
+            if sent.get("action") in ("grant", "withdraw"):
+                _adhoc_action(request, household, sent)
             elif rnd is not None:
-                _rating_action(request, rnd, household)
+                _rating_action(request, rnd, household, sent)
             else:
                 raise Http404
             messages.success(request, _("Saved."))
@@ -311,7 +319,7 @@ def my_stars(request: HttpRequest) -> HttpResponse:
             raise Http404
         try:
             services.rating_declare(actor=request.user, round=rnd, household=household,
-                                    stars=request.POST.getlist("star"))
+                                    stars=form_values(forms.DeclareForm(request.POST)).get("star", []))
             messages.success(request, _("Your declaration has been recorded."))
         except ValidationError as exc:
             messages.error(request, _errors(exc))

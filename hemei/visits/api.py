@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.models import Category
+from hemei.core.parsing import MAX_ID
 from hemei.regions.access import access_households, access_region
 from hemei.visits import monitoring as mon
 from hemei.visits import services
@@ -65,13 +67,13 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
 
 
 class ProblemSerializer(serializers.Serializer[Any]):
-    category = serializers.IntegerField()
+    category = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=4000)
 
 
 class VisitCreateSerializer(serializers.Serializer[Any]):
-    household = serializers.IntegerField()
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     visited_at = serializers.DateTimeField(required=False)
     present = serializers.BooleanField(default=True)
     phone_contact = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
@@ -131,7 +133,7 @@ class MonitoringSerializer(serializers.ModelSerializer[Monitoring]):
 
 
 class MonitoringCreateSerializer(serializers.Serializer[Any]):
-    household = serializers.IntegerField()
+    household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     kind = serializers.ChoiceField(choices=Monitoring.Kind.choices, required=False, allow_blank=True, default="")
     risks = serializers.ListField(
         child=serializers.ChoiceField(choices=Monitoring.Risk.choices), required=False, default=list
@@ -193,6 +195,8 @@ class MonitoringViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[M
         qs = access_monitorings(self.request.user).select_related("household", "region")
         step = self.request.query_params.get("step")
         if step:
+            if step not in Monitoring.Step.values:
+                raise DRFValidationError({"step": [_("Unknown step.")]})
             qs = qs.filter(step=step)
         return _region_filter(self.request, qs).order_by("-created_at", "-pk")
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 
 from hemei.core.audit import audit_record
 from hemei.core.calendar import add_working_days
-from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, sweeper
+from hemei.core.sweeps import NEXT_TIER, Escalation, claim_once, escalate_each, sweep_time, sweeper
 from hemei.visits.models import OPEN_STEPS, Monitoring, MonitoringEvent
 
 
@@ -60,16 +59,9 @@ def _escalate(pk: int, now: dt.datetime) -> Escalation | None:
 
 @sweeper("monitoring")
 def sweep(now: dt.datetime | None = None) -> list[Escalation]:
-    now = now or timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("sweep needs a timezone-aware time")
+    now = sweep_time(now)
     late = Monitoring.objects.filter(step__in=OPEN_STEPS, step_due__lte=now, tier__in=list(NEXT_TIER))
-    done: list[Escalation] = []
-    for pk in late.order_by("step_due", "pk").values_list("pk", flat=True):
-        result = _escalate(pk, now)
-        if result is not None:
-            done.append(result)
-    return done
+    return escalate_each(late.order_by("step_due", "pk").values_list("pk", flat=True), _escalate, now)
 
 
 def _escalate_procedure(pk: int, now: dt.datetime) -> Escalation | None:
@@ -106,13 +98,6 @@ def _escalate_procedure(pk: int, now: dt.datetime) -> Escalation | None:
 @sweeper("monitoring_procedure")
 def sweep_procedure(now: dt.datetime | None = None) -> list[Escalation]:
     """Records whose whole procedure (normally 15 days) ran out while still at an open step."""
-    now = now or timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("sweep needs a timezone-aware time")
+    now = sweep_time(now)
     late = Monitoring.objects.filter(step__in=OPEN_STEPS, procedure_due__lte=now, procedure_tier__in=list(NEXT_TIER))
-    done: list[Escalation] = []
-    for pk in late.order_by("procedure_due", "pk").values_list("pk", flat=True):
-        result = _escalate_procedure(pk, now)
-        if result is not None:
-            done.append(result)
-    return done
+    return escalate_each(late.order_by("procedure_due", "pk").values_list("pk", flat=True), _escalate_procedure, now)

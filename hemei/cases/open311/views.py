@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +33,7 @@ from hemei.cases import services
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case, Category
 from hemei.cases.privacy import text_findings
+from hemei.core import throttle
 from hemei.core.parsing import parse_id
 from hemei.core.pii import describe, redact
 from hemei.regions.access import scope_for
@@ -45,14 +47,21 @@ WINDOW = dt.timedelta(days=90)  # the spec's default and largest date range
 LIMIT = 1000  # the spec's suggested maximum number of requests in one answer
 S = Case.Status
 OPEN = frozenset(services.OPEN_STATUSES)
-ADDRESS_MAX = 200
+PUBLIC_DECIMALS = 3
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.retry_after = retry_after
+
+
+def _throttle(scope: str, ident: str, *, count: bool = True) -> None:
+    wait = throttle.hit(scope, ident) if count else throttle.blocked(scope, ident)
+    if wait is not None:
+        raise Open311Error(429, throttle.wait_message(wait), retry_after=wait)
 
 
 def _params(request: HttpRequest) -> QueryDict:
@@ -118,13 +127,18 @@ def _public(case: Case) -> dict[str, Any]:
         "requested_datetime": _iso(case.created_at),
         "updated_datetime": _iso(case.updated_at),
         "expected_datetime": _iso(case.resolve_by) if is_open else None,
-        "address": case.region.name,
+        "address": redact(case.address_string) or case.region.name,
         "address_id": case.region.code,
         "zipcode": None,
-        "lat": None,
-        "long": None,
-        "media_url": None,
+        # Rounded to 0.001° (about 100 m): enough to find a broken lamp, not a front door.
+        "lat": _coarse(case.lat),
+        "long": _coarse(case.long),
+        "media_url": case.media_url or None,
     }
+
+
+def _coarse(value: Decimal | None) -> float | None:
+    return float(round(value, PUBLIC_DECIMALS)) if value is not None else None
 
 
 def _handle(fmt: str, fn: Any, *args: Any) -> HttpResponse:
@@ -132,7 +146,10 @@ def _handle(fmt: str, fn: Any, *args: Any) -> HttpResponse:
         result: HttpResponse = fn(*args)
         return result
     except Open311Error as exc:
-        return error(fmt, exc.status, exc.description)
+        response = error(fmt, exc.status, exc.description)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
 
 # --- discovery and services -----------------------------------------------------------------
@@ -221,6 +238,9 @@ def _search(request: HttpRequest, fmt: str) -> HttpResponse:
             qs = qs.filter(status__in=OPEN)
         elif statuses == {"closed"}:
             qs = qs.exclude(status__in=OPEN)
+        if p.get("bbox"):
+            w, south, e, n = _bbox(p["bbox"])
+            qs = qs.filter(long__gte=w, long__lte=e, lat__gte=south, lat__lte=n)
         start = _when("start_date", p["start_date"]) if p.get("start_date") else None
         end = _when("end_date", p["end_date"]) if p.get("end_date") else None
         if start is None and end is None:
@@ -272,8 +292,11 @@ def _api_user(p: QueryDict, request: HttpRequest | None = None) -> Any:
     key = (p.get("api_key") or "").strip()
     if not key:
         raise Open311Error(400, "api_key was not provided")
+    address = throttle.source(request)
+    _throttle("token_fail_ip", address, count=False)  # an address guessing keys is stopped first
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token_allowed(token.user, request):
+        throttle.hit("token_fail_ip", address)
         raise Open311Error(403, "api_key is invalid")
     return token.user
 
@@ -315,22 +338,25 @@ def _reporter_name(p: QueryDict) -> str:
     return f"{first} {last}".strip()
 
 
-def _float(p: QueryDict, name: str, low: float, high: float) -> float | None:
-    raw = (p.get(name) or "").strip()
-    if not raw:
-        return None
+def _bbox(raw: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """`bbox=min_long,min_lat,max_long,max_lat` (WGS 84 degrees, as OGC and most Open311
+    servers write a bounding box); anything else is a 400."""
     try:
-        value = float(raw)
-    except ValueError:
-        raise Open311Error(400, f"{name} is not a number") from None
-    if not low <= value <= high:
-        raise Open311Error(400, f"{name} is out of range")
-    return value
+        w, s, e, n = (Decimal(x.strip()) for x in raw.split(","))
+        if not all(v.is_finite() for v in (w, s, e, n)):
+            raise ValueError(raw)
+    except (ArithmeticError, ValueError):  # not four numbers
+        raise Open311Error(400, "bbox is min_long,min_lat,max_long,max_lat in degrees") from None
+    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
+        raise Open311Error(400, "bbox is min_long,min_lat,max_long,max_lat in degrees, west ≤ east, south ≤ north")
+    return w, s, e, n
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     p = request.POST
+    _throttle("open311_post_ip", throttle.source(request))
     user = _api_user(p, request)
+    _throttle("case_create", f"u:{user.pk}")
     county = _jurisdiction(request)
     code = (p.get("service_code") or "").strip()
     if not code:
@@ -339,29 +365,24 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     category = _categories(county).filter(pk=pk).first() if pk else None
     if category is None:
         raise Open311Error(404, f"service_code {code} not found")
-    lat, lon = _float(p, "lat", -90, 90), _float(p, "long", -180, 180)
-    if (lat is None) != (lon is None):
-        raise Open311Error(400, "lat and long go together")
-    address = (p.get("address_string") or "").strip()
-    if len(address) > ADDRESS_MAX:
-        raise Open311Error(400, f"address_string is longer than {ADDRESS_MAX} characters")
     text = (p.get("description") or "").strip()
     if not text:
         raise Open311Error(400, "description was not provided")
-    if len(text) > services.TEXT_LIMIT - ADDRESS_MAX - 10:
-        raise Open311Error(400, f"description is longer than {services.TEXT_LIMIT - ADDRESS_MAX - 10} characters")
+    if len(text) > services.TEXT_LIMIT:
+        raise Open311Error(400, f"description is longer than {services.TEXT_LIMIT} characters")
     target = _target(user, county, (p.get("address_id") or "").strip())
-    # The case model has no coordinates: the address the reporter typed goes with the text;
-    # lat/long are checked but not kept (a home's position is personal data).
-    description = f"{text}\n\n{_('Location')}: {address}" if address else text
+    # Kept as sent, in the fields GeoReport names (checked by the service: a bad one is a 400).
+    location = services.Location(address_string=p.get("address_string") or "", lat=p.get("lat"),
+                                 long=p.get("long"), media_url=p.get("media_url") or "")
     title = text.splitlines()[0][:50]
     # A client's Idempotency-Key makes a retry safe; without one a fresh key is the token.
     key = (request.headers.get("Idempotency-Key") or "").strip() or uuid.uuid4().hex
     name = _reporter_name(p)
     try:
         case = services.case_submit(
-            actor=user, category=category, title=title, description=description, source=Case.Source.API,
-            reporter_name=name if "reporter" not in target else "", idempotency_key=key, **target,
+            actor=user, category=category, title=title, description=text, source=Case.Source.API,
+            reporter_name=name if "reporter" not in target else "", idempotency_key=key, location=location,
+            **target,
         )
     except ValidationError as exc:
         raise Open311Error(409 if exc.code == "conflict" else 400, "; ".join(exc.messages)) from None

@@ -14,7 +14,7 @@ from hemei.accounts.models import User
 from hemei.accounts.services import user_create
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
-from hemei.core.scope import SYSTEM, is_system, require_actor
+from hemei.core.scope import is_system, require_actor
 from hemei.regions.access import assignable_roles, scope_for
 from hemei.regions.models import Household, HouseholdLink, Post, Region, Resident, Role
 from hemei.regions.services.register import _check_can_write, normalise_phone
@@ -35,7 +35,7 @@ def _check_can_assign(actor: Any, region: Region, role: str) -> None:
 @transaction.atomic
 def post_assign(
     *, user: Any, region: Region, role: str, resident: Resident | None = None,
-    started_on: dt.date | None = None, actor: Any = SYSTEM, request: HttpRequest | None = None,
+    started_on: dt.date | None = None, actor: Any, request: HttpRequest | None = None,
 ) -> Post:
     require_actor(actor)
     if role not in Role.values:
@@ -62,7 +62,7 @@ def post_assign(
 @transaction.atomic
 def household_link_create(
     *, household: Household, kind: str, post: Post | None = None, resident: Resident | None = None,
-    actor: Any = SYSTEM,
+    actor: Any,
 ) -> HouseholdLink:
     require_actor(actor)
     _check_can_write(actor, household.region)

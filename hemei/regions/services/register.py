@@ -15,7 +15,7 @@ from hemei.core.audit import audit_record, diff
 from hemei.core.idnumbers import IdNumberError, parse_id_number
 from hemei.core.models import AuditEntry
 from hemei.core.parsing import county_of
-from hemei.core.scope import SYSTEM, is_system, require_actor, user_of
+from hemei.core.scope import is_system, require_actor, user_of
 from hemei.core.text import pinyin_initials
 from hemei.regions.access import scope_for
 from hemei.regions.models import (
@@ -65,7 +65,7 @@ def region_create(
     code: str,
     parent: Region | None = None,
     valid_from: dt.date | None = None,
-    actor: Any = SYSTEM,
+    actor: Any,
 ) -> Region:
     """Add a region below its parent; the code must extend the parent's code."""
     require_actor(actor)
@@ -94,7 +94,7 @@ def region_create(
 
 @transaction.atomic
 def region_close(
-    *, region: Region, on: dt.date, merged_into: Region | None = None, actor: Any = SYSTEM
+    *, region: Region, on: dt.date, merged_into: Region | None = None, actor: Any
 ) -> Region:
     """End a region (a village merged into another, a grid re-drawn) without deleting it.
 
@@ -134,7 +134,7 @@ def household_create(
     address: str = "",
     tags: list[Tag] | None = None,
     lives_in_village: bool = True,
-    actor: Any = SYSTEM,
+    actor: Any,
 ) -> Household:
     require_actor(actor)
     _check_can_write(actor, grid)
@@ -252,7 +252,7 @@ def resident_create(
     sex: str | None = None,
     birth_date: dt.date | None = None,
     tags: list[Tag] | None = None,
-    actor: Any = SYSTEM,
+    actor: Any,
 ) -> Resident:
     """Register a resident in a household.
 
