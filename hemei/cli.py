@@ -22,6 +22,8 @@ COMMANDS = {
     "backup": ("backup", "Write the whole database to a file."),
     "restore": ("restore", "Load a backup file into an empty database."),
     "rollup": ("rollup", "Refresh the indicator summaries (--rebuild: from scratch)."),
+    "mqtt": ("mqtt", "The device listener (MQTT); `mqtt acl` writes the broker's password and ACL files."),
+    "simulate-devices": ("simulate_devices", "Publish realistic traffic of the demo devices to the broker."),
     "workflows": ("workflows", "Print every workflow's states and moves as Markdown (docs/workflows.md)."),
 }
 NO_MIGRATE = {"backup", "workflows"}

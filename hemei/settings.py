@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "hemei.contracts",
     "hemei.care",
     "hemei.indicators",
+    "hemei.devices",
 ]
 
 MIDDLEWARE = [
@@ -373,3 +374,22 @@ HEMEI_RATING_GRADES: tuple[tuple[float, str, float], ...] = (
     (90, "AAAAA", 1.0), (80, "AAAA", 0.8), (70, "AAA", 0.6), (60, "AA", 0.3), (0, "A", 0.0),
 )
 HEMEI_RATING_BASE_REWARD: dict[str, int] = {"care_institution": 50000, "sewage": 30000}
+# Devices (docs/devices.md). The listener connects to HEMEI_MQTT_URL (mqtt://user:pass@host:port);
+# `hemei serve` starts it only when the variable is set.
+HEMEI_MQTT_URL = os.environ.get("HEMEI_MQTT_URL", "")
+HEMEI_MQTT_PREFIX = os.environ.get("HEMEI_MQTT_PREFIX", "hemei")  # topics: <prefix>/<county>/<device>/up/<type>
+HEMEI_DEVICE_MAX_AGE = int(os.environ.get("HEMEI_DEVICE_MAX_AGE", "3600"))  # seconds a message may be old
+HEMEI_DEVICE_MAX_AHEAD = int(os.environ.get("HEMEI_DEVICE_MAX_AHEAD", "300"))  # seconds a clock may run ahead
+# At most N messages per device in S seconds ("N/S"); more is a flood and is refused.
+HEMEI_DEVICE_RATE = os.environ.get("HEMEI_DEVICE_RATE", "60/60")
+HEMEI_WEBHOOK_WINDOW = int(os.environ.get("HEMEI_WEBHOOK_WINDOW", "300"))  # seconds a signed request stays valid
+# Heartbeat interval per device kind in seconds; silent for HEMEI_DEVICE_MISSED intervals → offline.
+HEMEI_DEVICE_HEARTBEAT = {
+    "call_box": 300, "camera": 300, "smoke": 600, "water_level": 600, "temp_humidity": 300,
+    "health_band": 600, "door": 900,
+}
+HEMEI_DEVICE_MISSED = int(os.environ.get("HEMEI_DEVICE_MISSED", "3"))
+# A cleared alarm raised again within this many minutes re-opens (flapping); after this many
+# re-raises in that window it is flapping and its clears are ignored until it is quiet.
+HEMEI_ALARM_FLAP_MINUTES = int(os.environ.get("HEMEI_ALARM_FLAP_MINUTES", "10"))
+HEMEI_ALARM_FLAP_LIMIT = int(os.environ.get("HEMEI_ALARM_FLAP_LIMIT", "3"))

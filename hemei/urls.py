@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("hemei.points.api_urls")),
     path("api/v1/", include((ledger_api.urls(), "ledgers"))),
     path("api/v1/", include("hemei.care.api_urls")),
+    path("api/v1/", include("hemei.devices.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as its own file (/api/docs/?script), so
@@ -47,4 +48,5 @@ urlpatterns = [
     path("", include("hemei.care.urls")),
     path("", include("hemei.dashboards.urls")),
     path("api/v1/", include("hemei.indicators.api_urls")),
+    path("", include("hemei.devices.urls")),
 ]

@@ -169,7 +169,7 @@ from hemei.core import scope as core_scope  # noqa: E402
 from hemei.regions.models import Household, Region  # noqa: E402
 
 SCOPED_APPS = ["regions", "cases", "visits", "points", "disclosure", "contracts", "assets", "meetings", "stars",
-               "courtyard", "care"]
+               "courtyard", "care", "devices"]
 for _app in SCOPED_APPS:
     importlib.import_module(f"hemei.{_app}.access")
 
@@ -195,6 +195,8 @@ NOT_SCOPED = {
     "courtyard.Submission": "read through an event fetched with access_event",
     "courtyard.Result": "read through an event fetched with access_event",
     "care.Threshold": "read with the elder fetched through access_elder",
+    "devices.DeviceMessage": "a device's message log, shown only inside a device fetched in scope",
+    "devices.AlarmRule": "county configuration (the alarm catalogue), edited in the admin",
 }
 
 # persona → (the region of each post, its role); the expectations below follow from these.

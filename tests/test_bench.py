@@ -21,12 +21,12 @@ pytestmark = pytest.mark.slow
 def test_it_lists_the_benchmarks() -> None:
     from hemei.core.management.commands.bench import discover
 
-    names = {"roster-import", "household-list", "demo-build", "sweep", "case-api", "points", "dashboard"}
+    names = {"roster-import", "household-list", "demo-build", "sweep", "case-api", "points", "dashboard", "mqtt"}
     assert names <= set(discover())
 
 
 @pytest.mark.parametrize(
-    "name", ["roster-import", "household-list", "demo-build", "sweep", "case-api", "points", "dashboard"]
+    "name", ["roster-import", "household-list", "demo-build", "sweep", "case-api", "points", "dashboard", "mqtt"]
 )
 def test_each_benchmark_runs_at_a_tiny_scale(name: str, tmp_path: Path) -> None:
     # A separate process, as an operator runs it: `hemei bench` migrates its own database,

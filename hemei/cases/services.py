@@ -113,9 +113,12 @@ def case_submit(
     photos: list[Any] | None = None,
     location: Location | None = None,
     accept_by: dt.datetime | None = None,
+    tier: str = "",
 ) -> Case:
     """A new case at a village or grid, with its number and deadlines from the category, and
     where it is (`location`: address, point, a picture's URL; checked by `Location.clean`).
+    `tier` is where supervision starts: blank for the category's `start_tier`, or a device
+    alarm rule's tier.
 
     `accept_by` (later than the category's) is for a caller with a step of its own before the
     village tier's deadline: a care work order is first the carer on duty's, then the care
@@ -130,6 +133,8 @@ def case_submit(
         raise ValidationError(_("A case belongs to a village or a grid."))
     if source not in Case.Source.values:
         raise ValidationError(_("Unknown source %(s)s.") % {"s": source})
+    if tier and tier not in Case.Tier.values:
+        raise ValidationError(_("Unknown tier %(t)s.") % {"t": tier})
     county = _county_of(region)
     if not category.active or (category.county_id is not None and category.county_id != county.pk):
         raise ValidationError(_("This category is not available in this county."))
@@ -160,7 +165,8 @@ def case_submit(
         case = Case.objects.create(
             number=_next_number(counter, county, year), idempotency_key=idempotency_key if not is_system(actor) else "",
             county=county, region=region, household=household, reporter=reporter, reporter_name=reporter_name,
-            source=source, category=category, title=title, description=description, tier=category.start_tier,
+            source=source, category=category, title=title, description=description,
+            tier=tier or category.start_tier,
             address_string=where.address_string, lat=where.lat, long=where.long, media_url=where.media_url,
             accept_by=accept_by or accept_deadline(category, now, county.code),
             resolve_by=resolve_deadline(category, now, county.code),

@@ -301,6 +301,7 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.points.workflow",
     "hemei.care.workflow",
     "hemei.indicators.workflow",
+    "hemei.devices.workflow",
 ]
 
 

@@ -60,7 +60,7 @@ class DemoSummary:
 
 def extra_demos() -> list[Callable[..., object]]:
     """Demos of apps that build on points and disclosure, in order: stars, courtyard
-    reviews, collective assets, contracts, care; then the work that falls due on the day of the
+    reviews, collective assets, contracts, care, devices; then the work that falls due on the day of the
     build (cases for grid1, points to review, the villager's reservation at the counter: issue 15);
     last, indicators (千万工程 and the rollup). Imported here so each app owns its demo module."""
     from hemei.assets.demo import demo_assets
@@ -68,13 +68,14 @@ def extra_demos() -> list[Callable[..., object]]:
     from hemei.cases.demo import demo_today_cases
     from hemei.contracts.demo import demo_contracts
     from hemei.courtyard.demo import demo_courtyard
+    from hemei.devices.demo import demo_devices
     from hemei.indicators.demo import demo_indicators
     from hemei.points.demo import demo_today_points
     from hemei.stars.demo import demo_stars
 
     # Indicators last: their rollup rebuild reads what every other demo made.
-    return [demo_stars, demo_courtyard, demo_assets, demo_contracts, demo_care, demo_today_cases, demo_today_points,
-            demo_indicators]
+    return [demo_stars, demo_courtyard, demo_assets, demo_contracts, demo_care, demo_devices, demo_today_cases,
+            demo_today_points, demo_indicators]
 
 
 def demo_exists() -> bool:

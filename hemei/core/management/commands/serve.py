@@ -1,4 +1,5 @@
-"""`hemei serve`: the web server, the task worker and the deadline sweeper, supervised.
+"""`hemei serve`: the web server, the task worker, the deadline sweeper and (with HEMEI_MQTT_URL)
+the device listener, supervised.
 
 `serve` is the parent of three children: gunicorn, the task worker and the sweeper. A child
 that dies (a crash, an OOM kill, an operator's kill) is logged and started again after a
@@ -162,6 +163,7 @@ class Command(BaseCommand):
             # Deadlines pass with no one acting: escalation within a minute of a deadline.
             every = os.environ.get("HEMEI_SWEEP_EVERY", "30")
             specs.append(("sweep", [sys.executable, "-m", "django", "sweep", "--every", every, "--verbosity", "0"]))
+        specs += self._mqtt()
         children = [Child(name, argv, Backoff(first=first, ceiling=60.0)) for name, argv in specs]
         where = "the console" if access_log == "-" else access_log
         self.stdout.write(f"Hemei is starting on http://{bind}/ (request log: {where}) …")
@@ -175,6 +177,26 @@ class Command(BaseCommand):
         probe_host = "127.0.0.1" if options["host"] in ANY_ADDRESS else options["host"]
         health = f"http://{probe_host}:{options['port']}/healthz"
         Supervisor(children, env=env, log=sys.stderr, ready=lambda: _answers(health), on_ready=serving).run()
+
+    def _mqtt(self) -> list[tuple[str, list[str]]]:
+        """The device listener, when HEMEI_MQTT_URL names a broker (docs/devices.md). A broker
+        that does not answer yet is said once here; the listener keeps retrying on its own."""
+        from django.conf import settings
+
+        if not settings.HEMEI_MQTT_URL:
+            return []
+        from hemei.devices.mqtt import Broker
+
+        try:
+            broker = Broker.from_url(settings.HEMEI_MQTT_URL)
+        except ValueError as exc:
+            self.stderr.write(f"hemei serve: HEMEI_MQTT_URL is not usable ({exc}); no device listener")
+            return []
+        if broker.answers():
+            self.stdout.write(f"Device listener: MQTT broker at {broker}")
+        else:
+            self.stderr.write(f"hemei serve: no MQTT broker answers at {broker}; the device listener keeps retrying")
+        return [("mqtt", [sys.executable, "-m", "django", "mqtt"])]
 
 
 def _default_access_log() -> Any:
