@@ -46,8 +46,11 @@ def test_the_schema_names_the_cases_api():
 
 # Known, not yet fixed (issue 11, item 7): business 400s schemathesis takes for valid data (an
 # unknown rule item, a visit's problem list), `?created_before=` blank and `?active=null` accepted,
-# one response-schema mismatch. Listed in the harden report; remove the mark when they are fixed.
-@pytest.mark.xfail(reason="remaining schemathesis findings of every check (see comment)", strict=False)
+# one response-schema mismatch. Only these operations may fail (as xfail); every other one must
+# pass every check.
+KNOWN_FINDINGS: frozenset[str] = frozenset()
+
+
 @schema.parametrize()
 @settings(
     max_examples=2,
@@ -62,9 +65,15 @@ def test_the_schema_names_the_cases_api():
     ],
 )
 def test_api_conforms_to_its_schema(case, world):
-    for persona in PERSONAS:
-        token, _ = Token.objects.get_or_create(user=world.user(persona))
-        case.call_and_validate(headers={"Authorization": f"Token {token.key}"})
+    label = case.operation.label
+    try:
+        for persona in PERSONAS:
+            token, _ = Token.objects.get_or_create(user=world.user(persona))
+            case.call_and_validate(headers={"Authorization": f"Token {token.key}"})
+    except Exception:
+        if label in KNOWN_FINDINGS:
+            pytest.xfail(f"known finding: {label}")
+        raise
 
 
 PERSONAS = ("county", "grid_a", "villager")

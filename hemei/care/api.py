@@ -81,7 +81,7 @@ class FinishSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=2000)
 
 
-class RateSerializer(serializers.Serializer[Any]):
+class WorkOrderRateSerializer(serializers.Serializer[Any]):
     rating = serializers.ChoiceField(choices=Case.Rating.choices)
 
 
@@ -155,7 +155,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[WorkOr
                 data.is_valid(raise_exception=True)
                 services.order_finish(actor=request.user, order=order, note=data.validated_data["note"])
             else:
-                rate = RateSerializer(data=request.data)
+                rate = WorkOrderRateSerializer(data=request.data)
                 rate.is_valid(raise_exception=True)
                 services.order_rate(actor=request.user, order=order, rating=rate.validated_data["rating"])
         except ValidationError as exc:
@@ -177,7 +177,7 @@ class OrderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[WorkOr
     def finish(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, pk, "finish")
 
-    @extend_schema(request=RateSerializer, responses={200: OrderSerializer})
+    @extend_schema(request=WorkOrderRateSerializer, responses={200: OrderSerializer})
     @action(detail=True, methods=["post"])
     def rate(self, request: Request, pk: str | None = None) -> Response:
         return self._step(request, pk, "rate")

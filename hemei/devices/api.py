@@ -46,7 +46,7 @@ class AlarmSerializer(serializers.ModelSerializer[Alarm]):
         read_only_fields = fields
 
 
-class NoteSerializer(serializers.Serializer[Any]):
+class AlarmNoteSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -106,20 +106,22 @@ class AlarmViewSet(viewsets.ReadOnlyModelViewSet[Alarm]):
     def get_queryset(self) -> QuerySet[Alarm]:
         return access_alarms(self.request.user).select_related("device", "region", "acknowledged_by", "case")
 
-    @extend_schema(summary="Acknowledge: you have seen the alarm and are on it", request=NoteSerializer,
+    @extend_schema(summary="Acknowledge: you have seen the alarm and are on it", request=AlarmNoteSerializer,
                    responses={200: AlarmSerializer})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         return self._run(services.alarm_acknowledge)
 
-    @extend_schema(summary="Clear: the condition is over", request=NoteSerializer, responses={200: AlarmSerializer})
+    @extend_schema(
+        summary="Clear: the condition is over", request=AlarmNoteSerializer, responses={200: AlarmSerializer}
+    )
     @action(detail=True, methods=["post"])
     def clear(self, request: Request, pk: str | None = None) -> Response:
         return self._run(services.alarm_clear)
 
     def _run(self, service: Any) -> Response:
         alarm = self.get_object()
-        data = NoteSerializer(data=self.request.data)
+        data = AlarmNoteSerializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         alarm = service(actor=self.request.user, alarm=alarm, note=data.validated_data["note"])
         return Response(AlarmSerializer(self.get_queryset().get(pk=alarm.pk)).data)
