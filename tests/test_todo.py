@@ -17,7 +17,6 @@ from hemei.core.scope import SYSTEM
 from hemei.core.todo import SOURCES, TodoItem, grouped, todo_for
 from hemei.points.ledger import entry_propose
 from hemei.points.testing import adopted_rules
-from hemei.regions.views_home import dashboard_url
 from hemei.visits.monitoring import monitoring_enter
 from hemei.visits.services import visit_record
 from tests.conftest import at
@@ -140,10 +139,10 @@ def test_home_page_is_the_list_for_grid_worker(world, client):
     assert reverse("case-detail", args=[case.number]) in body
 
 
-def test_township_home_falls_back_until_the_dashboards_land(world, client):
-    client.force_login(world.user("township"))
-    response = client.get("/w/")
-    if dashboard_url() is None:
-        assert response.status_code == 200 and "household-table" in response.content.decode()
-    else:
-        assert response.status_code == 302 and response["Location"] == dashboard_url()
+def test_township_and_county_homes_are_the_dashboard(world, client):
+    for persona in ("township", "county"):
+        client.force_login(world.user(persona))
+        response = client.get("/w/")
+        assert response.status_code == 302 and response["Location"] == reverse("dashboards:home")
+    client.force_login(world.user("grid_a"))
+    assert client.get("/w/").status_code == 200  # a grid worker's home is the to-do list

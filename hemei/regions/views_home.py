@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from hemei.core.scope import Scope
@@ -16,16 +16,9 @@ from hemei.regions.access import require_staff_scope, scope_for
 from hemei.regions.models import Role
 
 # Posts whose work is supervision over many villages: their home is a dashboard, not a list.
-DASHBOARD_ROLES = frozenset({Role.TOWNSHIP_STAFF, Role.COUNTY_DISPATCHER, Role.COUNTY_ADMIN})
-
-
-def dashboard_url() -> str | None:
-    """The dashboards' home, or None while that app has no such page. The fallback (None)
-    goes when the dashboards land on main; then township and county homes are always there."""
-    try:
-        return reverse("dashboards:home")
-    except NoReverseMatch:
-        return None
+DASHBOARD_ROLES = frozenset(
+    {Role.TOWNSHIP_STAFF, Role.COUNTY_DISPATCHER, Role.COUNTY_ADMIN, Role.CITY_STAFF, Role.PROVINCE_STAFF}
+)
 
 
 def wants_dashboard(scope: Scope) -> bool:
@@ -44,10 +37,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         return views.household_overview(request)
     scope = scope_for(request.user)
     if wants_dashboard(scope):
-        url = dashboard_url()
-        if url is not None:
-            return redirect(url)
-        return views.household_overview(request)
+        return redirect(reverse("dashboards:home"))
     now = timezone.now()
     groups = grouped(todo_for(request.user, now), now)
     return render(request, "regions/todo.html", {"groups": groups, "now": now})
