@@ -226,7 +226,7 @@ def test_the_sweep_applies_only_differences_and_equals_a_rebuild(world: World, m
 def test_a_new_household_changes_only_open_periods(world: World):
     now = dt.datetime(2026, 10, 20, 10, tzinfo=dt.UTC)
     rollup.rebuild(dt.date(2026, 9, 20))  # September, while it was open
-    region_services.household_create(grid=world.grid_b, number="102", address="西邵村二街2号")
+    region_services.household_create(actor=SYSTEM, grid=world.grid_b, number="102", address="西邵村二街2号")
     rollup.refresh(now=now)  # open now: September and October
     assert _summary(world.county, "households", "202610") == 4
     assert _summary(world.county, "households", "202608") == 3  # August closed: kept as recorded
@@ -237,9 +237,10 @@ def test_a_new_household_changes_only_open_periods(world: World):
 
 
 def test_a_township_sees_its_villages_and_a_city_its_counties(world: World, client: Any):
-    city = region_services.region_create(name="太原市", level="city", code="1401")
-    Region.objects.filter(pk=world.county.pk).delete() if False else None  # the county stays where it is
-    other_county = region_services.region_create(name="小店区", level="county", code="140105", parent=city)
+    city = region_services.region_create(actor=SYSTEM, name="太原市", level="city", code="1401")
+    other_county = region_services.region_create(
+        actor=SYSTEM, name="小店区", level="county", code="140105", parent=city
+    )
     city = Region.objects.get(pk=city.pk)
     city_user = make_user("city", region=city, role=Role.CITY_STAFF)
     client.force_login(world.user("township"))
@@ -339,7 +340,7 @@ def test_dhis2_data_values_round_trip(world: World, client: Any):
 
 def _villages(world: World, n: int) -> None:
     for i in range(n):
-        region_services.region_create(name=f"新村{i}", level="village", code=f"140110001{300 + i}",
+        region_services.region_create(actor=SYSTEM, name=f"新村{i}", level="village", code=f"140110001{300 + i}",
                                       parent=Region.objects.get(pk=world.township2.pk))
 
 
