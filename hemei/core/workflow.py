@@ -190,6 +190,28 @@ def record(
     return event
 
 
+def past_event(
+    obj: models.Model,
+    *,
+    kind: str,
+    at: dt.datetime,
+    actor: Any = None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    **columns: Any,
+) -> WorkflowEvent:
+    """An unsaved history row about `obj`, in its workflow's event table and shape, for bulk
+    loads of moves that already happened (the demo's simulated year, imports): the caller
+    bulk-creates them beside rows it built in their final state, so no `transition()` runs."""
+    workflow = workflow_for(obj)
+    return workflow.event(
+        **{workflow.subject: obj}, at=at, actor=_row(actor) if actor is not None else None, kind=kind,
+        from_state=from_state, to_state=to_state, note=note, data=data or {}, **columns,
+    )
+
+
 @transaction.atomic
 def transition[M: models.Model](
     obj: M,
