@@ -7,8 +7,9 @@ Measured in a child process on its own SQLite file, against the broker at 127.0.
    that only counts them, then the same N to the listener (`hemei mqtt`'s `Listener`), timed
    from the first publish until the last message's row is committed (polled from another
    connection). Goal: listener rate ≥ 0.3 × bare subscriber rate, measured in the same run.
-2. Press-to-visible: K call boxes pressed one after another; the time from publishing each
-   press to its alarm (and, by rule, its case) being committed. Goal: p99 ≤ 1 s.
+2. Press-to-visible: K call boxes, each an elder's, pressed one after another; the time from
+   publishing each press to its care work order (a case on the carers' page) being committed.
+   Goal: p99 ≤ 1 s.
 3. Folding: E events from 100 cameras (three alarm codes each, in turn) must end as exactly
    100 × 3 open alarms whose counts add up to E.
 """
@@ -119,25 +120,42 @@ def _wait(predicate: Any, timeout: float = 120.0, every: float = 0.002) -> float
 
 
 def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[str, Any]:
+    import datetime as dt
+    import random
+
     from django.db import connections
 
+    from hemei.care.models import WorkOrder
+    from hemei.care.services import elder_register
     from hemei.core.scope import SYSTEM
     from hemei.devices.ingest import RateLimiter
     from hemei.devices.models import Alarm, DeviceMessage
     from hemei.devices.mqtt import Broker, Listener
     from hemei.devices.services import device_register
     from hemei.regions import services
+    from hemei.regions.demo.people import PeopleFactory
 
     county = services.region_create(actor=SYSTEM, name="晋源区", level="county", code="140110")
     township = services.region_create(actor=SYSTEM, name="姚村镇", level="township", code="140110101", parent=county)
     village = services.region_create(actor=SYSTEM, name="西邵村", level="village", code="140110101201", parent=township)
+    grid = services.region_create(actor=SYSTEM, name="第一网格", level="grid", code="140110101201001", parent=village)
 
     def register(kind: str, n: int, tag: str) -> list[Any]:
         return [device_register(actor=SYSTEM, region=village, kind=kind, code=f"{tag}-{i:04d}", name=f"{tag} {i}")[0]
                 for i in range(n)]
 
-    heart, boxes, cams = register("smoke", devices, "hb"), register("call_box", presses, "cb"), \
-        register("camera", 100, "cam")
+    # A call box is an elder's: its press opens a care work order (hemei.care.handlers).
+    people = PeopleFactory(random.Random(7))
+    elders = []
+    for i in range(presses):
+        household = services.household_create(actor=SYSTEM, grid=grid, number=f"B{i:04d}")
+        number, _birth = people.id_number(dt.date(1940, 1, 1) + dt.timedelta(days=37 * i), "F")
+        resident = services.resident_create(actor=SYSTEM, household=household, name=f"老人{i}", id_number=number,
+                                            relation="head")
+        elders.append(elder_register(actor=SYSTEM, resident=resident, living="alone", has_call_box=True))
+    boxes = [device_register(actor=SYSTEM, region=village, kind="call_box", code=f"cb-{i:04d}", name=f"cb {i}",
+                             resident=e.resident)[0] for i, e in enumerate(elders)]
+    heart, cams = register("smoke", devices, "hb"), register("camera", 100, "cam")
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
 
     def topic(device: Any, kind: str, p: str = prefix) -> str:
@@ -160,10 +178,10 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
         ingest_rate = messages / (finished - started)
 
         latencies = []
-        for box in boxes:
+        for box, elder in zip(boxes, elders, strict=True):
             sent = time.perf_counter()
             _publish([(topic(box, "press"), _body(box.code, "press"))])
-            latencies.append(_wait(lambda b=box: Alarm.objects.filter(device=b).exists()) - sent)
+            latencies.append(_wait(lambda e=elder: WorkOrder.objects.filter(elder=e).exists()) - sent)
 
         per = events // len(cams)
         folding = [(topic(c, "event"), _body(c.code, "event", code=CODES[k % len(CODES)]))

@@ -185,8 +185,12 @@ class Server:
         argv = [sys.executable, "-m", "hemei.cli", "serve", "--port", str(self.port), "--workers", "1"]
         if self.no_worker:
             argv.append("--no-worker")
+        # The writer files a case every few milliseconds from one account: far past the
+        # per-account case limit (20/hour), which the fault tests are not about. Every other
+        # limit stays on, as in production.
         env = child_env(self.db, HEMEI_DATA_DIR=str(self.static_dir), HEMEI_SERVE_BACKOFF="0.5", HEMEI_SWEEP_EVERY="1",
-                        HEMEI_LOG_LEVEL="INFO")
+                        HEMEI_LOG_LEVEL="INFO", HEMEI_RATE_CASE_CREATE="1000000/hour",
+                        HEMEI_RATE_API_USER="1000000/min")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)

@@ -86,7 +86,7 @@ def test_api_reveal_is_audited(world, client):
     denied = client.post(f"/api/v1/residents/{world.head_b.pk}/reveal/", {"field": "phone"},
                          content_type="application/json")
     assert denied.status_code == 403
-    assert denied.json()["error"]["code"] == "permission_denied"
+    assert denied.json()["error"]["code"] == "scope"  # the error vocabulary of docs/api.md
 
 
 def test_reveal_out_of_scope_is_not_found(world, client):

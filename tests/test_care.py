@@ -23,7 +23,7 @@ from hemei.cases.models import Case, CaseEvent
 from hemei.core.models import AuditEntry
 from hemei.core.scope import SYSTEM
 from hemei.core.sweeps import seconds_until_due, sweep_all
-from hemei.devices.events import DeviceEvent, handler_for
+from hemei.devices.events import DeviceEvent, NotHandled, handler_for
 from hemei.notify.models import Notification
 from hemei.regions.models import Role
 from tests.conftest import at, make_user
@@ -231,27 +231,29 @@ def test_per_elder_thresholds_win_over_the_defaults(care):
 
 
 @pytest.mark.parametrize(("device", "payload"), [
-    (SimpleNamespace(resident_id=None, region_id=None, code="x"), {"metric": "heart_rate", "value": 70}),
-    ("other", {"metric": "temperature", "value": 37}),
+    ("own", {"metric": "temperature", "value": 37}),
     ("own", {"metric": "heart_rate", "value": "fast"}),
     ("own", {"metric": "heart_rate", "value": 900}),
 ])
 def test_bad_band_messages_are_refused_and_store_nothing(care, device, payload):
-    if device == "own":
-        device = _box(care.elder)
-    elif device == "other":
-        device = SimpleNamespace(resident_id=care.world.head_b.pk, region_id=None, code="y")  # no care profile
-        payload = {"metric": "heart_rate", "value": 70}
+    device = _box(care.elder)
     with pytest.raises(ValidationError):
         health_band(device, DeviceEvent(message_id="b", at=at(2026, 3, 2), type="reading", data=payload))
     assert Reading.objects.count() == 0
 
 
-def test_a_press_of_a_box_without_an_elder_is_refused(care):
-    box = SimpleNamespace(resident_id=None, region_id=care.world.grid_a.pk, code="box-x")
-    with pytest.raises(ValidationError):
-        call_box(box, DeviceEvent(message_id="p", at=at(2026, 3, 2), type="press"))
-    assert WorkOrder.objects.count() == 0 and Case.objects.count() == 0
+@pytest.mark.parametrize("resident", ["none", "no_profile"])
+def test_a_device_without_an_elder_is_left_to_the_devices_app(care, resident):
+    """Not refused (a press must never be lost): NotHandled hands the message back to the
+    devices app's own alarm rules (tests/test_devices.py follows it through ingestion)."""
+    owner = None if resident == "none" else care.world.head_b.pk  # head_b has no care profile
+    device = SimpleNamespace(resident_id=owner, region_id=care.world.grid_a.pk, code="box-x")
+    with pytest.raises(NotHandled):
+        call_box(device, DeviceEvent(message_id="p", at=at(2026, 3, 2), type="press"))
+    with pytest.raises(NotHandled):
+        health_band(device, DeviceEvent(message_id="b", at=at(2026, 3, 2), type="reading",
+                                        data={"metric": "heart_rate", "value": 70}))
+    assert WorkOrder.objects.count() == 0 and Case.objects.count() == 0 and Reading.objects.count() == 0
 
 
 def test_a_reading_in_the_future_is_refused(care):

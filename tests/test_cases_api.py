@@ -126,8 +126,11 @@ def test_list_is_newest_first_by_cursor_pages(world):
     row = first["results"][0]
     assert set(row) == {"number", "title", "status", "tier", "category", "region", "source", "accept_by",
                         "resolve_by", "overdue", "rating", "created_at"}
-    assert client.get(URL, {"page_size": 1000}).status_code == 200
-    assert len(client.get(URL, {"page_size": 1000}).json()["results"]) == 26  # capped at 100, 26 exist
+    # Beyond the maximum (100) is refused with the field named, not silently cut.
+    refused = client.get(URL, {"page_size": 1000})
+    assert refused.status_code == 400
+    assert "page_size" in refused.json()["error"]["fields"]
+    assert len(client.get(URL, {"page_size": 100}).json()["results"]) == 26  # 26 exist
 
 
 # --- create and idempotency -----------------------------------------------------------------

@@ -159,6 +159,18 @@ def test_a_failing_handler_is_a_dead_letter_and_changes_nothing(world, rules):
     assert DeadLetter.objects.get().reason == R.HANDLER_ERROR
 
 
+def test_a_press_in_a_home_without_a_care_profile_still_raises_an_alarm(world, rules):
+    """The care app's handler owns call boxes, but a box whose resident has no care profile
+    (yet) must not lose the press: the devices app's own alarm and rule take it."""
+    assert events.handler_for("call_box") is not None  # the care app's, registered in ready()
+    box, _ = make_device(world.grid_a, "call_box", "box-3", resident=world.head_a)
+    outcome = send(box, "press")
+    assert outcome.accepted, outcome
+    alarm = Alarm.objects.get(device=box)
+    assert alarm.code == "press" and alarm.state == Alarm.State.ACTIVE
+    assert not DeadLetter.objects.exists()
+
+
 @pytest.mark.parametrize(("body", "reason"), [
     (b"not json", R.MALFORMED),
     (b"[1, 2]", R.MALFORMED),

@@ -62,18 +62,19 @@ def sweep_statements(now: dt.datetime) -> tuple[int, int]:
     return done, len(queries.captured_queries)
 
 
-def test_one_posting_takes_nine_statements(world: World, pts: Adopted, django_assert_num_queries: Any) -> None:
+def test_one_posting_takes_ten_statements(world: World, pts: Adopted, django_assert_num_queries: Any) -> None:
     """Savepoint, lock the head, re-read the entry under lock, raise the balance (checked in
-    the statement), link the entry, move the head, the event rows (one insert), one audit row,
-    release: 9 (it was 10: the entry and the account were read and written separately, and
-    the region read for the audit row's county; then 8 before posting wrote event rows)."""
+    the statement), link the entry, move the head, bump the village's points freshness (the
+    public board's cache, hemei.core.freshness), the event rows (one insert), one audit row,
+    release: 10 (it was 10 before with the entry and the account read and written separately
+    and the region read for the audit row's county; then 8, and 9 with event rows)."""
     first, second = in_publicity(world, pts, 2)
     with_account(world)
     entry = Entry.objects.select_related("village").get(pk=first.pk)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert ledger.entry_post(entry=entry, at=OVER)
     entry = Entry.objects.select_related("village").get(pk=second.pk)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert ledger.entry_post(entry=entry, at=OVER)
     assert Account.objects.get(household=world.house_a).balance == 2 * pts.rule("G2").points
     assert ChainHead.objects.get(chain="points", village=world.village).length == 2
@@ -87,9 +88,9 @@ def test_a_sweep_takes_two_statements_per_entry(world: World, pts: Adopted) -> N
     with_account(world)
     # Nothing due before publicity ends: one statement (which villages have due entries).
     assert sweep_statements(at(2026, 10, 12)) == (0, 1)
-    # Fixed: villages, savepoint, head, due entries, head update, event rows, county code,
-    # audit rows, release (9); per entry: balance and link (2).
-    assert sweep_statements(OVER) == (9, 9 + 2 * 9)
+    # Fixed: villages, savepoint, head, due entries, head update, freshness, event rows,
+    # county code, audit rows, release (10); per entry: balance and link (2).
+    assert sweep_statements(OVER) == (9, 10 + 2 * 9)
     assert EntryEvent.objects.filter(kind="effective", from_state=E.PUBLICITY, to_state=E.EFFECTIVE).count() == 9
     assert list(Entry.objects.filter(state=E.EFFECTIVE).order_by("sequence").values_list("sequence", flat=True)) == (
         list(range(1, 10))

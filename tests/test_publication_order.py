@@ -15,6 +15,7 @@ from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.services import case_reject, case_submit
 from hemei.core.models import AuditEntry
 from hemei.disclosure import schedules
+from hemei.disclosure import sweep as disclosure_sweep
 from hemei.disclosure.models import Kind, ScheduleDue, ScheduleSettings
 from tests.conftest import at
 
@@ -53,8 +54,8 @@ def test_a_missed_order_climbs_to_the_county_exactly_once(world):
     with time_machine.travel(at(2026, 7, 20), tick=False):
         due = order(world, complaint(world))
     with time_machine.travel(at(2026, 7, 28, 9), tick=False):
-        first = [e for e in schedules.sweep() if "ordered" in e.ref]
-        again = [e for e in schedules.sweep() if "ordered" in e.ref]
+        first = [e for e in disclosure_sweep.sweep() if "ordered" in e.ref]
+        again = [e for e in disclosure_sweep.sweep() if "ordered" in e.ref]
     due.refresh_from_db()
     assert [(e.from_tier, e.to_tier) for e in first] == [("township", "county")]
     assert again == [] and due.tier == "county" and due.was_overdue

@@ -53,7 +53,7 @@ def test_income_figures_add_up(world: World, login: Any) -> None:
     assert len(rows) == 2
     client = login(world.user("secretary"))
     page = client.get(f"/w/trusteeship/income/?village={world.village.code}&year=2026").content.decode()
-    assert "13157.50" in page and "442.50" in page and "13.75" in page  # net, fees, area totals
+    assert "13,157.50" in page and "442.50" in page and "13.75" in page  # net, fees, area totals
     xlsx = client.get(f"/w/trusteeship/income/?village={world.village.code}&year=2026&format=xlsx")
     ws = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
@@ -68,7 +68,7 @@ def test_villager_sees_only_own_parcels(world: World, login: Any) -> None:
     assert page.status_code == 200
     text = page.content.decode()
     assert "东沟" in text and "西沟" in text and "南坡" not in text
-    assert "9195.00" in text and "305.00" in text
+    assert "9,195.00" in text and "305.00" in text
     assert login(world.user("villager")).get("/w/trusteeship/").status_code == 404
     assert login(world.user("outsider")).get("/me/trusteeship/").status_code == 404
 

@@ -246,7 +246,7 @@ def test_income_entry(world: World, login: Any) -> None:
     entry = AuditEntry.objects.filter(object_type="contracts.trustincome", action="update").get()
     assert entry.changes["yield_income"] == ["9500.00", "9600.00"] and entry.note == "录入错误"
     report = client.get(f"/w/trusteeship/income/?village={world.village.code}&year=2026").content.decode()
-    assert "9600.00" in report and "/w/trusteeship/income/new/" in report
+    assert "9,600.00" in report and "/w/trusteeship/income/new/" in report
 
 
 def test_scopes(world: World, login: Any) -> None:
@@ -347,7 +347,7 @@ def test_villager_sees_services_and_income(world: World, login: Any) -> None:
     trust.service_record(actor=SYSTEM, parcel=parcel, kind="spraying", on=D(2026, 7, 1), area_mu="5", fee="75.00")
     trust.income_record(actor=SYSTEM, household=world.house_a, year=2026, yield_income="5000.00")
     page = login(world.user("villager")).get("/me/trusteeship/").content.decode()
-    assert "75.00" in page and "4925.00" in page and "东沟" in page
+    assert "75.00" in page and "4,925.00" in page and "东沟" in page
 
 
 def test_list_pages_query_count_flat(world: World, login: Any, django_assert_max_num_queries: Any) -> None:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from hemei.care.models import Elder, Metric, Reading
 from hemei.care.services import open_call, previous_flag, reading_record
 from hemei.core.scope import system
-from hemei.devices.events import AlarmSignal, DeviceEvent, register_handler
+from hemei.devices.events import AlarmSignal, DeviceEvent, NotHandled, register_handler
 
 DEVICE = system("device")
 SEVERITY: dict[str, str] = {Metric.FALL: "critical", Metric.SPO2: "critical", Metric.HEART_RATE: "major",
@@ -42,7 +42,13 @@ def elder_of(device: Any) -> Elder:
 def call_box(device: Any, event: DeviceEvent) -> AlarmSignal | None:
     if event.type != "press":
         return None  # heartbeats and the like are the devices app's business
-    open_call(elder_of(device), actor=DEVICE, at=event.at, source_ref=event.message_id, kind="call")
+    try:
+        elder = elder_of(device)
+    except ValidationError as exc:
+        # A box in the home of someone without a care profile (yet): the press still raises
+        # the devices app's alarm and its rules' case instead of being refused.
+        raise NotHandled(device.code) from exc
+    open_call(elder, actor=DEVICE, at=event.at, source_ref=event.message_id, kind="call")
     return None
 
 
@@ -56,7 +62,10 @@ def health_band(device: Any, event: DeviceEvent) -> AlarmSignal | None:
         metric, value = data["metric"], data.get("value")
     else:
         raise ValidationError(_("A health band sends a reading of a known metric or a fall."), code="payload")
-    elder = elder_of(device)
+    try:
+        elder = elder_of(device)
+    except ValidationError as exc:  # a band not (yet) given to an elder: the device's own rules
+        raise NotHandled(device.code) from exc
     reading = reading_record(actor=DEVICE, elder=elder, metric=metric, value=value, at=event.at,
                              source=Reading.Source.DEVICE, device_code=str(getattr(device, "code", "")),
                              message_id=event.message_id)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from hemei.core.audit import audit_record
 from hemei.core.scope import system
 from hemei.core.workflow import record, transition
-from hemei.devices.events import AlarmSignal, handler_for
+from hemei.devices.events import AlarmSignal
 from hemei.devices.models import Alarm, Device
 from hemei.devices.rules import OFFLINE, RuleBook, offline_signal
 
@@ -75,8 +75,8 @@ def _create(device: Device, signal: AlarmSignal, severity: str, text: str, *, no
     audit_record(actor=INGEST, action="create", obj=alarm,
                  changes={"code": [None, signal.code], "severity": [None, severity]})
     rule = book.for_code(device, signal.code)
-    # An app that handles the kind (care for call boxes and bands) opens its own work orders.
-    if rule is not None and rule.opens_case and rule.category_id is not None and handler_for(device.kind) is None:
+    # An app that handled the message (care for call boxes and bands) opens its own work orders.
+    if rule is not None and rule.opens_case and rule.category_id is not None and not signal.handled:
         _open_case(alarm, device, rule)
     return alarm
 

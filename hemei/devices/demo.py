@@ -10,9 +10,10 @@
 The week is fed through the real ingestion (`ingest_batch` with the moment of each message),
 so alarms fold, clear, open cases by rule and leave their history as live traffic would: the
 farm overheats one afternoon and dries out one night, a camera sees a night intrusion
-(three events, one alarm) and straw burning (a case), two calls are pressed. The secrets of
-demo devices are derived from their codes (`demo_secret`) so that `hemei simulate-devices`
-can log in with them: never use them outside the demo.
+(three events, one alarm) and straw burning (a case), two calls are pressed (only where no
+app handles call boxes). The secrets of demo devices are derived from their codes
+(`demo_secret`) so that `hemei simulate-devices` can log in with them: never use them
+outside the demo.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from django.utils import timezone
 
 from hemei.core.scope import SYSTEM
+from hemei.devices.events import handler_for
 from hemei.devices.ingest import Incoming, RateLimiter, ingest_batch
 from hemei.devices.models import Alarm, Device
 from hemei.devices.services import alarm_acknowledge, device_register
@@ -109,10 +111,14 @@ def _week(devices: dict[str, Device], start: dt.datetime) -> list[tuple[dt.datet
         add("cam-east", "event", night + dt.timedelta(minutes=4 * k), code="intrusion")
     add("cam-east", "clear", night + dt.timedelta(minutes=30), code="intrusion")
     add("cam-west", "event", start + dt.timedelta(days=3, hours=16, minutes=12), code="straw_burning")
-    if "box-01" in devices:
-        add("box-01", "press", start + dt.timedelta(days=1, hours=8, minutes=3))
-    if "box-02" in devices:
-        add("box-02", "press", start + dt.timedelta(days=5, hours=19, minutes=27))
+    # Presses only where no app handles call boxes: with the care app installed, its demo
+    # writes the calls' history (work orders answered, late, rated) and a press replayed here
+    # would open a work order today for a call a week old.
+    if handler_for("call_box") is None:
+        if "box-01" in devices:
+            add("box-01", "press", start + dt.timedelta(days=1, hours=8, minutes=3))
+        if "box-02" in devices:
+            add("box-02", "press", start + dt.timedelta(days=5, hours=19, minutes=27))
     return sorted(out, key=lambda pair: pair[0])
 
 

@@ -35,6 +35,15 @@ class AlarmSignal:
     severity: str  # "critical", "major", "minor", "warning"
     text: str  # plain words for the alarm list; never personal data beyond the device's owner
     clear: bool = False  # True: the condition is over (an active alarm of this code is cleared)
+    # Set by ingestion on what an app's handler returns: that app opens its own work orders,
+    # so the alarm rules open no case for it (a signal from the devices app's defaults may).
+    handled: bool = False
+
+
+class NotHandled(Exception):
+    """Raised by a handler when the message is not its app's after all (a call box whose
+    resident has no care profile): ingestion then treats the message as it treats a kind
+    without a handler (an alarm, and the alarm rules), so that no press is ever lost."""
 
 
 Handler = Callable[[Any, DeviceEvent], AlarmSignal | None]

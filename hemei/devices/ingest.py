@@ -16,6 +16,7 @@ that fails rolls back its savepoint only. Database errors propagate, so the list
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from hemei.core.resilience import DB_ERRORS
 from hemei.devices import alarms
-from hemei.devices.events import AlarmSignal, DeviceEvent, handler_for
+from hemei.devices.events import AlarmSignal, DeviceEvent, NotHandled, handler_for
 from hemei.devices.models import Alarm, DeadLetter, Device, DeviceMessage
 from hemei.devices.rules import RuleBook, default_signals, is_finite_number
 
@@ -182,8 +183,11 @@ def _signals(device: Device, event: DeviceEvent, book: RuleBook) -> list[AlarmSi
     handler = handler_for(device.kind)
     if handler is None:
         return default_signals(device, event, book)
-    signal = handler(device, event)
-    return [signal] if signal is not None else []
+    try:
+        signal = handler(device, event)
+    except NotHandled:
+        return default_signals(device, event, book)
+    return [dataclasses.replace(signal, handled=True)] if signal is not None else []
 
 
 def _accept(item: Incoming, device: Device, parsed: tuple[Any, ...], *, now: dt.datetime, book: RuleBook,

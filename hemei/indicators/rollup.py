@@ -243,7 +243,7 @@ def refresh(periods: list[Period] | None = None, *, now: dt.datetime | None = No
     state = _lock()
     on = timezone.localtime(now).date() if now else None
     if state.rebuilt_at is None:  # never built: the first refresh builds everything
-        return rebuild(on)
+        return rebuild(on, now=now)
     chosen = periods or open_periods(on)
     new = {**computed_facts(chosen, snapshots=True), **entered_facts(chosen)}
     old = stored_facts(chosen)
@@ -275,8 +275,10 @@ def expected(on: dt.date | None = None) -> tuple[Values, Values]:
 
 
 @transaction.atomic
-def rebuild(on: dt.date | None = None) -> Applied:
-    """From scratch: every fact and summary of the window recomputed and written anew."""
+def rebuild(on: dt.date | None = None, *, now: dt.datetime | None = None) -> Applied:
+    """From scratch: every fact and summary of the window recomputed and written anew.
+    `now` (a sweep run for another moment, `hemei sweep --now`) is recorded as the moment the
+    rows describe, so that `differences` compares them with the same window."""
     state = _lock()
     facts, summaries = expected(on)
     places = dict((pk, (path, depth)) for pk, path, depth in Region.objects.filter(
@@ -287,7 +289,7 @@ def rebuild(on: dt.date | None = None) -> Applied:
                              batch_size=2000)
     Summary.objects.bulk_create([Summary(region_id=r, path=places[r][0], depth=places[r][1], period=p, element=e,
                                          value=v) for (r, p, e), v in summaries.items()], batch_size=2000)
-    state.rebuilt_at = state.refreshed_at = timezone.now()
+    state.rebuilt_at = state.refreshed_at = now or timezone.now()
     state.save(update_fields=["rebuilt_at", "refreshed_at"])
     return Applied(facts=len(facts), summaries=len(summaries))
 
@@ -296,8 +298,12 @@ def differences(on: dt.date | None = None, limit: int = 20) -> list[str]:
     """Stored facts and summaries against what a rebuild would store: one line per
     difference (at most `limit`, then a count). Nothing to compare before the first build
     (a fresh install, before its first sweep or `hemei rollup`)."""
-    if not RollupState.objects.filter(rebuilt_at__isnull=False).exists():
+    state = RollupState.objects.filter(rebuilt_at__isnull=False).first()
+    if state is None:
         return []
+    # The window is the one of the last refresh: rows built by `hemei sweep --now <moment>`
+    # describe that moment's window, not today's.
+    on = on or (timezone.localdate(state.refreshed_at) if state.refreshed_at else None)
     want_facts, want_summaries = expected(on)
     periods = [p.code for p in window_periods(on)]
     have_facts = {(r, p, e): _q(v) for r, p, e, v in Fact.objects.filter(period__in=periods).values_list(

@@ -40,4 +40,6 @@ def workbench(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("dashboards:home"))
     now = timezone.now()
     groups = grouped(todo_for(request.user, now), now)
-    return render(request, "regions/todo.html", {"groups": groups, "now": now})
+    # Grids over the rule's size (HEMEI_GRID_MAX_*) stay in view of those who can split them.
+    oversized = views._oversized(request.user, None)
+    return render(request, "regions/todo.html", {"groups": groups, "now": now, "oversized": oversized})

@@ -36,12 +36,21 @@ def thousands(value: Any) -> str:
 
 
 @register.filter
-def yuan(value: Any) -> str:
-    """An amount in 元 with thousands separators and two decimals: 1949000 → 1,949,000.00 元."""
+def amount(value: Any) -> str:
+    """Money in a column already labelled (元): thousands separators and always two decimals,
+    so that 9,600.00 and 13,157.50 line up: 9600 → 9,600.00."""
     number = _number(value)
     if number is None:
+        return "" if value is None else str(value)
+    return f"{number.quantize(decimal.Decimal('0.01')):,}"
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """An amount in 元 with thousands separators and two decimals: 1949000 → 1,949,000.00 元."""
+    if _number(value) is None:
         return ""
-    return _("%(amount)s yuan") % {"amount": f"{number.quantize(decimal.Decimal('0.01')):,}"}
+    return _("%(amount)s yuan") % {"amount": amount(value)}
 
 
 def _local(value: Any) -> dt.datetime | None:

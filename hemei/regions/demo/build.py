@@ -60,8 +60,8 @@ class DemoSummary:
 
 def extra_demos() -> list[Callable[..., object]]:
     """Demos of apps that build on points and disclosure, in order: stars, courtyard
-    reviews, collective assets, contracts, devices (before care: their week of call-box history
-    must not open today's work orders), care; then the work that falls due on the day of the
+    reviews, collective assets, contracts, care, devices (after care: a call box's press is
+    then an elder's work order, hemei.care.handlers); then the work that falls due on the day of the
     build (cases for grid1, points to review, the villager's reservation at the counter: issue 15);
     last, indicators (千万工程 and the rollup). Imported here so each app owns its demo module."""
     from hemei.assets.demo import demo_assets
@@ -75,7 +75,7 @@ def extra_demos() -> list[Callable[..., object]]:
     from hemei.stars.demo import demo_stars
 
     # Indicators last: their rollup rebuild reads what every other demo made.
-    return [demo_stars, demo_courtyard, demo_assets, demo_contracts, demo_devices, demo_care, demo_today_cases,
+    return [demo_stars, demo_courtyard, demo_assets, demo_contracts, demo_care, demo_devices, demo_today_cases,
             demo_today_points, demo_indicators]
 
 
