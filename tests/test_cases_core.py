@@ -54,6 +54,29 @@ def test_default_catalogue_has_12345_limits():
     assert limits["其他"][2] == 10
 
 
+def test_a_submission_that_fails_midway_leaves_no_case_and_no_spent_key(world, monkeypatch):
+    """The key row, the case, its event and its audit row are one transaction: a failure
+    after the key was stored (here the audit write) must not leave a key that names no case,
+    or every retry with that key would fail (the fault suite met this after a SIGKILL)."""
+    from hemei.cases import services
+    from hemei.core.models import IdempotencyKey
+
+    def broken(**_kw):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "audit_record", broken)
+    with pytest.raises(RuntimeError):
+        case_submit(actor=world.user("villager"), region=world.head_a.region, category=cat("环境卫生"),
+                    title="垃圾没人清", description="村口垃圾", source=Case.Source.VILLAGER, reporter=world.head_a,
+                    idempotency_key="k-1")
+    assert not Case.objects.exists() and not IdempotencyKey.objects.exists() and not CaseEvent.objects.exists()
+    monkeypatch.undo()
+    case = case_submit(actor=world.user("villager"), region=world.head_a.region, category=cat("环境卫生"),
+                       title="垃圾没人清", description="村口垃圾", source=Case.Source.VILLAGER, reporter=world.head_a,
+                       idempotency_key="k-1")
+    assert not case.replayed and Case.objects.count() == 1
+
+
 def test_numbers_per_county_and_year(world):
     other = region_services.region_create(actor=SYSTEM, name="清徐县", level="county", code="140121")
     town = region_services.region_create(actor=SYSTEM, name="清源镇", level="township", code="140121100", parent=other)

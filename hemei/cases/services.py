@@ -58,7 +58,6 @@ def _next_number(counter: CaseCounter, county: Region, year: int) -> str:
 _check_text = partial(clean_text, limit=TEXT_LIMIT, required=True)
 
 
-@transaction.atomic
 @dataclass(frozen=True)
 class Location:
     """Where a case is, in GeoReport v2's words. Both coordinates or neither; a media URL is
@@ -98,6 +97,7 @@ def _coordinate(value: Any, label: str, bound: int) -> Decimal | None:
     return number
 
 
+@transaction.atomic  # the idempotency key, the case, its event and audit row: all or nothing
 def case_submit(
     *,
     actor: Any,
