@@ -74,6 +74,9 @@ def remembered[M: models.Model](
     *, actor: Any, key: str, operation: str, payload: dict[str, Any], model: type[M], write: Callable[[], Sequence[M]]
 ) -> tuple[list[M], bool]:
     """(results, replayed). Must be called inside the write's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        # Outside one, the key row would commit alone and a failed write leave it naming nothing.
+        raise RuntimeError("remembered() runs inside the write's transaction (@transaction.atomic)")
     key = check_key(key)
     owner = owner_of(actor)
     digest = payload_hash(operation, payload)
