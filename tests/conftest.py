@@ -162,6 +162,28 @@ def _empty_cache() -> None:
     cache.clear()
 
 
+def pytest_configure(config: Any) -> None:
+    """One migrated SQLite template for every `hemei` child process of the run (benchmarks,
+    backups, the fault suite, the CLI): each fresh file starts as its copy instead of
+    migrating from nothing (hemei.cli.sqlite_template). Set here, in the controller, before
+    xdist starts its workers, so that every worker and child inherits the same file."""
+    if not hasattr(config, "workerinput") and "HEMEI_SQLITE_TEMPLATE" not in os.environ:
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="hemei-template-")
+        os.environ["HEMEI_SQLITE_TEMPLATE"] = os.path.join(folder, "migrated.sqlite3")
+        config._hemei_template_dir = folder
+
+
+def pytest_unconfigure(config: Any) -> None:
+    folder = getattr(config, "_hemei_template_dir", None)
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("HEMEI_SQLITE_TEMPLATE", None)
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     """Tests marked postgres_only (row locks between threads, DB-level delete guards) are
     deselected, not skipped, when the suite runs on SQLite, and tests marked sqlite_only
