@@ -10,6 +10,7 @@ import datetime as dt
 import importlib
 import itertools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,6 +146,20 @@ def login(client: Any) -> Any:
 def _fast_password_hasher(settings: Any) -> None:
     """PBKDF2 costs ~0.3 s a user; tests hash with MD5 (never used outside tests)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the site's language (简体中文): a page requested in English by an
+    earlier test leaves English active in the worker's thread (LocaleMiddleware activates it
+    for the request and nothing deactivates it), and texts built outside a request would then
+    depend on which tests ran before on the same worker."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@
   (`<metric>_high` / `<metric>_low`, a fall `fall`), the first in-range value after one out
   of range returns the clearing signal. Ingestion folds the signals into the device's alarms.
 
-A device without an elder, or a message the care services refuse, raises ValidationError:
+A device without an elder raises `NotHandled`: ingestion applies the devices app's own alarm
+rules, so no press is lost. A message the care services refuse raises ValidationError:
 ingestion records it as a refused message and goes on.
 """
 
@@ -34,21 +35,16 @@ def elder_of(device: Any) -> Elder:
     elder = (Elder.objects.select_related("resident__household", "region").filter(resident_id=resident_id).first()
              if resident_id is not None else None)
     if elder is None:
-        raise ValidationError(_("Device %(c)s belongs to no elder with a care profile.")
-                              % {"c": getattr(device, "code", "?")}, code="unknown_elder")
+        # A box or band in the home of someone without a care profile (yet): the devices app's
+        # own alarm and rules take the message instead of it being refused.
+        raise NotHandled(getattr(device, "code", "?"))
     return elder
 
 
 def call_box(device: Any, event: DeviceEvent) -> AlarmSignal | None:
     if event.type != "press":
         return None  # heartbeats and the like are the devices app's business
-    try:
-        elder = elder_of(device)
-    except ValidationError as exc:
-        # A box in the home of someone without a care profile (yet): the press still raises
-        # the devices app's alarm and its rules' case instead of being refused.
-        raise NotHandled(device.code) from exc
-    open_call(elder, actor=DEVICE, at=event.at, source_ref=event.message_id, kind="call")
+    open_call(elder_of(device), actor=DEVICE, at=event.at, source_ref=event.message_id, kind="call")
     return None
 
 
@@ -62,11 +58,7 @@ def health_band(device: Any, event: DeviceEvent) -> AlarmSignal | None:
         metric, value = data["metric"], data.get("value")
     else:
         raise ValidationError(_("A health band sends a reading of a known metric or a fall."), code="payload")
-    try:
-        elder = elder_of(device)
-    except ValidationError as exc:  # a band not (yet) given to an elder: the device's own rules
-        raise NotHandled(device.code) from exc
-    reading = reading_record(actor=DEVICE, elder=elder, metric=metric, value=value, at=event.at,
+    reading = reading_record(actor=DEVICE, elder=elder_of(device), metric=metric, value=value, at=event.at,
                              source=Reading.Source.DEVICE, device_code=str(getattr(device, "code", "")),
                              message_id=event.message_id)
     return signal_for(reading)

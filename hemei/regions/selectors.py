@@ -134,15 +134,22 @@ class OversizedGrid:
             "mh": settings.HEMEI_GRID_MAX_HOUSEHOLDS, "mp": settings.HEMEI_GRID_MAX_PEOPLE}
 
 
-def oversized_grids(under: Region | None = None) -> list[OversizedGrid]:
+def oversized_grids(under: Region | list[Region] | None = None) -> list[OversizedGrid]:
     """Grids over HEMEI_GRID_MAX_HOUSEHOLDS households or HEMEI_GRID_MAX_PEOPLE living residents
     (the rule: a natural village or about 300 households, at most 2,500 people), under `under`
-    or everywhere. Two grouped queries, whatever the number of grids."""
+    (one region or several: the posts of whoever reads the 待办 page) or everywhere. Two grouped
+    queries and the grids', whatever the number of grids or regions."""
     households = Household.objects.all()
     residents = Resident.objects.filter(status=Resident.Status.LIVING)
     if under is not None:
-        households = households.filter(region__path__startswith=under.path)
-        residents = residents.filter(region__path__startswith=under.path)
+        roots = [under] if isinstance(under, Region) else under
+        if not roots:
+            return []
+        within = Q()
+        for root in roots:
+            within |= Q(region__path__startswith=root.path)
+        households = households.filter(within)
+        residents = residents.filter(within)
     by_h = dict(households.values_list("region_id").annotate(n=Count("id")).values_list("region_id", "n"))
     by_p = dict(residents.values_list("region_id").annotate(n=Count("id")).values_list("region_id", "n"))
     over = {pk for pk, n in by_h.items() if n > settings.HEMEI_GRID_MAX_HOUSEHOLDS}

@@ -71,15 +71,16 @@ def household_list(request: HttpRequest, template: str = "regions/household_list
         # The partial shows no counts: no three subtree counts per search.
         return render(request, "regions/household_list.html#table", context)
     context["counts"] = region_counts(region) if region else None
-    context["oversized"] = _oversized(request.user, region)
+    context["oversized"] = oversized_notice(request.user, region)
     return render(request, template, context)
 
 
-def _oversized(user: Any, region: Region | None) -> list[str]:
-    """Grids of the page's region (or of the user's posts) over the rule's size, for a notice."""
+def oversized_notice(user: Any, region: Region | None) -> list[str]:
+    """Grids of the page's region (or of the user's posts) over the rule's size, for the notice
+    (templates/regions/_grid_size_notice.html)."""
     roots = [region] if region is not None else list(access_regions(user).filter(
         path__in=scope_for(user).read_paths)[:20])
-    return [g.describe() for root in roots for g in oversized_grids(root)][:20]
+    return [g.describe() for g in oversized_grids(roots)][:20]
 
 
 def _chart_rows(tree: list[TreeNode], region: Region | None) -> list[dict[str, object]]:

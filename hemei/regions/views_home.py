@@ -41,5 +41,5 @@ def workbench(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     groups = grouped(todo_for(request.user, now), now)
     # Grids over the rule's size (HEMEI_GRID_MAX_*) stay in view of those who can split them.
-    oversized = views._oversized(request.user, None)
+    oversized = views.oversized_notice(request.user, None)
     return render(request, "regions/todo.html", {"groups": groups, "now": now, "oversized": oversized})
