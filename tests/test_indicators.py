@@ -223,6 +223,19 @@ def test_the_sweep_applies_only_differences_and_equals_a_rebuild(world: World, m
     assert len(problems) == 1 and "households" in problems[0] and "stored 99" in problems[0]
 
 
+def test_writes_since_the_last_refresh_are_lag_not_drift(world: World, migration_seeds: None):
+    # The sweep refreshes every HEMEI_ROLLUP_EVERY seconds; `hemei verify` in between must
+    # not call the rows written meanwhile a violation, and must change nothing itself.
+    now = dt.datetime(2026, 10, 20, 10, tzinfo=dt.UTC)
+    rollup.refresh(now=now)
+    _case(world, now)
+    _case(world, now)
+    assert rollup.differences(now.date()) == []
+    assert _summary(world.township, "cases.submitted") is None  # the check rolled its refresh back
+    Summary.objects.filter(region=world.township, element="households", period="202610").update(value=7)
+    assert any("households" in p and "stored 7" in p for p in rollup.differences(now.date()))
+
+
 def test_a_new_household_changes_only_open_periods(world: World):
     now = dt.datetime(2026, 10, 20, 10, tzinfo=dt.UTC)
     rollup.rebuild(dt.date(2026, 9, 20))  # September, while it was open
