@@ -11,6 +11,10 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 COMMANDS = {
     "serve": ("serve", "Run the web server and the background task worker."),
@@ -31,25 +35,47 @@ COMMANDS = {
 NO_MIGRATE = {"backup", "workflows"}
 
 
+def migrate() -> None:
+    """Migrate the database of DATABASE_URL, from the template when one is set (see below)."""
+    from django.core.management import call_command
+
+    with from_template():
+        call_command("migrate", interactive=False, verbosity=0)
+
+
 @contextlib.contextmanager
-def sqlite_template() -> Iterator[None]:
-    """HEMEI_SQLITE_TEMPLATE=<file> (the test suite and `hemei bench`, which make dozens of
-    fresh SQLite databases): a database file that does not exist yet starts as a copy of the
-    template, so that `migrate` (some 40 s from nothing, most of it Django rebuilding its
+def from_template() -> Iterator[None]:
+    """HEMEI_SQLITE_TEMPLATE=<file> and HEMEI_PG_TEMPLATE=<database name> (the test suite and
+    `hemei bench`, which make dozens of fresh databases): a fresh database starts as a copy of
+    the template, so that `migrate` (40-60 s from nothing, most of it Django rebuilding its
     model state) only applies what the template lacks. The first process to find no template
-    migrates as usual and leaves its fresh file as the template, under a lock so that two
-    processes never write it at once. Without the variable, or on PostgreSQL, nothing changes."""
+    migrates as usual and leaves a copy of its fresh database as the template, under a lock so
+    that two processes never build it at once. Without the variables nothing changes."""
     from django.db import connection
 
-    template = os.environ.get("HEMEI_SQLITE_TEMPLATE", "")
+    if connection.vendor == "sqlite" and os.environ.get("HEMEI_SQLITE_TEMPLATE"):
+        with _sqlite_template(os.environ["HEMEI_SQLITE_TEMPLATE"]):
+            yield
+    elif connection.vendor == "postgresql" and os.environ.get("HEMEI_PG_TEMPLATE"):
+        with _pg_template(os.environ["HEMEI_PG_TEMPLATE"]):
+            yield
+    else:
+        yield
+
+
+@contextlib.contextmanager
+def _sqlite_template(template: str) -> Iterator[None]:
+    import fcntl
+    import sqlite3
+
+    from django.db import connection
+
     target = str(connection.settings_dict.get("NAME") or "")
     fresh = target not in ("", ":memory:") and not target.startswith("file:") and (
         not os.path.exists(target) or os.path.getsize(target) == 0)
-    if not template or connection.vendor != "sqlite" or not fresh:
+    if not fresh:
         yield
         return
-    import fcntl
-    import sqlite3
 
     def copy(source: str, dest: str) -> None:
         # SQLite's own backup: whole pages, whatever is still in a WAL file.
@@ -66,6 +92,52 @@ def sqlite_template() -> Iterator[None]:
         connection.close()
         copy(target, template + ".part")
         os.replace(template + ".part", template)
+
+
+def pg_admin_conninfo(settings_dict: dict[str, object]) -> str:
+    """A connection string to the server's `postgres` database, as the given database's user."""
+    from psycopg.conninfo import make_conninfo
+
+    parts = {"host": settings_dict.get("HOST"), "port": settings_dict.get("PORT"),
+             "user": settings_dict.get("USER"), "password": settings_dict.get("PASSWORD")}
+    return make_conninfo(dbname="postgres", **{k: str(v) for k, v in parts.items() if v})
+
+
+def pg_clone(admin: psycopg.Connection[Any], template: str, target: str) -> None:
+    """Replace the database `target` by a copy of `template` (the server copies its files)."""
+    from psycopg import sql
+
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target)))
+    admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(target), sql.Identifier(template)))
+
+
+@contextlib.contextmanager
+def _pg_template(template: str) -> Iterator[None]:
+    import psycopg
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        fresh = not connection.introspection.table_names(cursor)
+    target = str(connection.settings_dict["NAME"])
+    if not fresh or target == template:
+        yield
+        return
+    connection.close()  # the target is dropped and created again as the template's copy
+    with psycopg.connect(pg_admin_conninfo(connection.settings_dict), autocommit=True) as admin:
+        # A session lock (released when `admin` closes): one builder of the template at a time.
+        admin.execute("SELECT pg_advisory_lock(hashtext(%s))", [template])
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone():
+            pg_clone(admin, template, target)
+            admin.execute("SELECT pg_advisory_unlock(hashtext(%s))", [template])
+            yield
+            return
+        yield  # migrate the empty database, then copy it as the template
+        connection.close()
+        from psycopg import sql
+
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(template),
+                                                                      sql.Identifier(target)))
 
 
 def usage() -> str:
@@ -90,8 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     wants_help = "-h" in rest or "--help" in rest
     if not wants_help and name not in NO_MIGRATE:
-        with sqlite_template():
-            call_command("migrate", interactive=False, verbosity=0)
+        migrate()
     command = COMMANDS[name][0]
     try:
         execute_from_command_line([f"hemei {name}", command, *rest])

@@ -137,6 +137,10 @@ if _POSTGRES:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = HEMEI_PGBOUNCER
     if HEMEI_STATEMENT_TIMEOUT_MS and not HEMEI_PGBOUNCER:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={HEMEI_STATEMENT_TIMEOUT_MS}"
+    if os.environ.get("HEMEI_PG_TEMPLATE"):
+        # The test suite's migrated template (hemei.cli.from_template): a test database is
+        # its copy, and Django's migrate after it applies nothing.
+        DATABASES["default"]["TEST"] = {"TEMPLATE": os.environ["HEMEI_PG_TEMPLATE"]}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at the
     # start of a transaction so two writers queue instead of failing with "database is locked".

@@ -177,17 +177,73 @@ def _empty_cache() -> None:
     cache.clear()
 
 
+def _postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    return os.environ.get("HEMEI_TEST_POSTGRES", "")
+
+
 def pytest_configure(config: Any) -> None:
-    """One migrated SQLite template for every `hemei` child process of the run (benchmarks,
-    backups, the fault suite, the CLI): each fresh file starts as its copy instead of
-    migrating from nothing (hemei.cli.sqlite_template). Set here, in the controller, before
-    xdist starts its workers, so that every worker and child inherits the same file."""
-    if not hasattr(config, "workerinput") and "HEMEI_SQLITE_TEMPLATE" not in os.environ:
+    """One migrated template per database server for the whole run: every fresh database of
+    the run (the test database of each xdist worker on PostgreSQL; each `hemei` child process's
+    file or database in benchmarks, backups, the fault suite, the CLI) starts as its copy
+    instead of migrating from nothing (hemei.cli.from_template). Set here, in the controller,
+    before xdist starts its workers, so that every worker and child inherits the same names;
+    the first process that needs a template builds it."""
+    if hasattr(config, "workerinput"):
+        return
+    if "HEMEI_SQLITE_TEMPLATE" not in os.environ:
         import tempfile
 
         folder = tempfile.mkdtemp(prefix="hemei-template-")
         os.environ["HEMEI_SQLITE_TEMPLATE"] = os.path.join(folder, "migrated.sqlite3")
         config._hemei_template_dir = folder
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")) and \
+            "HEMEI_PG_TEMPLATE" not in os.environ:
+        # Built now, before the workers ask Django for their test databases (TEST TEMPLATE in
+        # settings): one migration from nothing for the pass instead of one per worker.
+        template = f"hemei_template_{os.getpid()}"
+        _build_pg_template(template)
+        os.environ["HEMEI_PG_TEMPLATE"] = template
+        config._hemei_pg_template = template
+        from django.conf import settings
+
+        if settings.configured:  # without xdist this process's settings were read already
+            settings.DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = template
+
+
+def _pg_admin() -> Any:
+    import dj_database_url
+    import psycopg
+
+    from hemei.cli import pg_admin_conninfo
+
+    return psycopg.connect(pg_admin_conninfo(dict(dj_database_url.parse(_postgres_url()))), autocommit=True)
+
+
+def _build_pg_template(template: str) -> None:
+    """Migrate a scratch database in a child process (this one has not set Django up);
+    hemei.cli.from_template copies it as `template`."""
+    import subprocess
+    import sys
+
+    from psycopg import sql
+
+    scratch = f"{template}_build"
+    with _pg_admin() as admin:
+        for name in (template, scratch):
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+    base = _postgres_url().rsplit("/", 1)[0]
+    env = {**os.environ, "DATABASE_URL": f"{base}/{scratch}", "HEMEI_PG_TEMPLATE": template,
+           "DJANGO_SETTINGS_MODULE": "hemei.settings"}
+    try:
+        subprocess.run([sys.executable, "-c", "import django; django.setup(); from hemei.cli import migrate; migrate()"],
+                       env=env, check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
 
 
 def pytest_unconfigure(config: Any) -> None:
@@ -197,6 +253,13 @@ def pytest_unconfigure(config: Any) -> None:
 
         shutil.rmtree(folder, ignore_errors=True)
         os.environ.pop("HEMEI_SQLITE_TEMPLATE", None)
+    template = getattr(config, "_hemei_pg_template", None)
+    if template:
+        from psycopg import sql
+
+        with _pg_admin() as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(template)))
+        os.environ.pop("HEMEI_PG_TEMPLATE", None)
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:

@@ -29,8 +29,8 @@ SEED_SCRIPT = """
 import django, os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemei.settings")
 django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
+from hemei.cli import migrate
+migrate()
 from rest_framework.authtoken.models import Token
 from tests.conftest import build_world
 world = build_world()

@@ -1,18 +1,16 @@
-"""The demo county: 西邵村 as the seeds describe it, valid people, working logins, one build.
+"""The demo county: 西邵村 as the seeds describe it, valid people, working logins, a year of
+cases (issue 3, "Demo") and of visits, patrols and monitoring — all on one build.
 
-The default county (~6,000 households) is built once for the TestDefaultDemo class inside a
-transaction that is rolled back afterwards; determinism is checked by building twice in two
-fresh database files in separate processes (different hash seeds), as `make run` would.
+The default county (~6,000 households) is built once for this module inside a transaction
+that is rolled back afterwards (a build takes most of a minute: the register, the cases and
+the visits are checked on the same one), and the module's tests share one xdist worker.
+Other seeds and sizes, and determinism, are in tests/test_demo_seeds.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import sqlite3
-import subprocess
-import sys
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,9 +21,14 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count
 from django.test import override_settings
+from django.urls import reverse
 
 from hemei.accounts.backends import UsernameOrPhoneBackend
 from hemei.accounts.models import User
+from hemei.care.services import CARE_CATEGORIES
+from hemei.cases.demo import DEMO_NOW
+from hemei.cases.models import Case, CaseCounter, CaseEvent, DeadlineExtension
+from hemei.cases.services import ALLOWED
 from hemei.core.idnumbers import parse_id_number
 from hemei.core.models import AuditEntry
 from hemei.regions.access import access_households
@@ -36,16 +39,20 @@ from hemei.regions.demo import (
     DemoSummary,
     demo_build,
     demo_markdown,
-    resident_digest,
 )
 from hemei.regions.models import Household, HouseholdLink, Level, Post, Region, Resident, Role
+from hemei.visits.models import Monitoring, PatrolFinding, VisitProblem
+from hemei.visits.selectors import coverage, missing_households, period_of
 
 COUNTY = "140110"
 
 
-@pytest.fixture(scope="class")
+pytestmark = pytest.mark.xdist_group("demo")  # one worker builds the demo once
+
+
+@pytest.fixture(scope="module")
 def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    """The default demo county, built once per class and rolled back afterwards."""
+    """The default demo county, built once for the module and rolled back afterwards."""
     # The autouse MD5 hasher of conftest is function-scoped; hash the shared demo password
     # with it too, or the persona accounts could not sign in inside the tests.
     md5 = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
@@ -254,60 +261,136 @@ class TestDefaultDemo:
         assert demo_markdown(demo) == committed, "run `hemei demo` on an empty database and commit docs/demo.md"
 
 
+NUMBER = re.compile(r"^140110-20\d\d-\d{6}$")
+
+# Timeline entries that leave the status as it was (blank on the case a duplicate joined).
+KEEPS_STATUS = {CaseEvent.Kind.TRANSFERRED, CaseEvent.Kind.EXTENSION_ASKED, CaseEvent.Kind.EXTENSION_GRANTED,
+                CaseEvent.Kind.EXTENSION_REFUSED, CaseEvent.Kind.MERGED, CaseEvent.Kind.PHOTO,
+                CaseEvent.Kind.REMINDED, CaseEvent.Kind.TABLED, CaseEvent.Kind.DECIDED}
+
+
+@pytest.mark.usefixtures("demo")
 @pytest.mark.django_db
-def test_households_n_gives_exactly_n_households_and_keeps_xishao() -> None:
-    summary = demo_build(households=1200, seed=7)
-    assert summary.counts.households == Household.objects.count() == 1200
-    assert Household.objects.filter(village__code=XISHAO_CODE).count() == 448
-    assert Resident.objects.filter(household__village__code=XISHAO_CODE, is_party_member=True).count() == 63
-    # Round-robin over the named townships: a small county still has more than one.
-    assert Region.objects.filter(level=Level.TOWNSHIP, households__isnull=True).count() >= 2
-    assert len(resident_digest()) == 64
+class TestDemoCases:
+    def test_about_300_cases_in_xishao_and_two_other_villages(self) -> None:
+        # The simulated year ends on DEMO_NOW; the day of the build adds grid1's cases due today.
+        assert 280 <= Case.objects.filter(created_at__lte=DEMO_NOW).count() <= 300
+        # (The care demo's work orders of the last weeks are cases too, in their own categories.)
+        today = Case.objects.filter(created_at__gt=DEMO_NOW, region__code=f"{XISHAO_CODE}001").exclude(
+            category__name__in=CARE_CATEGORIES.values())
+        assert today.count() == 3
+        # Cameras' cases (the devices demo) belong to a village, not to a household.
+        reported = Case.objects.exclude(source=Case.Source.DEVICE, household__isnull=True)
+        assert Case.objects.filter(source=Case.Source.DEVICE, household__isnull=True).count() == 2
+        villages = Counter(reported.values_list("household__village__code", flat=True))
+        assert len(villages) == 3 and villages[XISHAO_CODE] > 100
+        assert not Case.objects.exclude(county__code="140110").exists()
+        for case in reported.select_related("region", "household__region", "reporter"):
+            assert case.household.region_id == case.region_id == case.reporter.region_id
+            assert case.reporter.household_id == case.household_id
+
+    def test_every_status_and_rating(self) -> None:
+        statuses = Counter(Case.objects.values_list("status", flat=True))
+        expected = set(Case.Status.values) - {Case.Status.MERGED}
+        assert expected <= {s for s, n in statuses.items() if n > 0}, statuses
+        assert statuses[Case.Status.CLOSED] > Case.objects.count() / 2
+        ratings = Counter(Case.objects.filter(status=Case.Status.CLOSED).values_list("rating", flat=True))
+        assert ratings[Case.Rating.SATISFIED] > ratings[Case.Rating.BASICALLY] > 0
+        reopened = Case.objects.filter(events__kind=CaseEvent.Kind.REOPENED).distinct()
+        assert reopened.filter(status=Case.Status.CLOSED).exists()
+
+    def test_escalated_cases_with_overdue_flags(self) -> None:
+        escalated = Case.objects.filter(tier__in=[Case.Tier.TOWNSHIP, Case.Tier.COUNTY])
+        assert escalated.filter(status__in=[Case.Status.SUBMITTED, Case.Status.ACCEPTED,
+                                            Case.Status.IN_PROGRESS]).exists()
+        assert escalated.filter(tier=Case.Tier.COUNTY).exists()
+        for case in escalated:
+            assert case.overdue_accept or case.overdue_resolve
+            assert case.escalated_at is not None
+            assert case.events.filter(kind=CaseEvent.Kind.ESCALATED).exists()
+        assert not Case.objects.filter(tier=Case.Tier.VILLAGE, escalated_at__isnull=False).exists()
+
+    def test_numbers_and_counter(self) -> None:
+        numbers = list(Case.objects.order_by("created_at", "id").values_list("number", "created_at"))
+        assert all(NUMBER.match(n) for n, _ in numbers)
+        for year in (2025, 2026):
+            seqs = sorted(int(n[-6:]) for n, _ in numbers if n[7:11] == str(year))
+            assert seqs == list(range(1, len(seqs) + 1))
+            assert CaseCounter.objects.get(county__code="140110", year=year).last == len(seqs)
+
+    def test_timelines_are_consistent(self) -> None:
+        events: dict[int, list[CaseEvent]] = {}
+        for event in CaseEvent.objects.order_by("at", "id"):
+            events.setdefault(event.case_id, []).append(event)
+        for case in Case.objects.filter(created_at__lte=DEMO_NOW):  # the simulated year
+            timeline = events[case.pk]
+            assert timeline[0].kind == CaseEvent.Kind.SUBMITTED and timeline[0].at == case.created_at
+            assert timeline[-1].to_status == case.status, case.number
+            assert timeline[-1].at == case.updated_at <= DEMO_NOW
+            status = Case.Status.SUBMITTED
+            for event in timeline[1:]:
+                if event.kind in KEEPS_STATUS and {event.from_status, event.to_status} <= {"", status}:
+                    continue  # a note on the timeline, not a transition
+                assert event.from_status == status
+                if event.kind != CaseEvent.Kind.ESCALATED:
+                    assert event.to_status in ALLOWED[status], (case.number, status, event.kind)
+                status = event.to_status
+            open_ = case.status in (Case.Status.SUBMITTED, Case.Status.ACCEPTED, Case.Status.IN_PROGRESS)
+            if open_ and case.tier != Case.Tier.COUNTY:  # the sweep has run up to the demo's now
+                deadline = case.accept_by if case.status == Case.Status.SUBMITTED else case.resolve_by
+                assert deadline > DEMO_NOW - dt.timedelta(minutes=10), case.number
+            if case.status == Case.Status.CLOSED:
+                assert case.closed_at and case.resolved_at and case.accepted_at and case.rating
+            if case.status == Case.Status.RESOLVED:
+                assert case.resolved_at and case.rating is None
+
+    def test_merges_transfers_and_extensions(self) -> None:
+        merged = list(Case.objects.filter(status=Case.Status.MERGED).select_related("merged_into"))
+        assert merged, "the demo shows merged duplicates"
+        for dup in merged:
+            target = dup.merged_into
+            assert target is not None and target.region_id == dup.region_id and target.created_at < dup.created_at
+            assert target.events.filter(kind="merged", data__duplicate=dup.number).exists()
+        assert CaseEvent.objects.filter(kind="transferred").exists()
+        granted = DeadlineExtension.objects.filter(status="granted").select_related("case")
+        assert granted.exists()
+        for ext in granted:
+            assert ext.decided_by is not None and ext.until > ext.old_resolve_by
+            assert ext.case.events.filter(kind="extension_granted").exists()
+
+    def test_responsible_staff_of_xishao(self) -> None:
+        users = set(Case.objects.filter(household__village__code=XISHAO_CODE, responsible__isnull=False)
+                    .values_list("responsible__username", flat=True))
+        assert "secretary" in users and users & {"grid1", "grid2", "leader1", "leader3"}
+
+    def test_secretary_case_list(self, client: Any) -> None:
+        client.force_login(User.objects.get(username="secretary"))
+        response = client.get(reverse("case-list"))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "140110-2026-" in page
+
+    def test_villager_sees_own_cases(self, client: Any) -> None:
+        client.force_login(User.objects.get(username="villager"))
+        response = client.get(reverse("my-cases"))
+        assert response.status_code == 200 and "140110-20" in response.content.decode()
 
 
+@pytest.mark.usefixtures("demo")
 @pytest.mark.django_db
-def test_a_different_seed_gives_different_people() -> None:
-    with transaction.atomic():
-        demo_build(households=500, seed=1)
-        first = resident_digest()
-        transaction.set_rollback(True)
-    demo_build(households=500, seed=2)
-    assert resident_digest() != first
-
-
-def _build_in_fresh_database(path: Path, hash_seed: str) -> str:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "PYTHONHASHSEED": hash_seed}
-    subprocess.run(
-        [sys.executable, "-m", "hemei.cli", "demo", "--households", "800", "--seed", "11"],
-        check=True,
-        env=env,
-        cwd=settings.BASE_DIR,
-        capture_output=True,
+def test_the_demo_has_a_year_of_visits_patrols_and_monitoring() -> None:
+    """`hemei demo` (cases first, then visits): coverage with missing households this quarter,
+    linked visit cases, patrols, ten monitoring records with one escalated."""
+    village = Region.objects.get(code=XISHAO_CODE)
+    rows = coverage(village, period_of(DEMO_NOW.date()))
+    total, seen = sum(r.households for r in rows), sum(r.visited for r in rows)
+    assert 0.5 * total < seen < total
+    assert len(missing_households(village, period_of(DEMO_NOW.date()))) == total - seen
+    assert VisitProblem.objects.exists() and PatrolFinding.objects.filter(case__isnull=False).exists()
+    assert all(
+        c.visit_problem.visit.household_id == c.household_id
+        for c in Case.objects.filter(source="visit", visit_problem__isnull=False)[:20]
     )
-    digest = hashlib.sha256()
-    with sqlite3.connect(path) as db:
-        for name, number, birth, phone in db.execute(
-            "SELECT name, id_number, birth_date, phone FROM regions_resident ORDER BY id"
-        ):
-            digest.update(f"{name}\t{number}\t{birth}\t{phone}\n".encode())
-    return digest.hexdigest()
-
-
-@pytest.mark.slow  # two child processes on their own SQLite files: once, in the SQLite pass
-def test_the_same_seed_gives_the_same_people_in_two_fresh_databases(tmp_path: Path) -> None:
-    first = _build_in_fresh_database(tmp_path / "a.sqlite3", "1")
-    second = _build_in_fresh_database(tmp_path / "b.sqlite3", "2")
-    assert first == second
-
-
-def test_id_numbers_are_checksum_valid_for_children_born_last_year() -> None:
-    # The newest birth dates stay in 2025, so no ID number lies in the future.
-    import random
-
-    from hemei.regions.demo.people import PeopleFactory
-
-    people = PeopleFactory(random.Random(3))
-    for age in (0, 1, 50, 100):
-        number, birth = people.id_number(people.birth_date(age), "F")
-        assert birth <= dt.date(2025, 12, 31)
-        assert parse_id_number(number).sex == "F"
+    steps = set(Monitoring.objects.values_list("step", flat=True))
+    assert steps == {s.value for s in Monitoring.Step}
+    assert Monitoring.objects.filter(tier="township", was_overdue=True, step="verify").count() == 1
