@@ -89,14 +89,14 @@ def completed_periods(
     period: str, *, since: dt.date, now: dt.datetime, lookback_days: int,
 ) -> list[tuple[dt.date, dt.date]]:
     """The periods of `period` that ended before `now`, began on or after `since` (a branch
-    founded mid-period owes nothing for it) and within the look-back; oldest first."""
+    founded mid-period owes nothing for it) and ended within the look-back; oldest first."""
     today = timezone.localdate(now)
-    floor = max(since, today - dt.timedelta(days=lookback_days))
+    floor = today - dt.timedelta(days=lookback_days)
     found: list[tuple[dt.date, dt.date]] = []
     start, _end = period_of(today, period)
     while True:
         start, end = period_of(start - dt.timedelta(days=1), period)
-        if start < floor:
+        if start < since or end < floor:
             break
         found.append((start, end))
     return found[::-1]
