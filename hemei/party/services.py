@@ -50,11 +50,11 @@ def _manage(actor: Any, region: Region) -> None:
 
 def _hours(value: Any, *, allow_zero: bool = False) -> Decimal:
     try:
-        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+        hours = Decimal(str(value))
+        hours = hours.quantize(Decimal("0.1")) if hours.is_finite() else hours
     except (InvalidOperation, ValueError, TypeError):
         raise ValidationError(_("Hours are a number such as 1.5."), code="hours") from None
-    low_ok = hours >= 0 if allow_zero else hours > 0
-    if not hours.is_finite() or not low_ok or hours > MAX_HOURS:
+    if not hours.is_finite() or not (hours >= 0 if allow_zero else hours > 0) or hours > MAX_HOURS:
         raise ValidationError(_("Hours are more than 0 and at most 24."), code="hours")
     return hours
 
