@@ -45,7 +45,8 @@ def year(party):
         absence = Attendance.objects.get(session=sessions[2], member=party.wang)
         services.study_record(actor=SYSTEM, member=party.wang, hours="1.5", content="补学党章",
                               studied_on=dt.date(2026, 3, 20), absence=absence)
-        services.study_record(actor=SYSTEM, member=party.wang, hours="1", content="自学", studied_on=dt.date(2026, 5, 1))
+        services.study_record(actor=SYSTEM, member=party.wang, hours="1", content="自学",
+                              studied_on=dt.date(2026, 5, 1))
         # 赵红梅's group: one session, she is recorded absent by the write-up.
         other = held_session(party.group_b, "group", at(2026, 5, 10))
         services.session_record(actor=SYSTEM, session=other, minutes="学习")
