@@ -137,9 +137,11 @@ def demo_party(*, stdout: Any = None) -> int:
                                     secretary_name=secretary.user.get_username() if secretary else "",
                                     founded_on=dt.date(1956, 7, 1))
     grids = list(village.get_children().filter(level=Level.GRID).order_by("path"))
-    by_grid = {g.pk: services.branch_create(actor=DEMO, region=g, kind="group", name=f"第{i}党小组", parent=branch,
+    numerals = "一二三四五六七八九十"
+    by_grid = {g.pk: services.branch_create(actor=DEMO, region=g, kind="group", parent=branch,
+                                            name=f"第{numerals[i] if i < 10 else i + 1}党小组",
                                             founded_on=dt.date(2018, 3, 1))
-               for i, g in enumerate(grids, start=1)}
+               for i, g in enumerate(grids)}
     members = _members(branch, by_grid, village, rng)
     rows: list[Attendance] = []
     sessions = 0
