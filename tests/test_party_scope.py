@@ -113,3 +113,15 @@ def test_the_api_lists_what_is_in_scope(world, party, session, client):
     assert client.get("/api/v1/party/sessions/?branch=abc").status_code == 400
     client.force_login(world.user("grid_b"))
     assert client.get("/api/v1/party/attendance/").json()["results"] == []
+
+
+def test_the_villager_home_links_a_members_record_only(party, client):
+    client.force_login(party.users["villager"])
+    assert reverse("my-party") in client.get(reverse("villager-home")).content.decode()
+    client.force_login(party.users["nonmember"])
+    assert reverse("my-party") not in client.get(reverse("villager-home")).content.decode()
+
+
+def test_the_staff_menu_links_the_party_pages(world, client):
+    client.force_login(world.user("grid_a"))
+    assert reverse("party-branches") in client.get(reverse("party-branches")).content.decode()

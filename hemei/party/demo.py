@@ -93,6 +93,7 @@ def _members(branch: Branch, groups: dict[int, Branch], village: Region, rng: ra
 
 def _attendance(session: Session, expected: list[Member], rng: random.Random) -> list[Attendance]:
     rows = []
+    at = session.held_at or session.planned_at
     for m in expected:
         roll = rng.random()
         status, reason = ((Attendance.Status.PRESENT, "") if roll < 0.88 else
@@ -101,7 +102,7 @@ def _attendance(session: Session, expected: list[Member], rng: random.Random) ->
         how = Attendance.How.CODE if status == Attendance.Status.PRESENT and rng.random() < 0.8 else \
             Attendance.How.ROLL_CALL
         rows.append(Attendance(county=session.county, region=m.region, session=session, member=m, status=status,
-                               how=how, reason=reason, at=session.held_at))
+                               how=how, reason=reason, at=at))
     return rows
 
 
