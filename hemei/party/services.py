@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.parsing import clean_text, county_of
-from hemei.core.scope import require, require_actor, scope_for, user_of
+from hemei.core.scope import may, require, require_actor, user_of
 from hemei.core.workflow import check, record, transition
 from hemei.party import rules
 from hemei.party.access import PARTY_MANAGE_ROLES
@@ -450,8 +450,5 @@ def study_record(
 
 
 def may_manage(user: Any, region: Region) -> bool:
-    try:
-        _manage(user, region)
-    except PermissionDenied:
-        return False
-    return scope_for(user).covers_path(region.path) or scope_for(user).everything
+    """Whether the pages offer the manage forms (the services check again)."""
+    return may(user, PARTY_MANAGE_ROLES, region)

@@ -11,7 +11,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -334,8 +334,6 @@ def session_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise Http404
     except ValidationError as exc:
         _errors(request, exc)
-    except PermissionDenied:
-        raise
     else:
         messages.success(request, _("Saved."))
     return redirect("party-session", pk=session.pk)
