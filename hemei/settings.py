@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "hemei.care",
     "hemei.indicators",
     "hemei.devices",
+    "hemei.party",
 ]
 
 MIDDLEWARE = [
@@ -397,3 +398,21 @@ HEMEI_DEVICE_MISSED = int(os.environ.get("HEMEI_DEVICE_MISSED", "3"))
 # re-raises in that window it is flapping and its clears are ignored until it is quiet.
 HEMEI_ALARM_FLAP_MINUTES = int(os.environ.get("HEMEI_ALARM_FLAP_MINUTES", "10"))
 HEMEI_ALARM_FLAP_LIMIT = int(os.environ.get("HEMEI_ALARM_FLAP_LIMIT", "3"))
+
+# --- party building (hemei.party, docs/party.md) -----------------------------------------------
+# 三会一课: how often each kind of session must be held ("month", "quarter", "week"; a kind left
+# out has no rule). The defaults follow the 2018 《中国共产党支部工作条例（试行）》: 支部党员大会
+# and 党课 at least quarterly, 支委会 and 党小组会 monthly, and the usual monthly 主题党日. A
+# period without a held session of its kind is missed and escalates to the township.
+HEMEI_PARTY_SCHEDULE: dict[str, str] = {
+    "assembly": "quarter",
+    "committee": "month",
+    "group": "month",
+    "lecture": "quarter",
+    "theme_day": "month",
+}
+# How long a sign-in code shown in the room stays valid (minutes; a new one can be shown).
+HEMEI_PARTY_CODE_MINUTES = int(os.environ.get("HEMEI_PARTY_CODE_MINUTES", "10"))
+# How far back the sweep looks for periods to check (days): a sweeper that was off catches up
+# without reaching into years before the register existed.
+HEMEI_PARTY_LOOKBACK_DAYS = int(os.environ.get("HEMEI_PARTY_LOOKBACK_DAYS", "366"))

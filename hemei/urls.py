@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/v1/", include((ledger_api.urls(), "ledgers"))),
     path("api/v1/", include("hemei.care.api_urls")),
     path("api/v1/", include("hemei.devices.api_urls")),
+    path("api/v1/", include("hemei.party.api_urls")),
     path("open311/v2/", include("hemei.cases.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as its own file (/api/docs/?script), so
@@ -49,4 +50,5 @@ urlpatterns = [
     path("", include("hemei.dashboards.urls")),
     path("api/v1/", include("hemei.indicators.api_urls")),
     path("", include("hemei.devices.urls")),
+    path("", include("hemei.party.urls")),
 ]
