@@ -114,7 +114,6 @@ def pg_clone(admin: psycopg.Connection[Any], template: str, target: str) -> None
 @contextlib.contextmanager
 def _pg_template(template: str) -> Iterator[None]:
     import psycopg
-
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -157,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemei.settings")
     import django
-    from django.core.management import call_command, execute_from_command_line
+    from django.core.management import execute_from_command_line
 
     django.setup()
     wants_help = "-h" in rest or "--help" in rest

@@ -239,8 +239,9 @@ def _build_pg_template(template: str) -> None:
     env = {**os.environ, "DATABASE_URL": f"{base}/{scratch}", "HEMEI_PG_TEMPLATE": template,
            "DJANGO_SETTINGS_MODULE": "hemei.settings"}
     try:
-        subprocess.run([sys.executable, "-c", "import django; django.setup(); from hemei.cli import migrate; migrate()"],
-                       env=env, check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        script = "import django; django.setup(); from hemei.cli import migrate; migrate()"
+        subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     finally:
         with _pg_admin() as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))

@@ -50,6 +50,10 @@ class Move:
     roles: str = ""  # who may make it, in words (the docs' column)
     guard: Guard | None = None  # the check, where the app checks roles for this step
     sets: tuple[str, ...] = ()  # the fields the move may set besides the state
+    # Fields the move cannot happen without (a publication's chain link): only the app's
+    # service can compute them, so a bare `transition` call without them is a programming
+    # error, refused before the database's own constraint would fail on it.
+    needs: tuple[str, ...] = ()
     doc: str = ""
 
     def __post_init__(self) -> None:
@@ -246,6 +250,9 @@ def transition[M: models.Model](
     unexpected = set(fields) - set(step.sets) - set(workflow.touch)
     if unexpected:
         raise ValueError(f"{workflow.name}: move {step.kind} does not set {sorted(unexpected)}")
+    missing = set(step.needs) - set(fields)
+    if missing:
+        raise ValueError(f"{workflow.name}: move {step.kind} needs {sorted(missing)} (its service sets them)")
     old = getattr(obj, workflow.field)
     now = at or timezone.now()
     values = {workflow.field: to, **{name: now for name in workflow.touch}, **fields}

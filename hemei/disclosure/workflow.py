@@ -54,6 +54,6 @@ VERSION = register(Workflow(
         Move(K.RETURNED, (S.SUBMITTED,), S.RETURNED, "supervision committee (never the author), township staff",
              _reviewer, sets=REVIEW_SETS),
         Move(K.PUBLISHED, (S.APPROVED,), S.PUBLISHED, "secretary, director", _publisher,
-             sets=("sequence", "prev_hash", "hash", "published_at", "published_by")),
+             sets=("sequence", "prev_hash", "hash", "published_at", "published_by"), needs=("sequence", "hash")),
     ),
 ))
