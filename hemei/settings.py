@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "hemei.care",
     "hemei.indicators",
     "hemei.devices",
+    "hemei.services",
 ]
 
 MIDDLEWARE = [

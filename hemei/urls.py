@@ -49,4 +49,6 @@ urlpatterns = [
     path("", include("hemei.dashboards.urls")),
     path("api/v1/", include("hemei.indicators.api_urls")),
     path("", include("hemei.devices.urls")),
+    path("", include("hemei.services.urls")),
+    path("api/v1/", include("hemei.services.api_urls")),
 ]

@@ -324,6 +324,7 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.care.workflow",
     "hemei.indicators.workflow",
     "hemei.devices.workflow",
+    "hemei.services.workflow",
 ]
 
 

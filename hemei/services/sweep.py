@@ -1,0 +1,1 @@
+"""The emergency check-in sweeper (filled in by the emergency response part)."""

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from hemei.services import views
+
+urlpatterns = [
+    # Public (no account): 研学 booking.
+    path("yanxue/", views.tour_home, name="tour-home"),
+    path("yanxue/<int:pk>/", views.tour_venue, name="tour-venue"),
+    path("yanxue/slot/<int:pk>/", views.tour_book, name="tour-book"),
+    path("yanxue/b/<str:ref>/", views.tour_receipt, name="tour-receipt"),
+    # Staff.
+    path("w/yanxue/", views.venue_list, name="tour-staff-venues"),
+    path("w/yanxue/venues/<int:pk>/", views.venue_detail, name="tour-staff-venue"),
+    path("w/yanxue/venues/<int:pk>/export.xlsx", views.venue_export, name="tour-staff-export"),
+    path("w/yanxue/slots/<int:pk>/", views.slot_detail, name="tour-staff-slot"),
+    path("w/yanxue/bookings/<int:pk>/reveal/", views.booking_reveal, name="tour-staff-reveal"),
+    path("w/yanxue/bookings/<int:pk>/<str:step>/", views.booking_step, name="tour-staff-step"),
+]
