@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hemei.core.audit import audit_record
-from hemei.core.models import AuditEntry
+from hemei.core.models import AuditEntry, WorkflowEvent
 from hemei.core.scope import system
 from hemei.core.workflow import past_event
 from hemei.regions.models import Region
@@ -69,7 +69,7 @@ def _history(venues: list[Venue], today: dt.date, rng: random.Random) -> tuple[i
         if visits >= YEAR_VISITS:
             break
         size = rng.randint(max(10, slot.capacity // 3), slot.capacity)
-        status = rng.choices([Booking.Status.VISITED, Booking.Status.NO_SHOW, Booking.Status.CANCELLED],
+        status: str = rng.choices([Booking.Status.VISITED, Booking.Status.NO_SHOW, Booking.Status.CANCELLED],
                              weights=[92, 3, 5])[0]
         if status == Booking.Status.VISITED:
             visits += size
@@ -78,12 +78,12 @@ def _history(venues: list[Venue], today: dt.date, rng: random.Random) -> tuple[i
         chosen.append((slot, size, status))
     Slot.objects.bulk_create(slots, batch_size=2000)
     bookings = []
-    for slot, size, status in chosen:
+    for slot, size, state in chosen:
         made = slot.starts_at - dt.timedelta(days=rng.randint(3, 30))
         bookings.append(Booking(slot=slot, county_id=slot.county_id, region_id=slot.region_id, group_size=size,
-                                status=status, created_at=made, updated_at=slot.ends_at, **_group(rng)))
+                                status=state, created_at=made, updated_at=slot.ends_at, **_group(rng)))
     Booking.objects.bulk_create(bookings, batch_size=2000)
-    events: list[BookingEvent] = []
+    events: list[WorkflowEvent] = []
     for booking in bookings:
         slot = booking.slot
         events.append(past_event(booking, kind="book", at=booking.created_at, to_state=Booking.Status.REQUESTED,
@@ -100,7 +100,7 @@ def _history(venues: list[Venue], today: dt.date, rng: random.Random) -> tuple[i
         events.append(past_event(booking, kind="visited" if booking.status == Booking.Status.VISITED else "no_show",
                                  at=slot.ends_at, actor=DEMO, from_state=Booking.Status.CONFIRMED,
                                  to_state=booking.status))
-    BookingEvent.objects.bulk_create(events, batch_size=2000)
+    BookingEvent.objects.bulk_create(events, batch_size=2000)  # type: ignore[arg-type]
     return visits, len(bookings)
 
 
