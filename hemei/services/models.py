@@ -7,6 +7,10 @@ confirmed, and those already visited or marked no-show): it only changes under t
 lock with a conditional update, and a check constraint keeps it within the capacity even if
 code elsewhere forgot (ARCHITECTURE rule 6). Writes go through `hemei.services.services`.
 
+Emergency response (应急响应): a `Response` is a level (Ⅳ→Ⅰ) declared for an area, with its
+history as `ResponseEvent` rows; each grid of the area has a `GridCheck` its grid staff check
+in with the `HouseholdContact`s of the grid's vulnerable households.
+
 Every row that belongs to a place carries `region` (the lowest region it belongs to) and
 `county` (the tenant key).
 """
@@ -20,7 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hemei.core.models import WorkflowEvent
-from hemei.regions.models import Region
+from hemei.core.sweeps import Tier
+from hemei.regions.models import Household, Region
 
 
 def new_booking_ref() -> str:
@@ -155,3 +160,146 @@ class BookingEvent(WorkflowEvent):
 
     def __str__(self) -> str:
         return f"{self.booking_id} {self.kind}"
+
+
+# --- emergency response levels (应急响应) ---------------------------------------------------
+
+
+class Hazard(models.TextChoices):
+    FLOOD = "flood", _("flood (防汛)")
+    RAINSTORM = "rainstorm", _("rainstorm (暴雨)")
+    GEOLOGICAL = "geological", _("landslide or debris flow (地质灾害)")
+    FIRE = "fire", _("forest fire (森林火灾)")
+    SNOW = "snow", _("snow and ice (雨雪冰冻)")
+    HEAT = "heat", _("heat wave (高温)")
+    OTHER = "other", _("other hazard")
+
+
+class ResponseLevel(models.IntegerChoices):
+    """The four levels of the national emergency plans: Ⅳ is the lowest, Ⅰ the highest."""
+
+    IV = 4, _("level Ⅳ (四级)")
+    III = 3, _("level Ⅲ (三级)")
+    II = 2, _("level Ⅱ (二级)")
+    I = 1, _("level Ⅰ (一级)")  # noqa: E741  (the level's name)
+
+
+class Response(models.Model):
+    """A response level declared by the county or a township for an area (a region and all
+    below it). The current level is a column; every change is a `ResponseEvent` row with its
+    reason (raise, lower, lift). Each grid of the area has a `GridCheck`."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("in force")
+        LIFTED = "lifted", _("lifted")
+
+    county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, verbose_name=_("area"), on_delete=models.PROTECT,
+                               related_name="emergency_responses")
+    hazard = models.CharField(_("hazard"), max_length=12, choices=Hazard.choices)
+    level = models.PositiveSmallIntegerField(_("level"), choices=ResponseLevel.choices)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    reason = models.TextField(_("reason"), max_length=1000)
+    checkin_by = models.DateTimeField(_("grid check-in due"))
+    declared_by = models.ForeignKey("accounts.User", verbose_name=_("declared by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField(_("declared"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("emergency response")
+        verbose_name_plural = _("emergency responses")
+        ordering = ["-declared_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=4), name="services_response_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_hazard_display()} {self.get_level_display()}"
+
+    @property
+    def county_code(self) -> str:
+        return self.region.code[:6] if self.region_id else ""
+
+
+class ResponseEvent(WorkflowEvent):
+    response = models.ForeignKey(Response, verbose_name=_("emergency response"), on_delete=models.PROTECT,
+                                 related_name="events")
+    from_level = models.PositiveSmallIntegerField(_("level before"), null=True, blank=True)
+    to_level = models.PositiveSmallIntegerField(_("level after"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("emergency response event")
+        verbose_name_plural = _("emergency response events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} {self.kind}"
+
+
+class GridCheck(models.Model):
+    """One grid's check-in under a response: its grid staff confirm they have contacted the
+    grid's vulnerable households (a `HouseholdContact` row each). Not checked in by the
+    response's `checkin_by`, it escalates to the township (`hemei.services.sweep`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("not checked in")
+        DONE = "done", _("checked in")
+
+    Tier = Tier
+
+    response = models.ForeignKey(Response, verbose_name=_("emergency response"), on_delete=models.PROTECT,
+                                 related_name="checks")
+    county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    households = models.PositiveIntegerField(_("vulnerable households"), default=0)
+    reached = models.PositiveIntegerField(_("households reached"), default=0)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    checked_in_by = models.ForeignKey("accounts.User", verbose_name=_("checked in by"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.VILLAGE)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grid check-in")
+        verbose_name_plural = _("grid check-ins")
+        ordering = ["response", "region__code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "region"], name="services_gridcheck_one_per_grid"),
+            models.CheckConstraint(condition=models.Q(reached__lte=models.F("households")),
+                                   name="services_gridcheck_reached_within"),
+        ]
+        indexes = [models.Index(fields=["status", "tier"])]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} {self.region_id}"
+
+    @property
+    def county_code(self) -> str:
+        return self.region.code[:6] if self.region_id else ""
+
+
+class HouseholdContact(models.Model):
+    """A vulnerable household a grid's staff reached (or could not reach, with why) during a
+    response; written once, at the grid's check-in."""
+
+    grid_check = models.ForeignKey(GridCheck, verbose_name=_("grid check-in"), on_delete=models.PROTECT,
+                              related_name="contacts")
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="+")
+    reasons = models.JSONField(_("why vulnerable"), default=list, blank=True)
+    reached = models.BooleanField(_("reached"), default=False)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("household contacted")
+        verbose_name_plural = _("households contacted")
+        ordering = ["grid_check", "household_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["grid_check", "household"], name="services_contact_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_check_id} {self.household_id}"

@@ -76,3 +76,85 @@ def booking_rows(user: Any, slot: Slot) -> list[BookingRow]:
 
 def may_reveal(user: Any) -> bool:
     return scope_for(user).can_reveal
+
+
+# --- emergency response: the vulnerable households of each grid -----------------------------
+
+#: Why a household is on a grid's list (reasons are codes; `REASON_LABELS` names them).
+ELDER_ALONE, DISABLED, MONITORED = "elder_alone", "disabled", "monitored"
+_RESIDENT_TAGS = {"独居老人": ELDER_ALONE, "残疾人": DISABLED}
+_HOUSEHOLD_TAGS = {"独居老人": ELDER_ALONE, "监测户": MONITORED}
+
+
+def reason_labels() -> dict[str, str]:
+    from django.utils.translation import gettext as _
+
+    return {ELDER_ALONE: _("elder living alone"), DISABLED: _("disabled member"),
+            MONITORED: _("under return-to-poverty monitoring")}
+
+
+def vulnerable_households(grid_ids: list[int]) -> dict[int, dict[int, list[str]]]:
+    """grid id → household id → reasons, for the grids' households living in the village, from
+    what the other apps already record (a few queries for any number of grids):
+
+    1. residents living here tagged 独居老人 or 残疾人 (the roster's tags);
+    2. households tagged 独居老人 or 监测户;
+    3. elders of the care register who live alone (`care.Elder.living`);
+    4. households under return-to-poverty monitoring (`visits.Monitoring` at the monitored step).
+    """
+    from hemei.care.models import Elder, Living
+    from hemei.regions.models import Household, Resident
+    from hemei.visits.models import Monitoring
+
+    found: dict[int, dict[int, set[str]]] = {}
+
+    def add(grid: int, household: int, reason: str) -> None:
+        found.setdefault(grid, {}).setdefault(household, set()).add(reason)
+
+    living = Household.objects.filter(region_id__in=grid_ids, lives_in_village=True).values("pk")
+    rows = (Resident.tags.through.objects
+            .filter(resident__household__in=living, resident__status=Resident.Status.LIVING,
+                    tag__name__in=list(_RESIDENT_TAGS))
+            .values_list("resident__household__region_id", "resident__household_id", "tag__name"))
+    for grid, household, tag in rows:
+        add(grid, household, _RESIDENT_TAGS[tag])
+    tagged = (Household.tags.through.objects.filter(household__in=living, tag__name__in=list(_HOUSEHOLD_TAGS))
+              .values_list("household__region_id", "household_id", "tag__name"))
+    for grid, household, tag in tagged:
+        add(grid, household, _HOUSEHOLD_TAGS[tag])
+    for grid, household in (Elder.objects.filter(living=Living.ALONE, resident__household__in=living,
+                                                 resident__status=Resident.Status.LIVING)
+                            .values_list("resident__household__region_id", "resident__household_id")):
+        add(grid, household, ELDER_ALONE)
+    for grid, household in (Monitoring.objects.filter(step=Monitoring.Step.MONITORED, household__in=living)
+                            .values_list("household__region_id", "household_id")):
+        add(grid, household, MONITORED)
+    return {g: {h: sorted(r) for h, r in hs.items()} for g, hs in found.items()}
+
+
+@dataclass
+class GridProgress:
+    check: Any
+    village: str
+
+
+def board(user: Any, response: Any) -> tuple[list[GridProgress], dict[str, int]]:
+    """The response's grid check-ins in the user's scope, with the village of each, and the
+    totals (grids, checked in, escalated, households, reached)."""
+    from hemei.regions.models import Region
+    from hemei.services.access import access_checks
+
+    checks = list(access_checks(user).filter(response=response).select_related("region", "checked_in_by")
+                  .order_by("region__path"))
+    step = Region.steplen
+    villages = dict(Region.objects.filter(path__in={c.region.path[:-step] for c in checks})
+                    .values_list("path", "name"))
+    rows = [GridProgress(c, villages.get(c.region.path[:-step], "")) for c in checks]
+    totals = {
+        "grids": len(checks),
+        "done": sum(c.status == "done" for c in checks),
+        "escalated": sum(c.tier != "village" for c in checks),
+        "households": sum(c.households for c in checks),
+        "reached": sum(c.reached for c in checks),
+    }
+    return rows, totals

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hemei.services import views
+from hemei.services import views, views_emergency
 
 urlpatterns = [
     # Public (no account): 研学 booking.
@@ -15,4 +15,11 @@ urlpatterns = [
     path("w/yanxue/slots/<int:pk>/", views.slot_detail, name="tour-staff-slot"),
     path("w/yanxue/bookings/<int:pk>/reveal/", views.booking_reveal, name="tour-staff-reveal"),
     path("w/yanxue/bookings/<int:pk>/<str:step>/", views.booking_step, name="tour-staff-step"),
+    # Emergency response levels.
+    path("w/emergency/", views_emergency.emergency_home, name="emergency-home"),
+    path("w/emergency/declare/", views_emergency.emergency_declare, name="emergency-declare"),
+    path("w/emergency/<int:pk>/", views_emergency.emergency_board, name="emergency-board"),
+    path("w/emergency/<int:pk>/change/", views_emergency.emergency_change, name="emergency-change"),
+    path("w/emergency/<int:pk>/export.xlsx", views_emergency.emergency_export, name="emergency-export"),
+    path("w/emergency/checks/<int:pk>/", views_emergency.check_page, name="emergency-check"),
 ]

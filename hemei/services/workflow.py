@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from hemei.core.models import WorkflowEvent
 from hemei.core.workflow import Move, Workflow, holds, register
-from hemei.services.access import MANAGE_ROLES
-from hemei.services.models import Booking, BookingEvent
+from hemei.services.access import DECLARE_ROLES, MANAGE_ROLES
+from hemei.services.models import Booking, BookingEvent, Response, ResponseEvent
 
 S = Booking.Status
 
@@ -45,5 +45,30 @@ BOOKING = register(Workflow(
              guard=holds(MANAGE_ROLES, over="region")),
         Move("no_show", (S.CONFIRMED,), S.NO_SHOW, STAFF + ", once the slot has begun",
              guard=holds(MANAGE_ROLES, over="region"), sets=("note",)),
+    ),
+))
+
+
+R = Response.Status
+DECLARERS = "county and township staff over the response's area"
+
+RESPONSE = register(Workflow(
+    name="services.response",
+    model=Response,
+    field="status",
+    states=R,
+    initial=R.ACTIVE,
+    event=ResponseEvent,
+    subject="response",
+    touch=("updated_at",),
+    doc="An emergency response level (应急响应, Ⅳ→Ⅰ) declared for an area; raised and lowered while in force, "
+        "then lifted, each with a reason. Every grid of the area checks in its vulnerable households.",
+    moves=(
+        Move("raise", (R.ACTIVE,), R.ACTIVE, DECLARERS + " (towards Ⅰ)", guard=holds(DECLARE_ROLES, over="region"),
+             sets=("level",)),
+        Move("lower", (R.ACTIVE,), R.ACTIVE, DECLARERS + " (towards Ⅳ)", guard=holds(DECLARE_ROLES, over="region"),
+             sets=("level",)),
+        Move("lift", (R.ACTIVE,), R.LIFTED, DECLARERS, guard=holds(DECLARE_ROLES, over="region"),
+             sets=("lifted_at",)),
     ),
 ))
