@@ -307,3 +307,16 @@ def test_a_lifted_response_escalates_nothing(marked: World) -> None:
     response = declare(marked, level=1)
     services.response_lift(actor=marked.user("township"), response=response, reason="解除")
     assert [e for e in sweep_all(NOW + dt.timedelta(hours=3)) if e.kind == "emergency"] == []
+
+
+def test_the_demo_leaves_a_lifted_flood_response_with_every_grid_checked_in(marked: World) -> None:
+    from hemei.services.demo import demo_emergency
+
+    assert demo_emergency() == 3
+    response = Response.objects.get()
+    assert response.status == "lifted" and response.region == marked.township
+    assert list(response.events.values_list("kind", flat=True)) == ["declare", "raise", "lower", "lift"]
+    checks = GridCheck.objects.filter(response=response)
+    assert all(c.status == "done" for c in checks)
+    assert checks.filter(tier="township").count() == 1
+    assert demo_emergency() == 0

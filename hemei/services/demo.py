@@ -1,11 +1,11 @@
-"""Study tours for `hemei demo`: 西邵村's three 研学 venues, a year of visits that adds up to the
-seed's 2.1万 study-tour visits a year, and the next two weeks of slots open on the public page
-(a few groups already booked, one slot full).
+"""Study tours and an emergency response for `hemei demo`: 西邵村's three 研学 venues, a year
+of visits that adds up to the seed's 2.1万 study-tour visits a year, and the next two weeks of
+slots open on the public page (a few groups already booked, one slot full).
 
 Like care, the bookings are live: the year ends on the day the demo is built, so the public
 page has future slots to offer. The history is bulk-inserted as the services would have left
 it (slots' counts equal to the places held, one event per move); the coming slots and their
-bookings go through the services.
+bookings go through the services. `demo_emergency` adds last summer's flood response.
 """
 
 from __future__ import annotations
@@ -149,4 +149,50 @@ def demo_services(*, stdout: Any = None, seed: int = 17) -> int:
     if stdout is not None:
         stdout.write(f"study tours: {len(venues)} venues, {visits:,} visits in the past year, "
                      f"{coming} bookings in the next two weeks\n")
+    demo_emergency(stdout=stdout)
     return past + coming
+
+
+def demo_emergency(*, stdout: Any = None) -> int:
+    """Last summer's flood response of 西邵村's township, as the services left it: declared at
+    Ⅳ, raised to Ⅲ, lowered, lifted; every grid of 西邵村 checked in (one late, escalated to the
+    township first), the other villages' grids checked in on time. The number of grids."""
+    village = Region.objects.filter(code=XISHAO_CODE).first()
+    if village is None:
+        return 0
+    township = Region.objects.get_parent(village)
+    from hemei.regions.models import Level
+    from hemei.services import response as emergency
+    from hemei.services.models import GridCheck, Response
+    from hemei.services.selectors import vulnerable_households
+    from hemei.services.sweep import sweep_checkins
+
+    if township is None or township.level != Level.TOWNSHIP or Response.objects.filter(region=township).exists():
+        return 0
+    day = timezone.localdate() - dt.timedelta(days=120)
+    start = _aware(day, 6, 30)
+    response = emergency.response_declare(actor=DEMO, region=township, hazard="flood", level=4,
+                                          reason="气象台发布暴雨橙色预警，汾河支流水位上涨", now=start)
+    emergency.response_change_level(actor=DEMO, response=response, level=3, reason="上游降雨加剧，启动三级响应",
+                                    now=start + dt.timedelta(hours=2))
+    checks = list(GridCheck.objects.filter(response=response).select_related("region").order_by("region__path"))
+    late = checks[-1] if checks else None
+    for n, check in enumerate(checks):
+        if check is late:
+            continue
+        listed = vulnerable_households([check.region_id]).get(check.region_id, {})
+        emergency.grid_check_in(actor=DEMO, check=check, reached=set(listed),
+                                now=start + dt.timedelta(minutes=40 + 7 * (n % 30)))
+    sweep_checkins(start + dt.timedelta(hours=7))  # the one grid not checked in climbs to the township
+    if late is not None:
+        listed = vulnerable_households([late.region_id]).get(late.region_id, {})
+        reached = set(sorted(listed)[:-1]) if listed else set()
+        emergency.grid_check_in(actor=DEMO, check=late, reached=reached, note="一户外出务工，已电话联系其子女",
+                                now=start + dt.timedelta(hours=8))
+    emergency.response_change_level(actor=DEMO, response=response, level=4, reason="水位回落至警戒线以下",
+                                    now=start + dt.timedelta(hours=20))
+    emergency.response_lift(actor=DEMO, response=response, reason="预警解除，终止防汛应急响应",
+                            now=start + dt.timedelta(hours=30))
+    if stdout is not None:
+        stdout.write(f"emergency response: a lifted flood response of {township.name}, {len(checks)} grids\n")
+    return len(checks)
