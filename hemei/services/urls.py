@@ -8,6 +8,7 @@ urlpatterns = [
     path("yanxue/<int:pk>/", views.tour_venue, name="tour-venue"),
     path("yanxue/slot/<int:pk>/", views.tour_book, name="tour-book"),
     path("yanxue/b/<str:ref>/", views.tour_receipt, name="tour-receipt"),
+    path("sme/check/", views.sme_check, name="sme-check"),
     # Staff.
     path("w/yanxue/", views.venue_list, name="tour-staff-venues"),
     path("w/yanxue/venues/<int:pk>/", views.venue_detail, name="tour-staff-venue"),

@@ -182,3 +182,24 @@ def booking_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     booking = access_booking(request.user, pk)
     contact = services.booking_contact_reveal(actor=request.user, booking=booking, request=request)
     return render(request, "services/booking_contact.html", {"booking": booking, "contact": contact})
+
+
+# --- 专精特新 self-check (public, nothing stored) ------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sme_check(request: HttpRequest) -> HttpResponse:
+    from hemei.core.parsing import parse_year
+    from hemei.services import sme
+    from hemei.services.forms import SmeCheckForm
+
+    year = parse_year(request.GET.get("year")) or max(sme.RULESETS)
+    if year not in sme.RULESETS:
+        raise Http404
+    rules = sme.ruleset(year)
+    form = SmeCheckForm(request.POST or None)
+    results = sme.evaluate(rules, form.cleaned_data) if request.method == "POST" and form.is_valid() else None
+    return render(request, "services/sme_check.html", {
+        "rules": rules, "years": sorted(sme.RULESETS), "form": form, "results": results,
+        "eligible": results is not None and all(r.passed for r in results),
+    }, status=400 if form.errors else 200)
