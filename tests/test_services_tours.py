@@ -393,3 +393,13 @@ def test_the_demo_builds_a_year_of_study_tours_and_open_slots(world: World) -> N
 
     assert Slot.objects.filter(starts_at__gt=timezone.now(), booked=0).exists()
     assert demo_services() == 0  # built once
+
+
+def test_verify_names_a_slot_whose_count_was_changed_behind_the_services(world: World, venue: Venue) -> None:
+    from hemei.core.verify import CHECKS
+
+    slot = make_slot(world, venue)
+    book(slot, 20, key="a")
+    assert CHECKS["study-tour-places"]() == []
+    Slot.objects.filter(pk=slot.pk).update(booked=25)
+    assert CHECKS["study-tour-places"]() == [f"slot {slot.pk}: 25 places booked but bookings hold 20"]

@@ -11,4 +11,4 @@ class ServicesConfig(AppConfig):
     verbose_name = _("Village services")
 
     def ready(self) -> None:
-        from hemei.services import sweep  # noqa: F401  (registers the emergency check-in sweeper)
+        from hemei.services import checks, sweep  # noqa: F401  (the verify invariant, the check-in sweeper)
