@@ -73,6 +73,7 @@ def slot_create(*, actor: Any, venue: Venue, starts_at: dt.datetime, ends_at: dt
                 capacity: int | None = None, now: dt.datetime | None = None) -> Slot:
     """A time at a venue. It must lie in the future, last at most 12 hours and take 1–2000
     people; it may not overlap another slot of the venue."""
+    require_actor(actor)
     _require_manager(actor, venue.region)
     now = now or timezone.now()
     capacity = venue.default_capacity if capacity is None else capacity
@@ -206,6 +207,7 @@ def booking_create(*, actor: Any, slot: Slot, organisation: str, group_size: Any
 @transaction.atomic
 def booking_confirm(*, actor: Any, booking: Booking) -> Booking:
     """The village confirms a requested booking (the places are already held)."""
+    require_actor(actor)
     return transition(booking, Booking.Status.CONFIRMED, actor=actor, move="confirm")
 
 
