@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "hemei.indicators",
     "hemei.devices",
     "hemei.party",
+    "hemei.services",
 ]
 
 MIDDLEWARE = [

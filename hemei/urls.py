@@ -51,4 +51,6 @@ urlpatterns = [
     path("api/v1/", include("hemei.indicators.api_urls")),
     path("", include("hemei.devices.urls")),
     path("", include("hemei.party.urls")),
+    path("", include("hemei.services.urls")),
+    path("api/v1/", include("hemei.services.api_urls")),
 ]

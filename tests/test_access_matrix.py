@@ -169,7 +169,7 @@ from hemei.core import scope as core_scope  # noqa: E402
 from hemei.regions.models import Household, Region  # noqa: E402
 
 SCOPED_APPS = ["regions", "cases", "visits", "points", "disclosure", "contracts", "assets", "meetings", "stars",
-               "courtyard", "care", "devices", "party"]
+               "courtyard", "care", "devices", "party", "services"]
 for _app in SCOPED_APPS:
     importlib.import_module(f"hemei.{_app}.access")
 

@@ -105,7 +105,19 @@ def _report(world: World) -> Any:
                        values={"water.started": 1, "water.pipe_km": "2.5"})
 
 
+def _booking(world: World) -> Any:
+    from hemei.services import services as tours
+
+    venue = tours.venue_create(actor=world.user("secretary"), region=world.village, name="研学基地")
+    slot = tours.slot_create(actor=world.user("secretary"), venue=venue,
+                             starts_at=dt.datetime(2030, 6, 1, 9, tzinfo=dt.UTC),
+                             ends_at=dt.datetime(2030, 6, 1, 11, tzinfo=dt.UTC), capacity=30)
+    return tours.booking_create(actor=tours.PUBLIC, slot=slot, organisation="实验小学", group_size=20,
+                                contact_name="赵老师", contact_phone="13812345678", idempotency_key="wf")
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "services.booking": _booking,
     "stars.round": _round,
     "care.visit": _care_visit,
     "indicators.report": _report,
@@ -194,6 +206,7 @@ test_review_machine = _machine("courtyard.review")
 test_star_round_machine = _machine("stars.round")
 test_care_visit_machine = _machine("care.visit")
 test_report_machine = _machine("indicators.report")
+test_booking_machine = _machine("services.booking")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

@@ -44,6 +44,7 @@ DEFAULT_RATES = {
     "case_create": "20/hour",      # cases filed by one account (REST, Open311, the case forms)
     "open311_post_ip": "60/hour",  # Open311 POST requests from one address
     "upload": "60/hour",           # multipart uploads (photos, xlsx, attachments) of one account or address
+    "study_booking": "10/hour",    # public study-tour bookings (hemei.services, no account) from one address
 }
 
 

@@ -332,6 +332,7 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.indicators.workflow",
     "hemei.devices.workflow",
     "hemei.party.workflow",
+    "hemei.services.workflow",
 ]
 
 

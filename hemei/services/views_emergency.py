@@ -1,0 +1,179 @@
+"""Emergency response pages (应急响应): the grid worker's phone page (the grids to check in,
+each with its list of vulnerable households), the declaration form, the board of a response
+(check-in progress per grid, the history of its level, raise / lower / lift) and its Excel
+export. Thin: reads through `access`/`selectors`, writes through `hemei.services.response`."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from openpyxl import Workbook
+
+from hemei.core.audit import audit_record
+from hemei.core.masking import mask_name
+from hemei.core.models import AuditEntry
+from hemei.core.parsing import parse_id
+from hemei.core.scope import may, scope_for
+from hemei.core.xlsx import neutralise
+from hemei.regions.access import require_staff_scope
+from hemei.regions.models import Household, Region
+from hemei.services import response as services
+from hemei.services.access import DECLARE_ROLES, access_check, access_checks, access_response, access_responses
+from hemei.services.models import GridCheck, Hazard, Response, ResponseLevel
+from hemei.services.selectors import board, reason_labels, vulnerable_households
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _declare_areas(user: Any) -> list[Region]:
+    """The areas the user may declare for: the regions of their county and township posts and
+    the townships and villages below them."""
+    scope = scope_for(user)
+    roots = [path for path, role in scope.posts if role in DECLARE_ROLES]
+    if scope.everything:
+        roots = list(Region.objects.filter(level="county").values_list("path", flat=True))
+    if not roots:
+        return []
+    from hemei.core.scope import paths_q
+
+    return list(Region.objects.filter(paths_q(tuple(roots)), level__in=services.AREA_LEVELS)
+                .order_by("path")[:500])
+
+
+@login_required
+def emergency_home(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    pending = list(access_checks(request.user).filter(status=GridCheck.Status.PENDING,
+                                                      response__status=Response.Status.ACTIVE)
+                   .select_related("response__region", "region").order_by("response__checkin_by", "pk")[:50])
+    responses = list(access_responses(request.user).select_related("region").distinct()
+                     .order_by("-declared_at", "-pk")[:50])
+    return render(request, "services/emergency_home.html", {
+        "pending": pending, "responses": responses, "may_declare": bool(_declare_areas(request.user)),
+        "now": timezone.now(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def emergency_declare(request: HttpRequest) -> HttpResponse:
+    require_staff_scope(request.user)
+    areas = _declare_areas(request.user)
+    values = {k: request.POST.get(k, "") for k in ("area", "hazard", "level", "reason", "hours")}
+    errors: list[str] = []
+    if request.method == "POST":
+        area = next((a for a in areas if str(a.pk) == values["area"]), None)
+        hours = parse_id(values["hours"]) if values["hours"] else None
+        if area is None:
+            errors.append(_("Choose the area."))
+        else:
+            try:
+                response = services.response_declare(actor=request.user, region=area, hazard=values["hazard"],
+                                                     level=values["level"], reason=values["reason"],
+                                                     checkin_within_hours=hours)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                messages.success(request, _("The response was declared and the grid staff told."))
+                return redirect("emergency-board", pk=response.pk)
+    return render(request, "services/emergency_declare.html", {
+        "areas": areas, "values": values, "errors": errors, "hazards": Hazard.choices,
+        "levels": ResponseLevel.choices,
+    }, status=400 if errors else 200)
+
+
+@login_required
+def emergency_board(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    response = access_response(request.user, pk)
+    rows, totals = board(request.user, response)
+    return render(request, "services/emergency_board.html", {
+        "response": response, "rows": rows, "totals": totals, "events": list(response.events.all()),
+        "manage": may(request.user, DECLARE_ROLES, response.region) and response.status == Response.Status.ACTIVE,
+        "levels": ResponseLevel.choices, "now": timezone.now(),
+    })
+
+
+@login_required
+@require_POST
+def emergency_change(request: HttpRequest, pk: int) -> HttpResponse:
+    response = access_response(request.user, pk)
+    reason = request.POST.get("reason", "")
+    try:
+        if request.POST.get("step") == "lift":
+            services.response_lift(actor=request.user, response=response, reason=reason)
+        else:
+            services.response_change_level(actor=request.user, response=response,
+                                           level=request.POST.get("level"), reason=reason)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Saved; the grid staff have been told."))
+    return redirect("emergency-board", pk=response.pk)
+
+
+@login_required
+def emergency_export(request: HttpRequest, pk: int) -> HttpResponse:
+    require_staff_scope(request.user)
+    response = access_response(request.user, pk)
+    rows, _totals = board(request.user, response)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("网格报到")
+    sheet.append(["村", "网格", "网格编码", "重点户", "已联系", "状态", "报到人", "报到时间", "督办层级", "说明"])
+    for r in rows:
+        c = r.check
+        at = timezone.localtime(c.checked_in_at).replace(tzinfo=None) if c.checked_in_at else None
+        sheet.append([neutralise(r.village), neutralise(c.region.name), c.region.code, c.households, c.reached,
+                      "已报到" if c.status == GridCheck.Status.DONE else "未报到",
+                      neutralise(str(c.checked_in_by or "")), at,
+                      {"village": "村", "township": "乡镇", "county": "县"}.get(c.tier, c.tier), neutralise(c.note)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    audit_record(actor=request.user, action=AuditEntry.Action.EXPORT, obj=response,
+                 changes={"what": "emergency_checkins", "rows": len(rows)})
+    out = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    out["Content-Disposition"] = f'attachment; filename="emergency-{response.pk}.xlsx"'
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def check_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The grid worker's phone page: the grid's vulnerable households, a tick for each one
+    reached, a note for those who were not, one button."""
+    require_staff_scope(request.user)
+    check = access_check(request.user, pk)
+    listed = vulnerable_households([check.region_id]).get(check.region_id, {})
+    labels = reason_labels()
+    houses = {h.pk: h for h in Household.objects.filter(pk__in=list(listed)).select_related("head")}
+    rows = []
+    for pk_, reasons in sorted(listed.items()):
+        house = houses[pk_]
+        rows.append({"pk": pk_, "number": house.number, "address": house.address,
+                     "head": mask_name(house.head.name) if house.head is not None else "",
+                     "reasons": [labels.get(r, r) for r in reasons]})
+    errors: list[str] = []
+    if request.method == "POST":
+        reached = {v for v in (parse_id(x) for x in request.POST.getlist("reached")) if v is not None}
+        try:
+            services.grid_check_in(actor=request.user, check=check, reached=reached,
+                                   note=request.POST.get("note", ""))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+        else:
+            messages.success(request, _("Checked in. Thank you."))
+            return redirect("emergency-home")
+    return render(request, "services/emergency_check.html", {
+        "check": check, "rows": rows, "errors": errors, "contacts": list(check.contacts.all()),
+        "may_check_in": may(request.user, "check_in", check), "now": timezone.now(),
+    }, status=400 if errors else 200)

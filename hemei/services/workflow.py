@@ -1,0 +1,74 @@
+"""The study-tour booking's workflow as data (`hemei.core.workflow`).
+
+A booking holds its places from the moment it is made (requested); the village confirms it,
+and after the visit marks it visited or no-show. Cancelling is the only move that gives places
+back: the workflow's `on_event` hook releases them under the slot's row lock in the move's own
+transaction, so whichever code makes the move, the slot's count stays the sum of what is held."""
+
+from __future__ import annotations
+
+from hemei.core.models import WorkflowEvent
+from hemei.core.workflow import Move, Workflow, holds, register
+from hemei.services.access import DECLARE_ROLES, MANAGE_ROLES
+from hemei.services.models import Booking, BookingEvent, Response, ResponseEvent
+
+S = Booking.Status
+
+
+def _release_on_cancel(event: WorkflowEvent) -> None:
+    if event.kind == "cancel":
+        from hemei.services.services import give_back_places
+
+        booking = event.booking  # type: ignore[attr-defined]
+        give_back_places(booking.slot_id, booking.group_size)
+
+
+STAFF = "village cadres, township and county staff over the venue's village"
+
+BOOKING = register(Workflow(
+    name="services.booking",
+    model=Booking,
+    field="status",
+    states=S,
+    initial=S.REQUESTED,
+    event=BookingEvent,
+    subject="booking",
+    touch=("updated_at",),
+    on_event=_release_on_cancel,
+    doc="A group's study-tour booking (研学) of a venue's slot; its places are held from the request "
+        "until it is cancelled; a slot never holds more people than its capacity.",
+    moves=(
+        Move("confirm", (S.REQUESTED,), S.CONFIRMED, STAFF, guard=holds(MANAGE_ROLES, over="region")),
+        Move("cancel", (S.REQUESTED, S.CONFIRMED), S.CANCELLED, STAFF, guard=holds(MANAGE_ROLES, over="region"),
+             sets=("note",)),
+        Move("visited", (S.CONFIRMED,), S.VISITED, STAFF + ", once the slot has begun",
+             guard=holds(MANAGE_ROLES, over="region")),
+        Move("no_show", (S.CONFIRMED,), S.NO_SHOW, STAFF + ", once the slot has begun",
+             guard=holds(MANAGE_ROLES, over="region"), sets=("note",)),
+    ),
+))
+
+
+R = Response.Status
+DECLARERS = "county and township staff over the response's area"
+
+RESPONSE = register(Workflow(
+    name="services.response",
+    model=Response,
+    field="status",
+    states=R,
+    initial=R.ACTIVE,
+    event=ResponseEvent,
+    subject="response",
+    touch=("updated_at",),
+    doc="An emergency response level (应急响应, Ⅳ→Ⅰ) declared for an area; raised and lowered while in force, "
+        "then lifted, each with a reason. Every grid of the area checks in its vulnerable households.",
+    moves=(
+        Move("raise", (R.ACTIVE,), R.ACTIVE, DECLARERS + " (towards Ⅰ)", guard=holds(DECLARE_ROLES, over="region"),
+             sets=("level",)),
+        Move("lower", (R.ACTIVE,), R.ACTIVE, DECLARERS + " (towards Ⅳ)", guard=holds(DECLARE_ROLES, over="region"),
+             sets=("level",)),
+        Move("lift", (R.ACTIVE,), R.LIFTED, DECLARERS, guard=holds(DECLARE_ROLES, over="region"),
+             sets=("lifted_at",)),
+    ),
+))
