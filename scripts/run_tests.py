@@ -37,9 +37,7 @@ def main() -> int:
     prod = {"HEMEI_PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "hemei.example.org"}
     if not step("check --deploy", [py, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], prod):
         failures.append("check --deploy")
-    # loadgroup: tests marked with one xdist_group share a worker (tests/test_demo.py builds
-    # the demo county once for all its tests); the rest are spread as by "load".
-    pytest = [py, "-m", "pytest", "-n", WORKERS, "--dist", "loadgroup", "-rs", "-q", "--durations=30"]
+    pytest = [py, "-m", "pytest", "-n", WORKERS, "-rs", "-q", "--durations=30"]
     sqlite_env = {"DATABASE_URL": "sqlite:///:memory:"}
     if not step("pytest on SQLite", [*pytest, "-m", "not postgres_only"], {**sqlite_env}):
         failures.append("pytest on SQLite")

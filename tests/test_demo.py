@@ -3,7 +3,8 @@ cases (issue 3, "Demo") and of visits, patrols and monitoring — all on one bui
 
 The default county (~6,000 households) is built once for this module inside a transaction
 that is rolled back afterwards (a build takes most of a minute: the register, the cases and
-the visits are checked on the same one), and the module's tests share one xdist worker.
+the visits are checked on the same one; under xdist each worker that runs some of them builds
+its own, as `--dist loadgroup` no longer groups tests with pytest 9.2, pytest-xdist#1386).
 Other seeds and sizes, and determinism, are in tests/test_demo_seeds.py.
 """
 
@@ -45,9 +46,6 @@ from hemei.visits.models import Monitoring, PatrolFinding, VisitProblem
 from hemei.visits.selectors import coverage, missing_households, period_of
 
 COUNTY = "140110"
-
-
-pytestmark = pytest.mark.xdist_group("demo")  # one worker builds the demo once
 
 
 @pytest.fixture(scope="module")

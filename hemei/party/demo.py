@@ -139,7 +139,7 @@ def demo_party(*, stdout: Any = None) -> int:
     branch = services.branch_create(actor=DEMO, region=village, kind="branch", name="中共西邵村支部委员会",
                                     secretary_name=secretary.user.get_username() if secretary else "",
                                     founded_on=dt.date(1956, 7, 1))
-    grids = list(village.get_children().filter(level=Level.GRID).order_by("path"))
+    grids = list(Region.objects.get_children(village).filter(level=Level.GRID).order_by("path"))
     numerals = "一二三四五六七八九十"
     by_grid = {g.pk: services.branch_create(actor=DEMO, region=g, kind="group", parent=branch,
                                             name=f"第{numerals[i] if i < 10 else i + 1}党小组",
