@@ -399,6 +399,27 @@ def test_pages_render_and_charts_download(world: World, client: Any):
     assert data["villages"] == []  # no places in this world: the map is empty, not an error
 
 
+def test_an_approved_month_is_corrected_by_changing_one_figure(world: World, client: Any):
+    # The form shows the stored values as entered (18, not 18.0000): a correction that
+    # changes one figure and sends the rest back as shown must be accepted.
+    import re
+
+    _approve(world, world.village, {"heating.started": 1, "heating.households": 18, "heating.households_planned": 20,
+                                    "water.started": 1, "water.pipe_km": "2.5"})
+    client.force_login(world.user("secretary"))
+    url = f"/w/dashboard/entry/{world.village.code}/{MONTH}/"
+    page = client.get(url).content.decode()
+    shown = dict(re.findall(r'name="(\w+__\w+)" value="([^"]*)"', page))
+    assert shown["heating__households"] == "18" and shown["water__pipe_km"] == "2.50"
+    status = {f"status_{p}": v for p, v in (("water", "started"), ("roads", "none"), ("heating", "started"),
+                                             ("sewage", "none"), ("toilets", "none"), ("refuse", "none"))}
+    response = client.post(url, {**shown, **status, "water__pipe_km": "3", "action": "submit"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    correction = Report.objects.get(status=S.SUBMITTED)
+    assert correction.version == 2
+    assert dict(correction.values.values_list("element", "value"))["heating.households"] == 18
+
+
 def test_entering_and_approving_through_the_pages(world: World, client: Any):
     client.force_login(world.user("secretary"))
     url = f"/w/dashboard/entry/{world.village.code}/{MONTH}/"

@@ -22,6 +22,7 @@ from enum import StrEnum
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Source(StrEnum):
@@ -181,7 +182,7 @@ _QUANTITIES: list[DataElement] = [
     E("sewage.households", _("Households connected to sewage treatment"), H),
     E("toilets.households", _("Households with a sanitary toilet"), H, not_above="toilets.households_planned"),
     E("toilets.households_planned", _("Households planned for toilet renovation"), H),
-    E("refuse.stations", _("Refuse collection points"), _("points")),
+    E("refuse.stations", _("Refuse collection points"), pgettext_lazy("places counted", "points")),
 ]
 
 

@@ -19,6 +19,12 @@ def _status_choices(programme: catalogue.Programme) -> list[tuple[str, Any]]:
     return [*STATUS_CHOICES[:2], *((m, catalogue.MODE_NAMES[m]) for m in programme.modes)]
 
 
+def _shown(value: Decimal | None, places: int) -> Decimal | None:
+    """A stored value (kept with four decimals) as the field shows it: 18.0000 is 18, else a
+    correction of an approved report would be refused on every field it did not retype."""
+    return None if value is None else Decimal(value).quantize(Decimal(1).scaleb(-places))
+
+
 class ReportForm(forms.Form):
     """One field per programme status and per entered quantity; `values()` turns the form
     into data-element values (status → `<p>.started`, `<p>.done`, `<p>.<mode>`)."""
@@ -34,9 +40,10 @@ class ReportForm(forms.Form):
             for code in p.quantities:
                 spec = catalogue.ELEMENTS[code]
                 name = code.replace(".", "__")
+                places = 0 if spec.integer else 2
                 self.fields[name] = forms.DecimalField(
                     label=f"{spec.name} ({spec.unit})", required=False, min_value=Decimal(0),
-                    decimal_places=0 if spec.integer else 2, max_digits=15, initial=initial_values.get(code))
+                    decimal_places=places, max_digits=15, initial=_shown(initial_values.get(code), places))
                 names.append(name)
             self.sections.append((p, names))
         self.fields["note"] = forms.CharField(label=_("Note"), required=False, max_length=500)
