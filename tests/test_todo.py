@@ -146,3 +146,24 @@ def test_township_and_county_homes_are_the_dashboard(world, client):
         assert response.status_code == 302 and response["Location"] == reverse("dashboards:home")
     client.force_login(world.user("grid_a"))
     assert client.get("/w/").status_code == 200  # a grid worker's home is the to-do list
+
+
+def test_a_village_leader_lands_on_the_list_with_the_village_figures(world, client, migration_seeds):
+    """The secretary's home is the list, with the village dashboard's key figures above it
+    (live from the rollup); a grid worker's home has the list alone."""
+    from hemei.dashboards.figures import default_period, key_figures
+    from hemei.indicators import rollup
+
+    with time_machine.travel(NOW, tick=False):
+        submit(world, grid=world.grid_a, title="路灯不亮", when=at(2026, 11, 10, 9))  # overdue by now
+        rollup.rebuild()
+        shown = [f for f in key_figures(world.village, default_period()) if f.value is not None]
+        client.force_login(world.user("secretary"))
+        body = client.get("/w/").content.decode()
+    assert shown, "the rollup gives the village at least one figure"
+    assert "待办" in body and "本村数据看板" in body and f"?region={world.village.code}" in body
+    for f in shown:
+        assert str(f.indicator.name) in body and f"{f.value}<small>" in body
+    client.force_login(world.user("grid_a"))
+    with time_machine.travel(NOW, tick=False):
+        assert "本村数据看板" not in client.get("/w/").content.decode()
