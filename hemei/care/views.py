@@ -27,16 +27,12 @@ from hemei.cases.access import villager_resident
 from hemei.cases.models import Case
 from hemei.core.masking import mask_name, mask_phone
 from hemei.core.scope import scope_for
+from hemei.core.views import flash_errors
 from hemei.regions.access import require_staff_scope
 
 
 def _staff(request: HttpRequest) -> None:
     require_staff_scope(request.user)
-
-
-def _errors(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -91,7 +87,7 @@ def order_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         else:
             raise Http404
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     if request.POST.get("back") == "home":
@@ -153,7 +149,7 @@ def elder_reading(request: HttpRequest, pk: int) -> HttpResponse:
                                           value=form.cleaned_data["value"],
                                           message_id=form.cleaned_data.get("key") or "")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Reading saved; out of range, a work order was opened.") if reading.flag
                          else _("Reading saved."))
@@ -171,7 +167,7 @@ def elder_assess(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.elder_assess(actor=request.user, elder=elder, score=form.cleaned_data["score"])
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("care-elder", pk=elder.pk)
@@ -204,7 +200,7 @@ def visit_done(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.visit_done(actor=request.user, visit=visit, note=note)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("care-visits")
@@ -252,7 +248,7 @@ def my_call(request: HttpRequest) -> HttpResponse:
         order = services.open_call(elder, actor=request.user, source_ref=form.cleaned_data.get("key") or "",
                                    kind=form.cleaned_data["kind"], source=Case.Source.VILLAGER)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("villager-home")
     messages.success(request, _("Help is on the way. A carer has been told."))
     return redirect("my-case", order.case.number)

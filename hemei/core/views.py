@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -40,3 +42,9 @@ def static_redirect(request: HttpRequest, name: str) -> HttpResponse:
     """/favicon.ico and /apple-touch-icon.png: the static file's (hashed, in production) address,
     resolved per request so that the URL module loads before `collectstatic` has run."""
     return redirect(static(name), permanent=False)
+
+
+def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
+    """A service's refusal as page messages, one per reason (the views that redirect after POST)."""
+    for message in exc.messages:
+        messages.error(request, message)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from hemei.core.masking import mask_phone
 from hemei.core.parsing import parse_id, parse_year
 from hemei.core.scope import require_in_scope
+from hemei.core.views import flash_errors
 from hemei.core.xlsx import XLSX_CONTENT_TYPE
 from hemei.party import export, selectors, services
 from hemei.party.access import (
@@ -48,11 +49,6 @@ from hemei.party.forms import (
 from hemei.party.models import Attendance, Branch, BranchKind, Member, PeriodCheck, Session
 from hemei.regions.access import access_region, access_residents, require_staff_scope
 from hemei.regions.models import HouseholdLink
-
-
-def _errors(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _form_errors(request: HttpRequest, form: Any) -> None:
@@ -103,7 +99,7 @@ def branch_new(request: HttpRequest) -> HttpResponse:
                                         name=form.cleaned_data["name"], parent=parent,
                                         secretary_name=form.cleaned_data.get("secretary_name") or "")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("party-branches")
     return redirect("party-branch", pk=branch.pk)
 
@@ -152,7 +148,7 @@ def branch_plan(request: HttpRequest, pk: int) -> HttpResponse:
                                         planned_at=data["planned_at"], place=data.get("place") or "",
                                         hours=data["hours"], materials=data.get("materials") or "")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("party-branch", pk=branch.pk)
     return redirect("party-session", pk=session.pk)
 
@@ -175,7 +171,7 @@ def branch_add_member(request: HttpRequest, pk: int) -> HttpResponse:
                                      joined_party_on=data["joined_party_on"], standing=data["standing"], group=group,
                                      transferred_from=data.get("transferred_from") or "")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("party-branch", pk=branch.pk)
     return redirect("party-member", pk=member.pk)
 
@@ -265,7 +261,7 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("party-member", pk=member.pk)
@@ -333,7 +329,7 @@ def session_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("party-session", pk=session.pk)
