@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -169,3 +170,49 @@ def test_pages_answer_bad_input_with_a_message(world, party, client):
     assert response.status_code == 200 and not StudyRecord.objects.exists()
     response = client.post(reverse("party-branch-new"), {"name": "新支部", "kind": "branch", "region": "999"})
     assert response.status_code == 404 and not Branch.objects.filter(name="新支部").exists()
+
+
+def test_a_membership_moves_through_its_workflow(world, party):
+    """转正, a group change and a transfer are moves of `party.member`: each leaves one event in
+    the workflow's shape (states before and after) and one audit row."""
+    from hemei.core.models import AuditEntry
+
+    today = timezone.localdate()
+    audits = AuditEntry.objects.filter(object_type="party.member", object_id=str(party.zhao.pk))
+    before = audits.count()
+    services.member_set_group(actor=SYSTEM, member=party.zhao, group=None)
+    services.member_confirm(actor=SYSTEM, member=party.zhao, on=today)
+    services.member_transfer_out(actor=SYSTEM, member=party.zhao, on=today, to="太原市委组织部")
+    rows = list(party.zhao.events.values_list("kind", "from_state", "to_state", "other"))
+    assert rows == [("joined", "", "current", ""), ("group", "current", "current", ""),
+                    ("confirmed", "current", "current", ""), ("transfer_out", "current", "left", "太原市委组织部")]
+    zhao = Member.objects.get(pk=party.zhao.pk)
+    assert (zhao.status, zhao.standing, zhao.left_on, zhao.group) == ("left", "full", today, None)
+    assert audits.count() == before + 3
+    _refused("ended", services.member_set_group, actor=SYSTEM, member=zhao, group=party.group_a)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_three_clerks_transferring_one_member_at_once_transfer_once(world):
+    """Each clerk read the membership as current; the workflow's conditional update lets one
+    transfer through and refuses the others, so the resident is never in two registers."""
+    from tests.test_contracts_concurrency import _race
+
+    party = build_party(world)
+    targets = [services.branch_create(actor=SYSTEM, region=world.village, kind="branch", name=f"第{i}党支部")
+               for i in range(3)]
+    turn = iter(targets)
+    lock = threading.Lock()
+
+    def transfer():
+        with lock:
+            target = next(turn)
+        return services.member_transfer_out(actor=SYSTEM, member=Member.objects.get(pk=party.zhao.pk),
+                                            on=timezone.localdate(), to_branch=target)
+
+    results, errors = _race(3, transfer)
+    assert len(results) == 1 and len(errors) == 2, errors
+    assert all(isinstance(e, ValidationError) for e in errors)
+    assert Member.objects.filter(resident=party.zhao.resident, status="current").count() == 1
+    assert MemberEvent.objects.filter(member=party.zhao, kind="transfer_out").count() == 1

@@ -4,7 +4,8 @@
   党支部 may live under a 党总支). The region gives the scope, like every other row.
 - `Member`: a resident's membership of a 党支部 (and optionally one of its 党小组), with the
   join date and 正式/预备 standing. A transfer out closes the row (`left_on`); a transfer in
-  opens a new one. What happened is kept as `MemberEvent` rows (history is rows).
+  opens a new one. Its lifecycle (current → transferred out; 转正 and group changes while
+  current) is the workflow `party.member`, its history `MemberEvent` rows.
 - `Session`: one 三会一课 meeting or study; its lifecycle (planned → held → recorded,
   or cancelled) is the workflow `party.session` (hemei.party.workflow).
 - `Attendance`: one member at one session (present by sign-in code or roll call, absent
@@ -83,6 +84,10 @@ class Standing(models.TextChoices):
 
 
 class Member(models.Model):
+    class Status(models.TextChoices):
+        CURRENT = "current", _("current")
+        LEFT = "left", _("transferred out")
+
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     # The member's grid (the resident's region when the membership began): the scope of the row.
     region = models.ForeignKey(Region, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+")
@@ -96,6 +101,9 @@ class Member(models.Model):
     joined_party_on = models.DateField(_("joined the party on"))
     joined_branch_on = models.DateField(_("joined the branch on"))
     left_on = models.DateField(_("left the branch on"), null=True, blank=True)
+    # The workflow's state (`hemei.party.workflow.MEMBER`): a membership is current until it is
+    # transferred out; `left_on` is the date that took effect.
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CURRENT)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -120,8 +128,10 @@ class Member(models.Model):
         return self.left_on is None
 
 
-class MemberEvent(models.Model):
-    """One thing that happened to a membership (append-only)."""
+class MemberEvent(WorkflowEvent):
+    """One thing that happened to a membership (append-only), in the shape of every workflow's
+    history (`hemei.party.workflow.MEMBER`): `on` is the date it took effect (a transfer is
+    often recorded days later), `other` the organisation it came from or went to."""
 
     class Kind(models.TextChoices):
         JOINED = "joined", _("joined")  # 入党 / first entry in the register
@@ -131,15 +141,11 @@ class MemberEvent(models.Model):
         GROUP = "group", _("party group changed")
 
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     on = models.DateField(_("date"))
     other = models.CharField(_("from or to"), max_length=100, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-                              db_constraint=False, related_name="+")
-    at = models.DateTimeField(_("recorded"), default=timezone.now)
 
-    class Meta:
+    class Meta(WorkflowEvent.Meta):
         verbose_name = _("membership event")
         verbose_name_plural = _("membership events")
         ordering = ["on", "pk"]

@@ -98,9 +98,10 @@ def branch_create(
 # --- the member register ---------------------------------------------------------------------
 
 
-def _event(member: Member, kind: str, on: dt.date, actor: Any, *, other: str = "", note: str = "") -> MemberEvent:
-    return MemberEvent.objects.create(member=member, kind=kind, on=on, other=other[:100], note=note[:300],
-                                      actor=user_of(actor))
+def _event(member: Member, kind: str, on: dt.date, actor: Any, *, other: str = "", note: str = "") -> None:
+    """The entry of a membership in the register (joined or transferred in): the workflow's
+    first event, written through its one recorder (`hemei.core.workflow.record`)."""
+    record(member, kind=kind, actor=actor, to_state=Member.Status.CURRENT, note=note, on=on, other=other)
 
 
 def _check_group(branch: Branch, group: Branch | None) -> None:
@@ -122,13 +123,13 @@ def member_add(
         raise ValidationError(_("The resident does not live in this branch's area."), code="resident")
     if resident.status != Resident.Status.LIVING:
         raise ValidationError(_("Only residents living here can be registered."), code="resident")
-    if standing not in Standing.values:
+    if standing not in (Standing.FULL, Standing.PROBATIONARY):
         raise ValidationError(_("Unknown standing."), code="standing")
     _check_group(branch, group)
     on = on or timezone.localdate()
     if joined_party_on > on or on > timezone.localdate():
         raise ValidationError(_("The dates cannot lie in the future, nor the joining after the entry."), code="date")
-    if Member.objects.filter(resident=resident, left_on__isnull=True).exists():
+    if Member.objects.filter(resident=resident, status=Member.Status.CURRENT).exists():
         raise ValidationError(_("This resident is already in a branch's register; transfer them instead."),
                               code="duplicate")
     member = Member.objects.create(
@@ -150,40 +151,35 @@ def _village_path(region: Region) -> str:
     return region.path
 
 
-def _locked_current(member: Member) -> Member:
-    locked = Member.objects.select_for_update().select_related("branch__region", "resident").get(pk=member.pk)
-    if locked.left_on is not None:
+def _current(member: Member) -> Member:
+    member = Member.objects.select_related("branch__region", "resident").get(pk=member.pk)
+    if member.status != Member.Status.CURRENT:
         raise ValidationError(_("This membership has ended."), code="ended")
-    return locked
+    return member
 
 
 @transaction.atomic
 def member_confirm(*, actor: Any, member: Member, on: dt.date) -> Member:
     """预备党员转正: a probationary member becomes a full member."""
     _manage(actor, member.branch.region)
-    member = _locked_current(member)
+    member = _current(member)
     if member.standing != Standing.PROBATIONARY:
         raise ValidationError(_("Only a probationary member can be confirmed."), code="standing")
     if on < member.joined_party_on or on > timezone.localdate():
         raise ValidationError(_("Choose a date between joining and today."), code="date")
-    Member.objects.filter(pk=member.pk).update(standing=Standing.FULL)
-    _event(member, MemberEvent.Kind.CONFIRMED, on, actor)
-    audit_record(actor=actor, action="update", obj=member, changes={"standing": [Standing.PROBATIONARY, Standing.FULL]})
-    member.refresh_from_db()
-    return member
+    return transition(member, Member.Status.CURRENT, actor=actor, move=MemberEvent.Kind.CONFIRMED,
+                      standing=Standing.FULL, expect={"standing": Standing.PROBATIONARY}, event={"on": on})
 
 
 @transaction.atomic
 def member_set_group(*, actor: Any, member: Member, group: Branch | None) -> Member:
     _manage(actor, member.branch.region)
-    member = _locked_current(member)
+    member = _current(member)
     _check_group(member.branch, group)
-    old = member.group_id
-    Member.objects.filter(pk=member.pk).update(group=group)
-    _event(member, MemberEvent.Kind.GROUP, timezone.localdate(), actor, other=group.name if group else "")
-    audit_record(actor=actor, action="update", obj=member, changes={"group": [old, group.pk if group else None]})
-    member.refresh_from_db()
-    return member
+    return transition(member, Member.Status.CURRENT, actor=actor, move=MemberEvent.Kind.GROUP, group=group,
+                      expect={"group": member.group_id}, event={"on": timezone.localdate(),
+                                                              "other": group.name if group else ""},
+                      changes={"group": [member.group_id, group.pk if group else None]})
 
 
 @transaction.atomic
@@ -194,7 +190,7 @@ def member_transfer_out(
     old row closes and a new one opens there with a transfer-in event; elsewhere (`to`, the
     receiving organisation's name): the row closes. Returns the new membership, if any."""
     _manage(actor, member.branch.region)
-    member = _locked_current(member)
+    member = _current(member)
     if on < member.joined_branch_on or on > timezone.localdate():
         raise ValidationError(_("Choose a date between joining the branch and today."), code="date")
     to = clean_text(to, _("Transferred to"), 100)
@@ -202,10 +198,10 @@ def member_transfer_out(
         raise ValidationError(_("Say where the membership goes."), code="to")
     if to_branch is not None and to_branch.pk == member.branch_id:
         raise ValidationError(_("The member is already in this branch."), code="to")
-    Member.objects.filter(pk=member.pk).update(left_on=on)
-    _event(member, MemberEvent.Kind.TRANSFER_OUT, on, actor, other=to or (to_branch.name if to_branch else ""),
-           note=clean_text(note, _("Note"), 300))
-    audit_record(actor=actor, action="update", obj=member, changes={"left_on": [None, on], "to": [None, to]})
+    transition(member, Member.Status.LEFT, actor=actor, move=MemberEvent.Kind.TRANSFER_OUT, left_on=on,
+               note=clean_text(note, _("Note"), 300),
+               event={"on": on, "other": to or (to_branch.name if to_branch else "")},
+               changes={"status": [Member.Status.CURRENT, Member.Status.LEFT], "left_on": [None, on], "to": [None, to]})
     if to_branch is None:
         return None
     return member_add(actor=actor, branch=to_branch, resident=member.resident, joined_party_on=member.joined_party_on,

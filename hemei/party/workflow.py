@@ -1,20 +1,52 @@
-"""The party session's lifecycle as data (`hemei.core.workflow`): planned → held (the sign-in
-code can be shown, the roll can be called) → recorded (minutes and hours written, everyone
-expected and not present is recorded absent); a planned session may be cancelled."""
+"""The party's lifecycles as data (`hemei.core.workflow`).
+
+A membership (`party.member`) is current until it is transferred out; while current, a
+probationary member is confirmed (转正) and the member may change party group, each a move
+that keeps the state and sets its field, so the conditional update refuses a move on a
+membership another request has just closed.
+
+A session (`party.session`): planned → held (the sign-in code can be shown, the roll can be
+called) → recorded (minutes and hours written, everyone expected and not present is recorded
+absent); a planned session may be cancelled."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from hemei.core.workflow import Move, Workflow, holds, register
 from hemei.party.access import PARTY_MANAGE_ROLES
-from hemei.party.models import Session, SessionEvent
+from hemei.party.models import Member, MemberEvent, Session, SessionEvent
 
 S = Session.Status
 WHO = "the village party secretary, township staff or the county administrator over the branch"
 _manage = holds(PARTY_MANAGE_ROLES, over="region")
 
 
-def _guard(actor: object, session: object) -> bool:
-    return _manage(actor, session.branch)  # type: ignore[attr-defined]
+def _guard(actor: object, obj: object) -> bool:
+    return _manage(actor, obj.branch)  # type: ignore[attr-defined]
+
+
+M = Member.Status
+
+MEMBER = register(Workflow(
+    name="party.member",
+    model=Member,
+    field="status",
+    states=M,
+    initial=M.CURRENT,
+    event=MemberEvent,
+    subject="member",
+    conflict=_("This membership has ended or changed meanwhile; reload the page."),
+    doc="A resident's membership of a 党支部: entered as joined or transferred in (an event, not a "
+        "move); confirmed as a full member and moved between party groups while current; "
+        "transferred out to another branch in the system (which opens a new membership there) "
+        "or elsewhere.",
+    moves=(
+        Move("confirmed", (M.CURRENT,), M.CURRENT, WHO + " (预备党员转正)", guard=_guard, sets=("standing",)),
+        Move("group", (M.CURRENT,), M.CURRENT, WHO, guard=_guard, sets=("group",)),
+        Move("transfer_out", (M.CURRENT,), M.LEFT, WHO, guard=_guard, sets=("left_on",)),
+    ),
+))
 
 
 SESSION = register(Workflow(
