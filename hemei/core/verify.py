@@ -48,7 +48,7 @@ def check_region_tree() -> list[str]:
     from hemei.regions.models import Region
 
     names = ["bad characters", "bad step length", "orphans", "wrong depth", "wrong child count"]
-    return [f"{name}: regions {ids[:LIMIT]}" for name, ids in zip(names, Region.find_problems(), strict=True) if ids]
+    return [f"{name}: regions {ids[:LIMIT]}" for name, ids in zip(names, Region.objects.find_problems(), strict=True) if ids]
 
 
 @invariant("region-codes")

@@ -44,6 +44,11 @@ def static_redirect(request: HttpRequest, name: str) -> HttpResponse:
     return redirect(static(name), permanent=False)
 
 
+def error_text(exc: ValidationError) -> str:
+    """A service's refusal as one line (a 403 page, a message that names the row it is about)."""
+    return " ".join(str(m) for m in exc.messages)
+
+
 def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
     """A service's refusal as page messages, one per reason (the views that redirect after POST)."""
     for message in exc.messages:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.paging import page_of
+from hemei.core.views import error_text, flash_errors
 from hemei.courtyard import services
 from hemei.courtyard.access import access_event, access_events, household_limit, is_committee, panel_candidates
 from hemei.courtyard.export import results_export
@@ -33,10 +34,6 @@ CRITERIA_ROWS = 8
 TIER_ROWS = 3
 
 
-def _errors(exc: ValidationError) -> str:
-    return " ".join(str(m) for m in exc.messages)
-
-
 def _ids(values: list[str]) -> list[int]:
     """Whole numbers from a form; `str.isdigit` alone lets "²" through to a 500 in `int()`."""
     return [int(x) for x in values if x.isascii() and x.isdigit() and len(x) <= 18]
@@ -48,7 +45,7 @@ def _visible(households: QuerySet[Household], limit: Q | None) -> QuerySet[House
 
 def _raise_scope(exc: ValidationError) -> None:
     if getattr(exc, "code", None) == "scope":
-        raise PermissionDenied(_errors(exc))
+        raise PermissionDenied(error_text(exc))
 
 
 @login_required
@@ -153,7 +150,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Review created as a draft."))
             return redirect("courtyard-detail", pk=event.pk)
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
     return render(request, "courtyard/setup.html", _setup_context(village, None) | {"villages": villages})
 
 
@@ -169,7 +166,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("courtyard-detail", pk=event.pk)
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
     return render(request, "courtyard/setup.html", _setup_context(event.village, event))
 
 
@@ -218,7 +215,7 @@ def event_action(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404
     except ValidationError as exc:
         _raise_scope(exc)
-        messages.error(request, _errors(exc))
+        flash_errors(request, exc)
     return redirect("courtyard-detail", pk=event.pk)
 
 
@@ -247,7 +244,7 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             _raise_scope(exc)
-            messages.error(request, f"{household.number}: {_errors(exc)}")
+            messages.error(request, f"{household.number}: {error_text(exc)}")
         return redirect(reverse("courtyard-score", args=[event.pk]) + f"#h{household.pk}")
     mine: dict[int, dict[int, Decimal]] = {}
     for sheet in services.current_sheets(event).filter(evaluator=request.user).prefetch_related("scores"):

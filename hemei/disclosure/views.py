@@ -23,10 +23,6 @@ PAGE_SIZE = 50
 S = DisclosureVersion.Status
 
 
-def _errors(exc: ValidationError) -> list[str]:
-    return list(exc.messages)
-
-
 @login_required
 def disclosure_list(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
@@ -92,7 +88,7 @@ def disclosure_new(request: HttpRequest) -> HttpResponse:
                 for upload in request.FILES.getlist("attachments"):
                     services.attachment_add(actor=request.user, version=version, upload=upload)
             except ValidationError as exc:
-                errors = _errors(exc)
+                errors = list(exc.messages)
             else:
                 messages.success(request, _("Draft saved."))
                 return redirect("disclosure-detail", pk=version.disclosure_id)
@@ -160,7 +156,7 @@ def disclosure_edit(request: HttpRequest, pk: int) -> HttpResponse:
             for upload in request.FILES.getlist("attachments"):
                 services.attachment_add(actor=request.user, version=version, upload=upload)
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors = list(exc.messages)
         else:
             messages.success(request, _("Draft saved."))
             return redirect("disclosure-detail", pk=pk)
@@ -260,7 +256,7 @@ def disclosure_correct(request: HttpRequest, pk: int) -> HttpResponse:
                 body=sent["body"],
             )
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors = list(exc.messages)
         else:
             messages.success(request, _("Correction saved as a draft; it goes through review like the first."))
             return redirect("disclosure-detail", pk=pk)
@@ -331,7 +327,7 @@ def schedule_view(request: HttpRequest) -> HttpResponse:
                     values={k: sent[k] for k in schedule_fields()},
                 )
             except ValidationError as exc:
-                errors = _errors(exc)
+                errors = list(exc.messages)
             else:
                 messages.success(request, _("Schedule saved."))
                 return redirect("disclosure-schedule")

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from hemei.core.paging import page_of
 from hemei.core.parsing import form_values
+from hemei.core.views import flash_errors
 from hemei.regions.access import access_household, access_regions, require_staff_scope
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access, forms, selectors, services
@@ -28,10 +29,6 @@ from hemei.stars.models import STAGE_ORDER, ExclusionReason, Stage, Star, StarRa
 
 def _key() -> str:
     return uuid.uuid4().hex
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(str(m) for m in exc.messages)
 
 
 def _staff_villages(request: HttpRequest) -> list[Region]:
@@ -77,7 +74,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             _catalogue_action(request, village, form, sent)
             messages.success(request, _("Saved."))
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
         return redirect(f"{request.path}?village={village.code}")
     stars = services.catalogue_ensure(village=village) if access.may(request.user, village, access.COMMITTEE_ROLES) \
         else list(Star.objects.filter(village=village))
@@ -164,7 +161,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 raise Http404
             messages.success(request, _("Saved."))
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
         return redirect("stars-round", pk=rnd.pk)
     names = selectors.star_names(rnd.village)
     ratings = (access.access_ratings(request.user).filter(round=rnd).select_related("household__head",
@@ -260,7 +257,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 raise Http404
             messages.success(request, _("Saved."))
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
         except PermissionDenied:
             raise
         return redirect("stars-household", pk=household.pk)
@@ -325,7 +322,7 @@ def my_stars(request: HttpRequest) -> HttpResponse:
                                     stars=form_values(forms.DeclareForm(request.POST)).get("star", []))
             messages.success(request, _("Your declaration has been recorded."))
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
         return redirect("my-stars")
     rating = StarRating.objects.filter(round=rnd, household=household).first() if rnd else None
     return render(request, "stars/my_stars.html", {

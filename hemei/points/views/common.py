@@ -7,7 +7,6 @@ import re
 import uuid
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -41,10 +40,6 @@ def _quantity(value: str | None) -> int:
 
 def _key() -> str:
     return uuid.uuid4().hex
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(str(m) for m in exc.messages)
 
 
 def _resident(request: HttpRequest) -> Any:

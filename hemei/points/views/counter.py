@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from hemei.core.masking import mask_phone
 from hemei.core.parsing import parse_id
+from hemei.core.views import flash_errors
 from hemei.points import shop
 from hemei.points.access import (
     SHOP_ROLES,
@@ -26,7 +27,6 @@ from hemei.points.models import (
     Redemption,
 )
 from hemei.points.views.common import (
-    _errors,
     _key,
     _quantity,
     _staff_villages,
@@ -101,7 +101,7 @@ def _counter_act(request: HttpRequest, village: Region) -> HttpResponse:
             )
         messages.success(request, _("Done."))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        flash_errors(request, exc)
     except (ValueError, Redemption.DoesNotExist, access_rewards(request.user).model.DoesNotExist):
         raise Http404 from None
     return redirect(f"{request.path}?village={village.code}&household={household.pk}")

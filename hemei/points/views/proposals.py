@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import parse_date, parse_id
+from hemei.core.views import flash_errors
 from hemei.points import ledger
 from hemei.points.models import (
     RuleItem,
     RuleSet,
 )
 from hemei.points.views.common import (
-    _errors,
     _key,
     _staff_villages,
     proposable_items,
@@ -81,7 +81,7 @@ def _propose_batch(request: HttpRequest, rule_set: RuleSet, items: list[RuleItem
             idempotency_key=request.POST.get("key", "")[:100],
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        flash_errors(request, exc)
         return False
     messages.success(request, _("%(n)d entries proposed for review.") % {"n": len(entries)})
     return True

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hemei.core.views import flash_errors
 from hemei.points import ledger
 from hemei.points.access import (
     COMMITTEE_ROLES,
@@ -30,7 +31,6 @@ from hemei.points.review import entry_approve_batch
 from hemei.points.views.common import (
     PERIOD_RE,
     E,
-    _errors,
     _key,
     _staff_villages,
 )
@@ -87,7 +87,7 @@ def _saved(request: HttpRequest, write: Callable[[], object]) -> None:
     try:
         write()
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
 
@@ -109,7 +109,7 @@ def _approve_all(request: HttpRequest, queue: _Queue) -> None:
             raise ValidationError(_("Tick the box to confirm that you checked every entry shown."))
         done = entry_approve_batch(actor=request.user, entries=batch, idempotency_key=data["key"])
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        flash_errors(request, exc)
         return
     messages.success(request, _("%(n)d entries approved; their publicity starts now.") % {"n": len(done.approved)})
     if done.skipped_own:

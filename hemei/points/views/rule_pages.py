@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import parse_id
+from hemei.core.views import flash_errors
 from hemei.meetings.models import AgendaItem
 from hemei.points import rules, rules_edit
 from hemei.points.access import (
@@ -26,7 +27,6 @@ from hemei.points.models import (
 )
 from hemei.points.views.common import (
     OVERSIGHT_ROLES,
-    _errors,
     _overseen_villages,
     _staff_villages,
 )
@@ -97,7 +97,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect(f"{request.path}?village={village.code}")
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
     versions = list(rule_set.versions.order_by("-number")) if rule_set else []
     current = next((v for v in versions if v.state == RuleVersion.State.ADOPTED), None)
     return render(
@@ -195,7 +195,7 @@ def _change_version(request: HttpRequest, version: RuleVersion, add_form: RuleIt
         else:
             raise Http404
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        flash_errors(request, exc)
         return False, add_form
     messages.success(request, _("Saved."))
     return True, add_form

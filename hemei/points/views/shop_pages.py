@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import parse_year
+from hemei.core.views import flash_errors
 from hemei.points import catalogue, export, shop, stats
 from hemei.points.access import (
     SHOP_ROLES,
@@ -26,7 +27,6 @@ from hemei.points.models import (
 from hemei.points.views.common import (
     PERIOD_RE,
     _choose,
-    _errors,
     _key,
     _overseen_villages,
     _staff_villages,
@@ -61,7 +61,7 @@ def rewards(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Reward added. Restock it to put it on the shelf."))
             return redirect(f"{request.path}?village={village.code}")
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
     listed = Reward.objects.filter(village=village).order_by("-active", "price", "name")
     return render(
         request, "points/rewards.html", {"village": village, "villages": villages, "rewards": listed, "form": form}
@@ -109,7 +109,7 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("shop-reward", pk=reward.pk)
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            flash_errors(request, exc)
     return render(
         request,
         "points/reward.html",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.parsing import parse_id
+from hemei.core.views import flash_errors
 from hemei.points import ledger, public, shop
 from hemei.points.access import (
     access_rewards,
@@ -25,7 +26,6 @@ from hemei.points.models import (
 )
 from hemei.points.views.common import (
     E,
-    _errors,
     _key,
     _quantity,
     _resident,
@@ -89,7 +89,7 @@ def my_objection(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Your objection has been recorded. The supervision committee will decide."))
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        flash_errors(request, exc)
     return redirect("my-points")
 
 
@@ -121,7 +121,10 @@ def my_shop(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("Reserved. Collect it at the points shop."))
         except (ValidationError, ValueError, Redemption.DoesNotExist, rewards.model.DoesNotExist) as exc:
-            messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else _("Please try again."))
+            if isinstance(exc, ValidationError):
+                flash_errors(request, exc)
+            else:
+                messages.error(request, _("Please try again."))
         return redirect("my-shop")
     return render(
         request,
