@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.assets import access, io, selectors, services
 from hemei.assets.forms import AssetForm, IncomeForm, PhotoForm, ProjectForm, StatusForm
 from hemei.assets.models import Asset, RevitalisationProject
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Region
@@ -203,17 +203,13 @@ def asset_import_view(request: HttpRequest) -> HttpResponse:
 def asset_export_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village_param(request)
-    response = HttpResponse(io.asset_export(actor=request.user, village=village), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="assets-{village.code}.xlsx"'
-    return response
+    return xlsx_response(io.asset_export(actor=request.user, village=village), f"assets-{village.code}.xlsx")
 
 
 @login_required
 def asset_template(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
-    response = HttpResponse(io.template_bytes(), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="assets-template.xlsx"'
-    return response
+    return xlsx_response(io.template_bytes(), "assets-template.xlsx")
 
 
 # --- revitalisation projects ---------------------------------------------------------------

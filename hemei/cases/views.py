@@ -31,6 +31,7 @@ from hemei.cases.privacy import for_reader, text_findings
 from hemei.cases.views_act import handler_of, next_action, reporter_contact, responsible_candidates
 from hemei.core import throttle
 from hemei.core.parsing import parse_date, parse_id
+from hemei.core.xlsx import xlsx_response
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Post, Region, Resident, Role
@@ -547,8 +548,5 @@ def case_ledger(request: HttpRequest) -> HttpResponse:
     date_from, date_to = parse_date(request.GET.get("from", "")), parse_date(request.GET.get("to", ""))
     data = ledger_export(region=region, date_from=date_from, date_to=date_to, actor=request.user,
                          request=request)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     name = f"ledger-{region.code}-{date_from or ''}-{date_to or ''}.xlsx".replace("--", "-")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return xlsx_response(data, name)

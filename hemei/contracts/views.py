@@ -26,7 +26,7 @@ from hemei.contracts.board import PUBLIC_STATUSES
 from hemei.contracts.models import Contract, ContractReview, PaymentDue
 from hemei.contracts.sweep import EXPIRY_DAYS, with_paid
 from hemei.core.parsing import parse_id, require_date
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.meetings.models import Meeting
 from hemei.regions.access import require_staff_scope
@@ -272,9 +272,7 @@ def contract_export_view(request: HttpRequest) -> HttpResponse:
         data = io.contract_export(actor=request.user, village=village)
     except ValidationError:
         raise Http404 from None
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="contracts-{village.code}.xlsx"'
-    return response
+    return xlsx_response(data, f"contracts-{village.code}.xlsx")
 
 
 def public_contract(request: HttpRequest, code: str, pk: int) -> HttpResponse:

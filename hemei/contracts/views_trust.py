@@ -29,8 +29,9 @@ from hemei.contracts.forms_trust import (
     households_matching,
 )
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
-from hemei.contracts.views import XLSX, _village
+from hemei.contracts.views import _village
 from hemei.core.parsing import parse_id, parse_year
+from hemei.core.xlsx import xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Level, Region
@@ -65,10 +66,8 @@ def trusteeship_income(request: HttpRequest) -> HttpResponse:
     rows = trust.income_rows(access.access_parcels(request.user), access.access_incomes(request.user),
                              village=village, year=year)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(trust.income_export(actor=request.user, village=village, year=year, rows=rows),
-                                content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="trusteeship-{village.code}-{year}.xlsx"'
-        return response
+        return xlsx_response(trust.income_export(actor=request.user, village=village, year=year, rows=rows),
+                             f"trusteeship-{village.code}-{year}.xlsx")
     totals = {
         "area": sum((r.area_mu for r in rows), trust.ZERO),
         "yield_income": sum((r.yield_income for r in rows), trust.ZERO),
@@ -325,14 +324,11 @@ def parcel_import_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def parcel_template_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
-    response = HttpResponse(trust_io.parcel_template(), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="trusteeship-parcels-template.xlsx"'
-    return response
+    return xlsx_response(trust_io.parcel_template(), "trusteeship-parcels-template.xlsx")
 
 
 @login_required
 def parcel_export_view(request: HttpRequest) -> HttpResponse:
     village = _writable_village(request)
-    response = HttpResponse(trust_io.parcel_export(actor=request.user, village=village), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="trusteeship-parcels-{village.code}.xlsx"'
-    return response
+    return xlsx_response(trust_io.parcel_export(actor=request.user, village=village),
+                         f"trusteeship-parcels-{village.code}.xlsx")

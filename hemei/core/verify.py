@@ -48,7 +48,8 @@ def check_region_tree() -> list[str]:
     from hemei.regions.models import Region
 
     names = ["bad characters", "bad step length", "orphans", "wrong depth", "wrong child count"]
-    return [f"{name}: regions {ids[:LIMIT]}" for name, ids in zip(names, Region.objects.find_problems(), strict=True) if ids]
+    problems = Region.objects.find_problems()
+    return [f"{name}: regions {ids[:LIMIT]}" for name, ids in zip(names, problems, strict=True) if ids]
 
 
 @invariant("region-codes")

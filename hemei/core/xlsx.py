@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
@@ -57,6 +58,36 @@ def neutralise(value: Any) -> Any:
 
 
 # --- the settings ----------------------------------------------------------------------------
+
+
+def write_book(sheets: Iterable[tuple[str, Iterable[Any], Iterable[Iterable[Any]]]]) -> tuple[bytes, int]:
+    """An export workbook: each (title, headers, rows) a sheet, written streaming (openpyxl's
+    write-only mode, so a county's ledger is not held as cell objects), every cell neutralised;
+    the data rows are counted for the audit row. Headers are in Chinese whatever the page
+    language (the files go to offices that file them), so values rendered while writing (choice
+    labels) are Chinese too."""
+    from django.utils import translation
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    count = 0
+    with translation.override("zh-hans"):
+        for title, headers, rows in sheets:
+            sheet = workbook.create_sheet(title)
+            sheet.append([neutralise(h) for h in headers])
+            for row in rows:
+                sheet.append([neutralise(v) for v in row])
+                count += 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), count
+
+
+def xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    """A workbook as a download (the browser saves it as `filename`)."""
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def upload_max_bytes() -> int:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.paging import page_of
 from hemei.core.views import error_text, flash_errors
+from hemei.core.xlsx import xlsx_response
 from hemei.courtyard import services
 from hemei.courtyard.access import access_event, access_events, household_limit, is_committee, panel_candidates
 from hemei.courtyard.export import results_export
@@ -284,9 +285,7 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     if event.status not in PUBLIC_STATUSES:
         raise Http404
     data = results_export(actor=request.user, event=event, limit=household_limit(request.user, event))
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="courtyard-{event.pk}.xlsx"'
-    return response
+    return xlsx_response(data, f"courtyard-{event.pk}.xlsx")
 
 
 def public_results(request: HttpRequest, code: str, pk: int) -> HttpResponse:

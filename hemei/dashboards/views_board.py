@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import xlsx_response
 from hemei.dashboards import export, figures
 from hemei.indicators import catalogue
 from hemei.indicators.access import access_dashboard_region
@@ -90,10 +90,8 @@ def chart_xlsx(request: HttpRequest, chart: str) -> HttpResponse:
     if chart not in export.CHARTS:
         chart = "children"
     data = export.workbook(chart, board, actor=request.user, features=features)
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     name = f"{board.region.code}-{board.period.code}-{chart}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return xlsx_response(data, name)
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from hemei.core.scope import may, scope_for
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.dashboards.figures import default_period
 from hemei.indicators import io, services
@@ -127,6 +127,4 @@ def import_values(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
-    response = HttpResponse(io.template(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="indicator-values.xlsx"'
-    return response
+    return xlsx_response(io.template(), "indicator-values.xlsx")

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import xlsx_response
 from hemei.devices import services
 from hemei.devices.access import (
     MANAGE_ROLES,
@@ -109,10 +109,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def device_register_xlsx(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
-    response = HttpResponse(devices_export(actor=request.user, devices=_devices(request)),
-                            content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="devices.xlsx"'
-    return response
+    return xlsx_response(devices_export(actor=request.user, devices=_devices(request)), "devices.xlsx")
 
 
 @login_required
@@ -128,10 +125,7 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def alarm_ledger_xlsx(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
-    response = HttpResponse(alarms_export(actor=request.user, alarms=_alarms(request)),
-                            content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="alarms.xlsx"'
-    return response
+    return xlsx_response(alarms_export(actor=request.user, alarms=_alarms(request)), "alarms.xlsx")
 
 
 @login_required

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import parse_year
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.disclosure import access, finance, finance_io
 from hemei.disclosure.models import FinanceEntry
@@ -128,9 +128,7 @@ def finance_export_view(request: HttpRequest) -> HttpResponse:
     village = _village(request)
     year = parse_year(request.GET.get("year"))
     data = finance_io.finance_export(actor=request.user, village=village, year=year)
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="finance-{village.code}.xlsx"'
-    return response
+    return xlsx_response(data, f"finance-{village.code}.xlsx")
 
 
 @login_required

@@ -4,17 +4,15 @@ the user's scope only; ID numbers and phones masked; each export leaves an audit
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
-from django.utils import timezone, translation
-from openpyxl import Workbook
+from django.utils import timezone
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor
-from hemei.core.xlsx import neutralise
+from hemei.core.xlsx import write_book
 from hemei.party import selectors
 from hemei.party.models import Attendance, Branch, MemberEvent
 
@@ -23,21 +21,6 @@ MEMBER_HEADERS = ("序号", "姓名", "身份证号", "电话", "网格", "户�
 ATTENDANCE_HEADERS = ("序号", "日期", "类别", "主题", "党组织", "姓名", "网格", "出勤", "方式", "缺席原因", "补学日期",
                       "补学学时", "学时")
 SUMMARY_HEADERS = ("姓名", "网格", "应到", "实到", "请假", "缺席", "已补学", "出勤率%", "含补学出勤率%", "学时")
-
-
-def _book(sheets: Iterable[tuple[str, tuple[str, ...], Iterable[list[Any]]]]) -> tuple[bytes, int]:
-    workbook = Workbook(write_only=True)
-    count = 0
-    with translation.override("zh-hans"):
-        for title, headers, rows in sheets:
-            sheet = workbook.create_sheet(title)
-            sheet.append(list(headers))
-            for row in rows:
-                sheet.append([neutralise(v) for v in row])
-                count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
 
 
 def _audit(actor: Any, branch: Branch, what: str, count: int) -> None:
@@ -58,7 +41,7 @@ def members_export(*, actor: Any, branch: Branch) -> bytes:
                    m.get_standing_display(), m.joined_party_on, m.joined_branch_on, came,
                    len(m.resident.linked_households.all())]
 
-    data, count = _book([("党员名册", MEMBER_HEADERS, rows())])
+    data, count = write_book([("党员名册", MEMBER_HEADERS, rows())])
     _audit(actor, branch, "party member register", count)
     return data
 
@@ -97,7 +80,7 @@ def attendance_export(*, actor: Any, branch: Branch, year: int) -> bytes:
                    f.rate if f.rate is not None else "", f.rate_with_make_up if f.rate_with_make_up is not None else "",
                    f.hours]
 
-    data, count = _book([(f"{year}年出勤明细", ATTENDANCE_HEADERS, detail()),
+    data, count = write_book([(f"{year}年出勤明细", ATTENDANCE_HEADERS, detail()),
                          (f"{year}年出勤汇总", SUMMARY_HEADERS, summary())])
     _audit(actor, branch, f"party attendance {year}", count)
     return data

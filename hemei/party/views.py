@@ -23,7 +23,7 @@ from hemei.core.masking import mask_phone
 from hemei.core.parsing import parse_id, parse_year
 from hemei.core.scope import require_in_scope
 from hemei.core.views import flash_errors
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import xlsx_response
 from hemei.party import export, selectors, services
 from hemei.party.access import (
     PARTY_MANAGE_ROLES,
@@ -176,17 +176,11 @@ def branch_add_member(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("party-member", pk=member.pk)
 
 
-def _xlsx(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @login_required
 def branch_export_members(request: HttpRequest, pk: int) -> HttpResponse:
     branch = access_branch(request.user, pk)
     require_in_scope(request.user, PARTY_MANAGE_ROLES, branch.region)
-    return _xlsx(export.members_export(actor=request.user, branch=branch), f"party-members-{branch.pk}.xlsx")
+    return xlsx_response(export.members_export(actor=request.user, branch=branch), f"party-members-{branch.pk}.xlsx")
 
 
 @login_required
@@ -194,7 +188,7 @@ def branch_export_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     branch = access_branch(request.user, pk)
     require_in_scope(request.user, PARTY_MANAGE_ROLES, branch.region)
     year = _year(request)
-    return _xlsx(export.attendance_export(actor=request.user, branch=branch, year=year),
+    return xlsx_response(export.attendance_export(actor=request.user, branch=branch, year=year),
                  f"party-attendance-{branch.pk}-{year}.xlsx")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hemei.core.parsing import IdField, IdListField, KeyField
 from hemei.services.services import MAX_CAPACITY
 
 _LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -38,3 +39,48 @@ class SmeCheckForm(forms.Form):
     own_ip_class1 = forms.IntegerField(label=_("class-I IP rights developed in-house"), min_value=0, max_value=100000)
     bought_ip_class1 = forms.IntegerField(label=_("class-I IP rights bought or transferred in (not counted)"),
                                           min_value=0, max_value=100000, required=False)
+
+
+# The POST forms below parse leniently (`hemei.core.parsing.form_values`): each field is read
+# as text of bounded length, and the service refuses bad values with its own messages, so the
+# page, the API and the demo meet the same rules.
+
+
+def _text() -> forms.CharField:
+    return forms.CharField(required=False)  # the services limit and check it
+
+
+class BookingForm(forms.Form):
+    """The public study-tour booking form (the template writes its own inputs, phone-first)."""
+
+    organisation = _text()
+    group_kind = _text()
+    group_size = _text()
+    contact_name = _text()
+    contact_phone = _text()
+    key = KeyField()
+
+
+class NoteForm(forms.Form):
+    note = _text()
+
+
+class DeclareForm(forms.Form):
+    area = IdField(required=False)
+    hazard = _text()
+    level = _text()
+    reason = _text()
+    hours = IdField(required=False, max_value=24 * 30)
+
+
+class LevelForm(forms.Form):
+    """Raise, lower (`level`) or lift (`step=lift`) a response in force."""
+
+    step = _text()
+    level = _text()
+    reason = _text()
+
+
+class CheckInForm(forms.Form):
+    reached = IdListField()
+    note = _text()

@@ -24,13 +24,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core import throttle
 from hemei.core.masking import mask_name, mask_phone
-from hemei.core.parsing import parse_date
+from hemei.core.parsing import form_values, parse_date
 from hemei.core.scope import may
+from hemei.core.views import flash_errors
+from hemei.core.xlsx import xlsx_response
 from hemei.regions.access import require_staff_scope
 from hemei.services import selectors, services
 from hemei.services.access import MANAGE_ROLES, access_booking, access_slot, access_venue, access_venues
 from hemei.services.export import slots_export
-from hemei.services.forms import SlotForm
+from hemei.services.forms import BookingForm, NoteForm, SlotForm
 from hemei.services.models import Booking
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,7 +60,7 @@ def tour_book(request: HttpRequest, pk: int) -> HttpResponse:
     values.update(group_kind=Booking.GroupKind.SCHOOL, key=uuid.uuid4().hex)
     errors: list[str] = []
     if request.method == "POST":
-        values = {name: request.POST.get(name, "").strip() for name in BOOKING_FIELDS}
+        values = {**dict.fromkeys(BOOKING_FIELDS, ""), **form_values(BookingForm(request.POST))}
         # Counted per address before anything is written: a script filling the form gets 429.
         if (wait := throttle.hit("study_booking", throttle.source(request))) is not None:
             return throttle.too_many(wait)
@@ -134,10 +136,8 @@ def venue_export(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     venue = access_venue(request.user, pk)
     date_from, date_to = _dates(request)
-    response = HttpResponse(slots_export(actor=request.user, venue=venue, date_from=date_from, date_to=date_to),
-                            content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="study-tours-{venue.pk}.xlsx"'
-    return response
+    return xlsx_response(slots_export(actor=request.user, venue=venue, date_from=date_from, date_to=date_to),
+                         f"study-tours-{venue.pk}.xlsx")
 
 
 @login_required
@@ -166,10 +166,9 @@ def booking_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if step not in STEPS:
         raise Http404
     try:
-        STEPS[step](request.user, booking, request.POST.get("note", ""))
+        STEPS[step](request.user, booking, form_values(NoteForm(request.POST)).get("note", ""))
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Booking %(ref)s: %(status)s.") % {"ref": booking.ref,
                                                                        "status": booking.get_status_display()})

@@ -5,7 +5,6 @@ export. Thin: reads through `access`/`selectors`, writes through `hemei.services
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.contrib import messages
@@ -16,18 +15,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
 
-from hemei.core.audit import audit_record
 from hemei.core.masking import mask_name
-from hemei.core.models import AuditEntry
-from hemei.core.parsing import parse_id
+from hemei.core.parsing import form_values
 from hemei.core.scope import may, scope_for
-from hemei.core.xlsx import neutralise
+from hemei.core.views import flash_errors
+from hemei.core.xlsx import xlsx_response
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Household, Region
 from hemei.services import response as services
 from hemei.services.access import DECLARE_ROLES, access_check, access_checks, access_response, access_responses
+from hemei.services.export import checkins_export
+from hemei.services.forms import CheckInForm, DeclareForm, LevelForm
 from hemei.services.models import GridCheck, Hazard, Response, ResponseLevel
 from hemei.services.selectors import board, reason_labels, vulnerable_households
 
@@ -68,11 +67,12 @@ def emergency_home(request: HttpRequest) -> HttpResponse:
 def emergency_declare(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     areas = _declare_areas(request.user)
-    values = {k: request.POST.get(k, "") for k in ("area", "hazard", "level", "reason", "hours")}
+    values: dict[str, Any] = dict.fromkeys(("area", "hazard", "level", "reason", "hours"), "")
     errors: list[str] = []
     if request.method == "POST":
-        area = next((a for a in areas if str(a.pk) == values["area"]), None)
-        hours = parse_id(values["hours"]) if values["hours"] else None
+        values.update(form_values(DeclareForm(request.POST)))
+        area = next((a for a in areas if a.pk == values["area"]), None)
+        hours = values["hours"] or None
         if area is None:
             errors.append(_("Choose the area."))
         else:
@@ -107,16 +107,16 @@ def emergency_board(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def emergency_change(request: HttpRequest, pk: int) -> HttpResponse:
     response = access_response(request.user, pk)
-    reason = request.POST.get("reason", "")
+    sent = form_values(LevelForm(request.POST))
+    reason = sent.get("reason", "")
     try:
-        if request.POST.get("step") == "lift":
+        if sent.get("step") == "lift":
             services.response_lift(actor=request.user, response=response, reason=reason)
         else:
-            services.response_change_level(actor=request.user, response=response,
-                                           level=request.POST.get("level"), reason=reason)
+            services.response_change_level(actor=request.user, response=response, level=sent.get("level"),
+                                           reason=reason)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved; the grid staff have been told."))
     return redirect("emergency-board", pk=response.pk)
@@ -126,24 +126,7 @@ def emergency_change(request: HttpRequest, pk: int) -> HttpResponse:
 def emergency_export(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     response = access_response(request.user, pk)
-    rows, _totals = board(request.user, response)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("网格报到")
-    sheet.append(["村", "网格", "网格编码", "重点户", "已联系", "状态", "报到人", "报到时间", "督办层级", "说明"])
-    for r in rows:
-        c = r.check
-        at = timezone.localtime(c.checked_in_at).replace(tzinfo=None) if c.checked_in_at else None
-        sheet.append([neutralise(r.village), neutralise(c.region.name), c.region.code, c.households, c.reached,
-                      "已报到" if c.status == GridCheck.Status.DONE else "未报到",
-                      neutralise(str(c.checked_in_by or "")), at,
-                      {"village": "村", "township": "乡镇", "county": "县"}.get(c.tier, c.tier), neutralise(c.note)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    audit_record(actor=request.user, action=AuditEntry.Action.EXPORT, obj=response,
-                 changes={"what": "emergency_checkins", "rows": len(rows)})
-    out = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    out["Content-Disposition"] = f'attachment; filename="emergency-{response.pk}.xlsx"'
-    return out
+    return xlsx_response(checkins_export(actor=request.user, response=response), f"emergency-{response.pk}.xlsx")
 
 
 @login_required
@@ -164,10 +147,10 @@ def check_page(request: HttpRequest, pk: int) -> HttpResponse:
                      "reasons": [labels.get(r, r) for r in reasons]})
     errors: list[str] = []
     if request.method == "POST":
-        reached = {v for v in (parse_id(x) for x in request.POST.getlist("reached")) if v is not None}
+        sent = form_values(CheckInForm(request.POST))
         try:
-            services.grid_check_in(actor=request.user, check=check, reached=reached,
-                                   note=request.POST.get("note", ""))
+            services.grid_check_in(actor=request.user, check=check, reached=sent.get("reached", frozenset()),
+                                   note=sent.get("note", ""))
         except ValidationError as exc:
             errors.extend(exc.messages)
         else:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from hemei.core.paging import page_of
 from hemei.core.parsing import form_values
 from hemei.core.views import flash_errors
+from hemei.core.xlsx import xlsx_response
 from hemei.regions.access import access_household, access_regions, require_staff_scope
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access, forms, selectors, services
@@ -189,9 +190,7 @@ def round_export(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     rnd = _round(request, pk)
     data = ratings_export(actor=request.user, round=rnd)
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="stars-{rnd.village.code}-{rnd.year}.xlsx"'
-    return response
+    return xlsx_response(data, f"stars-{rnd.village.code}-{rnd.year}.xlsx")
 
 
 # --- a household -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.cases.models import Category
 from hemei.core.parsing import parse_date, parse_id, parse_int
 from hemei.core.pii import mask_health_details, redact
-from hemei.core.xlsx import XLSX_CONTENT_TYPE
+from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Post, Region, Role
@@ -96,9 +96,7 @@ def visit_ledger(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(visited_at__date__gte=start)
     if end:
         qs = qs.filter(visited_at__date__lte=end)
-    response = HttpResponse(visits_export(actor=request.user, region=region, visits=qs), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="visits-{region.code}.xlsx"'
-    return response
+    return xlsx_response(visits_export(actor=request.user, region=region, visits=qs), f"visits-{region.code}.xlsx")
 
 
 def _problems(post: Any, categories: list[Category]) -> list[services.ProblemInput]:
@@ -333,9 +331,8 @@ def monitoring_ledger(request: HttpRequest) -> HttpResponse:
     if region is None:
         raise Http404
     qs = access_monitorings(request.user).filter(region__path__startswith=region.path)
-    response = HttpResponse(monitoring_export(actor=request.user, region=region, records=qs), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="monitoring-{region.code}.xlsx"'
-    return response
+    return xlsx_response(monitoring_export(actor=request.user, region=region, records=qs),
+                         f"monitoring-{region.code}.xlsx")
 
 
 @login_required

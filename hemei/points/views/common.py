@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 
 from hemei.core.parsing import parse_int
+from hemei.core.xlsx import xlsx_response
 from hemei.points.access import (
     COMMITTEE_ROLES,
     GRID_ROLES,
@@ -139,6 +140,4 @@ def _choose(request: HttpRequest, roles: frozenset[str]) -> tuple[Region, list[R
 
 
 def _xlsx(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return xlsx_response(data, name)

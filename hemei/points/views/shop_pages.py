@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import parse_year
 from hemei.core.views import flash_errors
+from hemei.core.xlsx import xlsx_response
 from hemei.points import catalogue, export, shop, stats
 from hemei.points.access import (
     SHOP_ROLES,
@@ -31,7 +32,6 @@ from hemei.points.views.common import (
     _overseen_villages,
     _staff_villages,
     _whole_village,
-    _xlsx,
 )
 from hemei.regions.access import require_staff_scope
 
@@ -170,7 +170,7 @@ def shop_stats_xlsx(request: HttpRequest) -> HttpResponse:
     by, year = _stats_args(request)
     figures = stats.shop_stats(village, by=by, year=year)
     data = export.stats_export(actor=request.user, village=village, stats=figures, by=by, year=year)
-    return _xlsx(data, f"shop-{village.code}-{year or 'all'}-{by}.xlsx")
+    return xlsx_response(data, f"shop-{village.code}-{year or 'all'}-{by}.xlsx")
 
 
 @login_required
@@ -181,4 +181,4 @@ def ledger_xlsx(request: HttpRequest) -> HttpResponse:
     if any(p and not PERIOD_RE.match(p) for p in (period_from, period_to)):
         return HttpResponse(_("Give periods as 2026-07."), status=400, content_type="text/plain; charset=utf-8")
     data = export.ledger_export(actor=request.user, village=village, period_from=period_from, period_to=period_to)
-    return _xlsx(data, f"points-{village.code}-{period_from or 'start'}-{period_to or 'now'}.xlsx")
+    return xlsx_response(data, f"points-{village.code}-{period_from or 'start'}-{period_to or 'now'}.xlsx")
