@@ -116,10 +116,13 @@ def _time(client: Any, url: str, repeat: int) -> dict[str, Any] | None:
 
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
+    # Counted now: the captured list is a slice of the connection's log, which every next
+    # request clears (Django's request_started → reset_queries), so it would read 0 later.
+    count = len(queries)
     if response.status_code != 200:
         return None
     seconds = median_seconds(lambda: client.get(url), repeat=repeat, warmup=1)
-    return {"ms": round(seconds * 1000, 2), "queries": len(queries), "bytes": len(response.content)}
+    return {"ms": round(seconds * 1000, 2), "queries": count, "bytes": len(response.content)}
 
 
 def _throughput(url: str, *, threads: int = 8, requests: int = 200) -> float:

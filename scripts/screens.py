@@ -36,11 +36,22 @@ SHOTS: list[tuple[str, str, str]] = [
     ("shop", "counter", "/w/shop/counter/"),
     ("villager", "villager-home", "/me/"),
     ("villager", "villager-case", "first-my-case"),
+    ("villager", "villager-party", "/me/party/"),
+    ("care", "care-phone", "/w/care/"),
+    ("secretary", "party-branches", "/w/party/"),
+    ("secretary", "dashboard-village", "/w/dashboard/"),
+    ("township", "emergency", "/w/emergency/"),
+    ("county", "dashboard-county", "/w/dashboard/"),
+    ("", "board", "/v/140110101201/"),
+    ("", "yanxue", "/yanxue/"),
+    ("", "sme-check", "/sme/check/"),
 ]
 
 
 def sign_in(page: Page, base: str, login: str) -> None:
     page.context.clear_cookies()
+    if not login:  # the public pages, signed out
+        return
     page.goto(f"{base}/login/")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", PASSWORD)

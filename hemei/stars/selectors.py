@@ -18,11 +18,22 @@ def star_names(village: Region) -> dict[int, str]:
     return dict(Star.objects.filter(village=village).values_list("pk", "name"))
 
 
-def current_stars(household_ids: list[int]) -> dict[int, list[Star]]:
-    """household id → the stars it holds now (one query)."""
+def current_stars(household_ids: list[int], *, stars: Iterable[Star] | None = None) -> dict[int, list[Star]]:
+    """household id → the stars it holds now, in catalogue order (one query). With `stars`
+    (the village's catalogue, already loaded) the rows are read as ids and mapped onto it,
+    instead of building a Star object per held star."""
     out: dict[int, list[Star]] = {h: [] for h in household_ids}
-    for hs in (HouseholdStar.objects.filter(household_id__in=household_ids).select_related("star")
-               .order_by("star__position", "star_id")):
+    held = HouseholdStar.objects.filter(household_id__in=household_ids).order_by("star__position", "star_id")
+    if stars is not None:
+        by_id = {s.pk: s for s in stars}
+        rows = list(held.values_list("household_id", "star_id"))
+        missing = {star_id for _h, star_id in rows} - by_id.keys()
+        if missing:  # not the catalogue passed in: read those few rather than show them wrong
+            by_id.update(Star.objects.in_bulk(missing))
+        for household_id, star_id in rows:
+            out.setdefault(household_id, []).append(by_id[star_id])
+        return out
+    for hs in held.select_related("star"):
         out.setdefault(hs.household_id, []).append(hs.star)
     return out
 

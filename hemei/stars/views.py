@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -79,24 +80,23 @@ def overview(request: HttpRequest) -> HttpResponse:
         return redirect(f"{request.path}?village={village.code}")
     stars = services.catalogue_ensure(village=village) if access.may(request.user, village, access.COMMITTEE_ROLES) \
         else list(Star.objects.filter(village=village))
-    rnd = selectors.latest_round(village)
+    cov = selectors.coverage([village])[0]
+    rnd = cov.round  # the village's latest round, read with its figures
     grids = list(Region.objects.filter(path__startswith=village.path, level=Level.GRID).order_by("code"))
     grid_code = request.GET.get("grid", "")
     qs = access_household_rows(request.user, village)
     if grid_code:
         qs = qs.filter(region__code=grid_code)
-    households = list(qs[:1000])
-    held = selectors.current_stars([h.pk for h in households])
     count = request.GET.get("count", "")
-    rows = [{"household": h, "stars": held.get(h.pk, [])} for h in households]
     stars_wanted = _small_int(count, 3)
-    if stars_wanted is not None:
-        rows = [r for r in rows if len(r["stars"]) == stars_wanted]
-    cov = selectors.coverage([village])[0]
-    page = page_of(request, rows)
+    if stars_wanted is not None:  # counted in the database, so the page holds only what it shows
+        qs = qs.annotate(held=Count("current_stars")).filter(held=stars_wanted)
+    page = page_of(request, qs)
+    held = selectors.current_stars([h.pk for h in page], stars=stars)
+    page.object_list = [{"household": h, "stars": held.get(h.pk, [])} for h in page]
     return render(request, "stars/overview.html", {
         "villages": villages, "village": village, "stars": stars, "round": rnd, "stages": _stages(rnd),
-        "grids": grids, "grid": grid_code, "count": count, "rows": page, "page": page, "coverage": cov,
+        "grids": grids, "grid": grid_code, "count": count, "rows": page.object_list, "page": page, "coverage": cov,
         "committee": access.may(request.user, village, access.COMMITTEE_ROLES),
         "this_year": timezone.localdate().year, "counts": range(0, len(stars) + 1),
     })
