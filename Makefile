@@ -37,7 +37,7 @@ install: .venv/.synced static/vendor/.copied locale/.compiled
 
 # The device listener joins `hemei serve` when HEMEI_MQTT_URL names a broker: the local
 # Mosquitto by default, so a newcomer's call-box press (`hemei simulate-devices`) arrives.
-export HEMEI_MQTT_URL ?= mqtt://127.0.0.1:1883
+run: export HEMEI_MQTT_URL ?= mqtt://127.0.0.1:1883
 
 run: install
 	$(PY) hemei demo
