@@ -50,6 +50,25 @@ def test_the_carer_page_lists_open_calls_with_one_button_each(care, client):
     assert reverse("care-order-step", args=[WorkOrder.objects.get().pk, "accept"]) in html
 
 
+def test_an_escalated_call_shows_the_leads_deadline_not_the_carers(care, client):
+    """Once nobody took the call on in time it is the care-centre lead's, whose deadline is the
+    case's own; the page shows that one (the walk after `make run` showed the carer's, passed)."""
+    from django.utils import timezone
+
+    from hemei.care.sweep import sweep_orders
+
+    _press(care.elder)
+    order = WorkOrder.objects.get()
+    sweep_orders(order.respond_by + dt.timedelta(minutes=1))
+    order.refresh_from_db()
+    assert order.step == WorkOrder.Step.LEAD and order.case.accept_by > order.respond_by
+    client.force_login(care.carer)
+    html = client.get(reverse("care-home")).content.decode()
+    shown = re.search(r"<b>(\d\d:\d\d)</b>", html)
+    assert shown is not None
+    assert shown.group(1) == timezone.localtime(order.case.accept_by).strftime("%H:%M")
+
+
 def test_the_carer_page_costs_the_same_queries_for_one_call_or_six(care, client):
     client.force_login(care.carer)
     _press(care.elder)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from hemei.care import selectors, services
 from hemei.care.access import access_elder, access_institutions, access_order, access_visits
 from hemei.care.forms import AssessmentForm, CallForm, NoteForm, OptionalNoteForm, RatingForm, ReadingForm
-from hemei.care.models import CareVisit, DutyShift, Elder, Metric
+from hemei.care.models import CareVisit, DutyShift, Elder, Metric, WorkOrder
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case
 from hemei.core.masking import mask_name, mask_phone
@@ -44,7 +44,11 @@ def carer_home(request: HttpRequest) -> HttpResponse:
     orders = list(selectors.open_orders(request.user)[:100])
     for order in orders:
         order.elder_name = mask_name(order.elder.resident.name)  # type: ignore[attr-defined]
-        order.late = order.case.status == Case.Status.SUBMITTED and order.respond_by <= now  # type: ignore[attr-defined]
+        # The deadline of whoever has the call now: the carer's, then (escalated) the lead's,
+        # which is the case's own acceptance deadline.
+        order.take_on_by = (order.respond_by if order.step == WorkOrder.Step.CARER  # type: ignore[attr-defined]
+                            else order.case.accept_by)
+        order.late = order.case.status == Case.Status.SUBMITTED and order.take_on_by <= now  # type: ignore[attr-defined]
     shifts = list(DutyShift.objects.filter(starts_at__lte=now, ends_at__gt=now, carer_id=request.user.pk)
                   .select_related("region")[:5])
     due_visits = access_visits(request.user).filter(status=CareVisit.Status.DUE,
