@@ -36,7 +36,7 @@ SHOTS: list[tuple[str, str, str]] = [
     ("shop", "counter", "/w/shop/counter/"),
     ("villager", "villager-home", "/me/"),
     ("villager", "villager-case", "first-my-case"),
-    ("villager", "villager-party", "/me/party/"),
+    ("member", "member-party", "/me/party/"),
     ("care", "care-phone", "/w/care/"),
     ("secretary", "party-branches", "/w/party/"),
     ("secretary", "dashboard-village", "/w/dashboard/"),

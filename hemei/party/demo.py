@@ -3,14 +3,15 @@
 1. 西邵村党支部 at the village with one 党小组 per grid; every living resident of 西邵村 marked
    a party member in the roster (the seeds' 63) is entered in the register (a few 预备党员,
    a few transferred in), in their grid's 党小组. Their 联户 links are the roster's own.
-2. October 2025 up to DEMO_NOW: 支委会 and 主题党日 monthly, 党员大会 and 党课 quarterly, each group's
-   党小组会 monthly (the last group skipped October 2026), 微党课 weekly and the 学习会 twice a week
-   (seed 002/003: "members study together twice a week"). Sessions go through the services;
+2. October 2025 up to DEMO_NOW (or today, when later): 支委会 and 主题党日 monthly, 党员大会
+   and 党课 quarterly, each group's 党小组会 monthly (the last group skipped October 2026),
+   微党课 weekly and the 学习会 twice a week (seed 002/003: "members study together twice a
+   week"). Sessions go through the services;
    attendance rows are bulk-inserted as sign-ins and roll calls would have written them
    (about nine in ten present, leave with reasons, a few absent), some absences made up.
-3. A 党小组会 of the first group planned for two days after DEMO_NOW, and a `member` login (a
+3. A 党小组会 of the first group planned for two days after that, and a `member` login (a
    party member of grid 1, same password as the other personas) to sign in on the phone.
-4. The schedule sweep as of DEMO_NOW: the skipped October group meeting is escalated.
+4. The schedule sweep as of then: the skipped October group meeting is escalated.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from hemei.accounts.models import User
 from hemei.cases.demo import DEMO_NOW
@@ -49,9 +51,16 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=DEMO_NOW.tzinfo)
 
 
-def _calendar(groups: list[Branch], branch: Branch) -> list[tuple[Branch, str, dt.datetime]]:
-    """Thirteen months, October 2025 to October 2026: the sweep looks back a year from DEMO_NOW."""
-    start, end = dt.date(2025, 10, 1), DEMO_NOW.date()
+def _now() -> dt.datetime:
+    """The demo's party "now": the cases' DEMO_NOW, or today when the demo is built later, so
+    the months between are held too and the first real sweep of `hemei serve` does not find
+    them all missed."""
+    return max(DEMO_NOW, timezone.now())
+
+
+def _calendar(groups: list[Branch], branch: Branch, now: dt.datetime) -> list[tuple[Branch, str, dt.datetime]]:
+    """October 2025 to the last whole month before `now`: the sweep looks back a year."""
+    start, end = dt.date(2025, 10, 1), timezone.localtime(now, DEMO_NOW.tzinfo).date()
     plan: list[tuple[Branch, str, dt.datetime]] = []
     first = start
     while first < end.replace(day=1):
@@ -75,6 +84,10 @@ def _calendar(groups: list[Branch], branch: Branch) -> list[tuple[Branch, str, d
             plan.append((branch, "study", _at(day, 20)))
         day += dt.timedelta(days=1)
     return sorted(plan, key=lambda row: row[2])
+
+
+def _name(user: User) -> str:
+    return str(user)  # the display name the menus show (刘涛), else the login
 
 
 def _members(branch: Branch, groups: dict[int, Branch], village: Region, rng: random.Random) -> list[Member]:
@@ -137,7 +150,7 @@ def demo_party(*, stdout: Any = None) -> int:
     rng = random.Random(SEED)
     secretary = Post.objects.current().filter(region=village, role=Role.SECRETARY).select_related("user").first()
     branch = services.branch_create(actor=DEMO, region=village, kind="branch", name="中共西邵村支部委员会",
-                                    secretary_name=secretary.user.get_username() if secretary else "",
+                                    secretary_name=_name(secretary.user) if secretary else "",
                                     founded_on=dt.date(1956, 7, 1))
     grids = list(Region.objects.get_children(village).filter(level=Level.GRID).order_by("path"))
     numerals = "一二三四五六七八九十"
@@ -148,7 +161,8 @@ def demo_party(*, stdout: Any = None) -> int:
     members = _members(branch, by_grid, village, rng)
     rows: list[Attendance] = []
     sessions = 0
-    for owner, kind, when in _calendar(list(by_grid.values()), branch):
+    now = _now()
+    for owner, kind, when in _calendar(list(by_grid.values()), branch, now):
         hours = "1.0" if kind in ("micro", "study") else "2.0"
         session = services.session_plan(actor=DEMO, branch=owner, kind=kind, title=TOPICS[kind], planned_at=when,
                                         place="西邵村党群服务中心", hours=hours)
@@ -161,15 +175,15 @@ def demo_party(*, stdout: Any = None) -> int:
         sessions += 1
     # Some absences made up (补学) within a fortnight.
     for row in rows[::3]:
-        studied = min(row.at.date() + dt.timedelta(days=rng.randint(2, 14)), DEMO_NOW.date())
+        studied = min(row.at.date() + dt.timedelta(days=rng.randint(2, 14)), now.date())
         services.study_record(actor=DEMO, member=row.member, hours=Decimal("1.0"), content="观看会议录像并交心得",
                               studied_on=studied, absence=row)
     if by_grid:
         first = next(iter(by_grid.values()))
         services.session_plan(actor=DEMO, branch=first, kind="group", title="党小组会：学习交流、联户情况汇报",
-                              planned_at=DEMO_NOW + dt.timedelta(days=2, hours=10), place="第一网格活动室")
+                              planned_at=now + dt.timedelta(days=2, hours=10), place="第一网格活动室")
     _member_login(members, grids[0] if grids else None)
-    missed = sweep_schedule(DEMO_NOW)
+    missed = sweep_schedule(now)
     if stdout is not None:
         stdout.write(f"party: {len(members)} members, {sessions} sessions, {len(missed)} missed periods\n")
     return sessions
