@@ -73,3 +73,26 @@ def test_the_public_boards_pages_stay_small(world: World, client: Client) -> Non
     assert len(costs) == len(BOARD_SECTIONS) + 1
     assert max(costs.values()) <= 20
     assert _costs(client, [f"/v/{code}/"]) == {f"/v/{code}/": 2}  # cached: the village and the versions
+
+
+def test_the_villages_a_user_works_in_cost_two_queries_however_many_grids(world: World) -> None:
+    """`staff_villages` finds a grid's village from its path: a county user's village menu
+    (points, stars, courtyard) cost one ancestor query per grid before, 270 for the province
+    persona of the bench's county."""
+    from hemei.core.scope import SYSTEM
+    from hemei.regions import services
+    from hemei.regions.access import staff_villages
+
+    county = world.user("county")
+    staff_villages(county)  # the user's posts are read once and kept on the user
+    with CaptureQueriesContext(connection) as before:
+        villages = staff_villages(county)
+    assert {v.code for v in villages} >= {world.village.code}
+    for i in range(6):
+        services.region_create(actor=SYSTEM, name=f"新网格{i}", level="grid", code=f"{world.village.code}{i + 901}",
+                               parent=world.village)
+    with CaptureQueriesContext(connection) as after:
+        assert staff_villages(county) == villages
+    assert len(after) == len(before) == 2
+    grid_worker = world.user("grid_a")
+    assert [v.code for v in staff_villages(grid_worker)] == [world.village.code]

@@ -38,6 +38,16 @@ def access_regions(user: Any, *, write: bool = False) -> QuerySet[Region]:
     return qs.distinct() if scope_for(user).household_ids and not write else qs
 
 
+def staff_villages(user: Any, *, limit: int = 500) -> list[Region]:
+    """The villages the user works in or above (a grid worker's village is the grid's parent),
+    in path order, in two queries whatever the scope: a grid's village is its path minus one
+    step, so no ancestor lookup per grid (a province user has thousands)."""
+    rows = access_regions(user).filter(level__in=[Level.VILLAGE, Level.GRID]).order_by("path")
+    paths = {path if level == Level.VILLAGE else path[: len(path) - Region.steplen]
+             for path, level in rows.values_list("path", "level")[:limit]}
+    return list(Region.objects.filter(path__in=paths, level=Level.VILLAGE).order_by("path"))
+
+
 def access_households(user: Any, *, write: bool = False) -> QuerySet[Household]:
     return HOUSEHOLDS.queryset(user, write=write)
 

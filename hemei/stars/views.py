@@ -22,7 +22,7 @@ from hemei.core.paging import page_of
 from hemei.core.parsing import form_values
 from hemei.core.views import flash_errors
 from hemei.core.xlsx import xlsx_response
-from hemei.regions.access import access_household, access_regions, require_staff_scope
+from hemei.regions.access import access_household, access_regions, require_staff_scope, staff_villages
 from hemei.regions.models import Household, Level, Region
 from hemei.stars import access, forms, selectors, services
 from hemei.stars.export import ratings_export
@@ -34,10 +34,7 @@ def _key() -> str:
 
 
 def _staff_villages(request: HttpRequest) -> list[Region]:
-    """Villages the user works in or above (a grid worker's village is above the grid)."""
-    regions = list(access_regions(request.user).filter(level__in=[Level.VILLAGE, Level.GRID]).order_by("path")[:500])
-    paths = {r.path if r.level == Level.VILLAGE else r.path[: len(r.path) - Region.steplen] for r in regions}
-    return list(Region.objects.filter(path__in=paths, level=Level.VILLAGE).order_by("code"))
+    return staff_villages(request.user)
 
 
 def _stages(rnd: StarRound | None) -> list[dict[str, Any]]:

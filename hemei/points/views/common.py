@@ -23,7 +23,7 @@ from hemei.points.models import (
     RuleItem,
     RuleSet,
 )
-from hemei.regions.access import access_regions, require_staff_scope, scope_for
+from hemei.regions.access import require_staff_scope, scope_for, staff_villages
 from hemei.regions.models import Level, Post, Region, Role
 
 E = Entry.State
@@ -50,23 +50,8 @@ def _resident(request: HttpRequest) -> Any:
     return resident
 
 
-def _village_of(region: Region) -> Region:
-    if region.level == Level.VILLAGE:
-        return region
-    village = Region.objects.get_ancestors(region).filter(level=Level.VILLAGE).first()
-    if village is None:
-        raise Http404
-    return village
-
-
 def _staff_villages(request: HttpRequest) -> list[Region]:
-    """Villages the user works in: their own posts' villages (a grid worker's is above the grid)."""
-    regions = list(access_regions(request.user).filter(level__in=[Level.VILLAGE, Level.GRID]).order_by("path")[:500])
-    seen: dict[int, Region] = {}
-    for region in regions:
-        village = region if region.level == Level.VILLAGE else _village_of(region)
-        seen.setdefault(village.pk, village)
-    return list(seen.values())
+    return staff_villages(request.user)
 
 
 # Township and county staff read a village's rules and shop figures (oversight), never write.

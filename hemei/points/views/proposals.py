@@ -32,7 +32,9 @@ from hemei.regions.selectors import household_search
 def propose(request: HttpRequest) -> HttpResponse:
     """Single or batch: one rule item for the ticked households of a grid and month."""
     require_staff_scope(request.user)
-    villages = [v for v in _staff_villages(request) if RuleSet.objects.filter(village=v).exists()]
+    villages = _staff_villages(request)
+    with_rules = set(RuleSet.objects.filter(village__in=villages).values_list("village_id", flat=True))
+    villages = [v for v in villages if v.pk in with_rules]
     code = request.GET.get("village") or request.POST.get("village") or (villages[0].code if villages else "")
     village = next((v for v in villages if v.code == code), None)
     if village is None:
