@@ -3,6 +3,7 @@ costs two queries, pages stay short, and each section's query count does not gro
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -139,3 +140,31 @@ def test_touch_bumps_only_the_places_given(db: Any) -> None:
     freshness.touch("demo", 1, 2, 2, None)
     freshness.touch("demo", 2)
     assert freshness.versions([1, 2, 3]) == {("demo", 1): 1, ("demo", 2): 2}
+
+
+def test_a_stranger_gets_the_whole_page_from_the_cache_with_their_own_csrf_token(
+    world: World, supervisor: Any, client: Any
+) -> None:
+    """The whole page is cached for visitors without a session (the shell cost more than the
+    cached section); each still gets a token of their own for the language form, a signed-in
+    user still gets their own menu, and a publication shows at once."""
+    from django.test import Client
+
+    from hemei.disclosure.views_board import CSRF_SLOT
+
+    code = world.village.code
+    published(world, supervisor, title="第一份公开", body="正文一")
+    first, _n = _get(client, f"/v/{code}/")
+    other = Client(enforce_csrf_checks=True)  # the language form must work with the token it got
+    second, n = _get(other, f"/v/{code}/")
+    assert n == 2 and CSRF_SLOT not in second  # the village and the versions
+    tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1) for html in (first, second)]
+    assert tokens[0] != tokens[1]
+    assert other.post("/i18n/setlang/", {"language": "en", "next": f"/v/{code}/",
+                                         "csrfmiddlewaretoken": tokens[1]}).status_code == 302
+    signed_in = Client()
+    signed_in.force_login(supervisor)
+    mine = signed_in.get(f"/v/{code}/").content.decode()
+    assert "logout" in mine and "logout" not in second
+    published(world, supervisor, title="第二份公开", body="正文二")
+    assert "第二份公开" in _get(Client(), f"/v/{code}/")[0]

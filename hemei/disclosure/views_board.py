@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -77,18 +78,40 @@ def _place(code: str) -> Place:
     return Place(village, county_id)
 
 
-def _cached(place: Place, name: str, topics: Iterable[str], build: Callable[[], str], *parts: object) -> str:
-    """The rendering of `build` under the current versions of `topics` for this place."""
+def _key(place: Place, name: str, topics: Iterable[str], *parts: object) -> str:
+    """The cache key of a rendering of this place under the current versions of `topics`."""
     pairs = place.topics(topics)
     known = freshness.versions({p for _t, p in pairs})
-    key = freshness.cache_key(
+    return freshness.cache_key(
         "board", known, pairs, place.village.pk, name, get_language(), timezone.localdate().isoformat(), *parts
     )
+
+
+def _cached(key: str, build: Callable[[], str]) -> str:
     html = cache.get(key)
     if html is None:
         html = build()
         cache.set(key, html, settings.HEMEI_BOARD_CACHE_SECONDS)
     return html
+
+
+# Stands for the CSRF token in a cached whole page (the language form's and htmx's), replaced
+# per response with this visitor's own token.
+CSRF_SLOT = "__hemei_csrf_slot__"
+
+
+def _page(request: HttpRequest, key: str, template: str, context: dict[str, object]) -> HttpResponse:
+    """The whole page for an anonymous visitor from the cache: the shell (base.html, the menu,
+    the language form) costs more than the cached section inside it, and the board is what a
+    whole village opens at once. Only a stranger's page is the same for everyone: a signed-in
+    user has their own menu, and a visitor with a session may have a message waiting, so those
+    are rendered as usual."""
+    if request.user.is_authenticated or settings.SESSION_COOKIE_NAME in request.COOKIES \
+            or "messages" in request.COOKIES:
+        return render(request, template, context)
+    html = _cached(freshness.cache_key("board-page", {}, (), key, request.get_full_path()),
+                   lambda: render_to_string(template, {**context, "csrf_token": CSRF_SLOT}, request=request))
+    return HttpResponse(html.replace(CSRF_SLOT, get_token(request)))
 
 
 def _all_topics() -> set[str]:
@@ -118,9 +141,10 @@ def _summary(village: Region) -> str:
 
 def village_board(request: HttpRequest, code: str) -> HttpResponse:
     place = _place(code)
-    body = _cached(place, "summary", _all_topics(), lambda: _summary(place.village))
-    return render(request, "board/village.html",
-                  {"village": place.village, "body": mark_safe(body), "nav": _nav(code), "current": ""})  # noqa: S308 - our own rendering
+    key = _key(place, "summary", _all_topics())
+    body = _cached(key, lambda: _summary(place.village))
+    return _page(request, key, "board/village.html",
+                 {"village": place.village, "body": mark_safe(body), "nav": _nav(code), "current": ""})  # noqa: S308 - our own rendering
 
 
 def _query(request: HttpRequest, section: BoardSection) -> BoardQuery:
@@ -145,9 +169,9 @@ def board_section_page(request: HttpRequest, code: str, section: str) -> HttpRes
         raise Http404
     place = _place(code)
     query = _query(request, found)
-    body = _cached(place, found.key, found.topics, lambda: _section_body(place, found, query),
-                   query.page, *sorted(query.params.items()))
-    return render(request, "board/section.html", {
+    key = _key(place, found.key, found.topics, query.page, *sorted(query.params.items()))
+    body = _cached(key, lambda: _section_body(place, found, query))
+    return _page(request, key, "board/section.html", {
         "village": place.village, "section": found, "body": mark_safe(body),  # noqa: S308 - our own rendering
         "nav": _nav(code), "current": found.key,
     })
