@@ -193,10 +193,10 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
         # `max_queued_messages` (1000 by default) for a client that is behind and drops the rest,
         # QoS 1 or not (docs/devices.md, Broker). Cameras do not send 2,000 events at once.
         for i in range(0, len(folding), BURST):
-            before = DeviceMessage.objects.count()
             chunk = folding[i:i + BURST]
+            target = DeviceMessage.objects.count() + len(chunk)
             _publish(chunk)
-            _wait(lambda n=before + len(chunk): DeviceMessage.objects.count() >= n, timeout=300, every=0.05)
+            _wait(lambda n=target: DeviceMessage.objects.count() >= n, timeout=300, every=0.05)
         cam_alarms = Alarm.objects.filter(device__kind="camera")
         fold_count = sum(cam_alarms.values_list("count", flat=True))
         alarms = cam_alarms.count()
