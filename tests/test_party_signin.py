@@ -148,3 +148,24 @@ def test_the_secretary_sees_the_qr_code_while_it_is_valid(world, party, client):
     Session.objects.filter(pk=session.pk).update(code_expires_at=timezone.now() - dt.timedelta(minutes=1))
     page = client.get(reverse("party-session", args=[session.pk])).content.decode()
     assert "<svg" not in page
+
+
+def test_guessing_codes_is_stopped_after_ten_wrong_ones_an_hour(party, client, settings):
+    """Wrong codes count per account (`party_code_fail`); the eleventh attempt is a 429 even
+    with the right code, and nothing is signed in. A right code does not count."""
+    from hemei.core import throttle
+
+    settings.HEMEI_RATES_ENABLED = True
+    settings.HEMEI_RATES = {}
+    session = _open(party.group_a)
+    client.force_login(party.users["villager"])
+    url = reverse("party-sign-typed")
+    limit = throttle.parse_rate(throttle.DEFAULT_RATES["party_code_fail"])[0]
+    for n in range(limit):
+        assert client.post(url, {"code": f"WRONG{n:03d}"}).status_code == 400
+    refused = client.post(url, {"code": session.code})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert not Attendance.objects.filter(session=session).exists()
+    other = party.users["zhao"]  # another account is not held up by this one's guesses
+    client.force_login(other)
+    assert client.post(url, {"code": "WRONG999"}).status_code == 400

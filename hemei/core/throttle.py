@@ -45,6 +45,7 @@ DEFAULT_RATES = {
     "open311_post_ip": "60/hour",  # Open311 POST requests from one address
     "upload": "60/hour",           # multipart uploads (photos, xlsx, attachments) of one account or address
     "study_booking": "10/hour",    # public study-tour bookings (hemei.services, no account) from one address
+    "party_code_fail": "10/hour",  # wrong 三会一课 sign-in codes typed by one account (hemei.party)
 }
 
 

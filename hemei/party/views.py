@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hemei.core import throttle
 from hemei.core.masking import mask_phone
 from hemei.core.parsing import parse_id, parse_year
 from hemei.core.scope import require_in_scope
-from hemei.core.views import flash_errors
+from hemei.core.views import error_text, flash_errors
 from hemei.core.xlsx import xlsx_response
 from hemei.party import export, selectors, services
 from hemei.party.access import (
@@ -357,12 +358,19 @@ def sign_in(request: HttpRequest, code: str = "") -> HttpResponse:
     """GET shows the session and one big button (a scan never signs in by itself: link
     previews and prefetchers open addresses too); POST signs in."""
     if request.method == "POST":
+        # Wrong codes are counted per account: the code space is large and the code lives for
+        # minutes, but nobody types ten wrong ones in an hour except to guess.
+        who = throttle.account_or_source(request)
+        if (wait := throttle.blocked("party_code_fail", who)) is not None:
+            return throttle.too_many(wait)
         form = CodeForm(request.POST)
         typed = form.cleaned_data["code"] if form.is_valid() else ""
         try:
             row = services.attendance_sign_in(actor=request.user, code=typed or code)
         except ValidationError as exc:
-            return render(request, "party/sign.html", {"error": " ".join(exc.messages), "code": typed or code},
+            if exc.code == "code":
+                throttle.hit("party_code_fail", who)
+            return render(request, "party/sign.html", {"error": error_text(exc), "code": typed or code},
                           status=400)
         return render(request, "party/sign.html", {"done": row, "session": row.session})
     session = None
