@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -109,7 +110,8 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet[Booking]):
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEY_REQUIRED = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=True,
+    IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
+    OpenApiParameter.HEADER, required=True,
     description="Your key for this write (≤ 100 characters). Same key + same payload: the first application "
     "again (200); a different payload under the same key: 409.",
 )
@@ -226,6 +228,8 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[
 
     serializer_class = ApplicationSerializer
     lookup_value_regex = r"[0-9]{1,18}"
+    # JSON only: a form-encoded body cannot say "no household" (null) unambiguously.
+    parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[ChildcareApplication]:
         qs = access_applications(self.request.user)
@@ -242,7 +246,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[
                               409: CHILDCARE_REFUSED})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
-        if not key:
+        if not key or len(key) > 100:
             return api_error("key", _("The %(h)s header is required for this write.") % {"h": IDEMPOTENCY_HEADER},
                              status.HTTP_400_BAD_REQUEST, {IDEMPOTENCY_HEADER: ["This header is required."]})
         data = ApplicationCreateSerializer(data=request.data)

@@ -106,6 +106,7 @@ def _ages(min_age: Any, max_age: Any) -> tuple[int, int]:
 def provider_create(*, actor: Any, region: Region, name: str, capacity: Any, address: str = "", phone: str = "",
                     min_age_months: Any = 6, max_age_months: Any = MAX_AGE_MONTHS) -> ChildcareProvider:
     """A childcare centre of a village or a township, with its number of places."""
+    require_actor(actor)
     _require_manager(actor, region)
     if region.level not in REGION_LEVELS:
         raise ValidationError(_("A childcare centre belongs to a village or a township."), code="level")
@@ -135,6 +136,7 @@ def provider_update(*, actor: Any, provider: ChildcareProvider, capacity: Any = 
        slip under a lowered capacity; the check constraint would refuse it too.
     4. One audit row with the changed fields (the phone's change, not its value).
     """
+    require_actor(actor)
     _require_manager(actor, provider.region)
     locked = ChildcareProvider.objects.select_for_update().get(pk=provider.pk)
     values: dict[str, Any] = {}
@@ -268,6 +270,7 @@ def application_create(*, actor: Any, provider: ChildcareProvider, child_name: s
     4. Under the idempotency key a resent form returns the first application; then the row,
        its first event (`applied`) and the audit row.
     """
+    require_actor(actor)
     _require_manager(actor, provider.region)
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -346,6 +349,7 @@ def application_offer_next(*, actor: Any, provider: ChildcareProvider,
                            now: dt.datetime | None = None) -> ChildcareApplication:
     """Offer the next free place to the head of the centre's waiting list (read under the
     centre's lock, so two clerks pressing at once offer to the first two families)."""
+    require_actor(actor)
     _require_manager(actor, provider.region)
     _lock(provider.pk)
     head = waiting(provider.pk).first()
