@@ -706,3 +706,12 @@ def test_withdrawals_and_offers_at_once_keep_the_counts_exact(world: World) -> N
     held = ChildcareApplication.objects.filter(provider=provider, status=S.OFFERED).count()
     assert provider.offered == held <= PLACES
     assert ChildcareApplication.objects.filter(status=S.WITHDRAWN).count() == PLACES
+
+
+def test_the_add_form_is_offered_only_to_who_may_add(world: World, login) -> None:
+    assert "/w/tuoyu/new/" in login(world.user("secretary")).get("/w/tuoyu/").content.decode()
+    grid = login(world.user("grid_a"))
+    assert "/w/tuoyu/new/" not in grid.get("/w/tuoyu/").content.decode()
+    assert grid.post("/w/tuoyu/new/", {"region": world.village.code, "name": "x", "capacity": "8",
+                                       "min_age_months": "6", "max_age_months": "72"}).status_code in (403, 404)
+    assert not ChildcareProvider.objects.exists()

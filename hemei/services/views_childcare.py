@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.masking import mask_phone
 from hemei.core.parsing import form_values
-from hemei.core.scope import may
+from hemei.core.scope import may, scope_for
 from hemei.core.views import flash_errors
 from hemei.core.xlsx import xlsx_response
 from hemei.regions.access import access_households, access_region, require_staff_scope
@@ -75,8 +75,11 @@ def provider_list(request: HttpRequest) -> HttpResponse:
     townships, counties = selectors.occupancy_by_area(providers)
     for p in providers:
         p.percent = round(100 * p.occupancy)
+    scope = scope_for(request.user)
+    may_add = scope.everything or any(role in CHILDCARE_ROLES for _path, role in scope.posts)
     return render(request, "services/childcare_list.html", {
-        "providers": providers, "townships": townships, "counties": counties, "form": ProviderForm(),
+        "providers": providers, "townships": townships, "counties": counties,
+        "form": ProviderForm() if may_add else None,
     })
 
 
