@@ -81,7 +81,7 @@ def _whole(value: Any, label: str, *, minimum: int, maximum: int) -> int:
 
 def _centre_phone(value: str) -> str:
     """A centre's phone: a mobile (normalised) or a landline such as 0351-6012345."""
-    phone = clean_text(value, _("Phone"), 20)
+    phone = clean_text(value, _("Centre phone"), 20)
     if not phone:
         return ""
     if phone.startswith("1") and "-" not in phone:
@@ -112,8 +112,8 @@ def provider_create(*, actor: Any, region: Region, name: str, capacity: Any, add
         raise ValidationError(_("A childcare centre belongs to a village or a township."), code="level")
     low, high = _ages(min_age_months, max_age_months)
     provider = ChildcareProvider.objects.create(
-        county=county_of(region), region=region, name=clean_text(name, _("Name"), 100, required=True),
-        address=clean_text(address, _("Address"), 200), phone=_centre_phone(phone),
+        county=county_of(region), region=region, name=clean_text(name, _("Centre name"), 100, required=True),
+        address=clean_text(address, _("Centre address"), 200), phone=_centre_phone(phone),
         capacity=_whole(capacity, _("Places"), minimum=1, maximum=MAX_PLACES),
         min_age_months=low, max_age_months=high,
     )
@@ -141,9 +141,9 @@ def provider_update(*, actor: Any, provider: ChildcareProvider, capacity: Any = 
     locked = ChildcareProvider.objects.select_for_update().get(pk=provider.pk)
     values: dict[str, Any] = {}
     if name is not None:
-        values["name"] = clean_text(name, _("Name"), 100, required=True)
+        values["name"] = clean_text(name, _("Centre name"), 100, required=True)
     if address is not None:
-        values["address"] = clean_text(address, _("Address"), 200)
+        values["address"] = clean_text(address, _("Centre address"), 200)
     if phone is not None:
         values["phone"] = _centre_phone(phone)
     if min_age_months is not None or max_age_months is not None:

@@ -93,19 +93,19 @@ class ProviderForm(forms.Form):
     """A new childcare centre (the region is chosen by code among those the user manages)."""
 
     region = forms.CharField(label=_("Village or township code"), max_length=15)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Centre name"), max_length=100)
     capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000)
     min_age_months = forms.IntegerField(label=_("Youngest age (months)"), min_value=0, max_value=72, initial=6)
     max_age_months = forms.IntegerField(label=_("Oldest age (months)"), min_value=0, max_value=72, initial=72)
-    address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    address = forms.CharField(label=_("Centre address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Centre phone"), max_length=20, required=False)
 
 
 class ProviderEditForm(forms.Form):
     capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000)
     min_age_months = forms.IntegerField(label=_("Youngest age (months)"), min_value=0, max_value=72)
     max_age_months = forms.IntegerField(label=_("Oldest age (months)"), min_value=0, max_value=72)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    phone = forms.CharField(label=_("Centre phone"), max_length=20, required=False)
     active = forms.BooleanField(label=_("Taking applications"), required=False)
 
 
