@@ -521,14 +521,15 @@ def test_the_export_lists_the_register_masked_without_the_permission_and_is_audi
     assert masked.status_code == 200
     book = load_workbook(io.BytesIO(masked.content))
     enrolled = list(book["在托幼儿"].iter_rows(values_only=True))
-    assert enrolled[2][:6] == (1, "王**", "2024-03", 26, "王**", "138****5678")
+    assert enrolled[0][:3] == ("序号", "幼儿姓名", "出生日期")
+    assert enrolled[1][:6] == (1, "王**", "2024-03", 26, "王**", "138****5678")
     waiting = list(book["排队名单"].iter_rows(values_only=True))
-    assert waiting[2][0] == 1 and waiting[2][1] == "'=" + "*" * 12  # masked, and neutralised
+    assert waiting[1][0] == 1 and waiting[1][1] == "'=" + "*" * 12  # masked, and neutralised
     clear = login(secretary).get(f"/w/tuoyu/{centre.pk}/export.xlsx")
     rows = list(load_workbook(io.BytesIO(clear.content))["在托幼儿"].iter_rows(values_only=True))
-    assert rows[2][1] == "王小明" and rows[2][5] == "13812345678"
+    assert rows[1][1] == "王小明" and rows[1][5] == "13812345678"
     waiting = list(load_workbook(io.BytesIO(clear.content))["排队名单"].iter_rows(values_only=True))
-    assert waiting[2][1] == "'=HYPERLINK(1)"  # neutralised
+    assert waiting[1][1] == "'=HYPERLINK(1)"  # neutralised
     exports = AuditEntry.objects.filter(action="export", object_type="services.childcareprovider")
     assert sorted(e.changes["names"] for e in exports) == ["clear", "masked"]
 

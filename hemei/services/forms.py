@@ -84,6 +84,8 @@ class LevelForm(forms.Form):
 class CheckInForm(forms.Form):
     reached = IdListField()
     note = _text()
+
+
 # --- childcare places (托育): the forms parse, `hemei.services.childcare` re-checks everything --
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -125,4 +127,3 @@ class ApplicationForm(forms.Form):
 
 class OfferForm(forms.Form):
     skip_reason = _text()  # the service requires it when others are ahead, and limits it
-
