@@ -4,6 +4,10 @@
 Venues and their slots belong to a village's shared life: the village's grid staff read them
 too (`village_wide`). Bookings carry a contact's name and phone: they are read by the staff of
 the village and above only, and shown masked unless the reader may reveal personal data.
+
+Childcare centres (托育) are part of the village's shared life too (their figures are public);
+the applications carry a child's name and birth date — data of a minor, sensitive under PIPL —
+so they are read by the staff of the centre's village or township and above only, as bookings.
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from django.http import Http404
 
 from hemei.core.scope import COMMITTEE_ROLES, GRID_ROLES, UPPER_LEVEL_ROLES, register_scoped
 from hemei.regions.models import Role
-from hemei.services.models import Booking, GridCheck, HouseholdContact, Response, Slot, Venue
+from hemei.services.models import (
+    Booking,
+    ChildcareApplication,
+    ChildcareProvider,
+    GridCheck,
+    HouseholdContact,
+    Response,
+    Slot,
+    Venue,
+)
 
 #: Who keeps venues and slots and moves bookings: the village committee, township and county.
 MANAGE_ROLES: Final = COMMITTEE_ROLES | UPPER_LEVEL_ROLES
@@ -86,4 +99,35 @@ def access_check(user: Any, pk: Any) -> GridCheck:
     try:
         return access_checks(user).select_related("response__region", "region").get(pk=pk)
     except (GridCheck.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+#: Who keeps a childcare centre's places and moves its applications: the committee of its
+#: village, township and county staff (for a township's centre: township and county staff).
+CHILDCARE_ROLES: Final = MANAGE_ROLES
+
+PROVIDERS = register_scoped(ChildcareProvider, via="region__", village_wide=True,
+                            actions={"manage": CHILDCARE_ROLES})
+APPLICATIONS = register_scoped(ChildcareApplication, via="region__", actions={"manage": CHILDCARE_ROLES})
+
+
+def access_providers(user: Any) -> QuerySet[ChildcareProvider]:
+    return PROVIDERS.queryset(user)
+
+
+def access_provider(user: Any, pk: Any) -> ChildcareProvider:
+    try:
+        return access_providers(user).select_related("region").get(pk=pk)
+    except (ChildcareProvider.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def access_applications(user: Any) -> QuerySet[ChildcareApplication]:
+    return APPLICATIONS.queryset(user)
+
+
+def access_application(user: Any, pk: Any) -> ChildcareApplication:
+    try:
+        return access_applications(user).select_related("provider", "region").get(pk=pk)
+    except (ChildcareApplication.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None

@@ -1,5 +1,7 @@
 """REST API of the village's services: study-tour slots with their fill and bookings (contacts
-masked) with their moves; scoped querysets (out of scope → 404); writes through the same
+masked) with their moves; childcare centres with their occupancy (per centre, township and
+county) and applications (names masked; created through the service under an idempotency
+key); scoped querysets (out of scope → 404); writes through the same
 services as the pages."""
 
 from __future__ import annotations
@@ -7,18 +9,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hemei.cases.api import ErrorSerializer, api_error
+from hemei.core.idempotency import IdempotencyConflict, created
 from hemei.core.masking import mask_name, mask_phone
-from hemei.services import services
-from hemei.services.access import SLOTS, access_bookings
-from hemei.services.models import Booking, Slot
+from hemei.core.parsing import parse_id
+from hemei.regions.access import access_households
+from hemei.services import childcare, selectors, services
+from hemei.services.access import SLOTS, access_applications, access_bookings, access_provider, access_providers
+from hemei.services.models import Booking, ChildcareApplication, ChildcareProvider, Slot
 
 
 class SlotSerializer(serializers.ModelSerializer[Slot]):
@@ -95,3 +104,165 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet[Booking]):
         except ValidationError as exc:
             raise DRFValidationError({"detail": exc.messages}) from exc
         return self._reply(booking)
+
+
+# --- childcare places (托育) -------------------------------------------------------------------
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+KEY_REQUIRED = OpenApiParameter(
+    IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
+    OpenApiParameter.HEADER, required=True,
+    description="Your key for this write (≤ 100 characters). Same key + same payload: the first application "
+    "again (200); a different payload under the same key: 409.",
+)
+CHILDCARE_REFUSED = OpenApiResponse(ErrorSerializer, description="Refused (bad input, centre closed, duplicate)")
+
+
+def _refused(exc: ValidationError) -> Response:
+    message = "; ".join(exc.messages)
+    if isinstance(exc, IdempotencyConflict):
+        return api_error("idempotency_conflict", message, status.HTTP_409_CONFLICT)
+    code = exc.code if isinstance(exc.code, str) else "invalid"
+    return api_error(code, message, status.HTTP_400_BAD_REQUEST)
+
+
+class ProviderSerializer(serializers.ModelSerializer[ChildcareProvider]):
+    region_code = serializers.CharField(source="region.code", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    phone = serializers.SerializerMethodField(help_text="Masked: 138****1234.")
+    free = serializers.IntegerField(read_only=True)
+    occupancy = serializers.FloatField(read_only=True, help_text="Children enrolled per place (0–1).")
+    waiting = serializers.IntegerField(read_only=True, help_text="Families on the waiting list.")
+
+    class Meta:
+        model = ChildcareProvider
+        fields = ["id", "name", "region", "region_code", "region_name", "address", "phone", "capacity", "enrolled",
+                  "offered", "free", "occupancy", "waiting", "min_age_months", "max_age_months", "active"]
+        read_only_fields = fields
+
+    def get_phone(self, obj: ChildcareProvider) -> str:
+        return mask_phone(obj.phone)
+
+
+class AreaOccupancySerializer(serializers.Serializer[Any]):
+    level = serializers.CharField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    providers = serializers.IntegerField()
+    places = serializers.IntegerField()
+    enrolled = serializers.IntegerField()
+    offered = serializers.IntegerField()
+    free = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    occupancy = serializers.FloatField(help_text="Children enrolled per place (0–1).")
+
+
+class ApplicationSerializer(serializers.ModelSerializer[ChildcareApplication]):
+    child_name = serializers.SerializerMethodField(help_text="Masked: the surname and stars.")
+    child_birth_month = serializers.SerializerMethodField(help_text="YYYY-MM: the birth date is not given out.")
+    guardian_name = serializers.SerializerMethodField(help_text="Masked: the surname and stars.")
+    guardian_phone = serializers.SerializerMethodField(help_text="Masked: 138****1234.")
+    position = serializers.SerializerMethodField(help_text="Place on the waiting list (waiting applications).")
+
+    class Meta:
+        model = ChildcareApplication
+        fields = ["id", "provider", "household", "child_name", "child_birth_month", "guardian_name",
+                  "guardian_phone", "desired_start", "status", "applied_at", "offered_at", "enrolled_on", "left_on",
+                  "position"]
+        read_only_fields = fields
+
+    def get_child_name(self, obj: ChildcareApplication) -> str:
+        return mask_name(obj.child_name)
+
+    def get_child_birth_month(self, obj: ChildcareApplication) -> str:
+        return f"{obj.child_birth_date:%Y-%m}"
+
+    def get_guardian_name(self, obj: ChildcareApplication) -> str:
+        return mask_name(obj.guardian_name)
+
+    def get_guardian_phone(self, obj: ChildcareApplication) -> str:
+        return mask_phone(obj.guardian_phone)
+
+    def get_position(self, obj: ChildcareApplication) -> int | None:
+        if obj.status != ChildcareApplication.Status.APPLIED:
+            return None
+        return childcare.waiting(obj.provider_id).filter(
+            Q(applied_at__lt=obj.applied_at) | Q(applied_at=obj.applied_at, pk__lte=obj.pk)).count()
+
+
+class ApplicationCreateSerializer(serializers.Serializer[Any]):
+    provider = serializers.IntegerField(min_value=1)
+    child_name = serializers.CharField(max_length=50)
+    child_birth_date = serializers.DateField()
+    guardian_name = serializers.CharField(max_length=50)
+    guardian_phone = serializers.CharField(max_length=20)
+    desired_start = serializers.DateField()
+    household = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+
+class ProviderViewSet(viewsets.ReadOnlyModelViewSet[ChildcareProvider]):
+    """Childcare centres in the reader's scope with their places, occupancy and waiting list."""
+
+    serializer_class = ProviderSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[ChildcareProvider]:
+        return selectors.with_waiting(access_providers(self.request.user).select_related("region")) \
+            .order_by("region__path", "name", "pk")
+
+    @extend_schema(responses={200: AreaOccupancySerializer(many=True)})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def occupancy(self, request: Request) -> Response:
+        """Places, children enrolled and offered, and occupancy per township and per county."""
+        townships, counties = selectors.occupancy_by_area(list(self.get_queryset()))
+        rows = [{"level": a.region.level, "code": a.region.code, "name": a.region.name, "providers": a.providers,
+                 "places": a.places, "enrolled": a.enrolled, "offered": a.offered, "free": a.free,
+                 "waiting": a.waiting, "occupancy": round(a.rate, 4)}
+                for a in (*townships, *counties) if a.region is not None]
+        return Response(AreaOccupancySerializer(rows, many=True).data)
+
+
+class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[ChildcareApplication]):
+    """Applications of the centres the reader's posts cover (names and phones masked); a new
+    application goes through the same service as the staff form."""
+
+    serializer_class = ApplicationSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
+    # JSON only: a form-encoded body cannot say "no household" (null) unambiguously.
+    parser_classes = [JSONParser]
+
+    def get_queryset(self) -> QuerySet[ChildcareApplication]:
+        qs = access_applications(self.request.user)
+        state = self.request.query_params.get("status")
+        if state in ChildcareApplication.Status.values:
+            qs = qs.filter(status=state)
+        provider = parse_id(self.request.query_params.get("provider"))
+        if provider is not None:
+            qs = qs.filter(provider_id=provider)
+        return qs.order_by("provider", "applied_at", "pk")
+
+    @extend_schema(request=ApplicationCreateSerializer, parameters=[KEY_REQUIRED],
+                   responses={201: ApplicationSerializer, 200: ApplicationSerializer, 400: CHILDCARE_REFUSED,
+                              409: CHILDCARE_REFUSED})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
+        if not key or len(key) > 100:
+            return api_error("key", _("The %(h)s header is required for this write.") % {"h": IDEMPOTENCY_HEADER},
+                             status.HTTP_400_BAD_REQUEST, {IDEMPOTENCY_HEADER: ["This header is required."]})
+        data = ApplicationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        provider = access_provider(request.user, v.pop("provider"))
+        household_pk = v.pop("household", None)
+        household = None
+        if household_pk is not None:
+            household = access_households(request.user).select_related("region").filter(pk=household_pk).first()
+            if household is None:
+                raise Http404
+        try:
+            application = childcare.application_create(actor=request.user, provider=provider, household=household,
+                                                       idempotency_key=key, **v)
+        except ValidationError as exc:
+            return _refused(exc)
+        body = ApplicationSerializer(application).data
+        return Response(body, status=status.HTTP_201_CREATED if created(application) else status.HTTP_200_OK)

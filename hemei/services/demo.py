@@ -1,6 +1,7 @@
 """Study tours and an emergency response for `hemei demo`: 西邵村's three 研学 venues, a year
 of visits that adds up to the seed's 2.1万 study-tour visits a year, and the next two weeks of
 slots open on the public page (a few groups already booked, one slot full).
+`demo_childcare` adds 西邵村's childcare centre (135 places, 119 enrolled) and one more.
 
 Like care, the bookings are live: the year ends on the day the demo is built, so the public
 page has future slots to offer. The history is bulk-inserted as the services would have left
@@ -147,6 +148,7 @@ def demo_services(*, stdout: Any = None, seed: int = 17) -> int:
         stdout.write(f"study tours: {len(venues)} venues, {visits:,} visits in the past year, "
                      f"{coming} bookings in the next two weeks\n")
     demo_emergency(stdout=stdout)
+    demo_childcare(stdout=stdout)
     return past + coming
 
 
@@ -193,3 +195,100 @@ def demo_emergency(*, stdout: Any = None) -> int:
     if stdout is not None:
         stdout.write(f"emergency response: a lifted flood response of {township.name}, {len(checks)} grids\n")
     return len(checks)
+
+
+# --- childcare places (托育) -------------------------------------------------------------------
+
+#: (village name, centre, address, places, enrolled, families waiting): 西邵村's centre as the
+#: seed gives it (135 places, 119 enrolled), and one more 晋源区 village's.
+CENTRES = [
+    ("西邵村", "西邵村普惠托育服务中心", "西邵村村委会西侧", 135, 119, 4),
+    ("古城营村", "古城营村托育园", "古城营村文化广场北", 60, 41, 2),
+]
+CHILD_GIVEN = ["子涵", "浩然", "欣怡", "梓轩", "雨桐", "一诺", "沐辰", "语汐", "宇航", "诗琪", "嘉懿", "奕辰"]
+
+
+def _child_birth(rng: random.Random, today: dt.date) -> dt.date:
+    """A birth date that makes the child 10 to 60 months old today (inside 6–72 months)."""
+    return today - dt.timedelta(days=rng.randint(10 * 31, 60 * 30))
+
+
+def _enrolled_history(provider: Any, count: int, today: dt.date, rng: random.Random) -> None:
+    """The centre's enrolled children as the services would have left them: each applied,
+    was offered a place and enrolled within the past year (bulk rows, one event per move;
+    the centre's count set to match, as the verify invariant checks)."""
+    from hemei.regions.models import Household
+    from hemei.services.models import ChildcareApplication, ChildcareEvent, ChildcareProvider
+
+    S = ChildcareApplication.Status
+    houses = list(Household.objects.filter(village_id=provider.region_id).select_related("head")
+                  .order_by("pk")[:400])
+    rows = []
+    for n in range(count):
+        house = houses[n % len(houses)] if houses else None
+        head = house.head if house is not None else None
+        enrolled = today - dt.timedelta(days=rng.randint(20, 330))
+        applied = _aware(enrolled - dt.timedelta(days=rng.randint(14, 60)), 9, rng.randint(0, 59))
+        surname = head.name[0] if head is not None else rng.choice(SURNAMES)
+        rows.append(ChildcareApplication(
+            provider=provider, county_id=provider.county_id, region_id=provider.region_id, household=house,
+            child_name=surname + rng.choice(CHILD_GIVEN), child_birth_date=_child_birth(rng, today),
+            guardian_name=head.name if head is not None else surname + "女士",
+            guardian_phone=(head.phone if head is not None and head.phone else f"139{rng.randrange(10**8):08d}"),
+            desired_start=enrolled, status=S.ENROLLED, applied_at=applied,
+            offered_at=applied + dt.timedelta(days=7), enrolled_on=enrolled, updated_at=_aware(enrolled, 9, 0)))
+    ChildcareApplication.objects.bulk_create(rows, batch_size=500)
+    events: list[WorkflowEvent] = []
+    for a in rows:
+        offered = a.offered_at or a.applied_at
+        events += [
+            past_event(a, kind="applied", at=a.applied_at, to_state=S.APPLIED),
+            past_event(a, kind="offer", at=offered, actor=DEMO, from_state=S.APPLIED, to_state=S.OFFERED,
+                       data={"position": 1, "skipped": 0}),
+            past_event(a, kind="enrol", at=_aware(a.enrolled_on or today, 9, 0), actor=DEMO,
+                       from_state=S.OFFERED, to_state=S.ENROLLED),
+        ]
+    ChildcareEvent.objects.bulk_create(events, batch_size=1000)  # type: ignore[arg-type]
+    ChildcareProvider.objects.filter(pk=provider.pk).update(enrolled=count)
+
+
+def demo_childcare(*, stdout: Any = None, seed: int = 135) -> int:
+    """西邵村's childcare centre (135 places, 119 enrolled, a few families waiting, one place
+    offered) and 古城营村's; the waiting families and the offer go through the services. The
+    number of centres made (none when 西邵村 is missing or has its centre already)."""
+    from hemei.services import childcare
+    from hemei.services.models import ChildcareProvider
+
+    county = Region.objects.filter(code=XISHAO_CODE[:6]).first()
+    village = Region.objects.filter(code=XISHAO_CODE).first()
+    if county is None or village is None or ChildcareProvider.objects.filter(region=village).exists():
+        return 0
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    now = timezone.now()
+    made = 0
+    for village_name, name, address, places, enrolled, waiting in CENTRES:
+        region = Region.objects.filter(path__startswith=county.path, level="village", name=village_name) \
+            .order_by("path").first()
+        if region is None:
+            continue
+        provider = childcare.provider_create(actor=DEMO, region=region, name=name, address=address,
+                                             phone="0351-6" + f"{rng.randrange(10**6):06d}", capacity=places,
+                                             min_age_months=6, max_age_months=72)
+        _enrolled_history(provider, enrolled, today, rng)
+        for n in range(waiting):
+            surname = rng.choice(SURNAMES)
+            childcare.application_create(
+                actor=DEMO, provider=provider, child_name=surname + rng.choice(CHILD_GIVEN),
+                child_birth_date=_child_birth(rng, today), guardian_name=surname + "女士",
+                guardian_phone=f"138{rng.randrange(10**8):08d}",
+                desired_start=today + dt.timedelta(days=14 * (n + 1)), idempotency_key=f"demo-ty-{provider.pk}-{n}",
+                now=now - dt.timedelta(days=30 - 5 * n))
+        if region == village:  # the head of 西邵村's list has a place offered, waiting for the family's answer
+            childcare.application_offer_next(actor=DEMO, provider=provider)
+        made += 1
+        if stdout is not None:
+            provider.refresh_from_db()
+            stdout.write(f"childcare: {provider.name}, {provider.capacity} places, {provider.enrolled} enrolled, "
+                         f"{provider.offered} offered, {waiting} applied\n")
+    return made

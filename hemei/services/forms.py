@@ -84,3 +84,46 @@ class LevelForm(forms.Form):
 class CheckInForm(forms.Form):
     reached = IdListField()
     note = _text()
+
+
+# --- childcare places (托育): the forms parse, `hemei.services.childcare` re-checks everything --
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProviderForm(forms.Form):
+    """A new childcare centre (the region is chosen by code among those the user manages)."""
+
+    region = forms.CharField(label=_("Village or township code"), max_length=15)
+    name = forms.CharField(label=_("Centre name"), max_length=100)
+    capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000)
+    min_age_months = forms.IntegerField(label=_("Youngest age (months)"), min_value=0, max_value=72, initial=6)
+    max_age_months = forms.IntegerField(label=_("Oldest age (months)"), min_value=0, max_value=72, initial=72)
+    address = forms.CharField(label=_("Centre address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Centre phone"), max_length=20, required=False)
+
+
+class ProviderEditForm(forms.Form):
+    capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000)
+    min_age_months = forms.IntegerField(label=_("Youngest age (months)"), min_value=0, max_value=72)
+    max_age_months = forms.IntegerField(label=_("Oldest age (months)"), min_value=0, max_value=72)
+    phone = forms.CharField(label=_("Centre phone"), max_length=20, required=False)
+    active = forms.BooleanField(label=_("Taking applications"), required=False)
+
+
+class ApplicationForm(forms.Form):
+    """A family's application as staff enter it, phone-first: one field a line."""
+
+    child_name = forms.CharField(label=_("Child's name"), max_length=50)
+    child_birth_date = forms.DateField(label=_("Child's birth date"), widget=_DATE)
+    guardian_name = forms.CharField(label=_("Guardian"), max_length=50)
+    guardian_phone = forms.CharField(label=_("Guardian's mobile phone"), max_length=20,
+                                     widget=forms.TextInput(attrs={"type": "tel", "inputmode": "numeric"}))
+    desired_start = forms.DateField(label=_("Desired start"), widget=_DATE)
+    household = forms.CharField(label=_("Household number in the register (if known)"), max_length=30,
+                                required=False)
+    key = KeyField(widget=forms.HiddenInput)
+
+
+class OfferForm(forms.Form):
+    skip_reason = _text()  # the service requires it when others are ahead, and limits it

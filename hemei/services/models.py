@@ -11,6 +11,11 @@ Emergency response (应急响应): a `Response` is a level (Ⅳ→Ⅰ) declared 
 history as `ResponseEvent` rows; each grid of the area has a `GridCheck` its grid staff check
 in with the `HouseholdContact`s of the grid's vulnerable households.
 
+Childcare places (托育): a `ChildcareProvider` of a village or township has places; families'
+`ChildcareApplication`s wait in order of application until a place is offered, taken up
+(enrolled) and later given up (left); `enrolled + offered` never exceeds the places, kept as
+`Slot.booked` is. Writes go through `hemei.services.childcare`.
+
 Every row that belongs to a place carries `region` (the lowest region it belongs to) and
 `county` (the tenant key).
 """
@@ -303,3 +308,131 @@ class HouseholdContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grid_check_id} {self.household_id}"
+
+
+# --- childcare places (托育) -----------------------------------------------------------------
+
+
+class ChildcareProvider(models.Model):
+    """A childcare centre (托育机构) of a village or a township, with its number of places.
+
+    `enrolled` and `offered` count the children enrolled and the places held by an offer not
+    yet taken up; like `Slot.booked` they change only under the provider's row lock with a
+    conditional update (`hemei.services.childcare`), and a check constraint keeps their sum
+    within `capacity` even if code elsewhere forgot (ARCHITECTURE rule 6)."""
+
+    county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, verbose_name=_("village or township"), on_delete=models.PROTECT,
+                               related_name="childcare_providers")
+    name = models.CharField(_("name"), max_length=100)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    # The centre's contact phone: shown masked on public pages and in the API.
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    capacity = models.PositiveIntegerField(_("places"))
+    enrolled = models.PositiveIntegerField(_("children enrolled"), default=0)
+    offered = models.PositiveIntegerField(_("places offered"), default=0)
+    # The seed's centre takes children from 6 months to 6 years (半托/全托).
+    min_age_months = models.PositiveSmallIntegerField(_("youngest age (months)"), default=6)
+    max_age_months = models.PositiveSmallIntegerField(_("oldest age (months)"), default=72)
+    active = models.BooleanField(_("taking applications"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("childcare centre")
+        verbose_name_plural = _("childcare centres")
+        ordering = ["region__path", "name", "id"]
+        constraints = [
+            # The last line of defence of "never more children than places".
+            models.CheckConstraint(condition=models.Q(enrolled__lte=models.F("capacity") - models.F("offered")),
+                                   name="services_childcare_within_capacity"),
+            models.CheckConstraint(condition=models.Q(min_age_months__lte=models.F("max_age_months")),
+                                   name="services_childcare_age_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def county_code(self) -> str:
+        return self.region.code[:6] if self.region_id else ""
+
+    @property
+    def held(self) -> int:
+        """Places taken: children enrolled and places offered."""
+        return self.enrolled + self.offered
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.held)
+
+    @property
+    def occupancy(self) -> float:
+        """Enrolled children per place (the seed's 119 of 135 is 88 %)."""
+        return self.enrolled / self.capacity if self.capacity else 0.0
+
+
+class ChildcareApplication(models.Model):
+    """A family's application for a place for one child. The waiting list of a provider is
+    its applications still `applied`, in the order (applied_at, id). The child's name and
+    birth date and the guardian's name and phone are personal data of a minor: staff pages
+    show them masked, exports in clear only to readers who may reveal personal data."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("waiting")
+        OFFERED = "offered", _("place offered")
+        ENROLLED = "enrolled", _("enrolled")
+        LEFT = "left", _("left")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+        DECLINED = "declined", _("offer declined")
+
+    provider = models.ForeignKey(ChildcareProvider, verbose_name=_("childcare centre"), on_delete=models.PROTECT,
+                                 related_name="applications")
+    county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Region, verbose_name=_("village or township"), on_delete=models.PROTECT,
+                               related_name="+")
+    household = models.ForeignKey(Household, verbose_name=_("household"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    child_name = models.CharField(_("child's name"), max_length=50)
+    child_birth_date = models.DateField(_("child's birth date"))
+    guardian_name = models.CharField(_("guardian"), max_length=50)
+    guardian_phone = models.CharField(_("guardian's phone"), max_length=20)
+    desired_start = models.DateField(_("desired start"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPLIED)
+    applied_at = models.DateTimeField(_("applied"), default=timezone.now)
+    offered_at = models.DateTimeField(_("offered"), null=True, blank=True)
+    enrolled_on = models.DateField(_("enrolled on"), null=True, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    created_by = models.ForeignKey("accounts.User", verbose_name=_("entered by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("childcare application")
+        verbose_name_plural = _("childcare applications")
+        ordering = ["provider", "applied_at", "id"]
+        indexes = [models.Index(fields=["provider", "status", "applied_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.pk}"
+
+    @property
+    def county_code(self) -> str:
+        return self.region.code[:6] if self.region_id else ""
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in (self.Status.OFFERED, self.Status.ENROLLED)
+
+
+class ChildcareEvent(WorkflowEvent):
+    application = models.ForeignKey(ChildcareApplication, verbose_name=_("childcare application"),
+                                    on_delete=models.PROTECT, related_name="events")
+
+    class Meta:
+        verbose_name = _("childcare application event")
+        verbose_name_plural = _("childcare application events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"

@@ -158,3 +158,122 @@ def board(user: Any, response: Any) -> tuple[list[GridProgress], dict[str, int]]
         "reached": sum(c.reached for c in checks),
     }
     return rows, totals
+
+
+# --- childcare places (托育) -------------------------------------------------------------------
+
+
+def with_waiting(providers: QuerySet[Any]) -> QuerySet[Any]:
+    """Centres with their waiting-list length (`waiting`), in one query."""
+    from hemei.services.models import ChildcareApplication
+
+    return providers.annotate(waiting=Count("applications",
+                                            filter=Q(applications__status=ChildcareApplication.Status.APPLIED)))
+
+
+def public_providers() -> QuerySet[Any]:
+    """Every centre, for the public pages: figures only, never a child or a family."""
+    from hemei.services.models import ChildcareProvider
+
+    return with_waiting(ChildcareProvider.objects.select_related("region")).order_by("region__path", "name", "pk")
+
+
+def public_provider(pk: Any) -> Any:
+    from django.http import Http404
+
+    from hemei.services.models import ChildcareProvider
+
+    try:
+        return public_providers().get(pk=pk)
+    except (ChildcareProvider.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+@dataclass
+class Occupancy:
+    """Places and children of a set of centres: a township's, a county's."""
+
+    region: Any
+    providers: int = 0
+    places: int = 0
+    enrolled: int = 0
+    offered: int = 0
+    waiting: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(0, self.places - self.enrolled - self.offered)
+
+    @property
+    def rate(self) -> float:
+        return self.enrolled / self.places if self.places else 0.0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.rate)
+
+
+def occupancy_by_area(providers: list[Any]) -> tuple[list[Occupancy], list[Occupancy]]:
+    """(townships, counties): the centres' places, enrolled, offered and waiting summed per
+    township and per county, from centres already read in scope (with `waiting`); one query
+    for the areas' names."""
+    from hemei.regions.models import Region
+
+    step = Region.steplen
+
+    def township_path(p: Any) -> str:  # a township's own centre, or a village's township
+        return str(p.region.path if p.region.level == "township" else p.region.path[:-step])
+
+    township_paths = {township_path(p) for p in providers}
+    county_ids = {p.county_id for p in providers}
+    areas = {r.path: r for r in Region.objects.filter(path__in=township_paths, level="township")}
+    counties = {r.pk: r for r in Region.objects.filter(pk__in=county_ids)}
+    by_township: dict[str, Occupancy] = {}
+    by_county: dict[int, Occupancy] = {}
+    for p in providers:
+        rows = [by_county.setdefault(p.county_id, Occupancy(counties.get(p.county_id)))]
+        path = township_path(p)
+        if path in areas:
+            rows.append(by_township.setdefault(path, Occupancy(areas[path])))
+        for row in rows:
+            row.providers += 1
+            row.places += p.capacity
+            row.enrolled += p.enrolled
+            row.offered += p.offered
+            row.waiting += getattr(p, "waiting", 0)
+    return ([by_township[k] for k in sorted(by_township)],
+            [by_county[k] for k in sorted(by_county, key=lambda pk: counties[pk].path if pk in counties else "")])
+
+
+@dataclass
+class ChildRow:
+    """An application as a staff page shows it: the child's and guardian's names and the phone
+    masked, the age in months, and its place on the waiting list."""
+
+    application: Any
+    child: str
+    guardian: str
+    phone: str
+    age_months: int
+    position: int | None = None
+
+
+def provider_lists(user: Any, provider: Any, *, today: dt.date | None = None) -> dict[str, list[ChildRow]]:
+    """The centre's enrolled children, open offers and waiting list (with positions 1, 2, …),
+    scoped through `access_applications`; one query."""
+    from hemei.services.access import access_applications
+    from hemei.services.childcare import months_old
+    from hemei.services.models import ChildcareApplication
+
+    S = ChildcareApplication.Status
+    today = today or timezone.localdate()
+    rows = (access_applications(user).filter(provider=provider, status__in=[S.APPLIED, S.OFFERED, S.ENROLLED])
+            .order_by("applied_at", "pk"))
+    lists: dict[str, list[ChildRow]] = {S.ENROLLED: [], S.OFFERED: [], S.APPLIED: []}
+    for a in rows:
+        row = ChildRow(a, mask_name(a.child_name), mask_name(a.guardian_name), mask_phone(a.guardian_phone),
+                       months_old(a.child_birth_date, today))
+        if a.status == S.APPLIED:
+            row.position = len(lists[S.APPLIED]) + 1
+        lists[a.status].append(row)
+    return lists

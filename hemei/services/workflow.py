@@ -1,6 +1,7 @@
-"""The study-tour booking's workflow as data (`hemei.core.workflow`).
+"""The workflows of the village's services as data (`hemei.core.workflow`): study-tour
+bookings, emergency responses and childcare applications.
 
-A booking holds its places from the moment it is made (requested); the village confirms it,
+Study tours: a booking holds its places from the moment it is made (requested); the village confirms it,
 and after the visit marks it visited or no-show. Cancelling is the only move that gives places
 back: the workflow's `on_event` hook releases them under the slot's row lock in the move's own
 transaction, so whichever code makes the move, the slot's count stays the sum of what is held."""
@@ -9,8 +10,15 @@ from __future__ import annotations
 
 from hemei.core.models import WorkflowEvent
 from hemei.core.workflow import Move, Workflow, holds, register
-from hemei.services.access import DECLARE_ROLES, MANAGE_ROLES
-from hemei.services.models import Booking, BookingEvent, Response, ResponseEvent
+from hemei.services.access import CHILDCARE_ROLES, DECLARE_ROLES, MANAGE_ROLES
+from hemei.services.models import (
+    Booking,
+    BookingEvent,
+    ChildcareApplication,
+    ChildcareEvent,
+    Response,
+    ResponseEvent,
+)
 
 S = Booking.Status
 
@@ -70,5 +78,49 @@ RESPONSE = register(Workflow(
              sets=("level",)),
         Move("lift", (R.ACTIVE,), R.LIFTED, DECLARERS, guard=holds(DECLARE_ROLES, over="region"),
              sets=("lifted_at",)),
+    ),
+))
+
+
+C = ChildcareApplication.Status
+
+
+def _places_follow_moves(event: WorkflowEvent) -> None:
+    """A childcare centre's counts follow each move in the move's own transaction, so
+    whichever code makes it, `enrolled` and `offered` stay the number of applications in those
+    states (`hemei.services.childcare.places_follow`: row lock + conditional update)."""
+    if event.from_state:  # the first event (applied) holds nothing
+        from hemei.services.childcare import places_follow
+
+        places_follow(event.application, move=event.kind, from_state=event.from_state)  # type: ignore[attr-defined]
+
+
+CARERS = "village cadres, township and county staff over the centre's village or township"
+
+CHILDCARE = register(Workflow(
+    name="services.childcare",
+    model=ChildcareApplication,
+    field="status",
+    states=C,
+    initial=C.APPLIED,
+    event=ChildcareEvent,
+    subject="application",
+    touch=("updated_at",),
+    on_event=_places_follow_moves,
+    doc="A family's application for a childcare place (托育): it waits in order of application until a place "
+        "is offered (held for the family), taken up and later given up; withdrawing or declining gives the "
+        "place back. A centre never has more children enrolled and offered than places; an offer goes to "
+        "the head of the waiting list unless a written reason is given for skipping it.",
+    moves=(
+        Move("offer", (C.APPLIED,), C.OFFERED, CARERS + "; to the head of the waiting list, or with a reason",
+             guard=holds(CHILDCARE_ROLES, over="region"), sets=("offered_at",)),
+        Move("enrol", (C.OFFERED,), C.ENROLLED, CARERS, guard=holds(CHILDCARE_ROLES, over="region"),
+             sets=("enrolled_on",)),
+        Move("leave", (C.ENROLLED,), C.LEFT, CARERS, guard=holds(CHILDCARE_ROLES, over="region"),
+             sets=("left_on",)),
+        Move("withdraw", (C.APPLIED, C.OFFERED), C.WITHDRAWN, CARERS + ", for the family",
+             guard=holds(CHILDCARE_ROLES, over="region")),
+        Move("decline", (C.OFFERED,), C.DECLINED, CARERS + ", for the family",
+             guard=holds(CHILDCARE_ROLES, over="region")),
     ),
 ))
