@@ -92,8 +92,9 @@ class ApplicationSerializer(serializers.ModelSerializer[Application]):
 class ApplyInSerializer(serializers.Serializer[Any]):
     household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     policy = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    member = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
-    applied_on = serializers.DateField(required=False, allow_null=True)
+    member = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
+                                      help_text="The member who applies, for a per-person policy.")
+    applied_on = serializers.DateField(required=False, help_text="Default today.")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     key = serializers.CharField(max_length=64, help_text="Idempotency key: the same key records one application.")
 

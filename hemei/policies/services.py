@@ -46,6 +46,7 @@ def _require_over(actor: Any, region: Region, roles: frozenset[str]) -> None:
 def policy_create(*, actor: Any, region: Region, code: str, name: str, issuer: str, summary: str, benefit: str,
                   how_to_apply: str) -> Policy:
     """A policy for the households of a county or township, by its staff or the county's."""
+    require_actor(actor)
     _require_over(actor, region, POLICY_ROLES)
     if region.level not in (Level.COUNTY, Level.TOWNSHIP):
         raise ValidationError(_("A policy is issued for a county or a township."), code="level")
@@ -79,6 +80,7 @@ def version_create(*, actor: Any, policy: Policy, label: str, effective_from: dt
     3. A version still open-ended when a later one starts ends the day before it (the earlier
        year's rules stay as they were for the days they were in force).
     """
+    require_actor(actor)
     _require_over(actor, policy.region, POLICY_ROLES)
     cleaned = validate_conditions(conditions)
     label = clean_text(label, _("Version"), 40, required=True)
@@ -109,6 +111,7 @@ def work_away_record(*, actor: Any, resident: Resident, place: str, since: dt.da
                      province: str = "", now: dt.datetime | None = None) -> WorkAway | None:
     """Where a resident works away from home, or that they no longer do (`place` "none").
     The grid's staff or the cadres above; the resident must be living in the household."""
+    require_actor(actor)
     _require_over(actor, resident.region, RECORD_ROLES)
     if resident.status != Resident.Status.LIVING:
         raise ValidationError(_("Only a member living in the household can be registered."), code="status")
@@ -191,6 +194,7 @@ def application_record(*, actor: Any, household: Household, policy: Policy, idem
        constraint, caught in a savepoint, leaves nothing half-written).
     4. The record, its first event (applied) and the audit row.
     """
+    require_actor(actor)
     _require_over(actor, household.region, RECORD_ROLES)
     today = timezone.localdate()
     applied_on = applied_on or today
@@ -232,6 +236,7 @@ def application_record(*, actor: Any, household: Household, policy: Policy, idem
 @transaction.atomic
 def application_grant(*, actor: Any, application: Application, reason: str = "") -> Application:
     """The application is granted (the benefit was given or approved)."""
+    require_actor(actor)
     check(application, Application.Status.GRANTED, actor=actor, move="grant")
     return transition(application, Application.Status.GRANTED, actor=actor, move="grant",
                       decided_at=timezone.now(), reason=clean_text(reason, _("Reason"), 300))
@@ -240,6 +245,7 @@ def application_grant(*, actor: Any, application: Application, reason: str = "")
 @transaction.atomic
 def application_refuse(*, actor: Any, application: Application, reason: str) -> Application:
     """The application is refused; the reason is required (it is told to the household)."""
+    require_actor(actor)
     check(application, Application.Status.REFUSED, actor=actor, move="refuse")
     reason = clean_text(reason, _("Reason"), 300, required=True)
     return transition(application, Application.Status.REFUSED, actor=actor, move="refuse", note=reason,
