@@ -630,3 +630,24 @@ def test_two_workers_recording_the_same_application_at_once_store_one(world: Wor
         t.join()
     assert outcomes.count("recorded") == 1 and outcomes.count("refused duplicate") == 5, outcomes
     assert Application.objects.count() == 1 and ApplicationEvent.objects.count() == 1
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_policies_are_matched_over_the_register(world: World) -> None:
+    from hemei.policies.demo import demo_policies
+
+    _tag(world.house_a, "监测户")
+    _member(world.house_b, "郝玉梅", dt.date(1941, 5, 1))
+    made = demo_policies()
+    assert Policy.objects.filter(county=world.county).count() == 4
+    assert PolicyVersion.objects.count() == 8
+    assert set(PolicyVersion.objects.filter(effective_to=dt.date(2025, 12, 31)).values_list("label", flat=True)) \
+        == {"2025年版"}
+    assert made == Application.objects.count()
+    pending = {(r.household.pk, r.match.policy.code) for r in selectors.not_applied(SYSTEM)[0]}
+    filed = {(a.household_id, a.policy.code) for a in Application.objects.select_related("policy")}
+    assert pending | filed >= {(world.house_a.pk, "xiaoe-xindai"), (world.house_b.pk, "gaoling-butie")}
+    assert not pending & filed
+    assert demo_policies() == 0  # built once

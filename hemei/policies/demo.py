@@ -131,8 +131,7 @@ def demo_policies(*, stdout: Any = None, seed: int = 23) -> int:
             for member in (m.outcome.qualifying_members[:1] if m.outcome.per_member else [None]):
                 resident = Resident.objects.get(pk=member.id) if member is not None else None
                 app = services.application_record(actor=DEMO, household=h, policy=m.policy, member=resident,
-                                                  idempotency_key=f"demo-{h.pk}-{m.policy.pk}",
-                                                  applied_on=today - dt.timedelta(days=rng.randint(5, 60)))
+                                                  idempotency_key=f"demo-{h.pk}-{m.policy.pk}")
                 made += 1
                 roll = rng.random()
                 if roll < 0.5:
