@@ -47,7 +47,8 @@ TRANSPORT = [{"field": "household.tags", "op": "has", "value": "脱贫户"},
 def _policy(world: World, code: str, conditions: list[dict[str, Any]], *, start: dt.date = dt.date(2025, 1, 1),
             name: str = "") -> Policy:
     policy = services.policy_create(actor=SYSTEM, region=world.county, code=code, name=name or code,
-                                    issuer="晋源区人社局", summary="政策说明", benefit="补贴", how_to_apply="到村委会申请")
+                                    issuer="晋源区人社局", summary="政策说明", benefit="补贴",
+                                    how_to_apply="到村委会申请")
     services.version_create(actor=SYSTEM, policy=policy, label=f"{start.year}年版", effective_from=start,
                             conditions=conditions)
     return policy
@@ -92,7 +93,7 @@ def test_a_member_of_exactly_80_qualifies_and_79_does_not() -> None:
 
 
 def test_the_member_conditions_must_hold_for_one_and_the_same_member() -> None:
-    rules = validate_conditions(TRANSPORT + [{"field": "member.age", "op": ">=", "value": 16}])
+    rules = validate_conditions([*TRANSPORT, {"field": "member.age", "op": ">=", "value": 16}])
     # One member works in another province but is 15; another is 40 but works in the county.
     split = _facts(tags=frozenset({"脱贫户"}), members=(_m(1, 15, work_place="out_of_province"),
                                                        _m(2, 40, work_place="in_county")))
