@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "hemei.devices",
     "hemei.party",
     "hemei.services",
+    "hemei.policies",
 ]
 
 MIDDLEWARE = [

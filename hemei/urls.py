@@ -53,4 +53,6 @@ urlpatterns = [
     path("", include("hemei.party.urls")),
     path("", include("hemei.services.urls")),
     path("api/v1/", include("hemei.services.api_urls")),
+    path("", include("hemei.policies.urls")),
+    path("api/v1/", include("hemei.policies.api_urls")),
 ]

@@ -169,7 +169,7 @@ from hemei.core import scope as core_scope  # noqa: E402
 from hemei.regions.models import Household, Region  # noqa: E402
 
 SCOPED_APPS = ["regions", "cases", "visits", "points", "disclosure", "contracts", "assets", "meetings", "stars",
-               "courtyard", "care", "devices", "party", "services"]
+               "courtyard", "care", "devices", "party", "services", "policies"]
 for _app in SCOPED_APPS:
     importlib.import_module(f"hemei.{_app}.access")
 
@@ -197,6 +197,7 @@ NOT_SCOPED = {
     "care.Threshold": "read with the elder fetched through access_elder",
     "devices.DeviceMessage": "a device's message log, shown only inside a device fetched in scope",
     "devices.AlarmRule": "county configuration (the alarm catalogue), edited in the admin",
+    "policies.Policy": "a public catalogue of its area, read by everyone it reaches (policies.access_policies)",
 }
 
 # persona → (the region of each post, its role); the expectations below follow from these.

@@ -24,7 +24,7 @@ from hemei.regions.services import posts as services_posts
 from hemei.regions.services import register as services_register
 
 APPS = ["regions", "accounts", "notify", "cases", "visits", "points", "disclosure", "contracts", "assets", "meetings",
-        "stars", "courtyard", "care", "indicators", "devices", "services"]
+        "stars", "courtyard", "care", "indicators", "devices", "services", "policies"]
 # Modules that hold no services: pages, the API, declarations, demo data and helpers that
 # take an actor to label or look up, not to act for.
 NOT_SERVICES = {"views", "api", "urls", "admin", "apps", "forms", "models", "access", "serializers", "filters",

@@ -116,7 +116,21 @@ def _booking(world: World) -> Any:
                                 contact_name="赵老师", contact_phone="13812345678", idempotency_key="wf")
 
 
+def _application(world: World) -> Any:
+    from hemei.policies import services as policies
+    from hemei.regions.models import Tag
+
+    policy = policies.policy_create(actor=SYSTEM, region=world.county, code="xd", name="小额信贷", issuer="区农商行",
+                                    summary="贷款", benefit="5万元", how_to_apply="到村委会")
+    policies.version_create(actor=SYSTEM, policy=policy, label="2025年版", effective_from=dt.date(2025, 1, 1),
+                            conditions=[{"field": "household.tags", "op": "has", "value": "监测户"}])
+    world.house_a.tags.add(Tag.objects.get_or_create(name="监测户")[0])
+    return policies.application_record(actor=world.user("grid_a"), household=world.house_a, policy=policy,
+                                       idempotency_key="wf")
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "policies.application": _application,
     "services.booking": _booking,
     "stars.round": _round,
     "care.visit": _care_visit,
@@ -207,6 +221,7 @@ test_star_round_machine = _machine("stars.round")
 test_care_visit_machine = _machine("care.visit")
 test_report_machine = _machine("indicators.report")
 test_booking_machine = _machine("services.booking")
+test_application_machine = _machine("policies.application")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

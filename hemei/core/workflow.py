@@ -333,6 +333,7 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.devices.workflow",
     "hemei.party.workflow",
     "hemei.services.workflow",
+    "hemei.policies.workflow",
 ]
 
 

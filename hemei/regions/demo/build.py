@@ -73,12 +73,13 @@ def extra_demos() -> list[Callable[..., object]]:
     from hemei.indicators.demo import demo_indicators
     from hemei.party.demo import demo_party
     from hemei.points.demo import demo_today_points
+    from hemei.policies.demo import demo_policies
     from hemei.services.demo import demo_services
     from hemei.stars.demo import demo_stars
 
     # Indicators last: their rollup rebuild reads what every other demo made.
     return [demo_stars, demo_courtyard, demo_assets, demo_contracts, demo_care, demo_devices, demo_today_cases,
-            demo_today_points, demo_party, demo_services, demo_indicators]
+            demo_today_points, demo_party, demo_services, demo_policies, demo_indicators]
 
 
 def demo_exists() -> bool:
