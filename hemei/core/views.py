@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -47,6 +49,15 @@ def static_redirect(request: HttpRequest, name: str) -> HttpResponse:
 def error_text(exc: ValidationError) -> str:
     """A service's refusal as one line (a 403 page, a message that names the row it is about)."""
     return " ".join(str(m) for m in exc.messages)
+
+
+def flash_form_errors(request: HttpRequest, form: Any) -> None:
+    """A form's errors as page messages, each named by its field's label (the views that
+    redirect after POST)."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else str(error))
 
 
 def flash_errors(request: HttpRequest, exc: ValidationError) -> None:

@@ -23,7 +23,7 @@ from hemei.core import throttle
 from hemei.core.masking import mask_phone
 from hemei.core.parsing import parse_id, parse_year
 from hemei.core.scope import require_in_scope
-from hemei.core.views import error_text, flash_errors
+from hemei.core.views import error_text, flash_errors, flash_form_errors
 from hemei.core.xlsx import xlsx_response
 from hemei.party import export, selectors, services
 from hemei.party.access import (
@@ -50,13 +50,6 @@ from hemei.party.forms import (
 from hemei.party.models import Attendance, Branch, BranchKind, Member, PeriodCheck, Session
 from hemei.regions.access import access_region, access_residents, require_staff_scope
 from hemei.regions.models import HouseholdLink
-
-
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else str(error))
 
 
 def _year(request: HttpRequest) -> int:
@@ -91,7 +84,7 @@ def branch_new(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     form = BranchForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        flash_form_errors(request, form)
         return redirect("party-branches")
     region = access_region(request.user, form.cleaned_data["region"])
     parent = access_branch(request.user, form.cleaned_data["parent"]) if form.cleaned_data.get("parent") else None
@@ -141,7 +134,7 @@ def branch_plan(request: HttpRequest, pk: int) -> HttpResponse:
     branch = access_branch(request.user, pk)
     form = SessionForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        flash_form_errors(request, form)
         return redirect("party-branch", pk=branch.pk)
     data = form.cleaned_data
     try:
@@ -160,7 +153,7 @@ def branch_add_member(request: HttpRequest, pk: int) -> HttpResponse:
     branch = access_branch(request.user, pk)
     form = MemberForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        flash_form_errors(request, form)
         return redirect("party-branch", pk=branch.pk)
     data = form.cleaned_data
     from hemei.regions.access import access_resident

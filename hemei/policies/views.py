@@ -22,7 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.masking import mask_id_number, mask_phone
 from hemei.core.scope import may, scope_for
-from hemei.core.views import flash_errors
+from hemei.core.views import flash_errors, flash_form_errors
+from hemei.core.xlsx import xlsx_response
 from hemei.policies import selectors, services
 from hemei.policies.access import DECIDE_ROLES, POLICY_ROLES, RECORD_ROLES, access_application, access_policy
 from hemei.policies.eligibility import WORK_PLACES, describe
@@ -103,12 +104,6 @@ def household_policies(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "policies/household.html", _household_context(request, household, _on(request)))
 
 
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            messages.error(request, str(message))
-
-
 def _back(request: HttpRequest, form: ApplyForm | None, household: Household) -> HttpResponse:
     target = form.cleaned_data.get("next", "") if form is not None and form.is_valid() else ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -123,7 +118,7 @@ def household_apply(request: HttpRequest, pk: int) -> HttpResponse:
     household = access_household(request.user, pk)
     form = ApplyForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        flash_form_errors(request, form)
         return redirect("policy-household", pk=household.pk)
     data = form.cleaned_data
     policy = access_policy(request.user, data["policy"])
@@ -163,7 +158,7 @@ def household_work(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Work away from home saved for %(name)s.") % {"name": resident.name})
     else:
-        _form_errors(request, form)
+        flash_form_errors(request, form)
     return redirect("policy-household", pk=household.pk)
 
 
@@ -217,9 +212,7 @@ def not_applied_xlsx(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     region, policy, on = _pending_filters(request)
     content = not_applied_export(actor=request.user, region=region, policy=policy, on=on)
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="policies-not-applied-{on:%Y%m%d}.xlsx"'
-    return response
+    return xlsx_response(content, f"policies-not-applied-{on:%Y%m%d}.xlsx")
 
 
 def card_html(request: HttpRequest, household: Household, on: dt.date) -> tuple[str, list[str]]:

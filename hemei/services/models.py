@@ -399,7 +399,7 @@ class ChildcareApplication(models.Model):
     guardian_phone = models.CharField(_("guardian's phone"), max_length=20)
     desired_start = models.DateField(_("desired start"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPLIED)
-    applied_at = models.DateTimeField(_("applied"), default=timezone.now)
+    applied_at = models.DateTimeField(_("applied at"), default=timezone.now)
     offered_at = models.DateTimeField(_("offered"), null=True, blank=True)
     enrolled_on = models.DateField(_("enrolled on"), null=True, blank=True)
     left_on = models.DateField(_("left on"), null=True, blank=True)

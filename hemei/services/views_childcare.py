@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.core.masking import mask_phone
 from hemei.core.parsing import form_values
 from hemei.core.scope import may, scope_for
-from hemei.core.views import flash_errors
+from hemei.core.views import flash_errors, flash_form_errors
 from hemei.core.xlsx import xlsx_response
 from hemei.regions.access import access_households, access_region, require_staff_scope
 from hemei.regions.models import Household
@@ -40,14 +40,6 @@ from hemei.services.access import (
 from hemei.services.export import childcare_export
 from hemei.services.forms import ApplicationForm, NoteForm, OfferForm, ProviderEditForm, ProviderForm
 from hemei.services.models import ChildcareApplication, ChildcareProvider
-
-
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else str(error))
-
 
 # --- public ---------------------------------------------------------------------------------
 
@@ -89,7 +81,7 @@ def provider_new(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     form = ProviderForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        flash_form_errors(request, form)
         return redirect("childcare-providers")
     region = access_region(request.user, form.cleaned_data["region"])
     data = {k: v for k, v in form.cleaned_data.items() if k != "region"}
@@ -130,7 +122,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ProviderEditForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        flash_form_errors(request, form)
         return redirect("childcare-provider", pk=provider.pk)
     try:
         childcare.provider_update(actor=request.user, provider=provider, **form.cleaned_data)

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('guardian_phone', models.CharField(max_length=20, verbose_name="guardian's phone")),
                 ('desired_start', models.DateField(verbose_name='desired start')),
                 ('status', models.CharField(choices=[('applied', 'waiting'), ('offered', 'place offered'), ('enrolled', 'enrolled'), ('left', 'left'), ('withdrawn', 'withdrawn'), ('declined', 'offer declined')], default='applied', max_length=10, verbose_name='status')),
-                ('applied_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='applied')),
+                ('applied_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='applied at')),
                 ('offered_at', models.DateTimeField(blank=True, null=True, verbose_name='offered')),
                 ('enrolled_on', models.DateField(blank=True, null=True, verbose_name='enrolled on')),
                 ('left_on', models.DateField(blank=True, null=True, verbose_name='left on')),
