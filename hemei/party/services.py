@@ -98,7 +98,7 @@ def branch_create(
 # --- the member register ---------------------------------------------------------------------
 
 
-def _event(member: Member, kind: str, on: dt.date, actor: Any, *, other: str = "", note: str = "") -> None:
+def _entered(member: Member, kind: str, on: dt.date, actor: Any, *, other: str = "", note: str = "") -> None:
     """The entry of a membership in the register (joined or transferred in): the workflow's
     first event, written through its one recorder (`hemei.core.workflow.record`)."""
     record(member, kind=kind, actor=actor, to_state=Member.Status.CURRENT, note=note, on=on, other=other)
@@ -138,7 +138,7 @@ def member_add(
     )
     from_text = clean_text(transferred_from, _("Transferred from"), 100)
     kind = MemberEvent.Kind.TRANSFER_IN if from_text else MemberEvent.Kind.JOINED
-    _event(member, kind, on, actor, other=from_text, note=clean_text(note, _("Note"), 300))
+    _entered(member, kind, on, actor, other=from_text, note=clean_text(note, _("Note"), 300))
     audit_record(actor=actor, action="create", obj=member,
                  changes={"branch": [None, branch.pk], "standing": [None, standing], "event": [None, kind]})
     return member
