@@ -77,7 +77,7 @@ class MatchSerializer(serializers.Serializer[Any]):
     members = MemberOutcomeSerializer(many=True, source="outcome.members")
 
 
-class ApplicationSerializer(serializers.ModelSerializer[Application]):
+class PolicyApplicationSerializer(serializers.ModelSerializer[Application]):
     policy_code = serializers.CharField(source="policy.code", read_only=True)
     version_label = serializers.CharField(source="version.label", read_only=True)
     grid = serializers.CharField(source="region.code", read_only=True)
@@ -129,8 +129,8 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet[Policy]):
         return Response(MatchSerializer(matches, many=True).data)
 
 
-class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Application]):
-    serializer_class = ApplicationSerializer
+class PolicyApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Application]):
+    serializer_class = PolicyApplicationSerializer
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self) -> QuerySet[Application]:
@@ -141,9 +141,10 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[
         return qs.order_by("-created_at", "-pk")
 
     def _reply(self, app: Application, code: int = status.HTTP_200_OK) -> Response:
-        return Response(ApplicationSerializer(self.get_queryset().get(pk=app.pk)).data, status=code)
+        return Response(PolicyApplicationSerializer(self.get_queryset().get(pk=app.pk)).data, status=code)
 
-    @extend_schema(request=ApplyInSerializer, responses={201: ApplicationSerializer, 200: ApplicationSerializer})
+    @extend_schema(request=ApplyInSerializer,
+                   responses={201: PolicyApplicationSerializer, 200: PolicyApplicationSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record that a household (or member) applied; 200 for a replay of the same key."""
         data = ApplyInSerializer(data=request.data)
@@ -166,7 +167,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[
             raise _invalid(exc) from exc
         return self._reply(app, status.HTTP_201_CREATED if created(app) else status.HTTP_200_OK)
 
-    @extend_schema(request=DecisionSerializer, responses={200: ApplicationSerializer})
+    @extend_schema(request=DecisionSerializer, responses={200: PolicyApplicationSerializer})
     @action(detail=True, methods=["post"])
     def grant(self, request: Request, pk: str | None = None) -> Response:
         app = self.get_object()
@@ -178,7 +179,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[
             raise _invalid(exc) from exc
         return self._reply(app)
 
-    @extend_schema(request=DecisionSerializer, responses={200: ApplicationSerializer})
+    @extend_schema(request=DecisionSerializer, responses={200: PolicyApplicationSerializer})
     @action(detail=True, methods=["post"])
     def refuse(self, request: Request, pk: str | None = None) -> Response:
         app = self.get_object()

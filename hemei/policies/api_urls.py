@@ -2,9 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
-from hemei.policies.api import ApplicationViewSet, PolicyViewSet
+from hemei.policies.api import PolicyApplicationViewSet, PolicyViewSet
 
 router = SimpleRouter()
 router.register("policies", PolicyViewSet, basename="policies-api")
-router.register("policy-applications", ApplicationViewSet, basename="policy-applications-api")
+router.register("policy-applications", PolicyApplicationViewSet, basename="policy-applications-api")
 urlpatterns = router.urls

@@ -157,7 +157,7 @@ class AreaOccupancySerializer(serializers.Serializer[Any]):
     occupancy = serializers.FloatField(help_text="Children enrolled per place (0–1).")
 
 
-class ApplicationSerializer(serializers.ModelSerializer[ChildcareApplication]):
+class ChildcareApplicationSerializer(serializers.ModelSerializer[ChildcareApplication]):
     child_name = serializers.SerializerMethodField(help_text="Masked: the surname and stars.")
     child_birth_month = serializers.SerializerMethodField(help_text="YYYY-MM: the birth date is not given out.")
     guardian_name = serializers.SerializerMethodField(help_text="Masked: the surname and stars.")
@@ -222,11 +222,11 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet[ChildcareProvider]):
         return Response(AreaOccupancySerializer(rows, many=True).data)
 
 
-class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[ChildcareApplication]):
+class ChildcareApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[ChildcareApplication]):
     """Applications of the centres the reader's posts cover (names and phones masked); a new
     application goes through the same service as the staff form."""
 
-    serializer_class = ApplicationSerializer
+    serializer_class = ChildcareApplicationSerializer
     lookup_value_regex = r"[0-9]{1,18}"
     # JSON only: a form-encoded body cannot say "no household" (null) unambiguously.
     parser_classes = [JSONParser]
@@ -242,8 +242,8 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[
         return qs.order_by("provider", "applied_at", "pk")
 
     @extend_schema(request=ApplicationCreateSerializer, parameters=[KEY_REQUIRED],
-                   responses={201: ApplicationSerializer, 200: ApplicationSerializer, 400: CHILDCARE_REFUSED,
-                              409: CHILDCARE_REFUSED})
+                   responses={201: ChildcareApplicationSerializer, 200: ChildcareApplicationSerializer,
+                              400: CHILDCARE_REFUSED, 409: CHILDCARE_REFUSED})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
         if not key or len(key) > 100:
@@ -264,5 +264,5 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[
                                                        idempotency_key=key, **v)
         except ValidationError as exc:
             return _refused(exc)
-        body = ApplicationSerializer(application).data
+        body = ChildcareApplicationSerializer(application).data
         return Response(body, status=status.HTTP_201_CREATED if created(application) else status.HTTP_200_OK)
