@@ -320,3 +320,40 @@ def test_the_demo_leaves_a_lifted_flood_response_with_every_grid_checked_in(mark
     assert all(c.status == "done" for c in checks)
     assert checks.filter(tier="township").count() == 1
     assert demo_emergency() == 0
+
+
+# --- the REST API ------------------------------------------------------------------------------
+
+
+def test_the_api_lists_responses_and_grids_in_scope_and_checks_in(marked: World, client) -> None:
+    """A grid worker reads the response through their grid, sees only their own grid's check-in,
+    and checks it in over the API with the same rules as the phone page."""
+    w = marked
+    response = declare(w)
+    client.force_login(w.user("grid_a"))
+    listed = client.get("/api/v1/services/emergency-responses/").json()
+    assert [r["id"] for r in listed["results"]] == [response.pk]
+    assert listed["results"][0]["level"] == 4 and listed["results"][0]["status"] == "active"
+    grids = client.get(f"/api/v1/services/grid-checks/?response={response.pk}").json()["results"]
+    assert [g["region_code"] for g in grids] == [w.grid_a.code]
+    mine = grids[0]["id"]
+    other = check_of(response, w.grid_b).pk
+    assert client.post(f"/api/v1/services/grid-checks/{other}/check-in/", {"reached": []},
+                       content_type="application/json").status_code == 404
+    refused = client.post(f"/api/v1/services/grid-checks/{mine}/check-in/", {"reached": []},
+                          content_type="application/json")
+    assert refused.status_code == 400 and GridCheck.objects.get(pk=mine).status == "pending"  # no note: refused
+    done = client.post(f"/api/v1/services/grid-checks/{mine}/check-in/", {"reached": [w.house_a.pk]},
+                       content_type="application/json")
+    assert done.status_code == 200 and (done.json()["status"], done.json()["reached"]) == ("done", 1)
+    assert client.post(f"/api/v1/services/grid-checks/{mine}/check-in/", {"reached": "x"},
+                       content_type="application/json").status_code == 400
+
+
+def test_the_api_hides_another_townships_response(marked: World, client) -> None:
+    w = marked
+    response = declare(w)
+    stranger = make_user("stranger-tw", region=w.township2, role=Role.TOWNSHIP_STAFF)
+    client.force_login(stranger)
+    assert client.get("/api/v1/services/emergency-responses/").json()["results"] == []
+    assert client.get(f"/api/v1/services/emergency-responses/{response.pk}/").status_code == 404

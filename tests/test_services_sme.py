@@ -78,3 +78,19 @@ def test_bad_input_is_refused_with_a_clear_error(client, field, value) -> None:
 def test_a_year_without_rules_is_not_found(client) -> None:
     assert client.get("/sme/check/?year=2019").status_code == 404
     assert client.get("/sme/check/").status_code == 200
+
+
+def test_the_api_explains_each_rule_and_refuses_bad_figures(client, django_user_model) -> None:
+    client.force_login(django_user_model.objects.create_user("sme-api", password="x-long-password-1"))
+    body = {k: str(v) if isinstance(v, Decimal) else v for k, v in GOOD.items()}
+    ok = client.post("/api/v1/services/sme-check/", body, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["eligible"] is True and ok.json()["year"] == 2026
+    assert {r["code"] for r in ok.json()["rules"]} == {r.code for r in sme.ruleset(2026).rules}
+    short = client.post("/api/v1/services/sme-check/", {**body, "rd_before": "99"}, content_type="application/json")
+    assert short.json()["eligible"] is False
+    rd = next(r for r in short.json()["rules"] if r["code"] == "rd")
+    assert rd["passed"] is False and any("99" in c["explanation"] for c in rd["conditions"])
+    assert client.post("/api/v1/services/sme-check/", {**body, "debt_ratio": "abc"},
+                       content_type="application/json").status_code == 400
+    assert client.post("/api/v1/services/sme-check/?year=1999", body,
+                       content_type="application/json").status_code == 404

@@ -6,8 +6,10 @@ services as the pages."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -23,11 +25,20 @@ from rest_framework.response import Response
 from hemei.cases.api import ErrorSerializer, api_error
 from hemei.core.idempotency import IdempotencyConflict, created
 from hemei.core.masking import mask_name, mask_phone
-from hemei.core.parsing import parse_id
+from hemei.core.parsing import MAX_YEAR, MIN_YEAR, IdFilter, parse_id
 from hemei.regions.access import access_households
-from hemei.services import childcare, selectors, services
-from hemei.services.access import SLOTS, access_applications, access_bookings, access_provider, access_providers
-from hemei.services.models import Booking, ChildcareApplication, ChildcareProvider, Slot
+from hemei.services import childcare, response, selectors, services
+from hemei.services.access import (
+    SLOTS,
+    access_applications,
+    access_bookings,
+    access_checks,
+    access_provider,
+    access_providers,
+    access_responses,
+)
+from hemei.services.models import Booking, ChildcareApplication, ChildcareProvider, GridCheck, Slot
+from hemei.services.models import Response as EmergencyResponse
 
 
 class SlotSerializer(serializers.ModelSerializer[Slot]):
@@ -266,3 +277,148 @@ class ChildcareApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyMode
             return _refused(exc)
         body = ChildcareApplicationSerializer(application).data
         return Response(body, status=status.HTTP_201_CREATED if created(application) else status.HTTP_200_OK)
+
+
+# --- emergency response (应急响应) and the grids' check-ins ----------------------------------------
+
+
+class EmergencyResponseSerializer(serializers.ModelSerializer[EmergencyResponse]):
+    region_code = serializers.CharField(source="region.code", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = EmergencyResponse
+        fields = ["id", "region_code", "region_name", "hazard", "level", "status", "reason", "checkin_by",
+                  "declared_at", "lifted_at"]
+        read_only_fields = fields
+
+
+class GridCheckSerializer(serializers.ModelSerializer[GridCheck]):
+    region_code = serializers.CharField(source="region.code", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = GridCheck
+        fields = ["id", "response", "region_code", "region_name", "status", "households", "reached", "note",
+                  "checked_in_at", "tier"]
+        read_only_fields = fields
+
+
+class CheckInSerializer(serializers.Serializer[Any]):
+    reached = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                    allow_empty=True, max_length=5000,
+                                    help_text="Ids of the grid's listed households that were reached.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                 help_text="Required when a listed household was not reached: why.")
+
+
+class EmergencyResponseFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=EmergencyResponse.Status.choices)
+
+    class Meta:
+        model = EmergencyResponse
+        fields = ["status"]
+
+
+class EmergencyResponseViewSet(viewsets.ReadOnlyModelViewSet[EmergencyResponse]):
+    """Responses in force or lifted for an area the user covers, or with a grid of theirs."""
+
+    serializer_class = EmergencyResponseSerializer
+    filterset_class = EmergencyResponseFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[EmergencyResponse]:
+        return access_responses(self.request.user).select_related("region").order_by("-declared_at", "-pk")
+
+
+class GridCheckFilter(django_filters.FilterSet):
+    response = IdFilter(field_name="response_id", help_text="Only this response's grids.")
+    status = django_filters.ChoiceFilter(choices=GridCheck.Status.choices)
+
+    class Meta:
+        model = GridCheck
+        fields = ["response", "status"]
+
+
+class GridCheckViewSet(viewsets.ReadOnlyModelViewSet[GridCheck]):
+    """The grids' check-ins the user covers; a grid's staff check theirs in with `check_in`."""
+
+    serializer_class = GridCheckSerializer
+    filterset_class = GridCheckFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[GridCheck]:
+        return access_checks(self.request.user).select_related("region").order_by("response_id", "region__code", "pk")
+
+    @extend_schema(request=CheckInSerializer, responses={200: GridCheckSerializer, 400: ErrorSerializer})
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request: Request, pk: str | None = None) -> Response:
+        check = self.get_object()
+        data = CheckInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            response.grid_check_in(actor=request.user, check=check, reached=data.validated_data["reached"],
+                                   note=data.validated_data.get("note", ""))
+        except ValidationError as exc:
+            return _refused(exc)
+        return Response(GridCheckSerializer(self.get_queryset().get(pk=check.pk)).data)
+
+
+# --- the 专精特新 self-check ---------------------------------------------------------------------
+
+
+def _amount(maximum: int = 100_000_000, **kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0), max_value=Decimal(maximum),
+                                    coerce_to_string=False,
+                                    **kwargs)
+
+
+class SmeFactsSerializer(serializers.Serializer[Any]):
+    """The page's form (`SmeCheckForm`) as JSON: amounts in 万元, shares in %."""
+
+    tech_sme_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    innovative_certificate = serializers.BooleanField(required=False, default=False)
+    years_in_niche = serializers.IntegerField(min_value=0, max_value=200)
+    revenue = _amount()
+    revenue_before = _amount()
+    equity_financing = _amount()
+    main_business_share = _amount(100)
+    debt_ratio = _amount(1000)
+    rd_last = _amount()
+    rd_before = _amount()
+    own_ip_class1 = serializers.IntegerField(min_value=0, max_value=100000)
+    bought_ip_class1 = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+
+
+class SmeCheckViewSet(viewsets.ViewSet):
+    """POST a company's figures (the fields of the page's form; amounts in 万元, shares in %):
+    each rule of the year's set, passed or failed, with every condition explained. Nothing is
+    stored."""
+
+    parser_classes = [JSONParser]  # decimals as JSON numbers or strings, not form fields
+
+    @extend_schema(
+        request=SmeFactsSerializer,
+        parameters=[OpenApiParameter("year", {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                                     description="The rule set's year (default: the latest).")],
+        responses={200: {"type": "object"}, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        from hemei.core.parsing import parse_year
+        from hemei.services import sme
+
+        raw = request.query_params.get("year")
+        year = parse_year(raw) if raw is not None else max(sme.RULESETS)
+        if year is None:
+            return api_error("invalid", _("The year is a number such as 2026."), status.HTTP_400_BAD_REQUEST)
+        if year not in sme.RULESETS:
+            return api_error("not_found", _("No rules for that year."), status.HTTP_404_NOT_FOUND)
+        facts = SmeFactsSerializer(data=request.data)
+        facts.is_valid(raise_exception=True)
+        results = sme.evaluate(sme.ruleset(year), dict(facts.validated_data))
+        return Response({
+            "year": year, "eligible": all(r.passed for r in results),
+            "rules": [{"code": r.rule.code, "text": r.rule.text, "passed": r.passed,
+                       "conditions": [{"field": c.condition.field, "passed": c.passed, "explanation": c.explanation}
+                                      for c in r.conditions]} for r in results],
+        })
