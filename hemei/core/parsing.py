@@ -210,3 +210,50 @@ class KeyField(forms.CharField):
 
     def to_python(self, value: Any) -> str:
         return str(super().to_python(value))[:100]
+
+
+class TextListField(forms.Field):
+    """Text sent as a repeated field (ticked boxes: `risks=a&risks=b`): the non-empty values,
+    trimmed, in the order sent, each at most `limit` characters; the service checks them."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, limit: int = 200, **kwargs: Any) -> None:
+        self.limit = limit
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        values = value if isinstance(value, (list, tuple)) else ([value] if value else [])
+        return [text[: self.limit] for v in values if (text := _clean(v))]
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class _PickForm(forms.Form):
+    """The selectors a page takes from its query string, or on POST from its form (the
+    village, grid, month or household a page is about); each is bounded text."""
+
+    village = forms.CharField(required=False, max_length=64)
+    region = forms.CharField(required=False, max_length=64)
+    grid = forms.CharField(required=False, max_length=64)
+    month = forms.CharField(required=False, max_length=16)
+    household = forms.CharField(required=False, max_length=64)
+    q = forms.CharField(required=False, max_length=100)
+
+
+PICKS = frozenset(_PickForm.base_fields)
+
+
+def picked(request: Any, name: str) -> str:
+    """The selector `name` from the query string, else from the POST form, else "": what a
+    page that is both linked to (`?village=…`) and posted to (a hidden input) is about. A value
+    too long for any code reads as absent."""
+    if name not in PICKS:  # pragma: no cover - a programming error, not user input
+        raise KeyError(name)
+    for data in (request.GET, request.POST):
+        value = form_values(_PickForm(data)).get(name) or ""
+        if value:
+            return str(value)
+    return ""
