@@ -392,3 +392,49 @@ def test_the_demo_has_a_year_of_visits_patrols_and_monitoring() -> None:
     steps = set(Monitoring.objects.values_list("step", flat=True))
     assert steps == {s.value for s in Monitoring.Step}
     assert Monitoring.objects.filter(tier="township", was_overdue=True, step="verify").count() == 1
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.django_db
+def test_the_dashboards_default_month_has_visits_and_points() -> None:
+    """Issue 15: the simulated year ends on DEMO_NOW, but the dashboards open on last month:
+    a demo built later carries visits and monthly scoring up to the day of the build."""
+    from hemei.dashboards.figures import default_period
+    from hemei.points.models import Entry
+    from hemei.visits.models import Visit
+
+    period = default_period()
+    assert period.start >= DEMO_NOW.date()  # the case this test is about: the year ends on its first day
+    village = Region.objects.get(code=XISHAO_CODE)
+    visits = Visit.objects.filter(household__village=village, visited_at__date__gte=period.start,
+                                  visited_at__date__lte=period.end)
+    assert visits.values("household").distinct().count() > 0.2 * Household.objects.filter(village=village).count()
+    scored = Entry.objects.filter(village=village, state=Entry.State.EFFECTIVE, deed_date__gte=period.start,
+                                  deed_date__lte=period.end)
+    assert scored.values("household").distinct().count() >= 50
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.django_db
+def test_the_recent_months_reach_the_build_day_and_no_further() -> None:
+    """Built on 2027-03-15: visits in every month from November 2026 to March 2027, none on or
+    after the build day; monthly scoring effective for November to February, nothing for
+    March (that month's proposals are `demo_today_points`' and wait for review)."""
+    from hemei.points.demo import demo_recent_points
+    from hemei.points.models import Entry
+    from hemei.visits.demo import demo_recent_visits
+    from hemei.visits.models import Visit
+
+    now = dt.datetime(2027, 3, 15, 9, tzinfo=DEMO_NOW.tzinfo)
+    assert demo_recent_visits(now=now) > 0
+    assert demo_recent_points(now=now) > 0
+    village = Region.objects.get(code=XISHAO_CODE)
+    visits = Visit.objects.filter(household__village=village, visited_at__gt=DEMO_NOW)
+    months = {(v.year, v.month) for v in visits.values_list("visited_at", flat=True)}
+    assert {(2026, 11), (2026, 12), (2027, 1), (2027, 2), (2027, 3)} <= months
+    assert not visits.filter(visited_at__gte=now.replace(hour=0)).exists()
+    effective = Entry.objects.filter(village=village, state=Entry.State.EFFECTIVE, kind="score",
+                                     deed_date__gte=dt.date(2026, 11, 1))
+    scored = {(d.year, d.month) for d in effective.values_list("deed_date", flat=True)}
+    assert {(2026, 11), (2026, 12), (2027, 1), (2027, 2)} <= scored
+    assert not effective.filter(deed_date__gte=dt.date(2027, 3, 1)).exists()

@@ -96,7 +96,11 @@ def test_members_see_their_own_record_only(world, party, session, client):
     assert "西邵村党支部" in page and "赵红梅" not in page
     assert client.get(reverse("party-branch", args=[party.branch.pk])).status_code in (403, 404)
     client.force_login(party.users["nonmember"])
-    assert client.get(reverse("my-party")).status_code == 404
+    response = client.get(reverse("my-party"))
+    # Not a member: a page that says so (no record, no sign-in form), not a bare 404.
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "西邵村党支部" not in text and 'name="code"' not in text and reverse("villager-home") in text
 
 
 def test_the_api_lists_what_is_in_scope(world, party, session, client):

@@ -323,3 +323,49 @@ class CasePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.stage} {self.pk}"
+
+
+class CaseHook(models.Model):
+    """An outgoing webhook: every event of the cases `owner` submitted (the API account of a
+    county's 12345 hotline, say) is POSTed to `url`, signed with `secret` (`hemei.core.signing`),
+    in event order. `cursor` is the last event delivered; a failed delivery is retried with
+    back-off (`retry_at`) and holds back the later ones, so the receiver sees the order."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account followed"), on_delete=models.PROTECT,
+                              related_name="case_hooks")
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing key"), max_length=64)
+    active = models.BooleanField(_("active"), default=True)
+    cursor = models.BigIntegerField(_("last event delivered"), default=0)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    retry_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case webhook")
+        verbose_name_plural = _("case webhooks")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} → {self.url}"
+
+
+class CaseHookAttempt(models.Model):
+    """One delivery attempt (history as rows): which event, the answer's status or the error."""
+
+    hook = models.ForeignKey(CaseHook, on_delete=models.CASCADE, related_name="attempts")
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)  # the HTTP status, None: no answer
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["hook", "-at"], name="cases_hookattempt_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.hook_id}:{self.event_id} {self.status or self.error}"
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300

@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import secrets
 
+from hemei.core import signing
+
 ITERATIONS = 101  # mosquitto_passwd's default for $7$
 SALT_BYTES = 12
 
@@ -45,5 +47,5 @@ def signing_key(secret: str) -> str:
 
 
 def sign(key: str, timestamp: str, body: bytes) -> str:
-    """The webhook signature: hex HMAC-SHA256 of "<timestamp>." + body with the signing key."""
-    return hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    """The webhook signature (`hemei.core.signing`, the same for requests sent and received)."""
+    return signing.sign(key, timestamp, body)

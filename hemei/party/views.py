@@ -330,8 +330,8 @@ def session_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def my_party(request: HttpRequest) -> HttpResponse:
     """A member's own record: this year's attendance rate and hours, sessions, make-up study."""
     memberships = list(services.memberships_of(request.user).select_related("branch", "group"))
-    if not memberships:
-        raise Http404
+    if not memberships:  # a villager who followed a link or a code: say why, and where to go
+        return render(request, "party/my.html", {"cards": [], "not_member": True})
     year = _year(request)
     cards = []
     for m in memberships:

@@ -287,3 +287,47 @@ def _demo_monitoring(rng: random.Random, households: list[Household], county: Re
         m.save()
         MonitoringEvent.objects.bulk_create(events)
     return len(MONITORING_PLAN)
+
+
+def demo_recent_visits(*, stdout: Output | None = None, now: dt.datetime | None = None, seed: int = 7) -> int:
+    """Visits from the reference time up to the day of the build (issue 15): the simulated year
+    ends on `DEMO_NOW`, and a demo built weeks later would show an empty last month on the
+    dashboards (走访覆盖率 0 %). Each household keeps its rhythm of one visit a quarter: a visit
+    in a month with probability 1/3, scaled by the part of the month already past; none after
+    `now`. Returns the number of visits written."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    village = Region.objects.filter(code=XISHAO_CODE).first()
+    county = village.county_ancestor() if village is not None else None
+    if village is None or county is None or now <= DEMO_NOW:
+        return 0
+    rng = random.Random(seed)
+    workers: dict[int, Any] = {}
+    for post in (Post.objects.current().filter(region__path__startswith=village.path,
+                                               role__in=[Role.GRID_WORKER, Role.GRID_LEADER])
+                 .select_related("user").order_by("role", "pk")):
+        workers.setdefault(post.region_id, post.user)
+    households = list(Household.objects.filter(village=village).order_by("region_id", "number"))
+    today = timezone.localtime(now, DEMO_NOW.tzinfo).date()
+    month = DEMO_NOW.date().replace(day=1)
+    visits: list[Visit] = []
+    while month <= today:
+        following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        first = max(month, DEMO_NOW.date() + dt.timedelta(days=1))
+        last = min(following - dt.timedelta(days=1), today - dt.timedelta(days=1))
+        if last >= first:
+            share = ((last - first).days + 1) / (following - month).days
+            for household in households:
+                if rng.random() < share / 3:
+                    when = _at(first + dt.timedelta(days=rng.randint(0, (last - first).days)), rng)
+                    visits.append(Visit(household=household, county=county, region_id=household.region_id,
+                                        visitor=workers.get(household.region_id), visited_at=when,
+                                        created_at=when, present=True,
+                                        income_per_capita=Decimal(rng.randint(9000, 30000)),
+                                        needs=rng.choice(NEEDS)))
+        month = following
+    Visit.objects.bulk_create(visits, batch_size=1000)
+    if stdout is not None:
+        stdout.write(f"visits since the demo year: {len(visits)}\n")
+    return len(visits)

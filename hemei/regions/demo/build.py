@@ -62,7 +62,8 @@ def extra_demos() -> list[Callable[..., object]]:
     """Demos of apps that build on points and disclosure, in order: stars, courtyard
     reviews, collective assets, contracts, care, devices (after care: a call box's press is
     then an elder's work order, hemei.care.handlers); then the work that falls due on the day of the
-    build (cases for grid1, points to review, the villager's reservation at the counter: issue 15);
+    build (cases for grid1, the visits and monthly scoring of the months since the simulated year,
+    points to review, the villager's reservation at the counter: issue 15);
     last, indicators (千万工程 and the rollup). Imported here so each app owns its demo module."""
     from hemei.assets.demo import demo_assets
     from hemei.care.demo import demo_care
@@ -72,14 +73,16 @@ def extra_demos() -> list[Callable[..., object]]:
     from hemei.devices.demo import demo_devices
     from hemei.indicators.demo import demo_indicators
     from hemei.party.demo import demo_party
-    from hemei.points.demo import demo_today_points
+    from hemei.points.demo import demo_recent_points, demo_today_points
     from hemei.policies.demo import demo_policies
     from hemei.services.demo import demo_services
     from hemei.stars.demo import demo_stars
+    from hemei.visits.demo import demo_recent_visits
 
     # Indicators last: their rollup rebuild reads what every other demo made.
     return [demo_stars, demo_courtyard, demo_assets, demo_contracts, demo_care, demo_devices, demo_today_cases,
-            demo_today_points, demo_party, demo_services, demo_policies, demo_indicators]
+            demo_recent_visits, demo_recent_points, demo_today_points, demo_party, demo_services, demo_policies,
+            demo_indicators]
 
 
 def demo_exists() -> bool:
