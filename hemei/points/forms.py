@@ -155,7 +155,7 @@ class ProposeForm(forms.Form):
         sent = self.cleaned_data.get("household") or []
         ids = [parse_id(v) for v in (sent if isinstance(sent, list) else [sent])]
         if None in ids:
-            raise ValidationError("not an id", code="id")
+            raise ValidationError(_("Choose an entry from the list."), code="id")
         return [pk for pk in ids if pk is not None]
 
 
