@@ -3,10 +3,13 @@ check shapes; the services decide (and say why they refuse)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.parsing import FlagField, IdField, IdListField, KeyField
+from hemei.core.parsing import DateTextField, FlagField, IdField, IdListField, KeyField, parse_id, parse_int
 from hemei.points.models import RuleItem, RuleSet
 
 
@@ -68,3 +71,109 @@ class EntryReviewForm(forms.Form):
     approve = FlagField()
     reason = forms.CharField(required=False, strip=False)  # required by the service on rejection
     key = KeyField()
+
+
+# --- the other POST forms: lenient (`hemei.core.parsing.form_values`), the services check -----
+
+
+def _text() -> forms.CharField:
+    return forms.CharField(required=False, strip=False)  # passed on as sent; the service checks it
+
+
+class ActionForm(forms.Form):
+    """Which of a page's buttons was pressed (`action`) and the form's idempotency key."""
+
+    action = forms.CharField(required=False, strip=False)
+    key = KeyField()
+
+
+class QuantityField(forms.Field):
+    """How many of a reward: 1 when not sent, else a whole number (the service refuses what
+    is not positive or too many); anything else is None, which the view refuses."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        if value is None or value == "":
+            return 1
+        return parse_int(value, minimum=-1_000_000, maximum=1_000_000)
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class RedeemForm(ActionForm):
+    """A villager reserves a reward on the phone (`reward`, `quantity`)."""
+
+    reward = IdField(required=False)
+    quantity = QuantityField()
+
+
+class CancelForm(ActionForm):
+    """A villager cancels their reservation."""
+
+    redemption = IdField(required=False)
+
+
+class CounterRedeemForm(RedeemForm):
+    """The shop keeper redeems a reward at the counter for the household shown."""
+
+    household = IdField(required=False)
+
+
+class CollectForm(ActionForm):
+    """The shop keeper hands over a reserved reward (`collect=<redemption id>`)."""
+
+    household = IdField(required=False)
+    collect = IdField(required=False)
+
+
+class CounterFindForm(forms.Form):
+    """The counter's search (posted, so a phone number stays out of URLs and logs)."""
+
+    q = forms.CharField(required=False)  # trimmed
+
+
+class ObjectionRaiseForm(forms.Form):
+    reason = _text()
+    key = KeyField()
+
+
+class ProposeForm(forms.Form):
+    """One rule item for the ticked households: a household that is not an id leaves the
+    whole list out, so the view refuses the batch (nobody is proposed for by half)."""
+
+    item = IdField(required=False)
+    household = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    deed_date = DateTextField()
+    evidence = _text()
+    key = KeyField()
+
+    def clean_household(self) -> list[int]:
+        sent = self.cleaned_data.get("household") or []
+        ids = [parse_id(v) for v in (sent if isinstance(sent, list) else [sent])]
+        if None in ids:
+            raise ValidationError(_("Choose an entry from the list."), code="id")
+        return [pk for pk in ids if pk is not None]
+
+
+class RuleSetCreateForm(forms.Form):
+    name = _text()
+
+
+class DraftForm(forms.Form):
+    title = _text()
+
+
+class TableForm(forms.Form):
+    """Table a draft at a meeting."""
+
+    meeting = IdField(required=False)
+
+
+class ItemPickForm(forms.Form):
+    """The rule item of a draft to update or remove."""
+
+    item = IdField(required=False)

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 
-from hemei.core.parsing import parse_int
+from hemei.core.parsing import picked
 from hemei.core.xlsx import xlsx_response
 from hemei.points.access import (
     COMMITTEE_ROLES,
@@ -30,12 +30,13 @@ E = Entry.State
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def _quantity(value: str | None) -> int:
-    """How many of a reward (1 when not given); ValueError for anything but a sane whole
-    number, which the views answer like any other bad form."""
-    quantity = parse_int(value or "1", minimum=-1_000_000, maximum=1_000_000)
-    if quantity is None:
-        raise ValueError(value)
+def _quantity(sent: dict[str, Any]) -> int:
+    """How many of a reward, as the form read it (`QuantityField`: 1 when not given);
+    ValueError for anything but a sane whole number, which the views answer like any other
+    bad form."""
+    quantity = sent.get("quantity")
+    if not isinstance(quantity, int):
+        raise ValueError(quantity)
     return quantity
 
 
@@ -117,7 +118,7 @@ def _whole_village(request: HttpRequest, code: str) -> Region:
 def _choose(request: HttpRequest, roles: frozenset[str]) -> tuple[Region, list[Region]]:
     require_staff_scope(request.user)
     villages = [v for v in _staff_villages(request) if may(request.user, v, roles)]
-    code = request.GET.get("village") or request.POST.get("village") or ""
+    code = picked(request, "village")
     village = next((v for v in villages if v.code == code), None) if code else (villages[0] if villages else None)
     if village is None:
         raise Http404

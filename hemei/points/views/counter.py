@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.masking import mask_phone
-from hemei.core.parsing import parse_id
+from hemei.core.parsing import form_values, parse_id
 from hemei.core.views import flash_errors
 from hemei.points import shop
 from hemei.points.access import (
@@ -23,6 +23,7 @@ from hemei.points.access import (
     access_rewards,
     may,
 )
+from hemei.points.forms import ActionForm, CollectForm, CounterFindForm, CounterRedeemForm
 from hemei.points.models import (
     Redemption,
 )
@@ -46,10 +47,10 @@ def counter(request: HttpRequest) -> HttpResponse:
         raise Http404
     village = next((v for v in villages if v.code == request.GET.get("village")), villages[0])
     # The search form posts, so a phone number typed in stays out of URLs (history, logs).
-    searching = request.method == "POST" and request.POST.get("action") == "find"
+    searching = request.method == "POST" and form_values(ActionForm(request.POST)).get("action") == "find"
     if request.method == "POST" and not searching:
         return _counter_act(request, village)
-    q = (request.POST.get("q", "") if searching else request.GET.get("q", "")).strip()
+    q = form_values(CounterFindForm(request.POST)).get("q", "") if searching else request.GET.get("q", "").strip()
     found = _counter_search(request.user, village, q) if q else []
     q_shown = mask_phone(q) if PHONE_RE.match(q) and len(re.sub(r"\D", "", q)) == 11 else q
     shown: Household | None = None
@@ -88,16 +89,18 @@ def _counter_act(request: HttpRequest, village: Region) -> HttpResponse:
     """Hand over a reserved reward (`collect=<redemption id>`) or redeem one at the counter
     (`reward=<id>`, `quantity`), for the household the form names; then back to it."""
     try:
-        household = access_household(request.user, parse_id(request.POST.get("household")) or 0)
-        key = request.POST.get("key", "")[:100]
-        if "collect" in request.POST:
-            redemption = Redemption.objects.get(pk=parse_id(request.POST["collect"]) or 0, household=household)
-            shop.redemption_collect(actor=request.user, redemption=redemption, idempotency_key=key)
+        if "collect" in request.POST:  # the button pressed names the reservation
+            collect = form_values(CollectForm(request.POST))
+            household = access_household(request.user, collect.get("household") or 0)
+            redemption = Redemption.objects.get(pk=collect.get("collect") or 0, household=household)
+            shop.redemption_collect(actor=request.user, redemption=redemption, idempotency_key=collect.get("key", ""))
         else:
-            reward = access_rewards(request.user).get(pk=parse_id(request.POST.get("reward")) or 0, village=village)
+            sent = form_values(CounterRedeemForm(request.POST))
+            household = access_household(request.user, sent.get("household") or 0)
+            reward = access_rewards(request.user).get(pk=sent.get("reward") or 0, village=village)
             shop.redemption_create(
                 actor=request.user, household=household, reward=reward,
-                quantity=_quantity(request.POST.get("quantity")), idempotency_key=key,
+                quantity=_quantity(sent), idempotency_key=sent.get("key", ""),
             )
         messages.success(request, _("Done."))
     except ValidationError as exc:

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hemei.core.parsing import parse_date, parse_id
+from hemei.core.parsing import form_values, picked
 from hemei.core.views import flash_errors
 from hemei.points import ledger
+from hemei.points.forms import ProposeForm
 from hemei.points.models import (
     RuleItem,
     RuleSet,
@@ -35,7 +36,7 @@ def propose(request: HttpRequest) -> HttpResponse:
     villages = _staff_villages(request)
     with_rules = set(RuleSet.objects.filter(village__in=villages).values_list("village_id", flat=True))
     villages = [v for v in villages if v.pk in with_rules]
-    code = request.GET.get("village") or request.POST.get("village") or (villages[0].code if villages else "")
+    code = picked(request, "village") or (villages[0].code if villages else "")
     village = next((v for v in villages if v.code == code), None)
     if village is None:
         return render(request, "points/propose.html", {"villages": villages, "village": None})
@@ -65,22 +66,23 @@ def propose(request: HttpRequest) -> HttpResponse:
 def _propose_batch(request: HttpRequest, rule_set: RuleSet, items: list[RuleItem]) -> bool:
     """One entry per ticked household for the chosen item and the date of the deed; False
     (and the message) when the form is incomplete or a service refuses."""
-    item = next((i for i in items if str(i.pk) == request.POST.get("item")), None)
-    ids = [parse_id(pk) for pk in request.POST.getlist("household")]
+    sent = form_values(ProposeForm(request.POST))
+    item = next((i for i in items if i.pk == sent.get("item")), None)
+    ids: list[int] = sent.get("household") or []  # left out when one of them is not an id
     try:
-        deed = parse_date(request.POST.get("deed_date"))
+        deed = sent.get("deed_date")
         if deed is None:
             messages.error(request, _("Give the date of the deed."))
             return False
-        if item is None or not ids or None in ids:
+        if item is None or not ids:
             raise ValidationError(_("Choose a rule item and at least one household."))
-        chosen = [access_household(request.user, pk) for pk in ids if pk is not None]
-        proposals = [ledger.Proposal(h, item, deed, request.POST.get("evidence", "")) for h in chosen]
+        chosen = [access_household(request.user, pk) for pk in ids]
+        proposals = [ledger.Proposal(h, item, deed, sent.get("evidence", "")) for h in chosen]
         entries, _replayed = ledger.entry_propose_batch(
             actor=request.user,
             rule_set=rule_set,
             proposals=proposals,
-            idempotency_key=request.POST.get("key", "")[:100],
+            idempotency_key=sent.get("key", ""),
         )
     except ValidationError as exc:
         flash_errors(request, exc)

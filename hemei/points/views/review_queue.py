@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hemei.core.parsing import form_values, picked
 from hemei.core.views import flash_errors
 from hemei.points import ledger
 from hemei.points.access import (
@@ -25,7 +26,7 @@ from hemei.points.access import (
     access_entries,
     may,
 )
-from hemei.points.forms import ApproveAllForm, EntryReviewForm, ObjectionDecideForm
+from hemei.points.forms import ActionForm, ApproveAllForm, EntryReviewForm, ObjectionDecideForm
 from hemei.points.models import Objection
 from hemei.points.review import entry_approve_batch
 from hemei.points.views.common import (
@@ -52,8 +53,8 @@ class _Queue:
 
 def _queue(request: HttpRequest) -> _Queue:
     villages = [v for v in _staff_villages(request) if may(request.user, v, COMMITTEE_ROLES | SUPERVISION_ROLES)]
-    grid = request.GET.get("grid") or request.POST.get("grid") or ""
-    month = request.GET.get("month") or request.POST.get("month") or ""
+    grid = picked(request, "grid")
+    month = picked(request, "month")
     month = month if PERIOD_RE.match(month) else ""
     back = f"{request.path}?grid={grid}&month={month}" if grid or month else request.path
     return _Queue(villages, [v.pk for v in villages], grid, month, back)
@@ -76,7 +77,7 @@ def review(request: HttpRequest) -> HttpResponse:
 
 
 def _action(request: HttpRequest) -> Callable[[HttpRequest, _Queue], None]:
-    if request.POST.get("action") == "approve_all":
+    if form_values(ActionForm(request.POST)).get("action") == "approve_all":
         return _approve_all
     if "objection" in request.POST:
         return _decide_objection

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hemei.core.parsing import parse_id
+from hemei.core.parsing import form_values, picked
 from hemei.core.views import flash_errors
 from hemei.meetings.models import AgendaItem
 from hemei.points import rules, rules_edit
@@ -20,7 +20,15 @@ from hemei.points.access import (
     COMMITTEE_ROLES,
     may,
 )
-from hemei.points.forms import RuleItemForm, SettingsForm
+from hemei.points.forms import (
+    ActionForm,
+    DraftForm,
+    ItemPickForm,
+    RuleItemForm,
+    RuleSetCreateForm,
+    SettingsForm,
+    TableForm,
+)
 from hemei.points.models import (
     RuleSet,
     RuleVersion,
@@ -49,7 +57,7 @@ def _choose_rules_village(request: HttpRequest) -> tuple[Region, list[Region], b
         request.user
     ) else []
     villages = own + [v for v in _overseen_villages(request) if v not in own]
-    code = request.GET.get("village") or request.POST.get("village") or ""
+    code = picked(request, "village")
     village = next((v for v in villages if v.code == code), None) if code else (villages[0] if villages else None)
     if village is None:
         raise Http404
@@ -72,19 +80,19 @@ def rules_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not writable:
         raise Http404
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        action = form_values(ActionForm(request.POST)).get("action", "")
         try:
             if action == "create_set" and rule_set is None:
-                rules.rule_set_create(actor=request.user, village=village, name=request.POST.get("name", ""))
+                name = form_values(RuleSetCreateForm(request.POST)).get("name", "")
+                rules.rule_set_create(actor=request.user, village=village, name=name)
             elif action == "draft" and rule_set is not None:
                 # One draft at a time: a second tap on "start a draft" opens the same draft.
                 open_draft = rule_set.versions.filter(state=RuleVersion.State.DRAFT).order_by("-number").first()
                 if open_draft is not None:
                     return redirect("points-rule-version", pk=open_draft.pk)
                 current = rule_set.current_version()
-                draft = rules.rule_version_create(
-                    actor=request.user, rule_set=rule_set, title=request.POST.get("title", ""), copy_from=current
-                )
+                title = form_values(DraftForm(request.POST)).get("title", "")
+                draft = rules.rule_version_create(actor=request.user, rule_set=rule_set, title=title, copy_from=current)
                 messages.success(request, _("Draft version %(n)d started.") % {"n": draft.number})
                 return redirect("points-rule-version", pk=draft.pk)
             elif action == "settings" and rule_set is not None:
@@ -175,7 +183,7 @@ def rule_version(request: HttpRequest, pk: int) -> HttpResponse:
 def _change_version(request: HttpRequest, version: RuleVersion, add_form: RuleItemForm) -> tuple[bool, RuleItemForm]:
     """One change to a draft (`action`: add, update or remove an item, or table the draft at a
     meeting): (True, …) when done, (False, the form with its errors) when refused."""
-    action = request.POST.get("action", "")
+    action = form_values(ActionForm(request.POST)).get("action", "")
     try:
         if action == "add":
             add_form = RuleItemForm(request.POST, prefix="new")
@@ -185,7 +193,7 @@ def _change_version(request: HttpRequest, version: RuleVersion, add_form: RuleIt
         elif action in ("update", "remove"):
             _change_item(request, version, action)
         elif action == "table":
-            meeting_pk = parse_id(request.POST.get("meeting")) or 0
+            meeting_pk = form_values(TableForm(request.POST)).get("meeting") or 0
             meeting = rules_edit.tableable_meetings(version.rule_set.village).filter(pk=meeting_pk).first()
             if meeting is None:
                 raise ValidationError(_("Choose a villagers' assembly or representatives meeting."))
@@ -202,7 +210,7 @@ def _change_version(request: HttpRequest, version: RuleVersion, add_form: RuleIt
 
 
 def _change_item(request: HttpRequest, version: RuleVersion, action: str) -> None:
-    item = version.items.filter(pk=parse_id(request.POST.get("item")) or 0).first()
+    item = version.items.filter(pk=form_values(ItemPickForm(request.POST)).get("item") or 0).first()
     if item is None:
         raise Http404
     if action == "remove":

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hemei.core.parsing import parse_year
+from hemei.core.parsing import form_values, parse_year
 from hemei.core.views import flash_errors
 from hemei.core.xlsx import xlsx_response
 from hemei.points import catalogue, export, shop, stats
@@ -20,7 +20,7 @@ from hemei.points.access import (
     access_rewards,
     may,
 )
-from hemei.points.forms import RestockForm, RewardForm
+from hemei.points.forms import ActionForm, RestockForm, RewardForm
 from hemei.points.models import (
     Reward,
     StockMovement,
@@ -78,8 +78,9 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(reward, f) for f in ("name", "price", "limit_per_period", "own_product", "active")}
     form, restock = RewardForm(initial=initial), RestockForm()
     if request.method == "POST":
+        sent = form_values(ActionForm(request.POST))
         try:
-            if request.POST.get("action") == "restock":
+            if sent.get("action") == "restock":
                 restock = RestockForm(request.POST)
                 if not restock.is_valid():
                     raise ValidationError(_("Restock at least one."))
@@ -88,7 +89,7 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     reward=reward,
                     quantity=restock.cleaned_data["quantity"],
                     note=restock.cleaned_data["note"],
-                    idempotency_key=request.POST.get("key", "")[:100],
+                    idempotency_key=sent.get("key", ""),
                 )
             else:
                 form = RewardForm(request.POST, request.FILES)

@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hemei.core.parsing import parse_id
+from hemei.core.parsing import form_values
 from hemei.core.views import flash_errors
 from hemei.points import ledger, public, shop
 from hemei.points.access import (
     access_rewards,
 )
+from hemei.points.forms import ActionForm, CancelForm, ObjectionRaiseForm, RedeemForm
 from hemei.points.models import (
     Account,
     Entry,
@@ -80,12 +81,10 @@ def my_objection(request: HttpRequest, pk: int) -> HttpResponse:
     entry = Entry.objects.filter(pk=pk, village_id=resident.household.village_id).first()
     if entry is None:
         raise Http404
+    sent = form_values(ObjectionRaiseForm(request.POST))
     try:
         ledger.objection_raise(
-            actor=request.user,
-            entry=entry,
-            reason=request.POST.get("reason", ""),
-            idempotency_key=request.POST.get("key", "")[:100],
+            actor=request.user, entry=entry, reason=sent.get("reason", ""), idempotency_key=sent.get("key", "")
         )
         messages.success(request, _("Your objection has been recorded. The supervision committee will decide."))
     except ValidationError as exc:
@@ -100,24 +99,25 @@ def my_shop(request: HttpRequest) -> HttpResponse:
     household = resident.household
     rewards = access_rewards(request.user).filter(village_id=household.village_id, active=True)
     if request.method == "POST":
-        action = request.POST.get("action", "reserve")
+        action = form_values(ActionForm(request.POST)).get("action") or "reserve"
         try:
             if action == "cancel":
-                pk = parse_id(request.POST.get("redemption")) or 0
-                redemption = Redemption.objects.get(pk=pk, household=household)
+                cancel = form_values(CancelForm(request.POST))
+                redemption = Redemption.objects.get(pk=cancel.get("redemption") or 0, household=household)
                 shop.redemption_cancel(
-                    actor=request.user, redemption=redemption, idempotency_key=request.POST.get("key", "")[:100]
+                    actor=request.user, redemption=redemption, idempotency_key=cancel.get("key", "")
                 )
                 messages.success(request, _("Reservation cancelled; your points are back."))
             else:
-                reward = rewards.get(pk=parse_id(request.POST.get("reward")) or 0)
+                sent = form_values(RedeemForm(request.POST))
+                reward = rewards.get(pk=sent.get("reward") or 0)
                 shop.redemption_create(
                     actor=request.user,
                     household=household,
                     reward=reward,
-                    quantity=_quantity(request.POST.get("quantity")),
+                    quantity=_quantity(sent),
                     channel=Redemption.Channel.PHONE,
-                    idempotency_key=request.POST.get("key", "")[:100],
+                    idempotency_key=sent.get("key", ""),
                 )
                 messages.success(request, _("Reserved. Collect it at the points shop."))
         except (ValidationError, ValueError, Redemption.DoesNotExist, rewards.model.DoesNotExist) as exc:
