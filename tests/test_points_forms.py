@@ -134,10 +134,12 @@ def test_an_objection_with_a_nul_in_its_reason_is_refused(world: World, pts: Ado
 
 def test_review_and_rule_pages_ignore_odd_selectors(world: World, pts: Adopted, login: Any) -> None:
     secretary = login(world.user("secretary"))
-    # An over-long grid reads as absent: back to the unfiltered queue.
+    # An over-long grid is no grid: a 404, never "no grid given" (the whole village's queue).
     response = secretary.post("/w/points/review/", {"grid": "9" * 500, "month": "2026-10", "entry": "abc"})
-    assert response.status_code == 404  # the entry named is not an id
+    assert response.status_code == 404
     response = secretary.post("/w/points/review/", {"grid": "9" * 500, "action": "approve_all", "key": "a"})
+    assert response.status_code == 404
+    response = secretary.post("/w/points/review/", {"action": "approve_all", "key": "a"})
     assert response.status_code == 302 and response["Location"] == "/w/points/review/"
     response = secretary.post("/w/points/rules/", {"village": world.village.code, "action": "draft", "title": "x"})
     assert response.status_code == 302

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -129,12 +130,20 @@ def county_of(region: Region, *, message: str | None = None) -> Region:
 
 
 class IdField(forms.IntegerField):
-    """A form field for ids: 1 … 2**63-1, so a huge number is a form error, not a 500."""
+    """A form field for ids: 1 … 2**63-1 in ASCII digits (as `parse_id` reads them: not
+    "+5", "5.0" or "١٢", which IntegerField takes), so a huge number is a form error, not a 500."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        if parse_int(value) is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
@@ -249,11 +258,15 @@ PICKS = frozenset(_PickForm.base_fields)
 def picked(request: Any, name: str) -> str:
     """The selector `name` from the query string, else from the POST form, else "": what a
     page that is both linked to (`?village=…`) and posted to (a hidden input) is about. A value
-    too long for any code reads as absent."""
+    that is no code at all (too long, a NUL) is a 404, as a code that names nothing is: never
+    "absent", which would let a page fall back to another village."""
     if name not in PICKS:  # pragma: no cover - a programming error, not user input
         raise KeyError(name)
     for data in (request.GET, request.POST):
-        value = form_values(_PickForm(data)).get(name) or ""
-        if value:
-            return str(value)
+        if not str(data.get(name, "")).strip():
+            continue
+        form = _PickForm(data)
+        if not form.is_valid() and name in form.errors:
+            raise Http404(name)
+        return str(form.cleaned_data[name])
     return ""
