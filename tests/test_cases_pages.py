@@ -221,3 +221,32 @@ def test_board_lists_escalated_case(world, login):
         assert late.number not in login(world.user("grid_b")).get(reverse("case-board")).content.decode()
     late.refresh_from_db()
     assert late.tier == Case.Tier.TOWNSHIP
+
+
+def test_case_forms_drop_malformed_fields_without_a_500(world, login):
+    case, main = submit(world), submit(world, title="又一堆垃圾")
+    client = login(world.user("grid_a"))
+    merge = reverse("case-action", args=[case.number, "merge"])
+    for into in (main.number + "\x00", "\x00", "x" * 5000):
+        assert client.post(merge, {"into": into}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.SUBMITTED
+    assert client.post(merge, {"into": f" {main.number} "}).status_code == 302  # the number is trimmed
+    case.refresh_from_db()
+    assert case.status == Case.Status.MERGED and case.merged_into == main
+    # The staff form takes a household id only; anything else is not found.
+    for household in ("abc", "²", "9" * 30):
+        assert client.get(reverse("case-new") + f"?household={household}").status_code == 404
+        assert client.post(reverse("case-new"), {"household": household}).status_code == 404
+
+
+@time_machine.travel(at(2026, 3, 2), tick=False)
+def test_villager_form_keeps_a_long_key_and_a_resend_files_one_case(world, login):
+    client = login(world.user("villager"))
+    sent = {"category": cat().pk, "title": "路灯坏了", "description": "村东路灯不亮", "key": "k" * 5000}
+    first, again = client.post(reverse("my-case-new"), sent), client.post(reverse("my-case-new"), sent)
+    case = Case.objects.get()
+    assert first["Location"] == again["Location"] == reverse("my-case", args=[case.number])
+    # A NUL in the title drops it: the title is taken from the description.
+    client.post(reverse("my-case-new"), {**sent, "key": "other", "title": "坏\x00了"})
+    assert Case.objects.exclude(pk=case.pk).get().title == "村东路灯不亮"

@@ -303,3 +303,21 @@ def test_finance_pages_are_scoped(
     )
     assert post.status_code == 200 and 'class="errorlist"' in post.content.decode()
     assert FinanceEntry.objects.count() == 30
+
+
+def test_finance_form_drops_malformed_fields_without_a_500(world: World, accountant: Any, client: Any) -> None:
+    client.force_login(accountant)
+    sent = {"village": world.village.code, "date": "2026-10-02", "subject": "501", "direction": "income",
+            "amount": "12.00", "voucher": "记-901"}
+    for bad in ({"voucher": "记-901\x00"}, {"date": "2026-13-45"}, {"date": "2026-10-02\x00"},
+                {"date": "20261002"}, {"amount": "1e999999"}, {"amount": ""}):
+        response = client.post("/w/finance/", {**sent, **bad})
+        assert response.status_code == 200 and 'class="errorlist"' in response.content.decode(), bad
+    assert not FinanceEntry.objects.exists()
+    response = client.post("/w/finance/", {**sent, "summary": "x"})
+    assert response.status_code == 302 and response["Location"].endswith(f"?village={world.village.code}")
+    assert FinanceEntry.objects.get().voucher == "记-901"
+    # The statement's month from the query string, else the form; a bad one is last month.
+    assert client.get(f"/w/finance/statement/?village={world.village.code}&month=2026-10").context["month"] == "2026-10"
+    last = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    assert client.get(f"/w/finance/statement/?village={world.village.code}&month={'9' * 40}").context["month"] == last

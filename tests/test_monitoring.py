@@ -438,3 +438,34 @@ def test_api_enters_a_household_and_refuses_a_duplicate(world, login):
     assert again.status_code == 400 and Monitoring.objects.count() == 1
     other = client.post("/api/v1/monitoring/", {"household": world.house_b.pk}, content_type="application/json")
     assert other.status_code == 404
+
+
+def test_step_forms_keep_their_defaults_and_drop_malformed_fields(world, login):
+    with time_machine.travel(at(2026, 3, 2), tick=False):
+        m = enter(world)
+        client = login(world.user("grid_a"))
+        # A NUL in the measure drops the field: the service asks for it, nothing is written (no 500).
+        day = {"department": "农业农村局", "date": "2026-03-02"}
+        response = client.post(f"/w/monitoring/{m.pk}/measure/", {"measure": "产业帮扶\x00", **day})
+        assert response.status_code == 302 and not m.measures.exists()
+        client.post(f"/w/monitoring/{m.pk}/measure/", {"measure": "产业帮扶", **day})
+        assert m.measures.get().measure == "产业帮扶"
+        # Without "agreed" the step is confirmed (the form's default); blank ticks are dropped.
+        response = client.post(f"/w/monitoring/{m.pk}/verify/", {"kind": "edge", "risks": ["illness", " "]})
+        assert response.status_code == 302
+    m.refresh_from_db()
+    assert m.step == "review" and m.risks == ["illness"] and m.has_labour is False
+
+
+def test_staff_entry_reads_a_household_id_only(world, login):
+    client = login(world.user("secretary"))
+    for household in ("abc", "²", "9" * 30, "-1"):
+        assert client.get(f"/w/monitoring/new/?household={household}").status_code == 404
+        assert client.post("/w/monitoring/new/", {"household": household, "risks": ["disaster"]}).status_code == 404
+    assert not Monitoring.objects.exists()
+    # The query string names the household, else the form; has_labour left out is yes.
+    response = client.post(f"/w/monitoring/new/?household={world.house_b.pk}",
+                           {"household": "abc", "kind": "sudden", "risks": ["disaster"]})
+    assert response.status_code == 302
+    m = Monitoring.objects.get()
+    assert m.household == world.house_b and m.source == "staff" and m.has_labour is True

@@ -404,3 +404,17 @@ def test_two_reminder_sweeps_at_once_remind_exactly_once(world: Any) -> None:
     assert Reminder.objects.filter(ref=case.number).count() == 1
     assert case.events.filter(kind=CaseEvent.Kind.REMINDED).count() == 1
     assert Notification.objects.filter(kind="case_reminded").count() == 1
+
+
+def test_inbox_back_link_takes_only_an_ascii_page_number(world: Any, login: Any) -> None:
+    villager = world.user("villager")
+    [note] = notify(recipients=[villager], kind="t", title="一")
+    client = login(villager)
+    url = reverse("inbox-read", args=[note.pk])
+    assert client.post(url, {"page": "2"})["Location"] == "/inbox/?page=2"
+    # "²" passes str.isdigit, a page of 2000 characters is no page, "go" without a link stays.
+    for page in ("²", "1" * 2000, "1\x00"):
+        response = client.post(url, {"page": page, "go": "1"})
+        assert response.status_code == 302 and response["Location"] == "/inbox/"
+    response = client.post(reverse("inbox-read-all"), {"page": "٣"})
+    assert response.status_code == 302 and response["Location"] == "/inbox/"

@@ -26,11 +26,12 @@ from hemei.accounts.models import User
 from hemei.cases import services
 from hemei.cases.access import access_case, access_cases, villager_resident
 from hemei.cases.export import ledger_export
+from hemei.cases.forms import CaseActionForm, ExtensionDecisionForm, RateForm, StaffCaseForm, VillagerCaseForm
 from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExtension
 from hemei.cases.privacy import for_reader, text_findings
 from hemei.cases.views_act import handler_of, next_action, reporter_contact, responsible_candidates
 from hemei.core import throttle
-from hemei.core.parsing import parse_date, parse_id
+from hemei.core.parsing import form_values, parse_date, parse_id, picked
 from hemei.core.xlsx import xlsx_response
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -156,9 +157,10 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     findings: list[str] = []
     if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in values}
+        sent = form_values(VillagerCaseForm(request.POST))
+        values = {k: sent.get(k, "") for k in values}
         category = next((c for c in categories if str(c.pk) == values["category"]), None)
-        findings = _unconfirmed_findings(request, values)
+        findings = _unconfirmed_findings(values, confirmed=sent["confirm"])
         if category is None:
             errors.append(_("Please choose what kind of problem it is."))
         elif findings:
@@ -186,10 +188,10 @@ def my_case_new(request: HttpRequest) -> HttpResponse:
                   {"categories": categories, "values": values, "errors": errors, "findings": findings})
 
 
-def _unconfirmed_findings(request: HttpRequest, values: dict[str, str]) -> list[str]:
+def _unconfirmed_findings(values: dict[str, str], *, confirmed: bool) -> list[str]:
     """Personal data in the text the author has not yet confirmed sending (as disclosure
     authors are asked): labels with the numbers masked, or [] once `confirm=1` is sent."""
-    if request.POST.get("confirm") == "1":
+    if confirmed:
         return []
     return [f.label() for f in text_findings(values.get("title", ""), values.get("description", ""))]
 
@@ -237,7 +239,7 @@ def _photo_response(case: Case, photo_id: int) -> FileResponse:
 def my_case_rate(request: HttpRequest, number: str) -> HttpResponse:
     case = _villager_case(request.user, number)
     try:
-        services.case_rate(actor=request.user, case=case, rating=request.POST.get("rating", ""))
+        services.case_rate(actor=request.user, case=case, rating=form_values(RateForm(request.POST)).get("rating", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -292,7 +294,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     change (`?household=<id>`, e.g. from the household page) or for a village or grid."""
     require_staff_scope(request.user)
     household = None
-    raw = request.GET.get("household") or request.POST.get("household") or ""
+    raw = picked(request, "household")
     if raw:
         pk = parse_id(raw)
         if pk is None:
@@ -307,7 +309,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     findings: list[str] = []
     if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in values}
+        sent = form_values(StaffCaseForm(request.POST))
+        values = {k: sent.get(k, "") for k in values}
         region = household.region if household else next((r for r in regions if r.code == values["region"]), None)
         category = next((c for c in categories if str(c.pk) == values["category"]), None)
         if region is None:
@@ -316,7 +319,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             errors.append(_("Please choose what kind of problem it is."))
         if values["source"] not in STAFF_SOURCES:
             errors.append(_("Choose how the problem was reported."))
-        findings = _unconfirmed_findings(request, values)
+        findings = _unconfirmed_findings(values, confirmed=sent["confirm"])
         if not errors and not findings and region is not None and category is not None:
             if (wait := throttle.hit("case_create", throttle.account_or_source(request))) is not None:
                 return throttle.too_many(wait)
@@ -478,9 +481,9 @@ def case_extension_decide(request: HttpRequest, number: str) -> HttpResponse:
     ext = case.extensions.filter(status=DeadlineExtension.Status.PENDING).first()
     if ext is None:
         raise Http404
+    sent = {"note": "", **form_values(ExtensionDecisionForm(request.POST))}
     try:
-        services.case_extension_decide(actor=request.user, extension=ext, grant=request.POST.get("grant") == "1",
-                                       note=request.POST.get("note", ""))
+        services.case_extension_decide(actor=request.user, extension=ext, grant=sent["grant"], note=sent["note"])
     except ValidationError as exc:
         if exc.code == "permission":
             raise PermissionDenied from None
@@ -497,34 +500,33 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     case = access_case(request.user, number)
     if not scope_for(request.user).covers_path(case.region.path, write=True):
         raise PermissionDenied
-    post = request.POST
+    sent = {**dict.fromkeys(CaseActionForm.base_fields, ""), **form_values(CaseActionForm(request.POST))}
     try:
         if action == "accept":
-            services.case_accept(actor=request.user, case=case, responsible=_chosen_responsible(case, post.get(
-                "responsible", "")), unit=post.get("unit", ""))
+            services.case_accept(actor=request.user, case=case,
+                                 responsible=_chosen_responsible(case, sent["responsible"]), unit=sent["unit"])
         elif action == "transfer":
-            services.case_transfer(actor=request.user, case=case, unit=post.get("unit", ""),
-                                   responsible=_chosen_responsible(case, post.get("responsible", "")),
-                                   note=post.get("note", ""))
+            services.case_transfer(actor=request.user, case=case, unit=sent["unit"],
+                                   responsible=_chosen_responsible(case, sent["responsible"]), note=sent["note"])
         elif action == "merge":
             # The target must be a case the clerk may read; anything else reads as not found.
-            into = access_cases(request.user).filter(number=post.get("into", "").strip()).first()
+            into = access_cases(request.user).filter(number=sent["into"]).first()
             if into is None:
                 raise ValidationError(_("No case with that number in your area."))
-            services.case_merge(actor=request.user, case=case, into=into, note=post.get("note", ""))
+            services.case_merge(actor=request.user, case=case, into=into, note=sent["note"])
         elif action == "extend":
-            services.case_extension_ask(actor=request.user, case=case, until=_parse_deadline(post.get("until", "")),
-                                        reason=post.get("reason", ""))
+            services.case_extension_ask(actor=request.user, case=case, until=_parse_deadline(sent["until"]),
+                                        reason=sent["reason"])
         elif action == "photos":
             services.case_photos_add(actor=request.user, case=case, photos=request.FILES.getlist("photos"),
-                                     stage=post.get("stage", CasePhoto.Stage.RESOLVED))
+                                     stage=sent["stage"])
         elif action == "start":
-            services.case_start(actor=request.user, case=case, note=post.get("note", ""))
+            services.case_start(actor=request.user, case=case, note=sent["note"])
         elif action == "resolve":
-            services.case_resolve(actor=request.user, case=case, measures=post.get("measures", ""),
+            services.case_resolve(actor=request.user, case=case, measures=sent["measures"],
                                   photos=request.FILES.getlist("photos"))
         elif action == "reject":
-            services.case_reject(actor=request.user, case=case, reason=post.get("reason", ""))
+            services.case_reject(actor=request.user, case=case, reason=sent["reason"])
         else:
             raise Http404
     except ValidationError as exc:

@@ -53,3 +53,16 @@ class ScheduleForm(forms.Form):
             self.fields[name] = forms.CharField(required=False)
 
 
+
+
+class FinanceEntryForm(forms.Form):
+    """An entry typed in on the finance page. The amount stays text for `finance.parse_amount`
+    (which says why it refuses); the service checks subject, direction and voucher."""
+
+    date = DateTextField()
+    subject = _text()
+    direction = _text()
+    amount = _text()
+    voucher = _text()
+    counterparty = _text()
+    summary = _text()

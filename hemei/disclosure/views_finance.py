@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from hemei.core.parsing import parse_year
+from hemei.core.parsing import form_values, parse_year, picked
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.disclosure import access, finance, finance_io
+from hemei.disclosure.forms import FinanceEntryForm
 from hemei.disclosure.models import FinanceEntry
 from hemei.regions.access import require_staff_scope
 from hemei.regions.models import Region
@@ -28,7 +29,7 @@ XLSX = XLSX_CONTENT_TYPE
 
 def _village(request: HttpRequest) -> Region:
     """The village asked for (?village=code, in scope) or the first one the user may see."""
-    code = request.GET.get("village") or request.POST.get("village") or ""
+    code = picked(request, "village")
     if code:
         return access.access_village(request.user, code)
     from hemei.regions.access import access_regions
@@ -59,25 +60,27 @@ def finance_list(request: HttpRequest) -> HttpResponse:
     may_write = bool(access.roles_at(request.user, village) & access.FINANCE_ROLES)
     errors: list[str] = []
     if request.method == "POST":
-        try:
-            day = dt.date.fromisoformat(request.POST.get("date", ""))
-            amount = finance.parse_amount(request.POST.get("amount", ""))
-        except ValueError:
+        sent = {**dict.fromkeys(FinanceEntryForm.base_fields, ""), **form_values(FinanceEntryForm(request.POST))}
+        day = sent["date"]  # a date or None: DateTextField reads anything else as None
+        if day is None:
             errors.append(_("Enter the date as YYYY-MM-DD."))
-        except ValidationError as exc:
-            errors += exc.messages
+        else:
+            try:
+                amount = finance.parse_amount(sent["amount"])
+            except ValidationError as exc:
+                errors += exc.messages
         if not errors:
             try:
                 finance.finance_entry_create(
                     actor=request.user,
                     village=village,
                     date=day,
-                    subject=request.POST.get("subject", ""),
-                    direction=request.POST.get("direction", ""),
+                    subject=sent["subject"],
+                    direction=sent["direction"],
                     amount=amount,
-                    voucher=request.POST.get("voucher", ""),
-                    counterparty=request.POST.get("counterparty", ""),
-                    summary=request.POST.get("summary", ""),
+                    voucher=sent["voucher"],
+                    counterparty=sent["counterparty"],
+                    summary=sent["summary"],
                     attachment=request.FILES.get("attachment"),
                 )
             except ValidationError as exc:
@@ -136,7 +139,7 @@ def finance_export_view(request: HttpRequest) -> HttpResponse:
 def statement_view(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     village = _village(request)
-    year, month = _month(request.GET.get("month") or request.POST.get("month") or "")
+    year, month = _month(picked(request, "month"))
     if request.method == "POST":
         try:
             version = finance.statement_draft(actor=request.user, village=village, year=year, month=month)

@@ -10,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from hemei.core.parsing import form_values
 from hemei.notify import services
+from hemei.notify.forms import InboxForm
 from hemei.regions.access import scope_for
 
 PAGE_SIZE = 30
@@ -35,7 +37,7 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
     note = services.access_notification(request.user, pk)
     services.notification_mark_read(actor=request.user, notification=note)
     if (
-        request.POST.get("go")
+        form_values(InboxForm(request.POST)).get("go")
         and note.link
         and url_has_allowed_host_and_scheme(
             note.link, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -53,5 +55,5 @@ def inbox_read_all(request: HttpRequest) -> HttpResponse:
 
 
 def _back(request: HttpRequest) -> str:
-    page = request.POST.get("page", "")
-    return f"/inbox/?page={page}" if page.isdigit() else "/inbox/"
+    page = str(form_values(InboxForm(request.POST)).get("page") or "")
+    return f"/inbox/?page={page}" if page.isascii() and page.isdigit() else "/inbox/"

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.cases.models import Category
-from hemei.core.parsing import parse_date, parse_id, parse_int
+from hemei.core.parsing import form_values, parse_date, parse_id, parse_int, picked
 from hemei.core.pii import mask_health_details, redact
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
@@ -28,6 +28,7 @@ from hemei.visits import monitoring as mon
 from hemei.visits import services
 from hemei.visits.access import access_monitoring, access_monitorings, access_patrols, access_visit, access_visits
 from hemei.visits.export import monitoring_export, visits_export
+from hemei.visits.forms import DeclarationForm, MonitoringActionForm, MonitoringNewForm, PatrolForm, VisitForm
 from hemei.visits.importer import HEADERS as IMPORT_HEADERS
 from hemei.visits.importer import import_department_list
 from hemei.visits.models import OPEN_STEPS, Monitoring
@@ -54,8 +55,7 @@ def _local_moment(value: str) -> dt.datetime | None:
 
 
 def _household_pk(request: HttpRequest) -> int:
-    value = request.GET.get("household") or request.POST.get("household") or ""
-    return parse_id(value) or 0
+    return parse_id(picked(request, "household")) or 0
 
 
 def _region_param(request: HttpRequest) -> Region | None:
@@ -99,36 +99,23 @@ def visit_ledger(request: HttpRequest) -> HttpResponse:
     return xlsx_response(visits_export(actor=request.user, region=region, visits=qs), f"visits-{region.code}.xlsx")
 
 
-def _problems(post: Any, categories: list[Category]) -> list[services.ProblemInput]:
-    by_pk = {str(c.pk): c for c in categories}
+def _problems(sent: dict[str, Any], categories: list[Category]) -> list[services.ProblemInput]:
+    by_pk = {c.pk: c for c in categories}
     problems = []
     for i in range(1, PROBLEM_ROWS + 1):
-        text = post.get(f"problem_text_{i}", "").strip()
-        title = post.get(f"problem_title_{i}", "").strip()
+        text = sent.get(f"problem_text_{i}") or ""
+        title = sent.get(f"problem_title_{i}") or ""
         if not text and not title:
             continue
-        category = by_pk.get(post.get(f"problem_category_{i}", ""))
+        category = by_pk.get(sent.get(f"problem_category_{i}") or 0)
         if category is None:
             raise ValidationError(_("Choose a category for problem %(n)d.") % {"n": i})
         problems.append(services.ProblemInput(category, title or text[:100], text or title))
     return problems
 
 
-VISIT_TEXT_FIELDS = (
-    "phone_contact",
-    "phone_outcome",
-    "health_note",
-    "housing_note",
-    "water_note",
-    "income_per_capita",
-    "heavy_spending_amount",
-    "income_note",
-    "schooling_note",
-    "jobs_note",
-    "needs",
-    "notes",
-)
-VISIT_FLAGS = ("health_ok", "housing_safe", "water_safe", "schooling_ok")
+VISIT_TEXT_FIELDS = VisitForm.TEXT
+VISIT_FLAGS = VisitForm.FLAGS
 
 
 @login_required
@@ -146,10 +133,8 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     )
     errors: list[str] = []
     if request.method == "POST":
-        post = request.POST
-        values = {
-            k: post.get(k, "") for k in (*VISIT_TEXT_FIELDS, *VISIT_FLAGS, "present", "heavy_spending", "visited_at")
-        }
+        sent = form_values(VisitForm(request.POST, rows=PROBLEM_ROWS))
+        values = {k: sent.get(k, "") for k in (*VISIT_TEXT_FIELDS, *VISIT_FLAGS, *VisitForm.OTHER)}
         try:
             visited_at = _local_moment(values["visited_at"])
             if visited_at is None:
@@ -161,7 +146,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                 visited_at=visited_at,
                 present=values["present"] == "1",
                 heavy_spending=values["heavy_spending"] == "1",
-                problems=_problems(post, categories),
+                problems=_problems(sent, categories),
                 **{k: values[k] == "1" for k in VISIT_FLAGS},
                 **text,
             )
@@ -245,8 +230,8 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     values = {"grid": "", "route": "", "started_at": "", "ended_at": "", "summary": ""}
     if request.method == "POST":
-        post = request.POST
-        values = {k: post.get(k, "") for k in values}
+        sent = form_values(PatrolForm(request.POST, rows=PROBLEM_ROWS))
+        values = {k: sent.get(k, "") for k in values}
         grid = next((g for g in grids if g.code == values["grid"]), None)
         try:
             if grid is None:
@@ -255,12 +240,12 @@ def patrol_list(request: HttpRequest) -> HttpResponse:
             if start is None or end is None:
                 raise ValidationError(_("Give the start and end of the patrol."))
             county = grid.county_ancestor()
-            categories = {str(c.pk): c for c in _categories(county.pk if county else 0)}
+            categories = {c.pk: c for c in _categories(county.pk if county else 0)}
             findings = []
             for i in range(1, PROBLEM_ROWS + 1):
-                text = post.get(f"finding_{i}", "").strip()
+                text = sent.get(f"finding_{i}") or ""
                 if text:
-                    findings.append(services.FindingInput(text, categories.get(post.get(f"finding_category_{i}", ""))))
+                    findings.append(services.FindingInput(text, categories.get(sent.get(f"finding_category_{i}") or 0)))
             services.patrol_record(
                 actor=request.user,
                 grid=grid,
@@ -366,27 +351,26 @@ def monitoring_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def monitoring_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     require_staff_scope(request.user)
     m = access_monitoring(request.user, pk)
-    post = request.POST
-    agreed = post.get("agreed", "1") == "1"
-    note = post.get("note", "")
+    sent = {**dict.fromkeys(MonitoringActionForm.base_fields, ""), **form_values(MonitoringActionForm(request.POST))}
+    agreed, note = sent["agreed"], sent["note"]
     try:
         if action == "verify":
             mon.monitoring_verify(
                 actor=request.user,
                 monitoring=m,
                 confirmed=agreed,
-                kind=post.get("kind", ""),
-                risks=post.getlist("risks"),
-                has_labour=post.get("has_labour") == "1",
+                kind=sent["kind"],
+                risks=sent["risks"],
+                has_labour=sent["has_labour"],
                 note=note,
             )
         elif action == "notice":
-            start = parse_date(post.get("start", ""))
-            days = parse_int(post.get("days"), minimum=0, maximum=3650) or 0
+            start = sent["start"]
+            days = parse_int(sent["days"], minimum=0, maximum=3650) or 0
             if start is None:
                 raise ValidationError(_("Give the first day of the notice."))
             mon.monitoring_publish_notice(
-                actor=request.user, monitoring=m, start=start, days=days, text=post.get("text", "")
+                actor=request.user, monitoring=m, start=start, days=days, text=sent["text"]
             )
         elif action == "village":
             mon.monitoring_village_decide(actor=request.user, monitoring=m, agreed=agreed, note=note)
@@ -395,26 +379,26 @@ def monitoring_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         elif action == "county":
             mon.monitoring_county_decide(actor=request.user, monitoring=m, agreed=agreed, note=note)
         elif action == "measure":
-            day = parse_date(post.get("date", ""))
+            day = sent["date"]
             if day is None:
                 raise ValidationError(_("Give the date of the measure."))
             mon.monitoring_add_measure(
                 actor=request.user,
                 monitoring=m,
-                measure=post.get("measure", ""),
-                department=post.get("department", ""),
+                measure=sent["measure"],
+                department=sent["department"],
                 date=day,
             )
         elif action == "income":
-            day = parse_date(post.get("checked_on", ""))
+            day = sent["checked_on"]
             if day is None:
                 raise ValidationError(_("Give the date of the check."))
             mon.monitoring_check_income(
                 actor=request.user,
                 monitoring=m,
                 checked_on=day,
-                income_per_capita=post.get("income", ""),
-                stable=post.get("stable") == "1",
+                income_per_capita=sent["income"],
+                stable=sent["stable"],
                 note=note,
             )
         elif action == "remove":
@@ -438,7 +422,8 @@ def monitoring_new(request: HttpRequest) -> HttpResponse:
     household = access_household(request.user, _household_pk(request), write=True)
     errors: list[str] = []
     if request.method == "POST":
-        source = request.POST.get("source", Monitoring.Source.STAFF)
+        sent = {**dict.fromkeys(MonitoringNewForm.base_fields, ""), **form_values(MonitoringNewForm(request.POST))}
+        source = sent["source"]
         if source not in (Monitoring.Source.STAFF, Monitoring.Source.SELF):
             source = Monitoring.Source.STAFF
         try:
@@ -446,10 +431,10 @@ def monitoring_new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 household=household,
                 source=source,
-                kind=request.POST.get("kind", ""),
-                risks=request.POST.getlist("risks"),
-                detail=request.POST.get("detail", ""),
-                has_labour=request.POST.get("has_labour", "1") == "1",
+                kind=sent["kind"],
+                risks=sent["risks"],
+                detail=sent["detail"],
+                has_labour=sent["has_labour"],
             )
         except ValidationError as exc:
             errors.extend(exc.messages)
@@ -499,13 +484,14 @@ def my_declaration(request: HttpRequest) -> HttpResponse:
     current = mon.open_monitoring(household)
     errors: list[str] = []
     if request.method == "POST" and current is None:
+        sent = {**dict.fromkeys(DeclarationForm.base_fields, ""), **form_values(DeclarationForm(request.POST))}
         try:
             current = mon.monitoring_enter(
                 actor=request.user,
                 household=household,
                 source=Monitoring.Source.SELF,
-                risks=request.POST.getlist("risks"),
-                detail=request.POST.get("detail", ""),
+                risks=sent["risks"],
+                detail=sent["detail"],
                 skip_scope=True,
             )
         except ValidationError as exc:
