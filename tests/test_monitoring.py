@@ -469,3 +469,17 @@ def test_staff_entry_reads_a_household_id_only(world, login):
     assert response.status_code == 302
     m = Monitoring.objects.get()
     assert m.household == world.house_b and m.source == "staff" and m.has_labour is True
+
+
+def test_staff_can_record_no_labour_capacity(world, login):
+    """The box starts ticked; an unticked box sends nothing, so the page carries a hidden "0"
+    before it (the last value wins): unticked is no, ticked yes."""
+    client = login(world.user("secretary"))
+    page = client.get(f"/w/monitoring/new/?household={world.house_b.pk}").content.decode()
+    assert page.index('type="hidden" name="has_labour" value="0"') < page.index('type="checkbox" name="has_labour"')
+    client.post(f"/w/monitoring/new/?household={world.house_b.pk}",
+                {"kind": "sudden", "risks": ["disaster"], "has_labour": "0"})
+    client.post(f"/w/monitoring/new/?household={world.house_a.pk}",
+                {"kind": "sudden", "risks": ["disaster"], "has_labour": ["0", "1"]})
+    assert dict(Monitoring.objects.values_list("household_id", "has_labour")) == {
+        world.house_b.pk: False, world.house_a.pk: True}
