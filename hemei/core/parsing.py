@@ -253,13 +253,15 @@ class _PickForm(forms.Form):
 
 
 PICKS = frozenset(_PickForm.base_fields)
+FILTERS = frozenset({"month", "q"})  # the rest name a record: unreadable is a 404
 
 
 def picked(request: Any, name: str) -> str:
     """The selector `name` from the query string, else from the POST form, else "": what a
     page that is both linked to (`?village=…`) and posted to (a hidden input) is about. A value
     that is no code at all (too long, a NUL) is a 404, as a code that names nothing is: never
-    "absent", which would let a page fall back to another village."""
+    "absent", which would let a page fall back to another village. A month or a search that
+    cannot be read is a filter ignored (the page shows its default), as `parse_month` does."""
     if name not in PICKS:  # pragma: no cover - a programming error, not user input
         raise KeyError(name)
     for data in (request.GET, request.POST):
@@ -267,6 +269,8 @@ def picked(request: Any, name: str) -> str:
             continue
         form = _PickForm(data)
         if not form.is_valid() and name in form.errors:
+            if name in FILTERS:
+                return ""
             raise Http404(name)
         return str(form.cleaned_data[name])
     return ""
