@@ -9,19 +9,15 @@ from typing import Any
 from django import forms
 
 from hemei.cases.models import CasePhoto
-from hemei.core.parsing import FlagField, KeyField
-
-
-def _text() -> forms.CharField:
-    return forms.CharField(required=False, strip=False)  # the services trim, limit and check it
+from hemei.core.parsing import FlagField, KeyField, TextField
 
 
 class _Report(forms.Form):
     """What every new case says; `confirm=1` sends it although personal data was found in it."""
 
-    category = _text()  # matched against the page's categories by pk
-    title = _text()
-    description = _text()
+    category = TextField()  # matched against the page's categories by pk
+    title = TextField()
+    description = TextField()
     key = KeyField()
     confirm = FlagField()
 
@@ -29,38 +25,38 @@ class _Report(forms.Form):
 class VillagerCaseForm(_Report):
     """我要反映: a villager's own request, with the phone's position if it gave one."""
 
-    lat = _text()
-    long = _text()
+    lat = TextField()
+    long = TextField()
 
 
 class StaffCaseForm(_Report):
     """A case staff take by phone, on a visit or on a patrol, for a village or grid by code."""
 
-    region = _text()
-    reporter_name = _text()
-    source = _text()
+    region = TextField()
+    reporter_name = TextField()
+    source = TextField()
 
 
 class RateForm(forms.Form):
-    rating = _text()
+    rating = TextField()
 
 
 class ExtensionDecisionForm(forms.Form):
     grant = FlagField()  # "1" grants, anything else refuses
-    note = _text()
+    note = TextField()
 
 
 class CaseActionForm(forms.Form):
     """One step on a case (`case_action`): each action reads the fields it needs."""
 
-    responsible = _text()  # a user id from the list, or blank
-    unit = _text()
-    note = _text()
+    responsible = TextField()  # a user id from the list, or blank
+    unit = TextField()
+    note = TextField()
     into = forms.CharField(required=False)  # a case number, trimmed
-    until = _text()
-    reason = _text()
-    measures = _text()
-    stage = _text()
+    until = TextField()
+    reason = TextField()
+    measures = TextField()
+    stage = TextField()
 
     def clean_stage(self) -> Any:
         """Photos without a stage are photos of the result."""

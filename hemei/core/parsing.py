@@ -274,3 +274,14 @@ def picked(request: Any, name: str) -> str:
             raise Http404(name)
         return str(form.cleaned_data[name])
     return ""
+
+
+class TextField(forms.CharField):
+    """Text a lenient form passes on as sent (not required, not stripped): the service trims,
+    limits and checks it with its own messages, the same for the page, the API and the demo.
+    (A NUL or other unreadable input leaves the field out, `form_values`.)"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)

@@ -7,11 +7,7 @@ from typing import Any
 
 from django import forms
 
-from hemei.core.parsing import DateTextField, FlagField
-
-
-def _text() -> forms.CharField:
-    return forms.CharField(required=False, strip=False)  # the services trim, limit and check it
+from hemei.core.parsing import DateTextField, FlagField, TextField
 
 
 class DraftForm(forms.Form):
@@ -19,8 +15,8 @@ class DraftForm(forms.Form):
 
     village = forms.CharField(required=False)
     kind = forms.CharField(required=False)
-    title = _text()
-    body = _text()
+    title = TextField()
+    body = TextField()
     period_start = DateTextField()
     period_end = DateTextField()
     major = forms.BooleanField(required=False)
@@ -32,13 +28,13 @@ class SubmitForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.CharField(required=False)
-    comment = _text()
+    comment = TextField()
 
 
 class CorrectionForm(forms.Form):
-    reason = _text()
-    title = _text()
-    body = _text()
+    reason = TextField()
+    title = TextField()
+    body = TextField()
 
 
 class ScheduleForm(forms.Form):
@@ -60,9 +56,9 @@ class FinanceEntryForm(forms.Form):
     (which says why it refuses); the service checks subject, direction and voucher."""
 
     date = DateTextField()
-    subject = _text()
-    direction = _text()
-    amount = _text()
-    voucher = _text()
-    counterparty = _text()
-    summary = _text()
+    subject = TextField()
+    direction = TextField()
+    amount = TextField()
+    voucher = TextField()
+    counterparty = TextField()
+    summary = TextField()

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.parsing import DateTextField, FlagField, IdField, IdListField, KeyField, parse_id, parse_int
+from hemei.core.parsing import DateTextField, FlagField, IdField, IdListField, KeyField, TextField, parse_id, parse_int
 from hemei.points.models import RuleItem, RuleSet
 
 
@@ -76,9 +76,6 @@ class EntryReviewForm(forms.Form):
 # --- the other POST forms: lenient (`hemei.core.parsing.form_values`), the services check -----
 
 
-def _text() -> forms.CharField:
-    return forms.CharField(required=False, strip=False)  # passed on as sent; the service checks it
-
 
 class ActionForm(forms.Form):
     """Which of a page's buttons was pressed (`action`) and the form's idempotency key."""
@@ -137,7 +134,7 @@ class CounterFindForm(forms.Form):
 
 
 class ObjectionRaiseForm(forms.Form):
-    reason = _text()
+    reason = TextField()
     key = KeyField()
 
 
@@ -148,7 +145,7 @@ class ProposeForm(forms.Form):
     item = IdField(required=False)
     household = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     deed_date = DateTextField()
-    evidence = _text()
+    evidence = TextField()
     key = KeyField()
 
     def clean_household(self) -> list[int]:
@@ -160,11 +157,11 @@ class ProposeForm(forms.Form):
 
 
 class RuleSetCreateForm(forms.Form):
-    name = _text()
+    name = TextField()
 
 
 class DraftForm(forms.Form):
-    title = _text()
+    title = TextField()
 
 
 class TableForm(forms.Form):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.parsing import IdField, IdListField, KeyField
+from hemei.core.parsing import IdField, IdListField, KeyField, TextField
 from hemei.services.services import MAX_CAPACITY
 
 _LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -46,44 +46,41 @@ class SmeCheckForm(forms.Form):
 # page, the API and the demo meet the same rules.
 
 
-def _text() -> forms.CharField:
-    return forms.CharField(required=False)  # the services limit and check it
-
 
 class BookingForm(forms.Form):
     """The public study-tour booking form (the template writes its own inputs, phone-first)."""
 
-    organisation = _text()
-    group_kind = _text()
-    group_size = _text()
-    contact_name = _text()
-    contact_phone = _text()
+    organisation = TextField(strip=True)
+    group_kind = TextField(strip=True)
+    group_size = TextField(strip=True)
+    contact_name = TextField(strip=True)
+    contact_phone = TextField(strip=True)
     key = KeyField()
 
 
 class NoteForm(forms.Form):
-    note = _text()
+    note = TextField(strip=True)
 
 
 class DeclareForm(forms.Form):
     area = IdField(required=False)
-    hazard = _text()
-    level = _text()
-    reason = _text()
+    hazard = TextField(strip=True)
+    level = TextField(strip=True)
+    reason = TextField(strip=True)
     hours = IdField(required=False, max_value=24 * 30)
 
 
 class LevelForm(forms.Form):
     """Raise, lower (`level`) or lift (`step=lift`) a response in force."""
 
-    step = _text()
-    level = _text()
-    reason = _text()
+    step = TextField(strip=True)
+    level = TextField(strip=True)
+    reason = TextField(strip=True)
 
 
 class CheckInForm(forms.Form):
     reached = IdListField()
-    note = _text()
+    note = TextField(strip=True)
 
 
 # --- childcare places (托育): the forms parse, `hemei.services.childcare` re-checks everything --
@@ -126,4 +123,4 @@ class ApplicationForm(forms.Form):
 
 
 class OfferForm(forms.Form):
-    skip_reason = _text()  # the service requires it when others are ahead, and limits it
+    skip_reason = TextField(strip=True)  # the service requires it when others are ahead, and limits it

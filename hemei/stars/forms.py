@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from hemei.core.parsing import IdField, KeyField
+from hemei.core.parsing import IdField, KeyField, TextField
 
 
 class StarsField(forms.Field):
@@ -28,16 +28,13 @@ def _actions(*names: str) -> forms.ChoiceField:
     return forms.ChoiceField(choices=[(n, n) for n in names])
 
 
-def _text() -> forms.CharField:
-    return forms.CharField(required=False, strip=False)  # the services trim and limit it
-
 
 class CatalogueForm(forms.Form):
     """/w/stars/: add a star, keep or stop using one, open a round."""
 
     village = forms.CharField(required=False)
     action = _actions("add_star", "toggle_star", "open_round")
-    name = _text()
+    name = TextField()
     star = IdField(required=False)
     # The state the form wants ("0"/"1"), so a form sent twice does not flip the star back.
     active = forms.ChoiceField(choices=[("0", "0"), ("1", "1")], required=False)
@@ -50,7 +47,7 @@ class RoundForm(forms.Form):
 
     action = _actions("advance", "approve", "publicity", "award")
     to = forms.CharField(required=False)
-    note = _text()
+    note = TextField()
 
 
 class HouseholdForm(forms.Form):
@@ -58,8 +55,8 @@ class HouseholdForm(forms.Form):
 
     action = _actions("declare", "record", "exclude", "grant", "withdraw")
     star = StarsField()  # the ticked stars (one for 挂星 / 摘星)
-    note = _text()
-    reason = _text()
+    note = TextField()
+    reason = TextField()
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     key = KeyField()
 

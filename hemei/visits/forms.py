@@ -8,11 +8,7 @@ from typing import Any
 
 from django import forms
 
-from hemei.core.parsing import DateTextField, FlagField, IdField, TextListField
-
-
-def _text() -> forms.CharField:
-    return forms.CharField(required=False, strip=False)  # the services trim, limit and check it
+from hemei.core.parsing import DateTextField, FlagField, IdField, TextField, TextListField
 
 
 class YesUnlessNoField(FlagField):
@@ -47,7 +43,7 @@ class VisitForm(forms.Form):
     def __init__(self, *args: Any, rows: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in (*self.TEXT, *self.FLAGS, *self.OTHER):
-            self.fields[name] = _text()
+            self.fields[name] = TextField()
         for i in range(1, rows + 1):
             self.fields[f"problem_text_{i}"] = forms.CharField(required=False)
             self.fields[f"problem_title_{i}"] = forms.CharField(required=False)
@@ -59,10 +55,10 @@ class PatrolForm(forms.Form):
     `finding_category_<i>`."""
 
     grid = forms.CharField(required=False, strip=False)
-    route = _text()
-    started_at = _text()
-    ended_at = _text()
-    summary = _text()
+    route = TextField()
+    started_at = TextField()
+    ended_at = TextField()
+    summary = TextField()
 
     def __init__(self, *args: Any, rows: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,10 +70,10 @@ class PatrolForm(forms.Form):
 class MonitoringNewForm(forms.Form):
     """Staff entering a household into monitoring (a cadre's check or a paper declaration)."""
 
-    source = _text()
-    kind = _text()
+    source = TextField()
+    kind = TextField()
     risks = TextListField()
-    detail = _text()
+    detail = TextField()
     has_labour = YesUnlessNoField()
 
 
@@ -85,27 +81,27 @@ class DeclarationForm(forms.Form):
     """A villager's own declaration (农户申报)."""
 
     risks = TextListField()
-    detail = _text()
+    detail = TextField()
 
 
 class MonitoringActionForm(forms.Form):
     """One step of the procedure (`monitoring_action`): each action reads the fields it needs."""
 
     agreed = YesUnlessNoField()
-    note = _text()
+    note = TextField()
     # verify
-    kind = _text()
+    kind = TextField()
     risks = TextListField()
     has_labour = FlagField()
     # notice
     start = DateTextField()
     days = forms.CharField(required=False, max_length=20)  # read with parse_int: 0 … 3650
-    text = _text()
+    text = TextField()
     # measure
-    measure = _text()
-    department = _text()
+    measure = TextField()
+    department = TextField()
     date = DateTextField()
     # income
     checked_on = DateTextField()
-    income = _text()
+    income = TextField()
     stable = FlagField()
