@@ -8,4 +8,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from hemei.cases import hooks, household_file, sweep, todo  # noqa: F401  (its sweepers, 待办 and file section)
+        from hemei.cases import household_file, sweep, todo  # noqa: F401  (its sweepers, 待办 and file section)

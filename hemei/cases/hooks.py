@@ -4,7 +4,8 @@ through the API and follows them here, without polling.
 - `hook_create(actor=…, owner=…, url=…)` (operators: `hemei case_hooks add OWNER URL`) makes a
   hook and returns its signing key, shown once. It follows the cases `owner` submitted, from
   the next event on. The URL must be https:// (http:// only to this machine).
-- `deliver(now)` is a sweeper (`hemei sweep`, and `hemei serve`'s sweep loop): for each active
+- `deliver(now)` runs as the sweeper "case-hooks" (`hemei.cases.sweep`; `hemei sweep`, and
+  `hemei serve`'s sweep loop): for each active
   hook, the events after its cursor, oldest first, each POSTed as canonical JSON with the
   `hemei.core.signing` headers plus `X-Hemei-Event` (the kind) and `X-Hemei-Delivery` (the
   event id). A 2xx moves the cursor; anything else (an error status, a timeout, a refused
@@ -38,7 +39,7 @@ from hemei.core import pii, signing
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.core.scope import is_system, require_actor
-from hemei.core.sweeps import Escalation, next_due, sweeper
+from hemei.core.sweeps import Escalation
 
 BATCH = 50  # events per hook per sweep: a backlog drains over a few rounds, escalations do not wait
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -151,7 +152,6 @@ def due_hooks(now: dt.datetime) -> Any:
         Q(retry_at__isnull=True) | Q(retry_at__lte=now))
 
 
-@sweeper("case-hooks")
 def deliver(now: dt.datetime) -> list[Escalation]:
     """Every due hook's pending events (nothing escalates: the list is empty)."""
     for hook in due_hooks(now):
@@ -159,8 +159,7 @@ def deliver(now: dt.datetime) -> list[Escalation]:
     return []
 
 
-@next_due("case-hooks")
-def _next() -> dt.datetime | None:
+def next_delivery() -> dt.datetime | None:
     """The sweep loop wakes for a hook with events waiting: now, or when its back-off ends."""
     due: dt.datetime | None = None
     for hook in CaseHook.objects.filter(active=True, owner__is_active=True):

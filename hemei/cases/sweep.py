@@ -13,7 +13,8 @@
 A case at county tier has nowhere to climb; it stays overdue (the supervision board shows it).
 
 The reminder sweep (`case-reminders`) tells the responsible person once per resolve-by that
-the deadline is near (`hemei.cases.notifications.remind`).
+the deadline is near (`hemei.cases.notifications.remind`). The webhook sweep (`case-hooks`)
+sends the outgoing case webhooks their waiting events (`hemei.cases.hooks`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef
 
+from hemei.cases import hooks
 from hemei.cases.deadlines import accept_deadline, resolve_deadline
 from hemei.cases.models import Case, CaseEvent
 from hemei.cases.notifications import REMINDER_KIND, remind
@@ -113,3 +115,14 @@ def earliest_deadline() -> dt.datetime | None:
         Case.objects.filter(status__in=RESOLVING, tier__in=below_county).aggregate(m=Min("resolve_by"))["m"],
     ]
     return min((d for d in found if d is not None), default=None)
+
+
+@sweeper("case-hooks")
+def deliver_hooks(now: dt.datetime) -> list[Escalation]:
+    """The outgoing case webhooks (`hemei.cases.hooks`): each hook's waiting events, in order."""
+    return hooks.deliver(now)
+
+
+@next_due("case-hooks")
+def _next_delivery() -> dt.datetime | None:
+    return hooks.next_delivery()
