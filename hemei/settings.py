@@ -392,6 +392,9 @@ HEMEI_DEVICE_RATE = os.environ.get("HEMEI_DEVICE_RATE", "60/60")
 HEMEI_WEBHOOK_WINDOW = int(os.environ.get("HEMEI_WEBHOOK_WINDOW", "300"))  # seconds a signed request stays valid
 # Seconds an outgoing case webhook (hemei.cases.hooks) may take to answer before it counts as failed.
 HEMEI_CASE_HOOK_TIMEOUT = float(os.environ.get("HEMEI_CASE_HOOK_TIMEOUT", "5"))
+# Days a family has to take up an offered childcare place before the offer lapses and the place
+# goes back to the waiting list (hemei.services.sweep).
+HEMEI_CHILDCARE_OFFER_DAYS = int(os.environ.get("HEMEI_CHILDCARE_OFFER_DAYS", "14"))
 # Heartbeat interval per device kind in seconds; silent for HEMEI_DEVICE_MISSED intervals → offline.
 HEMEI_DEVICE_HEARTBEAT = {
     "call_box": 300, "camera": 300, "smoke": 600, "water_level": 600, "temp_humidity": 300,

@@ -716,3 +716,48 @@ def test_the_add_form_is_offered_only_to_who_may_add(world: World, login) -> Non
     assert grid.post("/w/tuoyu/new/", {"region": world.village.code, "name": "x", "capacity": "8",
                                        "min_age_months": "6", "max_age_months": "72"}).status_code in (403, 404)
     assert not ChildcareProvider.objects.exists()
+
+
+# --- offers lapse ---------------------------------------------------------------------------
+
+
+def test_an_offer_not_taken_up_lapses_after_its_days_and_the_place_goes_to_the_next(world: World, centre,
+                                                                                     settings) -> None:
+    from hemei.core.sweeps import sweep_all
+    from hemei.services.sweep import earliest_offer_end, sweep_offers
+
+    settings.HEMEI_CHILDCARE_OFFER_DAYS = 14
+    secretary = world.user("secretary")
+    first, second, third, fourth = (apply(world, centre, n, minutes=n) for n in range(1, 5))
+    for a in (first, second, third):
+        childcare.application_offer(actor=secretary, application=a)
+    childcare.application_enrol(actor=secretary, application=second)
+    assert counts(centre) == (1, 2)
+    assert earliest_offer_end() == NOW + dt.timedelta(days=14)
+    assert sweep_offers(NOW + dt.timedelta(days=13, hours=23)) == []  # still held for the families
+    done = sweep_all(NOW + dt.timedelta(days=14, minutes=1))  # the shared sweep runs it
+    assert sorted(e.ref for e in done if e.kind == "childcare-offer") == sorted([str(first.pk), str(third.pk)])
+    for a in (first, third):
+        a.refresh_from_db()
+        assert a.status == S.DECLINED
+        assert a.events.order_by("pk").last().kind == "lapse"
+    second.refresh_from_db()
+    assert second.status == S.ENROLLED  # enrolled before the end: untouched
+    assert counts(centre) == (1, 0)
+    assert sweep_offers(NOW + dt.timedelta(days=20)) == []  # once only
+    assert AuditEntry.objects.filter(object_id=str(first.pk), note__icontains="lapse").exists() or \
+        AuditEntry.objects.filter(object_id=str(first.pk), changes__status=[S.OFFERED, S.DECLINED]).exists()
+    # The places are free again: the next family gets one.
+    assert childcare.application_offer_next(actor=secretary, provider=centre).pk == fourth.pk
+
+
+def test_no_user_can_make_an_offer_lapse(world: World, centre) -> None:
+    from hemei.core.workflow import transition
+
+    a = apply(world, centre, 1)
+    childcare.application_offer(actor=world.user("secretary"), application=a)
+    for persona in ("secretary", "county"):
+        with pytest.raises(PermissionDenied):
+            transition(a, S.DECLINED, actor=world.user(persona), move="lapse")
+    a.refresh_from_db()
+    assert a.status == S.OFFERED and counts(centre) == (0, 1)

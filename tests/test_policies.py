@@ -652,3 +652,23 @@ def test_the_demo_policies_are_matched_over_the_register(world: World) -> None:
     assert pending | filed >= {(world.house_a.pk, "xiaoe-xindai"), (world.house_b.pk, "gaoling-butie")}
     assert not pending & filed
     assert demo_policies() == 0  # built once
+
+
+def test_over_several_villages_the_not_applied_page_asks_for_a_village_first(world: World, client: Any,
+                                                                             login: Any) -> None:
+    """A township or county list would weigh every household's facts (seconds at a county's
+    size): such a user picks a village; the village's list is paged."""
+    _policy(world, "xd", LOAN)
+    _tag(world.house_a, "监测户")
+    login(world.user("county"))
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("policy-not-applied"))
+    assert page.status_code == 200 and page.context.get("choose")
+    assert {v.code for v in page.context["choose"]} == {world.village.code, world.village2.code}
+    assert "rows" not in page.context and len(ctx.captured_queries) <= 15
+    assert f"?region={world.village.code}" in page.content.decode()
+    listed = client.get(reverse("policy-not-applied") + f"?region={world.village.code}")
+    assert [r.household.pk for r in listed.context["rows"]] == [world.house_a.pk]
+    assert listed.context["page"].paginator.count == 1
+    login(world.user("secretary"))  # one village: the list at once
+    assert client.get(reverse("policy-not-applied")).context["rows"]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.masking import mask_id_number, mask_phone
+from hemei.core.paging import page_of
 from hemei.core.scope import may, scope_for
 from hemei.core.views import flash_errors, flash_form_errors
 from hemei.core.xlsx import xlsx_response
@@ -30,7 +31,7 @@ from hemei.policies.eligibility import WORK_PLACES, describe
 from hemei.policies.export import not_applied_export
 from hemei.policies.forms import ApplyForm, DecideForm, NotAppliedFilter, VersionForm, WorkAwayForm
 from hemei.policies.models import WorkAway
-from hemei.regions.access import access_household, access_region, require_staff_scope
+from hemei.regions.access import access_household, access_region, require_staff_scope, staff_villages
 from hemei.regions.models import Household, Resident
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -199,11 +200,19 @@ def not_applied(request: HttpRequest) -> HttpResponse:
     """The grid worker's list: households of their grid that qualify and have not applied."""
     require_staff_scope(request.user)
     region, policy, on = _pending_filters(request)
+    context: dict[str, Any] = {"region": region, "policy": policy, "on": on,
+                               "policies": selectors.policy_list(request.user)}
+    if region is None:
+        villages = staff_villages(request.user)
+        if len(villages) > 1:
+            # Over many villages the list would weigh every household's facts (seconds for a
+            # county): the township or county user picks the village first.
+            return render(request, "policies/not_applied.html", {**context, "choose": villages})
     rows, truncated = selectors.not_applied(request.user, region=region, policy=policy, on=on)
+    page = page_of(request, rows)
     return render(request, "policies/not_applied.html", {
-        "rows": rows, "truncated": truncated, "region": region, "policy": policy, "on": on,
-        "policies": selectors.policy_list(request.user), "key": uuid.uuid4().hex,
-        "next": request.get_full_path(),
+        **context, "rows": page.object_list, "page": page, "count": len(rows), "truncated": truncated,
+        "key": uuid.uuid4().hex, "next": request.get_full_path(),
     })
 
 

@@ -188,7 +188,7 @@ def places_follow(application: ChildcareApplication, *, move: str, from_state: s
     2. offer: `offered + 1` only `WHERE enrolled + offered + 1 <= capacity`; no row means
        the centre is full (even if the lock were missing, as on SQLite, where the database
        serialises writers instead). enrol: one offered place becomes an enrolled one. leave,
-       and withdraw or decline from an offer: the place goes back.
+       and withdraw, decline or lapse from an offer: the place goes back.
     3. A count that would go below zero is a record behind the services' back: refused.
     """
     pk = application.provider_id
@@ -205,7 +205,7 @@ def places_follow(application: ChildcareApplication, *, move: str, from_state: s
                                                      updated_at=now)
     elif move == "leave":
         changed = rows.filter(enrolled__gte=1).update(enrolled=F("enrolled") - 1, updated_at=now)
-    elif move in ("withdraw", "decline") and from_state == S.OFFERED:
+    elif move in ("withdraw", "decline", "lapse") and from_state == S.OFFERED:
         changed = rows.filter(offered__gte=1).update(offered=F("offered") - 1, updated_at=now)
     else:
         return

@@ -8,6 +8,10 @@
    sweepers never escalate a grid twice.
 3. Write the audit row and tell the township staff and the village secretary and director
    over the grid (inbox and SMS).
+
+`sweep_offers(now)`: a childcare place offered and not taken up within
+HEMEI_CHILDCARE_OFFER_DAYS (14) lapses (the workflow's move "lapse", offered → declined) and
+goes back to the centre for the next family on the waiting list.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min
 from django.urls import reverse
@@ -25,9 +30,10 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record
 from hemei.core.scope import system
 from hemei.core.sweeps import Escalation, Tier, claim_once, next_due, sweeper
+from hemei.core.workflow import transition
 from hemei.notify.services import INBOX, SMS, notify
 from hemei.regions.models import Post, Region, Role
-from hemei.services.models import GridCheck, Response
+from hemei.services.models import ChildcareApplication, ChildcareProvider, GridCheck, Response
 
 SWEEP = system("sweep")
 
@@ -82,3 +88,38 @@ def earliest_deadline() -> dt.datetime | None:
     return (GridCheck.objects.filter(status=GridCheck.Status.PENDING, tier=Tier.VILLAGE,
                                      response__status=Response.Status.ACTIVE)
             .aggregate(m=Min("response__checkin_by"))["m"])
+
+
+def _lapse(pk: int, now: dt.datetime, held: dt.timedelta) -> Escalation | None:
+    """One offer past its time, in its own transaction under the centre's lock: the move's
+    conditional update refuses if the family enrolled or declined meanwhile."""
+    with transaction.atomic():
+        application = ChildcareApplication.objects.filter(pk=pk, status=ChildcareApplication.Status.OFFERED).first()
+        if application is None or application.offered_at is None or application.offered_at + held > now:
+            return None
+        ChildcareProvider.objects.select_for_update().filter(pk=application.provider_id).first()
+        try:
+            transition(application, ChildcareApplication.Status.DECLINED, actor=SWEEP, move="lapse", at=now,
+                       expect={"offered_at": application.offered_at},
+                       note=_("The offer lapsed: the place was not taken up within %(n)d days.") % {
+                           "n": held.days}, data={"offered_at": application.offered_at.isoformat()})
+        except ValidationError:
+            return None  # taken up or declined meanwhile, or another sweeper got there first
+    return Escalation("childcare-offer", str(pk), "take-up", "offered", "declined")
+
+
+@sweeper("childcare-offers")
+def sweep_offers(now: dt.datetime) -> list[Escalation]:
+    """Offers not taken up within HEMEI_CHILDCARE_OFFER_DAYS lapse; the place goes back."""
+    held = dt.timedelta(days=settings.HEMEI_CHILDCARE_OFFER_DAYS)
+    late = (ChildcareApplication.objects.filter(status=ChildcareApplication.Status.OFFERED,
+                                                offered_at__lte=now - held)
+            .order_by("offered_at", "pk").values_list("pk", flat=True))
+    return [done for pk in list(late) if (done := _lapse(pk, now, held)) is not None]
+
+
+@next_due("childcare-offers")
+def earliest_offer_end() -> dt.datetime | None:
+    first = (ChildcareApplication.objects.filter(status=ChildcareApplication.Status.OFFERED)
+             .aggregate(m=Min("offered_at"))["m"])
+    return first + dt.timedelta(days=settings.HEMEI_CHILDCARE_OFFER_DAYS) if first is not None else None

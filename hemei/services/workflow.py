@@ -122,5 +122,8 @@ CHILDCARE = register(Workflow(
              guard=holds(CHILDCARE_ROLES, over="region")),
         Move("decline", (C.OFFERED,), C.DECLINED, CARERS + ", for the family",
              guard=holds(CHILDCARE_ROLES, over="region")),
+        # No user makes this move: the guard refuses every one (system actors pass every guard).
+        Move("lapse", (C.OFFERED,), C.DECLINED, "the sweep, when the family has not taken up the offer within "
+             "HEMEI_CHILDCARE_OFFER_DAYS", guard=lambda actor, obj: False),
     ),
 ))
