@@ -434,3 +434,27 @@ def test_project_pages_record_start_and_income(world, login, client):
     # Township staff read every project of the township; a grid worker reads none.
     assert login(world.user("township")).get(f"/w/assets/projects/{project.pk}/").status_code == 200
     assert login(world.user("grid_a")).get(f"/w/assets/projects/{project.pk}/").status_code == 404
+
+
+def test_the_new_asset_status_defaults_to_in_use_and_a_bad_one_is_refused(world, login):
+    client = login(world.user("secretary"))
+    form = {"village": world.village.code, "name": "旧仓库", "category": "operating", "area": "30", "unit": "sqm",
+            "original_value": "0", "net_value": "0"}
+    for bad in ("", "idle\x00", "sold"):  # sent but not a status: the service refuses it
+        response = client.post("/w/assets/new/", {**form, "code": "XS-8", "status": bad})
+        assert response.status_code == 200 and response.context["form"].non_field_errors(), bad
+    assert not Asset.objects.filter(code="XS-8").exists()
+    assert client.post("/w/assets/new/", {**form, "code": "XS-8"}).status_code == 302  # none sent: in use
+    assert Asset.objects.get(code="XS-8").status == S.IN_USE
+
+
+def test_a_project_form_key_is_kept_at_100_characters(world, login):
+    school = make(world, world.village, "XS-1")
+    secretary = login(world.user("secretary"))
+    form = {"region": world.village.code, "name": "研学基地", "path": "school_enterprise",
+            "assets": [str(school.pk)], "expected_annual_income": "0", "key": "k" * 300}
+    assert secretary.post("/w/assets/projects/new/", form).status_code == 302
+    assert secretary.post("/w/assets/projects/new/", form).status_code == 302  # sent twice: one project
+    assert RevitalisationProject.objects.count() == 1
+    page = secretary.get("/w/assets/projects/new/").content.decode()
+    assert "k" * 100 not in page  # a fresh form has its own key

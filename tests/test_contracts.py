@@ -369,3 +369,20 @@ def test_signed_contract_pages_record_payment_and_flag(world: World, login: Any)
     assert contract.number in listing
     overview = township.get("/w/contracts/review/").content.decode()
     assert "西邵村" in overview
+
+
+def test_a_payment_key_longer_than_100_characters_is_refused_not_cut(world: World, login: Any) -> None:
+    from django.contrib.messages import get_messages
+
+    contract = _signed(world)
+    due = contract.schedule.order_by("due_on").first()
+    assert due is not None
+    client = login(world.user("secretary"))
+    form = {"due": due.pk, "amount": "100.00", "on": "2026-01-02"}
+    response = client.post(f"/w/contracts/{contract.pk}/pay/", {**form, "key": "k" * 101})
+    assert response.status_code == 302 and not Payment.objects.exists()
+    assert [m.level_tag for m in get_messages(response.wsgi_request) if "100" in m.message] == ["error"]
+    # A note that is not text (a NUL) is left out; the payment itself is recorded once.
+    for _ in range(2):
+        client.post(f"/w/contracts/{contract.pk}/pay/", {**form, "key": "k" * 100, "note": "a\x00b"})
+    assert [(p.amount, p.note) for p in Payment.objects.all()] == [(Decimal("100.00"), "")]

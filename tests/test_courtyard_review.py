@@ -77,3 +77,33 @@ def test_score_sheets_are_append_only(world: Any, setup: dict[str, Any]) -> None
         with pytest.raises(AppendOnlyError):
             change()
     assert Score.objects.filter(submission=sheet).count() == len(values)
+
+
+def test_form_values_that_do_not_parse_are_refused_not_500(world: Any, setup: dict[str, Any], login: Any) -> None:  # noqa: F811
+    from hemei.courtyard.models import ReviewEvent
+
+    event = make_event(world, setup)
+    services.event_open(actor=world.user("secretary"), event=event)
+    client = login(world.user("secretary"))
+    before = snapshot()
+    url = reverse("courtyard-score", args=[event.pk])
+    scores = {f"score_{c.pk}": "1" for c in event.criteria.all()}
+    for household in ("99999999999999999999", f"{world.house_a.pk}\x00"):
+        assert client.post(url, {**scores, "household": household}).status_code == 404, household
+    first = event.criteria.first()
+    assert first is not None
+    response = client.post(url, {**scores, "household": world.house_a.pk, f"score_{first.pk}": "5\x00"})
+    assert response.status_code == 302 and _errors(response)  # read as blank: every criterion at once
+    create = reverse("courtyard-create") + f"?village={world.village.code}"
+    form: dict[str, Any] = {"key": "k" * 300, "village": world.village.code, "title": "长键", "date": "2026-10-10",
+                            "method": "mean", "panel": [u.pk for u in setup["panel"]],
+                            "household": [h.pk for h in setup["households"]]}
+    for i, c in enumerate(CRITERIA):
+        form |= {f"c_name_{i}": c.name, f"c_weight_{i}": str(c.weight), f"c_max_{i}": str(c.max_score)}
+    response = client.post(create, form | {"title": "坏\x00"})  # a title that is not text is a missing one
+    assert response.status_code == 200 and _errors(response)
+    assert snapshot() == before
+    # An over-long key is kept at its first 100 characters: the form sent twice is one review.
+    assert client.post(create, form).status_code == 302
+    assert client.post(create, form).status_code == 302
+    assert ReviewEvent.objects.filter(title="长键").count() == 1

@@ -432,3 +432,16 @@ def test_entering_and_approving_through_the_pages(world: World, client: Any):
     client.force_login(world.user("township"))
     assert client.post(url, {"action": "approve"}).status_code == 302
     assert Report.objects.get().status == S.APPROVED and _summary(world.county, "water.pipe_km") == Decimal("2.5")
+
+
+def test_the_entry_page_saves_when_no_button_is_named_and_does_nothing_for_an_unknown_one(world: World,
+                                                                                         client: Any):
+    client.force_login(world.user("secretary"))
+    url = f"/w/dashboard/entry/{world.village.code}/{MONTH}/"
+    form = {"status_water": "started", "water__pipe_km": "2.5", "status_roads": "none", "status_heating": "none",
+            "status_sewage": "none", "status_toilets": "none", "status_refuse": "none"}
+    for action in ("publish", "", "save\x00"):  # not a button: the page is shown again, nothing written
+        response = client.post(url, {**form, "action": action})
+        assert response.status_code == 200 and not Report.objects.exists(), action
+    assert client.post(url, form).status_code == 302  # no action named: saved as a draft
+    assert Report.objects.get().status == S.DRAFT

@@ -467,3 +467,19 @@ def test_demo_meetings_decide_cases_of_xishao(world):
         assert item.case.status == expected and item.case.status != Case.Status.SUBMITTED
         assert [k for k, _ in kinds].count(CaseEvent.Kind.DECIDED) == 1
     assert sum(i.outcome == AgendaItem.Outcome.FAILED for i in tabled) == 1
+
+
+def test_page_values_that_are_not_numbers_or_meetings_change_nothing(world, login):
+    with time_machine.travel(at(2026, 3, 2, 9), tick=False):
+        case = open_case(world)
+        m = meeting(world, kind=K.DELIBERATION, attendees=None, eligible=15, held=at(2026, 3, 5, 9))
+        client = login(world.user("secretary"))
+        table = reverse("meeting-case-table", args=[case.number])
+        for bad in ("abc", "²", "99999999999999999999", f"{m.pk}\x00", ""):  # no such meeting: 404
+            assert client.post(table, {"meeting": bad}).status_code == 404, bad
+        assert not AgendaItem.objects.filter(case=case).exists()
+        audit = AuditEntry.objects.count()
+        attendance = reverse("meeting-action", args=[m.pk, "attendance"])
+        for bad in ("²", "1e9", "13\x00"):  # a message on the meeting page, never a 500
+            assert client.post(attendance, {"attendees": bad, "eligible": "15"}).status_code == 302, bad
+        assert Meeting.objects.get(pk=m.pk).attendees is None and AuditEntry.objects.count() == audit

@@ -217,3 +217,15 @@ def test_template_download(world: Any, login: Any) -> None:
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert workbook.sheetnames == ["名册", "说明"]
+
+
+def test_the_posted_region_is_imported_into_not_the_one_in_the_address(world: Any, login: Any) -> None:
+    client = login(world.user("grid_a"))
+    data = xlsx(base_rows(world))
+    url = reverse("roster-import") + f"?region={world.grid_a.code}"
+    response = client.post(url, {"region": world.village.code, "file": SimpleUploadedFile("roster.xlsx", data)})
+    assert response.status_code in (403, 404)
+    # A code that is not text names no region: the form says so, nothing is queued.
+    response = client.post(url, {"region": f"{world.grid_a.code}\x00", "file": SimpleUploadedFile("r.xlsx", data)})
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not RosterImport.objects.exists()

@@ -360,3 +360,14 @@ def test_list_pages_query_count_flat(world: World, login: Any, django_assert_max
     assert page.content.decode().count("/w/trusteeship/parcels/") >= 15
     with django_assert_max_num_queries(20):
         assert client.get(f"/w/trusteeship/services/new/?village={world.village.code}").status_code == 200
+
+
+def test_batch_service_ignores_ticked_values_that_are_not_parcel_ids(world: World, login: Any) -> None:
+    a = _parcel(world, "6.50", "XS-1")
+    _parcel(world, "3.00", "XS-2")
+    data = _service_post(world, "k-ids", [a])
+    data["parcel"] += ["abc", "²", "-1", "0", "99999999999999999999"]
+    data["all_of"] = "\x00"  # not text: read as "no provider", so the ticked parcels count
+    response = login(world.user("secretary")).post("/w/trusteeship/services/new/", data)
+    assert response.status_code == 302
+    assert list(TrustService.objects.values_list("parcel_id", flat=True)) == [a.pk]

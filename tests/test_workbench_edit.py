@@ -521,3 +521,14 @@ def test_household_page_queries_do_not_grow_with_links_and_tags(world, client):
         response = client.get(url)
     assert len(response.context["links"]) == 10 and len(response.context["tags"]) == 8
     assert len(big) == len(small), [q["sql"] for q in big.captured_queries]
+
+
+def test_resident_move_search_reads_the_posted_number_first_and_refuses_an_overlong_one(world, client):
+    client.force_login(world.user("secretary"))
+    url = reverse("resident-move", args=[spouse_a(world).pk])
+    # The page's own hidden input wins over its address; a blank one falls back to the address.
+    page = client.post(f"{url}?q=9", {"q": "1"})
+    assert page.status_code == 200 and [h.pk for h in page.context["results"]] == [world.house_b.pk]
+    page = client.post(f"{url}?q=1", {"q": ""})
+    assert page.status_code == 200 and [h.pk for h in page.context["results"]] == [world.house_b.pk]
+    assert client.post(url, {"q": "1" * 101}).status_code == 404  # no household number at all (`picked`)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hemei.assets.models import Asset, RevitalisationProject
 from hemei.assets.services import AssetData
+from hemei.core.parsing import KeyField
 
 
 class AssetForm(forms.Form):
@@ -79,3 +80,29 @@ class IncomeForm(forms.Form):
     amount = forms.CharField(label=_("Actual income (yuan)"), max_length=20,
                              widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+# The POST forms below parse leniently (`hemei.core.parsing.form_values`): the services check
+# the values and refuse bad ones with their own messages.
+
+
+class NewStatusForm(forms.Form):
+    """The status a new asset starts in: absent means in use; sent (even empty) goes to the
+    service, which refuses an unknown one."""
+
+    status = forms.CharField(required=False, strip=False)
+
+    def clean_status(self) -> str:
+        return str(self.cleaned_data["status"]) if "status" in self.data else Asset.Status.IN_USE
+
+
+class CaptionForm(forms.Form):
+    caption = forms.CharField(required=False, strip=False)  # the service trims and limits it
+
+
+class KeyForm(forms.Form):
+    key = KeyField()
+
+
+class ProjectActionForm(forms.Form):
+    action = forms.CharField(required=False)

@@ -20,8 +20,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.assets import access, io, selectors, services
-from hemei.assets.forms import AssetForm, IncomeForm, PhotoForm, ProjectForm, StatusForm
+from hemei.assets.forms import (
+    AssetForm,
+    CaptionForm,
+    IncomeForm,
+    KeyForm,
+    NewStatusForm,
+    PhotoForm,
+    ProjectActionForm,
+    ProjectForm,
+    StatusForm,
+)
 from hemei.assets.models import Asset, RevitalisationProject
+from hemei.core.parsing import form_values, picked
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
@@ -67,14 +78,14 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 def asset_new(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     editable = _editable_villages(request.user)
-    code = request.GET.get("village") or request.POST.get("village") or (editable[0].code if editable else "")
+    code = picked(request, "village") or (editable[0].code if editable else "")
     village = access.access_village(request.user, code) if code else None
     if village is None:
         raise PermissionDenied
     access.require_edit(request.user, village)
     form = AssetForm(request.POST or None, initial={"unit": Asset.Unit.SQM, "original_value": "0.00",
                                                     "net_value": "0.00"})
-    status = request.POST.get("status", Asset.Status.IN_USE)
+    status = form_values(NewStatusForm(request.POST)).get("status", "")  # "" (unparsable): the service refuses
     if request.method == "POST" and form.is_valid():
         try:
             asset = services.asset_create(actor=request.user, village=village, data=form.to_data(), status=status)
@@ -127,7 +138,7 @@ def asset_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_edit(request.user, asset.village)
     try:
         rows = services.asset_photo_add(actor=request.user, asset=asset, uploads=request.FILES.getlist("photos"),
-                                        caption=request.POST.get("caption", ""))
+                                        caption=form_values(CaptionForm(request.POST)).get("caption", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -176,7 +187,7 @@ def idle_database(request: HttpRequest) -> HttpResponse:
 
 
 def _village_param(request: HttpRequest) -> Region:
-    code = request.GET.get("village") or request.POST.get("village") or ""
+    code = picked(request, "village")
     if code:
         return access.access_village(request.user, code)
     village = access.visible_villages(request.user).first()
@@ -272,6 +283,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
     if not access.project_regions(request.user).exists():
         raise PermissionDenied
     form = _project_form(request.user, request.POST or None)
+    sent = form_values(KeyForm(request.POST)).get("key", "")
     if request.method == "POST" and form.is_valid():
         c = form.cleaned_data
         region = access.project_regions(request.user).get(code=c["region"])
@@ -283,7 +295,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
                 partner=c["partner"], description=c["description"], decision_item=item,
                 decision_date=c["decision_date"], decision_summary=c["decision_summary"],
                 expected_annual_income=c["expected_annual_income"],
-                idempotency_key=request.POST.get("key", "")[:100] or uuid.uuid4().hex,
+                idempotency_key=sent or uuid.uuid4().hex,
             )
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -291,8 +303,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Project recorded."))
             return redirect("asset-project", pk=project.pk)
     # One key per form shown: a double-posted form records one project (kept on re-render).
-    key = request.POST.get("key", "")[:100] or uuid.uuid4().hex
-    return render(request, "assets/project_form.html", {"form": form, "key": key})
+    return render(request, "assets/project_form.html", {"form": form, "key": sent or uuid.uuid4().hex})
 
 
 @login_required
@@ -306,7 +317,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not may_edit:
             raise PermissionDenied
         try:
-            if request.POST.get("action") == "start":
+            if form_values(ProjectActionForm(request.POST)).get("action") == "start":
                 services.project_start(actor=request.user, project=project)
                 messages.success(request, _("Project started; its assets are being revitalised."))
                 return redirect("asset-project", pk=project.pk)

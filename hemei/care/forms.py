@@ -35,3 +35,9 @@ class CallForm(forms.Form):
     kind = forms.ChoiceField(choices=(("call", _("Call for help")), ("service", _("Ask for a service"))),
                              initial="call")
     key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+
+class BackForm(forms.Form):
+    """Where an order step returns to: `home` for the carer's phone page, else the order."""
+
+    back = forms.CharField(required=False)

@@ -21,11 +21,20 @@ from django.views.decorators.http import require_POST
 
 from hemei.care import selectors, services
 from hemei.care.access import access_elder, access_institutions, access_order, access_visits
-from hemei.care.forms import AssessmentForm, CallForm, NoteForm, OptionalNoteForm, RatingForm, ReadingForm
+from hemei.care.forms import (
+    AssessmentForm,
+    BackForm,
+    CallForm,
+    NoteForm,
+    OptionalNoteForm,
+    RatingForm,
+    ReadingForm,
+)
 from hemei.care.models import CareVisit, DutyShift, Elder, Metric, WorkOrder
 from hemei.cases.access import villager_resident
 from hemei.cases.models import Case
 from hemei.core.masking import mask_name, mask_phone
+from hemei.core.parsing import form_values
 from hemei.core.scope import scope_for
 from hemei.core.views import flash_errors
 from hemei.regions.access import require_staff_scope
@@ -94,7 +103,7 @@ def order_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
-    if request.POST.get("back") == "home":
+    if form_values(BackForm(request.POST)).get("back") == "home":
         return redirect("care-home")
     return redirect("care-order", pk=order.pk)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from hemei.contracts.models import TrustService
+from hemei.core.parsing import IdListField
 from hemei.regions.models import Household, Region
 
 
@@ -71,6 +72,30 @@ class ServiceForm(forms.Form):
                                  widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     note = forms.CharField(label=_l("Note"), max_length=200, required=False)
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class ParcelActionForm(forms.Form):
+    """Which of the parcel page's forms was sent (`edit` or `end`)."""
+
+    action = forms.CharField(required=False)
+
+
+class ServiceParcelsForm(forms.Form):
+    """The parcels a service is for: those ticked (ids that do not read as ids are dropped) or
+    all those of one provider (`all_of`)."""
+
+    parcel = IdListField()
+    all_of = forms.CharField(required=False)
+
+
+class ServiceAreasForm(forms.Form):
+    """The area served on each chosen parcel (`area_<pk>`, blank = the whole parcel); the
+    service parses and checks them."""
+
+    def __init__(self, *args: Any, parcels: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for parcel in parcels:
+            self.fields[f"area_{parcel.pk}"] = forms.CharField(required=False)
 
 
 class IncomeForm(forms.Form):

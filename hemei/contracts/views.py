@@ -23,9 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.assets.models import Asset
 from hemei.contracts import access, io, services
 from hemei.contracts.board import PUBLIC_STATUSES
+from hemei.contracts.forms import ContractNewForm, ContractStepForm
 from hemei.contracts.models import Contract, ContractReview, PaymentDue
 from hemei.contracts.sweep import EXPIRY_DAYS, with_paid
-from hemei.core.parsing import parse_id, require_date
+from hemei.core.parsing import form_values, parse_id, picked, require_date
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.meetings.models import Meeting
@@ -37,7 +38,7 @@ PAGE = 200
 
 
 def _village(request: HttpRequest) -> Region:
-    code = request.GET.get("village") or request.POST.get("village") or ""
+    code = picked(request, "village")
     if code:
         return access.access_village(request.user, code)
     village = access.access_villages(request.user).first()
@@ -102,12 +103,12 @@ def contract_new(request: HttpRequest) -> HttpResponse:
     assets = Asset.objects.filter(village=village, status=Asset.Status.IDLE).order_by("code")
     errors: list[str] = []
     if request.method == "POST":
-        p = request.POST
+        p = form_values(ContractNewForm(request.POST))
         try:
             asset_pk = parse_id(p.get("asset"))
             asset = assets.filter(pk=asset_pk).first() if asset_pk else None
             schedule = []
-            for due_on, amount in zip(p.getlist("due_on"), p.getlist("due_amount"), strict=False):
+            for due_on, amount in zip(p.get("due_on", []), p.get("due_amount", []), strict=False):
                 if due_on.strip() or amount.strip():
                     schedule.append((require_date(due_on), amount))
             contract = services.contract_create(
@@ -183,7 +184,7 @@ def contract_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """One POST endpoint per step; the services check the roles and the state."""
     require_staff_scope(request.user)
     contract = access.access_contract(request.user, pk)
-    p, user = request.POST, request.user
+    p, user = form_values(ContractStepForm(request.POST)), request.user
     try:
         if action == "discuss":
             services.contract_discuss(actor=user, contract=contract, on=require_date(p.get("on", "")),

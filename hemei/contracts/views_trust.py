@@ -23,14 +23,17 @@ from hemei.contracts import access, trust, trust_io
 from hemei.contracts.forms_trust import (
     EndForm,
     IncomeForm,
+    ParcelActionForm,
     ParcelForm,
+    ServiceAreasForm,
     ServiceForm,
+    ServiceParcelsForm,
     find_household,
     households_matching,
 )
 from hemei.contracts.models import TrustIncome, TrustParcel, TrustService
 from hemei.contracts.views import _village
-from hemei.core.parsing import parse_id, parse_year
+from hemei.core.parsing import form_values, parse_year
 from hemei.core.xlsx import xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
@@ -208,7 +211,7 @@ def parcel_detail(request: HttpRequest, pk: int) -> HttpResponse:
     edit = ParcelForm(initial=initial, editing=True)
     end = EndForm()
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        action = form_values(ParcelActionForm(request.POST)).get("action", "")
         try:
             if action == "edit":
                 edit = ParcelForm(request.POST, editing=True)
@@ -245,15 +248,17 @@ def service_new(request: HttpRequest) -> HttpResponse:
     active = access.access_parcels(request.user).filter(village=village, ended_on__isnull=True)
     shown = list(_filtered(active, f).select_related("household__head").order_by("household__number", "id")[:PAGE])
     form = ServiceForm(request.POST or None, initial={"key": uuid.uuid4().hex, "on": timezone.localdate()})
-    ticked = set(request.POST.getlist("parcel"))
+    picks = form_values(ServiceParcelsForm(request.POST))
+    ticked = {str(pk) for pk in picks.get("parcel", ())}
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        provider = request.POST.get("all_of", "").strip()
+        provider = picks.get("all_of", "")
         if provider:
             chosen = list(active.filter(provider=provider))
         else:
-            chosen = list(active.filter(pk__in=[pk for p in ticked if (pk := parse_id(p)) is not None]))
-        areas = {p.pk: request.POST.get(f"area_{p.pk}", "").strip() for p in chosen}
+            chosen = list(active.filter(pk__in=picks.get("parcel", ())))
+        sent = form_values(ServiceAreasForm(request.POST, parcels=chosen))
+        areas = {p.pk: sent.get(f"area_{p.pk}", "") for p in chosen}
         try:
             created, replayed = trust.services_batch(
                 actor=request.user, village=village, parcels=chosen, kind=d["kind"], on=d["on"],

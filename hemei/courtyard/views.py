@@ -20,11 +20,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.paging import page_of
+from hemei.core.parsing import form_values, picked
 from hemei.core.views import error_text, flash_errors
 from hemei.core.xlsx import xlsx_response
 from hemei.courtyard import services
 from hemei.courtyard.access import access_event, access_events, household_limit, is_committee, panel_candidates
 from hemei.courtyard.export import results_export
+from hemei.courtyard.forms import ActionForm, ScoreForm, SetupForm
 from hemei.courtyard.models import ReviewEvent
 from hemei.courtyard.selectors import PUBLIC_STATUSES, plaque_counts, ranked_results
 from hemei.points.views import _staff_villages
@@ -59,33 +61,37 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 def _parse_setup(request: HttpRequest, village: Region) -> dict[str, Any]:
     """The set-up form → service arguments; a malformed field is a ValidationError."""
-    post = request.POST
+    sent = form_values(SetupForm(request.POST, criteria_rows=CRITERIA_ROWS, tier_rows=TIER_ROWS))
+
+    def text(name: str) -> str:
+        return str(sent.get(name, ""))
+
     try:
-        date = dt.date.fromisoformat(post.get("date", ""))
+        date = dt.date.fromisoformat(text("date"))
     except ValueError:
         raise ValidationError(_("Give the date of the review.")) from None
     criteria = []
     for i in range(CRITERIA_ROWS):
-        name = post.get(f"c_name_{i}", "").strip()
+        name = text(f"c_name_{i}").strip()
         if not name:
             continue
         try:
-            weight = int(post.get(f"c_weight_{i}", ""))
+            weight = int(text(f"c_weight_{i}"))
         except ValueError:
             raise ValidationError(_("Each weight is a whole number from 1 to 100.")) from None
-        criteria.append(services.CriterionSpec(name, weight, services._decimal(post.get(f"c_max_{i}", ""), name)))
+        criteria.append(services.CriterionSpec(name, weight, services._decimal(text(f"c_max_{i}"), name)))
     version = services.adopted_version(village)
     items = {str(i.pk): i for i in version.items.all()} if version else {}
     tiers = []
     for i in range(TIER_ROWS):
-        name = post.get(f"t_name_{i}", "").strip()
+        name = text(f"t_name_{i}").strip()
         if not name:
             continue
-        item = items.get(post.get(f"t_item_{i}", ""))
+        item = items.get(text(f"t_item_{i}"))
         if item is None:
             raise ValidationError(_("Choose the points item of plaque tier %(t)s.") % {"t": name})
-        top = post.get(f"t_top_{i}", "").strip()
-        low = post.get(f"t_min_{i}", "").strip()
+        top = text(f"t_top_{i}").strip()
+        low = text(f"t_min_{i}").strip()
         if top and not (top.isascii() and top.isdigit() and len(top) <= 9):
             raise ValidationError(_("Top N is at least 1."))
         tiers.append(
@@ -93,16 +99,16 @@ def _parse_setup(request: HttpRequest, village: Region) -> dict[str, Any]:
                 name, item, int(top) if top else None, services._decimal(low, _("Minimum total")) if low else None
             )
         )
-    panel_ids = _ids(post.getlist("panel"))
+    panel_ids = _ids(sent.get("panel", []))
     panel = list(panel_candidates(village).filter(pk__in=panel_ids))
     if len(panel) != len(set(panel_ids)):
         raise ValidationError(_("Choose evaluators from the list."))
-    ids = _ids(post.getlist("household"))
+    ids = _ids(sent.get("household", []))
     households = list(Household.objects.filter(village=village, pk__in=ids).order_by("number"))
     return {
-        "title": post.get("title", ""),
+        "title": text("title"),
         "date": date,
-        "method": post.get("method", ""),
+        "method": text("method"),
         "criteria": criteria,
         "tiers": tiers,
         "panel": panel,
@@ -136,7 +142,7 @@ def _setup_context(village: Region, event: ReviewEvent | None) -> dict[str, Any]
 def event_create(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     villages = [v for v in _staff_villages(request) if is_committee(request.user, v)]
-    code = request.GET.get("village") or request.POST.get("village") or (villages[0].code if villages else "")
+    code = picked(request, "village") or (villages[0].code if villages else "")
     village = next((v for v in villages if v.code == code), None)
     if village is None:
         raise Http404
@@ -145,7 +151,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
             event = services.event_create(
                 actor=request.user,
                 village=village,
-                idempotency_key=request.POST.get("key", "")[:100],
+                idempotency_key=form_values(ActionForm(request.POST)).get("key", ""),
                 **_parse_setup(request, village),
             )
             messages.success(request, _("Review created as a draft."))
@@ -199,7 +205,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def event_action(request: HttpRequest, pk: int) -> HttpResponse:
     event = access_event(request.user, pk)
-    action = request.POST.get("action", "")
+    action = form_values(ActionForm(request.POST)).get("action", "")
     try:
         if action == "open":
             services.event_open(actor=request.user, event=event)
@@ -229,12 +235,12 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     criteria = list(event.criteria.all())
     if request.method == "POST":
-        raw = request.POST.get("household", "")
-        picked = _ids([raw])
-        household = event.households.filter(pk=picked[0]).first() if picked else None
+        sent = form_values(ScoreForm(request.POST, criteria=criteria))
+        chosen = _ids([sent.get("household", "")])
+        household = event.households.filter(pk=chosen[0]).first() if chosen else None
         if household is None:
             raise Http404
-        values = {c.pk: request.POST.get(f"score_{c.pk}", "") for c in criteria}
+        values = {c.pk: sent.get(f"score_{c.pk}", "") for c in criteria}
         try:
             _sheet, unchanged = services.score_submit(
                 actor=request.user, event=event, household=household, scores=values

@@ -9,10 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from hemei.core.parsing import form_values
 from hemei.core.scope import may, scope_for
 from hemei.core.xlsx import xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.dashboards.figures import default_period
+from hemei.dashboards.forms import EntryActionForm
 from hemei.indicators import io, services
 from hemei.indicators.access import APPROVE_ROLES, ENTRY_ROLES, access_entry_villages, access_reports
 from hemei.indicators.forms import ReportForm, ReturnForm
@@ -58,7 +60,7 @@ def entry(request: HttpRequest, code: str, period: str) -> HttpResponse:
     may_approve = may(request.user, APPROVE_ROLES, village)
     form = ReportForm(initial_values=values)
     if request.method == "POST":
-        action = request.POST.get("action", "save")
+        action = form_values(EntryActionForm(request.POST)).get("action", "")  # "": unparsable, nothing done
         try:
             if action in ("save", "submit"):
                 if not may_enter:

@@ -23,3 +23,9 @@ class DeviceForm(forms.Form):
     def __init__(self, *args: Any, regions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = regions  # type: ignore[attr-defined]
+
+
+class NextForm(forms.Form):
+    """Where an alarm action returns to: `list` for the alarm list, else the alarm."""
+
+    next = forms.CharField(required=False)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hemei.core.parsing import form_values
 from hemei.core.xlsx import xlsx_response
 from hemei.devices import services
 from hemei.devices.access import (
@@ -25,7 +26,7 @@ from hemei.devices.access import (
     may_read_dead_letters,
 )
 from hemei.devices.export import alarms_export, devices_export
-from hemei.devices.forms import DeviceForm, NoteForm
+from hemei.devices.forms import DeviceForm, NextForm, NoteForm
 from hemei.devices.models import Alarm, DeadLetter, Device, Kind, Severity
 from hemei.regions.access import access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level
@@ -156,7 +157,7 @@ def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, "; ".join(exc.messages))
     else:
         messages.success(request, _("Done."))
-    if request.POST.get("next") == "list":
+    if form_values(NextForm(request.POST)).get("next") == "list":
         return redirect("alarm-list")
     return redirect("alarm-detail", pk=alarm.pk)
 

@@ -39,3 +39,39 @@ class AttendanceForm(forms.Form):
     minutes = forms.CharField(
         label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=20000
     )
+
+
+# The POST forms below parse leniently (`hemei.core.parsing.form_values`): each field is the
+# text as sent (a field that does not parse is left out, read as empty); the view turns counts
+# into numbers where they are ones and the services refuse the rest with their own messages.
+
+
+def _raw() -> forms.CharField:
+    return forms.CharField(required=False, strip=False)
+
+
+class MeetingStepForm(forms.Form):
+    """The meeting page's steps: the attendance (`attendance`) and a new agenda item (`add`)."""
+
+    attendees = _raw()
+    eligible = _raw()
+    households_total = _raw()
+    households_present = _raw()
+    minutes = _raw()
+    corrects = _raw()
+    title = _raw()
+    description = _raw()
+
+
+class DecideForm(forms.Form):
+    votes_for = _raw()
+    votes_against = _raw()
+    votes_abstain = _raw()
+    decision = _raw()
+
+
+class CaseTableForm(forms.Form):
+    """A case put to a meeting from the case page."""
+
+    meeting = _raw()
+    title = _raw()

@@ -18,11 +18,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.cases.access import access_case
 from hemei.cases.deliberation import case_table
-from hemei.core.parsing import parse_int
+from hemei.core.parsing import form_values, parse_int
 from hemei.meetings import services
 from hemei.meetings.access import access_item, access_meeting, access_meetings, can_record
 from hemei.meetings.board import public_items
-from hemei.meetings.forms import AttendanceForm, MeetingForm
+from hemei.meetings.forms import AttendanceForm, CaseTableForm, DecideForm, MeetingForm, MeetingStepForm
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.regions.access import access_region, access_regions, require_staff_scope
 from hemei.regions.models import Level, Region
@@ -133,7 +133,7 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     meeting = access_meeting(request.user, pk)
     if not can_record(request.user, meeting.region.path):
         raise PermissionDenied
-    post = request.POST
+    post = form_values(MeetingStepForm(request.POST))
     try:
         if action == "attendance":
             services.meeting_attendance(
@@ -172,7 +172,7 @@ def item_decide(request: HttpRequest, pk: int) -> HttpResponse:
     item = access_item(request.user, pk)
     if not can_record(request.user, item.meeting.region.path):
         raise PermissionDenied
-    post = request.POST
+    post = form_values(DecideForm(request.POST))
     try:
         item = services.agenda_item_decide(
             actor=request.user,
@@ -197,9 +197,10 @@ def case_table_view(request: HttpRequest, number: str) -> HttpResponse:
     case = access_case(request.user, number)
     if not can_record(request.user, case.region.path):
         raise PermissionDenied
-    meeting = access_meeting(request.user, _int(request.POST.get("meeting", "")))
+    sent = form_values(CaseTableForm(request.POST))
+    meeting = access_meeting(request.user, _int(sent.get("meeting", "")))
     try:
-        case_table(actor=request.user, case=case, meeting=meeting, title=request.POST.get("title", ""))
+        case_table(actor=request.user, case=case, meeting=meeting, title=sent.get("title", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("case-detail", number=case.number)

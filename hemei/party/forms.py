@@ -73,3 +73,9 @@ class StudyForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(label=_("Sign-in code"), max_length=16)
+
+
+class GroupForm(forms.Form):
+    """A member's party group: an id of a group, anything else (— too) no group."""
+
+    group = forms.CharField(required=False)  # read with `parse_id`

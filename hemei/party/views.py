@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from hemei.core import throttle
 from hemei.core.masking import mask_phone
-from hemei.core.parsing import parse_id, parse_year
+from hemei.core.parsing import form_values, parse_id, parse_year
 from hemei.core.scope import require_in_scope
 from hemei.core.views import error_text, flash_errors, flash_form_errors
 from hemei.core.xlsx import xlsx_response
@@ -40,6 +40,7 @@ from hemei.party.forms import (
     CancelForm,
     CodeForm,
     ConfirmForm,
+    GroupForm,
     MarkForm,
     MemberForm,
     RecordForm,
@@ -231,7 +232,7 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, _("Transferred."))
             return redirect("party-member", pk=new.pk) if new else redirect("party-branch", pk=member.branch_id)
         elif action == "group":
-            group_id = parse_id(request.POST.get("group"))
+            group_id = parse_id(form_values(GroupForm(request.POST)).get("group"))
             group = access_branch(request.user, group_id) if group_id else None
             services.member_set_group(actor=request.user, member=member, group=group)
         elif action == "study":

@@ -166,3 +166,16 @@ class HouseholdLinkForm(forms.Form):
         if key in self.members:
             return HouseholdLink.Kind.PARTY_MEMBER, self.members[key], None
         return HouseholdLink.Kind.CADRE, None, self.posts[key]
+
+
+class RegionCodeForm(forms.Form):
+    """The region code a POST names (the roster import), read before the form that checks it
+    against the user's choices: `access_region` answers 404/403 for one outside the scope."""
+
+    region = forms.CharField(required=False, strip=False)
+
+
+class HouseholdSearchForm(forms.Form):
+    """The household number searched for on the move page (its hidden input on POST)."""
+
+    q = forms.CharField(required=False, max_length=100)

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from hemei.core.parsing import form_values, picked
 from hemei.regions import services
 from hemei.regions.access import (
     access_household,
@@ -37,6 +38,7 @@ from hemei.regions.forms import (
     HouseholdEditForm,
     HouseholdLinkForm,
     HouseholdMoveForm,
+    HouseholdSearchForm,
     ResidentCreateForm,
     ResidentMoveForm,
     ResidentTagsForm,
@@ -199,7 +201,7 @@ def resident_tags(request: HttpRequest, pk: int) -> HttpResponse:
 def resident_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Find the new household by its number (write scope only), then move with date and reason."""
     resident = access_resident(request.user, pk, write=True)
-    q = (request.POST.get("q") or request.GET.get("q") or "").strip()
+    q = form_values(HouseholdSearchForm(request.POST)).get("q") or picked(request, "q")
     form = ResidentMoveForm(_posted(request))
     target: Household | None = None
     if request.method == "POST" and form.is_valid():

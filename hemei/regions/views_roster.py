@@ -22,9 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hemei.accounts.models import User
+from hemei.core.parsing import form_values
 from hemei.core.xlsx import XLSX_CONTENT_TYPE
 from hemei.core.xlsx_import import XlsxUploadForm
 from hemei.regions.access import access_region, access_regions, require_staff_scope, scope_for
+from hemei.regions.forms import RegionCodeForm
 from hemei.regions.models import Level, Region, RosterImport
 from hemei.regions.roster import (
     ImportReport,
@@ -93,7 +95,7 @@ def roster_import_page(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     choices = _choices(writable_regions(request.user))
     if request.method == "POST":
-        code = request.POST.get("region", "")
+        code = form_values(RegionCodeForm(request.POST)).get("region", "")
         region = access_region(request.user, code, write=True) if code else None
         form = RosterImportForm(request.POST, request.FILES, choices=choices)
         county = region.county_ancestor() if region is not None else None
