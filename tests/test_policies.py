@@ -672,3 +672,25 @@ def test_over_several_villages_the_not_applied_page_asks_for_a_village_first(wor
     assert listed.context["page"].paginator.count == 1
     login(world.user("secretary"))  # one village: the list at once
     assert client.get(reverse("policy-not-applied")).context["rows"]
+
+
+def test_a_villager_sees_their_own_policy_card_on_the_phone(world: World, client: Any, login: Any) -> None:
+    """/me/policies/: the policies the villager's own household qualifies for, why, and the
+    application's state; another household's policies never; staff have no such page."""
+    loan = _policy(world, "xd", LOAN, name="脱贫人口小额信贷")
+    _policy(world, "gaoling", ELDER)
+    _tag(world.house_a, "监测户")
+    _tag(world.house_b, "监测户")
+    _member(world.house_b, "老寿星", dt.date(1930, 1, 1))
+    login(world.user("villager"))  # head of house_a
+    assert reverse("my-policies") in client.get(reverse("villager-home")).content.decode()
+    page = client.get(reverse("my-policies"))
+    text = page.content.decode()
+    assert page.status_code == 200 and loan.name in text and "尚未申请" in text
+    assert [m.policy.code for c in page.context["cards"] for m in c["qualified"]] == ["xd"]  # not house_b's 高龄
+    assert "老寿星" not in text
+    services.application_record(actor=world.user("grid_a"), household=world.house_a, policy=loan,
+                                idempotency_key="k")
+    assert "尚未申请" not in client.get(reverse("my-policies")).content.decode()
+    login(world.user("grid_a"))
+    assert client.get(reverse("my-policies")).status_code == 404

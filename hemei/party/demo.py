@@ -180,8 +180,9 @@ def demo_party(*, stdout: Any = None) -> int:
                               studied_on=studied, absence=row)
     if by_grid:
         first = next(iter(by_grid.values()))
+        evening = _at(timezone.localtime(now, DEMO_NOW.tzinfo).date() + dt.timedelta(days=2), 19)
         services.session_plan(actor=DEMO, branch=first, kind="group", title="党小组会：学习交流、联户情况汇报",
-                              planned_at=now + dt.timedelta(days=2, hours=10), place="第一网格活动室")
+                              planned_at=evening, place="第一网格活动室")  # two days on, when members are home
     _member_login(members, grids[0] if grids else None)
     missed = sweep_schedule(now)
     if stdout is not None:

@@ -3,6 +3,7 @@ from django.urls import path
 from hemei.policies import views
 
 urlpatterns = [
+    path("me/policies/", views.my_policies, name="my-policies"),
     path("w/policies/", views.policy_list, name="policy-list"),
     path("w/policies/<int:pk>/", views.policy_detail, name="policy-detail"),
     path("w/policies/not-applied/", views.not_applied, name="policy-not-applied"),

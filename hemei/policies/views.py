@@ -30,7 +30,7 @@ from hemei.policies.access import DECIDE_ROLES, POLICY_ROLES, RECORD_ROLES, acce
 from hemei.policies.eligibility import WORK_PLACES, describe
 from hemei.policies.export import not_applied_export
 from hemei.policies.forms import ApplyForm, DecideForm, NotAppliedFilter, VersionForm, WorkAwayForm
-from hemei.policies.models import WorkAway
+from hemei.policies.models import Application, WorkAway
 from hemei.regions.access import access_household, access_region, require_staff_scope, staff_villages
 from hemei.regions.models import Household, Resident
 
@@ -264,3 +264,19 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = (f'inline; filename="policy-card-{household.village.code}-'
                                        f'{household.number}.pdf"')
     return response
+
+
+@login_required
+def my_policies(request: HttpRequest) -> HttpResponse:
+    """The villager's own 明白卡 on the phone: each policy in force their household qualifies
+    for, why, what it gives, how to apply, and where their applications stand (their own
+    household's data, read through their scope: a villager sees only their household)."""
+    household_ids = scope_for(request.user).household_ids
+    if not household_ids:
+        raise Http404
+    on = selectors.today()
+    households = list(Household.objects.filter(pk__in=household_ids).select_related("region", "village")
+                      .order_by("pk"))
+    matches = selectors.matches_for(households, on, applications=Application.objects.all())
+    cards = [{"household": h, "qualified": [m for m in matches[h.pk] if m.qualifies]} for h in households]
+    return render(request, "policies/my.html", {"cards": cards, "on": on})
