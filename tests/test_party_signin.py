@@ -169,3 +169,21 @@ def test_guessing_codes_is_stopped_after_ten_wrong_ones_an_hour(party, client, s
     other = party.users["zhao"]  # another account is not held up by this one's guesses
     client.force_login(other)
     assert client.post(url, {"code": "WRONG999"}).status_code == 400
+
+
+def test_attendance_pages_say_present_members_and_sign_in_in_chinese(world, party, client):
+    """The walk of issue 17 read 在家 ("at home") for present, 家庭成员 for the register and 登录
+    ("log in") on the sign-in button: the party pages use their own words."""
+    session = _open(party.group_a)
+    services.attendance_sign_in(actor=party.users["villager"], code=session.code)
+    services.session_record(actor=SYSTEM, session=session, minutes="学习党章第一章", hours=1)
+    client.force_login(world.user("secretary"))
+    page = client.get(reverse("party-session", args=[session.pk])).content.decode()
+    assert "出席 1 / 应到" in page and "在家" not in page
+    assert "已记录" in page and "记录时间" not in page
+    assert "会议开始" in page and "登记会议记录" in page and "opened" not in page
+    branch = client.get(reverse("party-branch", args=[party.group_a.pk])).content.decode()
+    assert "<h2>党员</h2>" in branch and "家庭成员" not in branch and "在家" not in branch
+    client.force_login(party.users["villager"])
+    mine = client.get(reverse("my-party")).content.decode()
+    assert "签到</button>" in mine and "登录</button>" not in mine

@@ -27,6 +27,7 @@ from hemei.policies.eligibility import (
     HouseholdFacts,
     MemberFacts,
     age_on,
+    describe,
     evaluate,
     months_between,
     validate_conditions,
@@ -130,6 +131,17 @@ def test_each_check_is_explained_in_chinese() -> None:
         outcome = evaluate(rules, _facts(members=(_m(1, 82),)))
         text = outcome.members[0].checks[0].text
     assert "年龄" in text and "82" in text and "80" in text and "不低于" in text
+
+
+def test_a_yes_no_rule_is_said_once() -> None:
+    """Walk of issue 17: the card read 在村居住：是（条件：是 是）; a yes/no rule names its value alone."""
+    rules = validate_conditions([{"field": "household.lives_in_village", "op": "==", "value": True}])
+    with translation.override("zh-hans"):
+        assert evaluate(rules, _facts()).checks[0].text == "在村居住：是（条件：是）"
+        assert evaluate(rules, _facts(lives_in_village=False)).checks[0].text == "在村居住：否（条件：是）"
+        assert describe(rules) == ["在村居住 是"]
+        assert evaluate(validate_conditions(ELDER), _facts(members=(_m(1, 82),))).members[0].checks[0].text \
+            == "年龄：82（条件：不低于 80）"  # other fields keep their operator
 
 
 @pytest.mark.parametrize("bad", [

@@ -357,3 +357,31 @@ def test_the_api_hides_another_townships_response(marked: World, client) -> None
     client.force_login(stranger)
     assert client.get("/api/v1/services/emergency-responses/").json()["results"] == []
     assert client.get(f"/api/v1/services/emergency-responses/{response.pk}/").status_code == 404
+
+
+def test_a_refused_check_in_keeps_the_ticks_and_the_note(marked: World, login) -> None:
+    """Walk of issue 17: a check-in refused for a missing note came back with every tick cleared,
+    so the grid worker ticked 23 households again on the phone."""
+    w = marked
+    second = regions.household_create(actor=SYSTEM, grid=w.grid_a, number="002", address="西邵村一街2号")
+    second.tags.add(Tag.objects.get(name="监测户"))
+    response = declare(w, now=None)
+    check = check_of(response, w.grid_a)
+    client = login(w.user("grid_a"))
+    url = f"/w/emergency/checks/{check.pk}/"
+    refused_page = client.post(url, {"reached": [str(w.house_a.pk)], "note": "  "})
+    assert refused_page.status_code == 400
+    html = refused_page.content.decode()
+    assert f'value="{w.house_a.pk}" checked>' in html and f'value="{second.pk}">' in html
+    assert GridCheck.objects.get(pk=check.pk).status != "done"
+    kept = client.post(url, {"reached": [str(w.house_a.pk)], "note": "已请邻居上门"})
+    assert kept.status_code == 302 and GridCheck.objects.get(pk=check.pk).status == "done"
+
+
+def test_the_board_history_is_in_words(marked: World, login) -> None:
+    w = marked
+    response = declare(w)
+    services.response_change_level(actor=w.user("township"), response=response, level=3, reason="水位继续上涨")
+    page = login(w.user("township")).get(f"/w/emergency/{response.pk}/").content.decode()
+    assert "启动响应" in page and "提升级别 Ⅳ级（四级） → Ⅲ级（三级）" in page and "declare" not in page
+    assert "<th>重点户</th>" in page

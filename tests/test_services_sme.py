@@ -64,6 +64,8 @@ def test_the_page_explains_each_rule(client) -> None:
     text = page.content.decode()
     assert page.status_code == 200
     assert text.count("✘") >= 2 and "研发费用" in text and "80" in text
+    # The public page names the notice, not the project's seed files (walk of issue 17).
+    assert "省工信厅2026年专精特新中小企业认定通知" in text and "seed 003" not in text
 
 
 @pytest.mark.parametrize(("field", "value"), [("debt_ratio", "-5"), ("main_business_share", "120"),

@@ -403,3 +403,17 @@ def test_verify_names_a_slot_whose_count_was_changed_behind_the_services(world: 
     assert CHECKS["study-tour-places"]() == []
     Slot.objects.filter(pk=slot.pk).update(booked=25)
     assert CHECKS["study-tour-places"]() == [f"slot {slot.pk}: 25 places booked but bookings hold 20"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_full_slot_says_so_instead_of_offering_the_form(world: World, venue: Venue, client) -> None:
+    """Walk of issue 17: a full slot's page still showed the five questions, and only after
+    filling them in did the visitor read 该时段已满."""
+    slot = make_slot(world, venue, capacity=20)
+    assert client.post(f"/yanxue/slot/{slot.pk}/", _form(group_size="20")).status_code == 302
+    page = client.get(f"/yanxue/slot/{slot.pk}/").content.decode()
+    assert "该时段已满。" in page and 'name="contact_phone"' not in page and "其他时段" in page
+    refused_page = client.post(f"/yanxue/slot/{slot.pk}/", _form(group_size="1", key="another"))
+    assert refused_page.status_code == 400 and refused_page.content.decode().count("该时段已满。") == 1
+    again = client.post(f"/yanxue/slot/{slot.pk}/", _form(group_size="20"))  # the first tap's resend
+    assert again.status_code == 302 and Booking.objects.count() == 1

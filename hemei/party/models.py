@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hemei.core.models import WorkflowEvent
 from hemei.core.sweeps import Tier
@@ -158,7 +159,7 @@ class Session(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("planned")
         HELD = "held", _("being held")
-        RECORDED = "recorded", _("recorded")
+        RECORDED = "recorded", pgettext_lazy("session status", "recorded")
         CANCELLED = "cancelled", _("cancelled")
 
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")

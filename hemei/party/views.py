@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from hemei.core import throttle
@@ -283,9 +284,18 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "session": session, "manage": manage, "expected": expected, "qr": qr, "sign_url": sign_url, "live": live,
         "present": sum(1 for a in rows.values() if a.status == Attendance.Status.PRESENT), "n_rows": len(rows),
         "n_expected": services.expected_members(session).count(),
-        "events": list(session.events.all()), "record_form": RecordForm(initial={"hours": session.hours}),
+        "events": _session_events(session), "record_form": RecordForm(initial={"hours": session.hours}),
         "cancel_form": CancelForm(), "statuses": Attendance.Status.choices,
     })
+
+
+def _session_events(session: Session) -> list[dict[str, Any]]:
+    """The session's history in words (会议开始, 显示新的签到码 …), not the move codes."""
+    words = {"opened": pgettext("party session event", "session begun"),
+             "recorded": pgettext("party session event", "minutes recorded"),
+             "cancelled": pgettext("party session event", "cancelled"),
+             "code": pgettext("party session event", "new sign-in code shown")}
+    return [{"at": e.at, "what": words.get(e.kind, e.kind), "note": e.note} for e in session.events.all()]
 
 
 @login_required

@@ -239,9 +239,13 @@ class Check:
     expected: str
     actual: str
     passed: bool
+    kind: str = ""
 
     @property
     def text(self) -> str:
+        if _says_it_all(self.kind, self.op):
+            return _("%(label)s: %(actual)s (the rule asks: %(expected)s)") % {
+                "label": self.label, "actual": self.actual, "expected": self.expected}
         return _("%(label)s: %(actual)s (the rule asks: %(op)s %(expected)s)") % {
             "label": self.label, "actual": self.actual, "op": op_words(self.op), "expected": self.expected}
 
@@ -278,6 +282,11 @@ class Outcome:
         if not self.household_ok:
             return False
         return bool(self.qualifying_members) if self.per_member else True
+
+
+def _says_it_all(kind: str, op: str) -> bool:
+    """A yes/no field under "==": the value alone is the rule ("在村居住：是（条件：是）", not "是 是")."""
+    return kind == BOOL and op == "=="
 
 
 def op_words(op: str) -> str:
@@ -320,7 +329,7 @@ def check(condition: Mapping[str, Any], subject: HouseholdFacts | MemberFacts) -
     actual = _value(spec, subject)
     return Check(field=spec.name, label=str(spec.label), op=condition["op"],
                  expected=_show(spec, condition["value"]), actual=_show(spec, actual),
-                 passed=_passes(spec, condition["op"], condition["value"], actual))
+                 passed=_passes(spec, condition["op"], condition["value"], actual), kind=spec.kind)
 
 
 def evaluate(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> Outcome:
@@ -345,5 +354,6 @@ def describe(conditions: Sequence[Mapping[str, Any]]) -> list[str]:
         if spec is None:
             continue
         who = _("a member's") + " " if spec.member else ""
-        out.append(f"{who}{spec.label} {op_words(c['op'])} {_show(spec, c['value'])}")
+        op = "" if _says_it_all(spec.kind, c["op"]) else f"{op_words(c['op'])} "
+        out.append(f"{who}{spec.label} {op}{_show(spec, c['value'])}")
     return out

@@ -73,7 +73,7 @@ RULESETS: dict[int, RuleSet] = {
     2026: RuleSet(
         year=2026,
         title="2026年专精特新中小企业认定条件",
-        source="seed 003（省工信厅2026年专精特新中小企业认定通知）",
+        source="省工信厅2026年专精特新中小企业认定通知",  # seed 003; the public page shows it
         rules=(
             Rule("prerequisite", "前提：已入库科技型中小企业（有入库编号）或已获评创新型中小企业",
                  (_c("tech_sme_number", "given"), _c("innovative_certificate", "yes")), combine="any"),

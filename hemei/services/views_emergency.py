@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.masking import mask_name
@@ -91,13 +92,23 @@ def emergency_declare(request: HttpRequest) -> HttpResponse:
     }, status=400 if errors else 200)
 
 
+def _event_rows(response: Response) -> list[dict[str, Any]]:
+    """The history in words: "启动 Ⅳ级（四级）", "提升 Ⅳ级（四级） → Ⅲ级（三级）", not move codes and numbers."""
+    moves = {"declare": pgettext("emergency move", "declared"), "raise": pgettext("emergency move", "raised"),
+             "lower": pgettext("emergency move", "lowered"), "lift": pgettext("emergency move", "lifted")}
+    levels = dict(ResponseLevel.choices)
+    return [{"at": e.at, "what": moves.get(e.kind, e.kind), "note": e.note,
+             "from_level": levels.get(e.from_level, "") if e.from_level else "",
+             "to_level": levels.get(e.to_level, "") if e.to_level else ""} for e in response.events.all()]
+
+
 @login_required
 def emergency_board(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     response = access_response(request.user, pk)
     rows, totals = board(request.user, response)
     return render(request, "services/emergency_board.html", {
-        "response": response, "rows": rows, "totals": totals, "events": list(response.events.all()),
+        "response": response, "rows": rows, "totals": totals, "events": _event_rows(response),
         "manage": may(request.user, DECLARE_ROLES, response.region) and response.status == Response.Status.ACTIVE,
         "levels": ResponseLevel.choices, "now": timezone.now(),
     })
@@ -146,6 +157,7 @@ def check_page(request: HttpRequest, pk: int) -> HttpResponse:
                      "head": mask_name(house.head.name) if house.head is not None else "",
                      "reasons": [labels.get(r, r) for r in reasons]})
     errors: list[str] = []
+    sent: dict[str, Any] = {}
     if request.method == "POST":
         sent = form_values(CheckInForm(request.POST))
         try:
@@ -156,7 +168,12 @@ def check_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Checked in. Thank you."))
             return redirect("emergency-home")
+    # A refused check-in keeps the ticks and the note: nobody ticks 25 households twice on a phone.
+    ticked = set(sent.get("reached", ()))
+    for row in rows:
+        row["ticked"] = row["pk"] in ticked
     return render(request, "services/emergency_check.html", {
-        "check": check, "rows": rows, "errors": errors, "contacts": list(check.contacts.all()),
+        "check": check, "rows": rows, "errors": errors, "note": sent.get("note", ""),
+        "contacts": list(check.contacts.all()),
         "may_check_in": may(request.user, "check_in", check), "now": timezone.now(),
     }, status=400 if errors else 200)

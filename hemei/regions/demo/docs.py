@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from hemei.regions.demo.build import DemoSummary
 
 
+# The party demo (hemei.party.demo) adds one more login after the personas: a party member's.
+MEMBER_NOTE = [
+    "`member` (the same password) is a party member of 第一网格 with a villager account: sign in at a",
+    "三会一课 session on `/me/party/` while `secretary` shows the code ([docs/party.md](party.md)).",
+]
+
+
 def demo_markdown(summary: DemoSummary) -> str:
     """The committed logins page. It depends only on the seed (no timings, no hashes), so
     the default build rewrites it byte for byte."""
@@ -40,6 +47,8 @@ def demo_markdown(summary: DemoSummary) -> str:
         for x in summary.logins
     ]
     lines += [
+        "",
+        *MEMBER_NOTE,
         "",
         "Sign in at http://127.0.0.1:8000/login/; the villager may use the phone number",
         "instead of the user name. `hemei demo --password …` on an empty database sets another",
@@ -68,4 +77,5 @@ def logins_table(summary: DemoSummary) -> str:
     room = max(2 * len(label) for label in labels)
     rows = [f"  {x.username:<{width}}  {label}{' ' * (room - 2 * len(label))}  {x.region}"
             for x, label in zip(summary.logins, labels, strict=True)]
-    return "\n".join([f"演示账号 Demo logins (password: {summary.password}):", *rows])
+    member = f"  {'member':<{width}}  党员（村民账号），在 /me/party/ 签到三会一课"
+    return "\n".join([f"演示账号 Demo logins (password: {summary.password}):", *rows, member])
