@@ -34,7 +34,7 @@ def test_a_childcare_application_waits_in_line_and_is_offered_a_place(browser, l
     public = browser.new_page(**PHONE)
     public.goto(f"{base}/tuoyu/{centre.pk}/")
     text = public.inner_text("main")
-    assert "托位 2 个" in text and "排队家庭 0 户" in text and "6012345" not in text, text
+    assert "托位 2 个" in text and "排队家庭 0 户" in text and "0351-6012345" in text, text
     assert _no_sideways_scroll(public)
 
     page = browser.new_page(**PHONE)

@@ -385,3 +385,25 @@ def test_the_board_history_is_in_words(marked: World, login) -> None:
     page = login(w.user("township")).get(f"/w/emergency/{response.pk}/").content.decode()
     assert "启动响应" in page and "提升级别 Ⅳ级（四级） → Ⅲ级（三级）" in page and "declare" not in page
     assert "<th>重点户</th>" in page
+
+
+def test_raising_the_level_brings_the_check_in_deadline_forward_never_back(marked: World) -> None:
+    """Ⅳ gives the grids 6 hours, Ⅱ 2: raised after an hour, the grids are due 2 hours from
+    then (3 hours after the declaration), not at Ⅳ's later time; lowering keeps that deadline,
+    and a raise to a level whose time would end later changes nothing."""
+    w = marked
+    response = declare(w, level=4)
+    assert response.checkin_by == NOW + dt.timedelta(hours=6)
+    township = w.user("township")
+    services.response_change_level(actor=township, response=response, level=2, reason="上游降雨加剧",
+                                   now=NOW + dt.timedelta(hours=1))
+    response.refresh_from_db()
+    assert response.checkin_by == NOW + dt.timedelta(hours=3)
+    services.response_change_level(actor=township, response=response, level=3, reason="水位回落",
+                                   now=NOW + dt.timedelta(hours=2))
+    services.response_change_level(actor=township, response=response, level=2, reason="再次上涨",
+                                   now=NOW + dt.timedelta(hours=2, minutes=30))
+    response.refresh_from_db()
+    assert response.checkin_by == NOW + dt.timedelta(hours=3)  # 2:30 + 2 h would be later
+    late = sweep_all(NOW + dt.timedelta(hours=3, minutes=1))
+    assert {e.ref.split("/")[1] for e in late if e.kind == "emergency"} >= {w.grid_a.code}

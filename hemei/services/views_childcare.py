@@ -52,8 +52,14 @@ def public_list(request: HttpRequest) -> HttpResponse:
 def public_provider(request: HttpRequest, pk: int) -> HttpResponse:
     provider = selectors.public_provider(pk)
     return render(request, "services/childcare_public.html",
-                  {"provider": provider, "phone": mask_phone(provider.phone),
+                  {"provider": provider, "phone": public_phone(provider.phone),
                    "percent": round(100 * provider.occupancy)})
+
+
+def public_phone(phone: str) -> str:
+    """The number families call: a landline (the centre's own line) in full; a mobile masked,
+    as it may be a person's own (the centre gives a landline to be called from the page)."""
+    return mask_phone(phone) if phone.startswith("1") else phone
 
 
 # --- staff ----------------------------------------------------------------------------------

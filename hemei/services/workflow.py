@@ -73,7 +73,7 @@ RESPONSE = register(Workflow(
         "then lifted, each with a reason. Every grid of the area checks in its vulnerable households.",
     moves=(
         Move("raise", (R.ACTIVE,), R.ACTIVE, DECLARERS + " (towards Ⅰ)", guard=holds(DECLARE_ROLES, over="region"),
-             sets=("level",)),
+             sets=("level", "checkin_by")),
         Move("lower", (R.ACTIVE,), R.ACTIVE, DECLARERS + " (towards Ⅳ)", guard=holds(DECLARE_ROLES, over="region"),
              sets=("level",)),
         Move("lift", (R.ACTIVE,), R.LIFTED, DECLARERS, guard=holds(DECLARE_ROLES, over="region"),
