@@ -187,3 +187,14 @@ def test_attendance_pages_say_present_members_and_sign_in_in_chinese(world, part
     client.force_login(party.users["villager"])
     mine = client.get(reverse("my-party")).content.decode()
     assert "签到</button>" in mine and "登录</button>" not in mine
+
+
+def test_scanning_again_after_signing_in_says_so_without_a_second_button(party, client):
+    session = _open(party.group_a)
+    client.force_login(party.users["villager"])
+    url = reverse("party-sign", args=[session.code])
+    assert 'class="bigbutton"' in client.get(url).content.decode()  # not signed in yet: the button
+    client.post(url)
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["done"].member == party.wang
+    assert '<button type="submit" class="bigbutton"' not in page.content.decode()

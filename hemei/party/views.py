@@ -381,4 +381,9 @@ def sign_in(request: HttpRequest, code: str = "") -> HttpResponse:
     if code:
         session = Session.objects.select_related("branch").filter(code=code.upper(),
                                                                    status=Session.Status.HELD).first()
+    if session is not None:  # scanned again after signing in: say so, no second button
+        done = session.attendance.filter(member__in=services.memberships_of(request.user),
+                                         status=Attendance.Status.PRESENT).first()
+        if done is not None:
+            return render(request, "party/sign.html", {"done": done, "session": session})
     return render(request, "party/sign.html", {"session": session, "code": code})
