@@ -110,9 +110,9 @@ def test_every_operator_and_a_missing_value() -> None:
     income = validate_conditions([{"field": "household.income_per_capita", "op": "<", "value": 8000}])
     assert evaluate(income, _facts(income_per_capita=Decimal("7999.99"))).qualifies
     assert not evaluate(income, _facts(income_per_capita=Decimal("8000"))).qualifies
-    with translation.override("en"):
-        unknown = evaluate(income, _facts())
-    assert not unknown.qualifies and unknown.checks[0].actual == "not recorded"
+    unknown = evaluate(income, _facts())
+    with translation.override("en"):  # the words are made when read, in the reader's language
+        assert not unknown.qualifies and unknown.checks[0].actual == "not recorded"
     not_tagged = validate_conditions([{"field": "household.tags", "op": "not_has", "value": "低保户"}])
     assert evaluate(not_tagged, _facts(tags=frozenset({"脱贫户"}))).qualifies
     assert not evaluate(not_tagged, _facts(tags=frozenset({"低保户"}))).qualifies

@@ -231,15 +231,34 @@ def _value(spec: Field, subject: HouseholdFacts | MemberFacts) -> Any:
 
 @dataclass(frozen=True)
 class Check:
-    """One condition against one household's (or member's) value."""
+    """One condition against one household's (or member's) value. The words (label, expected,
+    actual) are made when read: a list that weighs thousands of households shows fifty."""
 
-    field: str
-    label: str
+    spec: Field
     op: str
-    expected: str
-    actual: str
+    wanted: Any
+    found: Any
     passed: bool
-    kind: str = ""
+
+    @property
+    def field(self) -> str:
+        return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def label(self) -> str:
+        return str(self.spec.label)
+
+    @property
+    def expected(self) -> str:
+        return _show(self.spec, self.wanted)
+
+    @property
+    def actual(self) -> str:
+        return _show(self.spec, self.found)
 
     @property
     def text(self) -> str:
@@ -327,9 +346,8 @@ def _passes(spec: Field, op: str, expected: Any, actual: Any) -> bool:
 def check(condition: Mapping[str, Any], subject: HouseholdFacts | MemberFacts) -> Check:
     spec = fields()[condition["field"]]
     actual = _value(spec, subject)
-    return Check(field=spec.name, label=str(spec.label), op=condition["op"],
-                 expected=_show(spec, condition["value"]), actual=_show(spec, actual),
-                 passed=_passes(spec, condition["op"], condition["value"], actual), kind=spec.kind)
+    return Check(spec=spec, op=condition["op"], wanted=condition["value"], found=actual,
+                 passed=_passes(spec, condition["op"], condition["value"], actual))
 
 
 def evaluate(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> Outcome:

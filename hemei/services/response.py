@@ -144,8 +144,9 @@ def response_change_level(*, actor: Any, response: Response, level: Any, reason:
     now = now or timezone.now()
     # A higher level is more urgent: grids not yet checked in get its shorter time from now,
     # never a later deadline than they had. Lowering keeps the deadline already set.
-    sooner = {"checkin_by": min(response.checkin_by, now + dt.timedelta(hours=checkin_hours(new)))} \
-        if move == "raise" else {}
+    sooner: dict[str, Any] = (
+        {"checkin_by": min(response.checkin_by, now + dt.timedelta(hours=checkin_hours(new)))}
+        if move == "raise" else {})
     transition(response, Response.Status.ACTIVE, actor=actor, move=move, note=reason, at=now, level=new,
                expect={"level": old}, event={"from_level": old, "to_level": new}, **sooner)
     words = _words(response)
