@@ -103,6 +103,16 @@ def _open_version(disclosure: Disclosure) -> DisclosureVersion | None:
     return disclosure.versions.exclude(status=S.PUBLISHED).order_by("-number").first()
 
 
+def _open_version_of(request: HttpRequest, pk: int) -> DisclosureVersion:
+    """The version in work of a disclosure the staff user may read (submit, review and publish
+    act on it; the service checks the role for each): a 404 when there is none."""
+    require_staff_scope(request.user)
+    version = _open_version(access.access_disclosure(request.user, pk))
+    if version is None:
+        raise Http404
+    return version
+
+
 @login_required
 def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
@@ -176,11 +186,7 @@ def disclosure_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def disclosure_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_staff_scope(request.user)
-    disclosure = access.access_disclosure(request.user, pk)
-    version = _open_version(disclosure)
-    if version is None:
-        raise Http404
+    version = _open_version_of(request, pk)
     try:
         result = services.version_submit(
             actor=request.user, version=version, confirm=form_values(forms.SubmitForm(request.POST))["confirm"]
@@ -199,11 +205,7 @@ def disclosure_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def disclosure_review(request: HttpRequest, pk: int) -> HttpResponse:
-    require_staff_scope(request.user)
-    disclosure = access.access_disclosure(request.user, pk)
-    version = _open_version(disclosure)
-    if version is None:
-        raise Http404
+    version = _open_version_of(request, pk)
     sent = form_values(forms.ReviewForm(request.POST))
     try:
         services.version_review(
@@ -222,11 +224,7 @@ def disclosure_review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def disclosure_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    require_staff_scope(request.user)
-    disclosure = access.access_disclosure(request.user, pk)
-    version = _open_version(disclosure)
-    if version is None:
-        raise Http404
+    version = _open_version_of(request, pk)
     try:
         services.version_publish(actor=request.user, version=version)
     except ValidationError as exc:
