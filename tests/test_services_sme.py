@@ -48,6 +48,12 @@ def test_rd_counts_each_year_and_never_the_average() -> None:
 
 def test_bought_ip_does_not_count() -> None:
     assert failed(own_ip_class1=0) == {"ip"}
+    assert failed(own_ip_class1=0, bought_ip_class1=3) == {"ip"}
+    notes = {r.rule.code: r.note for r in sme.evaluate(sme.ruleset(2026), {**GOOD, "own_ip_class1": 0,
+                                                                           "bought_ip_class1": 3})}
+    # The explanation says what was left out, and only on the IP rule.
+    assert "3" in notes["ip"] and {code for code, note in notes.items() if note} == {"ip"}
+    assert not any(r.note for r in sme.evaluate(sme.ruleset(2026), GOOD))
 
 
 @pytest.mark.parametrize(("field", "value", "code"), [
@@ -78,7 +84,12 @@ def test_bad_input_is_refused_with_a_clear_error(client, field, value) -> None:
 
 
 def test_a_year_without_rules_is_not_found(client) -> None:
-    assert client.get("/sme/check/?year=2019").status_code == 404
+    page = client.get("/sme/check/?year=2019")
+    # Not found, said in words with the years there are (not a bare 404 page).
+    assert page.status_code == 404 and page.context["missing"] == 2019
+    assert "2019 年的认定条件尚未发布" in page.content.decode() and "?year=2026" in page.content.decode()
+    posted = client.post("/sme/check/?year=2019", {"has_tech_sme_number": "on"})
+    assert posted.status_code == 404 and posted.context["results"] is None  # nothing checked against no rules
     assert client.get("/sme/check/").status_code == 200
 
 

@@ -418,7 +418,7 @@ class SmeCheckViewSet(viewsets.ViewSet):
         results = sme.evaluate(sme.ruleset(year), dict(facts.validated_data))
         return Response({
             "year": year, "eligible": all(r.passed for r in results),
-            "rules": [{"code": r.rule.code, "text": r.rule.text, "passed": r.passed,
+            "rules": [{"code": r.rule.code, "text": r.rule.text, "passed": r.passed, "note": r.note,
                        "conditions": [{"field": c.condition.field, "passed": c.passed, "explanation": c.explanation}
                                       for c in r.conditions]} for r in results],
         })

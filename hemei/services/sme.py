@@ -122,6 +122,7 @@ class RuleResult:
     rule: Rule
     passed: bool
     conditions: list[ConditionResult]
+    note: str = ""  # what the company entered that the rule does not count, in words
 
 
 def _number(value: Any) -> str:
@@ -166,5 +167,13 @@ def evaluate(rules: RuleSet, facts: dict[str, Any]) -> list[RuleResult]:
         checked = [ConditionResult(c, str(FIELDS[c.field]), values.get(c.field), _holds(c, values.get(c.field)))
                    for c in rule.conditions]
         passed = (all if rule.combine == "all" else any)(r.passed for r in checked)
-        results.append(RuleResult(rule, passed, checked))
+        results.append(RuleResult(rule, passed, checked, _not_counted(rule, values)))
     return results
+
+
+def _not_counted(rule: Rule, values: dict[str, Any]) -> str:
+    """The IP rule counts only rights developed in-house: say so when bought ones were entered."""
+    bought = values.get("bought_ip_class1") or 0
+    if rule.code == "ip" and bought:
+        return _("%(n)s class-I IP rights bought or transferred in are not counted.") % {"n": bought}
+    return ""

@@ -193,12 +193,12 @@ def sme_check(request: HttpRequest) -> HttpResponse:
     from hemei.services.forms import SmeCheckForm
 
     year = parse_year(request.GET.get("year")) or max(sme.RULESETS)
-    if year not in sme.RULESETS:
-        raise Http404
-    rules = sme.ruleset(year)
+    missing = year if year not in sme.RULESETS else None  # say so, and offer the years there are
+    rules = sme.ruleset(max(sme.RULESETS) if missing else year)
     form = SmeCheckForm(request.POST or None)
-    results = sme.evaluate(rules, form.cleaned_data) if request.method == "POST" and form.is_valid() else None
+    results = (sme.evaluate(rules, form.cleaned_data)
+               if request.method == "POST" and form.is_valid() and not missing else None)
     return render(request, "services/sme_check.html", {
-        "rules": rules, "years": sorted(sme.RULESETS), "form": form, "results": results,
+        "rules": rules, "years": sorted(sme.RULESETS), "form": form, "results": results, "missing": missing,
         "eligible": results is not None and all(r.passed for r in results),
-    }, status=400 if form.errors else 200)
+    }, status=404 if missing else 400 if form.errors else 200)
