@@ -2,7 +2,9 @@
 
 Run against a server on the demo county (`make run`, or `hemei serve`), with Debian's Chromium:
 
-    .tools/bin/uv run --frozen python scripts/screens.py [http://127.0.0.1:8000]
+    .tools/bin/uv run --frozen python scripts/screens.py [http://127.0.0.1:8000] [NAME …]
+
+NAMEs (e.g. `member-party`) retake only those shots.
 
 Each PNG is the first screenful and a bit (at most 1,800 px tall), reduced to 64 colours to
 stay small in the repository.
@@ -37,6 +39,7 @@ SHOTS: list[tuple[str, str, str]] = [
     ("villager", "villager-home", "/me/"),
     ("villager", "villager-case", "first-my-case"),
     ("member", "member-party", "/me/party/"),
+    ("villager", "villager-policies", "/me/policies/"),
     ("care", "care-phone", "/w/care/"),
     ("secretary", "party-branches", "/w/party/"),
     ("secretary", "dashboard-village", "/w/dashboard/"),
@@ -79,7 +82,7 @@ def shrink(path: Path) -> None:
     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
-def main(base: str) -> None:
+def main(base: str, only: set[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -88,6 +91,8 @@ def main(base: str) -> None:
             page = context.new_page()
             current = ""
             for login, name, target in SHOTS:
+                if only and name not in only:
+                    continue
                 if login != current:
                     sign_in(page, base, login)
                     current = login
@@ -103,4 +108,4 @@ def main(base: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000", set(sys.argv[2:]) or None)
