@@ -88,8 +88,10 @@ def test_candidates_carry_their_posts_and_load(world):
     assert candidates["grid1"].load == 1 and candidates["secretary"].load == 0
     assert "第一网格" in candidates["grid1"].posts and "网格员" in candidates["grid1"].posts
     assert "在办 1 件" in candidates["grid1"].label
-    loads = [c.load for c in responsible_candidates(world.grid_a)]
-    assert loads == sorted(loads)
+    # The grid's and village's people first, the township's and county's after (they carry no
+    # cases and sorted first by load alone); within a distance the lightest load first.
+    order = [c.user.username for c in responsible_candidates(world.grid_a)]
+    assert order.index("grid1") < order.index("secretary") < order.index("township") < order.index("county")
 
 
 def test_villager_sees_handler_post_deadline_and_labelled_photos(world, client):
@@ -103,3 +105,14 @@ def test_villager_sees_handler_post_deadline_and_labelled_photos(world, client):
     case_resolve(actor=world.user("secretary"), case=case, measures="换了灯泡")
     body = client.get(reverse("my-case", args=[case.number])).content.decode()
     assert "换了灯泡" in body
+
+
+def test_the_accept_form_offers_the_reader_as_responsible(world, client):
+    """A newcomer pressing 受理 as the form stands takes the case on themself (the list started
+    on "—", and the refusal named the unit, not the person)."""
+    case = submit(world)
+    client.force_login(world.user("grid_a"))
+    page = client.get(reverse("case-detail", args=[case.number])).content.decode()
+    me = world.user("grid_a").pk
+    assert f'<option value="{me}" selected>' in page
+    assert page.count(" selected>") == 1

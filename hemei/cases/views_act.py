@@ -60,7 +60,9 @@ class Candidate:
 
 def responsible_candidates(region: Region) -> list[Candidate]:
     """Users with a current staff post at the case's region, above it or below it, each with
-    their posts there and how many open cases they carry; lightest load first. Three queries."""
+    their posts there and how many open cases they carry: the nearest posts first (the grid's
+    and village's people before the county's, who would otherwise sort first, having no open
+    cases), then the lightest load. Three queries."""
     ancestors = [region.path[:i] for i in range(Region.steplen, len(region.path) + 1, Region.steplen)]
     posts = list(Post.objects.current().exclude(role=Role.VILLAGER)
                  .filter(Q(region__path__in=ancestors) | Q(region__path__startswith=region.path),
@@ -71,9 +73,10 @@ def responsible_candidates(region: Region) -> list[Candidate]:
         by_user.setdefault(post.user_id, []).append(post)
     load = dict(Case.objects.filter(responsible_id__in=by_user, status__in=services.OPEN_STATUSES)
                 .values("responsible_id").annotate(n=Count("pk")).values_list("responsible_id", "n"))
+    steps = {uid: min(abs(len(p.region.path) - len(region.path)) for p in ps) for uid, ps in by_user.items()}
     out = [Candidate(user=ps[0].user, posts="、".join(f"{p.region.name}{p.get_role_display()}" for p in ps),
                      load=load.get(uid, 0)) for uid, ps in by_user.items()]
-    return sorted(out, key=lambda c: (c.load, c.user.get_username()))
+    return sorted(out, key=lambda c: (steps[c.user.pk], c.load, c.user.get_username()))
 
 
 def reporter_contact(case: Case) -> dict[str, Any]:
