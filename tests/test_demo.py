@@ -438,3 +438,18 @@ def test_the_recent_months_reach_the_build_day_and_no_further() -> None:
     scored = {(d.year, d.month) for d in effective.values_list("deed_date", flat=True)}
     assert {(2026, 11), (2026, 12), (2027, 1), (2027, 2)} <= scored
     assert not effective.filter(deed_date__gte=dt.date(2027, 3, 1)).exists()
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.django_db
+def test_xishaos_cases_have_a_place_on_the_map(client) -> None:
+    """Issue 15: the case page shows the location on a small map; the demo's cases of 西邵村 lie
+    within about 400 m of the village, so a newcomer sees one."""
+    cases = Case.objects.filter(region__path__startswith=Region.objects.get(code=XISHAO_CODE).path,
+                                created_at__lte=DEMO_NOW)
+    assert cases.exists() and not cases.filter(lat__isnull=True).exists()
+    assert all(abs(float(c.lat) - 37.718) < 0.004 and abs(float(c.long) - 112.452) < 0.005 for c in cases[:50])
+    case = cases.filter(status="submitted").first() or cases.first()
+    client.force_login(User.objects.get(username="secretary"))
+    page = client.get(reverse("case-detail", args=[case.number])).content.decode()
+    assert "data-case-map" in page

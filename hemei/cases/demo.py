@@ -20,6 +20,7 @@ import datetime as dt
 import importlib
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ SH = ZoneInfo("Asia/Shanghai")
 # The demo's "now": cases lie in the 12 months before it and none of their steps after it.
 DEMO_NOW = dt.datetime(2026, 11, 1, 9, 0, tzinfo=SH)
 XISHAO_CODE = "140110101201"
+XISHAO_AT = (Decimal("37.7180"), Decimal("112.4520"))  # 西邵村 on the demo map (the assets demo's first centre)
 TOTAL = 300
 S = Case.Status
 K = CaseEvent.Kind
@@ -218,6 +220,9 @@ def _villages(county: Region) -> list[Region]:
 def demo_cases(*, seed: int, stdout: Output | None = None) -> int:
     """Create the demo cases; returns how many. Call once, when the demo county is new."""
     rng = random.Random(seed * 7919 + 3)
+    # Where 西邵村's problems are, for the case page's small map: a stream of its own, so the
+    # cases themselves stay as they were for a seed.
+    spots = random.Random(seed * 104723 + 5)
     county = Region.objects.get(code=XISHAO_CODE[:6])
     categories = {c.name: c for c in _ensure_categories()}
     names = [n for n in CATEGORY_WEIGHTS if n in categories] or sorted(categories)
@@ -285,6 +290,9 @@ def demo_cases(*, seed: int, stdout: Output | None = None) -> int:
             resolve_by=resolve_deadline(category, created, county.code),
             created_by=entered_by, created_at=created, updated_at=created,
         )
+        if village.code == XISHAO_CODE:  # within about 400 m of the village centre
+            case.lat = XISHAO_AT[0] + Decimal(spots.randint(-3600, 3600)) / 1_000_000
+            case.long = XISHAO_AT[1] + Decimal(spots.randint(-4500, 4500)) / 1_000_000
         sim = _Sim(case=case, category=category, county_code=county.code, rng=rng, clock=created)
         sim._add(K.SUBMITTED, created, entered_by, "", S.SUBMITTED,
                  data={"accept_by": case.accept_by.isoformat(), "resolve_by": case.resolve_by.isoformat()})
