@@ -162,3 +162,17 @@ def test_the_command_adds_lists_and_delivers(world, receiver):
     out = StringIO()
     call_command("case_hooks", "list", stdout=out)
     assert "county" in out.getvalue() and "last " in out.getvalue() and "200" in out.getvalue()
+
+
+def test_the_sweep_loop_wakes_when_events_wait_or_a_back_off_ends(world, receiver):
+    from hemei.cases.sweep import _next_delivery
+
+    hook, _key = hooks.hook_create(actor=SYSTEM, owner=world.user("county"), url=receiver.url)
+    assert _next_delivery() is None  # nothing waiting
+    handed_over(world)
+    before = timezone.now()
+    assert before - dt.timedelta(seconds=5) <= _next_delivery() <= timezone.now()
+    receiver.answers = [500]
+    hooks.deliver(before)
+    hook.refresh_from_db()
+    assert _next_delivery() == hook.retry_at == before + dt.timedelta(seconds=30)

@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from hemei.devices.credentials import sign, signing_key
+from hemei.core.signing import sign
+from hemei.devices.credentials import signing_key
 from hemei.devices.models import Alarm, DeadLetter, DeviceMessage
 from tests.devicekit import make_device, payload, seed_rules, send
 

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,9 +161,7 @@ def deliver(now: dt.datetime) -> list[Escalation]:
 
 def next_delivery() -> dt.datetime | None:
     """The sweep loop wakes for a hook with events waiting: now, or when its back-off ends."""
-    due: dt.datetime | None = None
-    for hook in CaseHook.objects.filter(active=True, owner__is_active=True):
-        if _pending(hook).exists():
-            at = hook.retry_at or timezone.now()
-            due = at if due is None else min(due, at)
-    return due
+    waiting = CaseEvent.objects.filter(case__created_by_id=OuterRef("owner_id"), pk__gt=OuterRef("cursor"))
+    retries = list(CaseHook.objects.filter(active=True, owner__is_active=True).filter(Exists(waiting))
+                   .values_list("retry_at", flat=True))  # one query, however many hooks
+    return min((at or timezone.now() for at in retries), default=None)

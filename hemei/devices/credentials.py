@@ -15,8 +15,6 @@ import hashlib
 import hmac
 import secrets
 
-from hemei.core import signing
-
 ITERATIONS = 101  # mosquitto_passwd's default for $7$
 SALT_BYTES = 12
 
@@ -44,8 +42,3 @@ def check_secret(secret: str, stored: str) -> bool:
 
 def signing_key(secret: str) -> str:
     return hashlib.sha256(f"hemei-webhook:{secret}".encode()).hexdigest()
-
-
-def sign(key: str, timestamp: str, body: bytes) -> str:
-    """The webhook signature (`hemei.core.signing`, the same for requests sent and received)."""
-    return signing.sign(key, timestamp, body)

@@ -176,7 +176,8 @@ def provider_update(*, actor: Any, provider: ChildcareProvider, capacity: Any = 
 # --- the places of a centre ---------------------------------------------------------------
 
 
-def _lock(provider_pk: int) -> ChildcareProvider:
+def lock_centre(provider_pk: int) -> ChildcareProvider:
+    """The centre's row lock, taken before an application of it moves (one order: no cycle)."""
     return ChildcareProvider.objects.select_for_update().select_related("region").get(pk=provider_pk)
 
 
@@ -284,7 +285,7 @@ def application_create(*, actor: Any, provider: ChildcareProvider, child_name: s
             raise ValidationError(_("The household is not in this centre's county."), code="household")
 
     def write() -> list[ChildcareApplication]:
-        locked = _lock(provider.pk)
+        locked = lock_centre(provider.pk)
         if not locked.active:
             raise ValidationError(_("This centre takes no applications at present."), code="closed")
         live = (S.APPLIED, S.OFFERED, S.ENROLLED)
@@ -325,7 +326,7 @@ def application_offer(*, actor: Any, application: ChildcareApplication, skip_rea
     """
     check(application, S.OFFERED, actor=actor, move="offer")
     now = now or timezone.now()
-    provider = _lock(application.provider_id)
+    provider = lock_centre(application.provider_id)
     if provider.free == 0:
         raise ValidationError(_("The centre has no free place."), code="full")
     skipped = waiting(provider.pk).filter(Q(applied_at__lt=application.applied_at)
@@ -351,7 +352,7 @@ def application_offer_next(*, actor: Any, provider: ChildcareProvider,
     centre's lock, so two clerks pressing at once offer to the first two families)."""
     require_actor(actor)
     _require_manager(actor, provider.region)
-    _lock(provider.pk)
+    lock_centre(provider.pk)
     head = waiting(provider.pk).first()
     if head is None:
         raise ValidationError(_("Nobody is waiting for this centre."), code="empty")
@@ -367,7 +368,7 @@ def application_enrol(*, actor: Any, application: ChildcareApplication, on: dt.d
     on = on or timezone.localdate(now)
     if on < timezone.localdate(application.applied_at):
         raise ValidationError(_("A child cannot be enrolled before the application."), code="date")
-    _lock(application.provider_id)
+    lock_centre(application.provider_id)
     return transition(application, S.ENROLLED, actor=actor, move="enrol", at=now, enrolled_on=on)
 
 
@@ -381,7 +382,7 @@ def application_leave(*, actor: Any, application: ChildcareApplication, note: st
     if application.enrolled_on is not None and on < application.enrolled_on:
         raise ValidationError(_("A child cannot leave before being enrolled."), code="date")
     note = clean_text(note, _("Note"), 300)
-    _lock(application.provider_id)
+    lock_centre(application.provider_id)
     return transition(application, S.LEFT, actor=actor, move="leave", at=now, left_on=on, note=note)
 
 
@@ -391,7 +392,7 @@ def application_withdraw(*, actor: Any, application: ChildcareApplication, reaso
     """The family withdraws a waiting application or an offer (an offered place goes back)."""
     check(application, S.WITHDRAWN, actor=actor, move="withdraw")
     reason = clean_text(reason, _("Reason"), 300, required=True)
-    _lock(application.provider_id)
+    lock_centre(application.provider_id)
     return transition(application, S.WITHDRAWN, actor=actor, move="withdraw", at=now, note=reason)
 
 
@@ -401,5 +402,5 @@ def application_decline(*, actor: Any, application: ChildcareApplication, reason
     """The family declines the offered place: it goes back for the next family."""
     check(application, S.DECLINED, actor=actor, move="decline")
     reason = clean_text(reason, _("Reason"), 300)
-    _lock(application.provider_id)
+    lock_centre(application.provider_id)
     return transition(application, S.DECLINED, actor=actor, move="decline", at=now, note=reason)

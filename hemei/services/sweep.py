@@ -33,7 +33,8 @@ from hemei.core.sweeps import Escalation, Tier, claim_once, next_due, sweeper
 from hemei.core.workflow import transition
 from hemei.notify.services import INBOX, SMS, notify
 from hemei.regions.models import Post, Region, Role
-from hemei.services.models import ChildcareApplication, ChildcareProvider, GridCheck, Response
+from hemei.services.childcare import lock_centre
+from hemei.services.models import ChildcareApplication, GridCheck, Response
 
 SWEEP = system("sweep")
 
@@ -91,13 +92,14 @@ def earliest_deadline() -> dt.datetime | None:
 
 
 def _lapse(pk: int, now: dt.datetime, held: dt.timedelta) -> Escalation | None:
-    """One offer past its time, in its own transaction under the centre's lock: the move's
-    conditional update refuses if the family enrolled or declined meanwhile."""
+    """One offer past its time, in its own transaction under the centre's lock, taken first as
+    every childcare service takes it: the move's conditional update refuses if the family
+    enrolled or declined meanwhile."""
     with transaction.atomic():
         application = ChildcareApplication.objects.filter(pk=pk, status=ChildcareApplication.Status.OFFERED).first()
         if application is None or application.offered_at is None or application.offered_at + held > now:
             return None
-        ChildcareProvider.objects.select_for_update().filter(pk=application.provider_id).first()
+        lock_centre(application.provider_id)
         try:
             transition(application, ChildcareApplication.Status.DECLINED, actor=SWEEP, move="lapse", at=now,
                        expect={"offered_at": application.offered_at},
