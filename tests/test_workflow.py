@@ -129,6 +129,60 @@ def _application(world: World) -> Any:
                                        idempotency_key="wf")
 
 
+def _publicity_entry(world: World) -> Any:
+    from hemei.points import ledger
+    from hemei.points.testing import adopted_rules
+
+    rules = adopted_rules(actor=world.user("secretary"), village=world.village, held_at=dt.datetime(2026, 9, 1, 10,
+                                                                                                    tzinfo=dt.UTC))
+    entry = ledger.entry_propose(actor=world.user("grid_a"), household=world.house_a, item=rules.rule("G1"),
+                                 deed_date=dt.date(2026, 10, 6), evidence="照片", idempotency_key="wf-p",
+                                 at=dt.datetime(2026, 10, 6, 9, tzinfo=dt.UTC))
+    return ledger.entry_review(actor=world.user("secretary"), entry=entry, approve=True, idempotency_key="wf-r",
+                               at=dt.datetime(2026, 10, 8, 9, tzinfo=dt.UTC))
+
+
+def _objection(world: World) -> Any:
+    from hemei.points import ledger
+
+    return ledger.objection_raise(actor=world.user("villager"), entry=_publicity_entry(world), reason="没见他参加",
+                                  idempotency_key="wf-o", at=dt.datetime(2026, 10, 9, 9, tzinfo=dt.UTC))
+
+
+def _redemption(world: World) -> Any:
+    from hemei.points import ledger, shop
+
+    _publicity_entry(world)
+    ledger.publicity_sweep(dt.datetime(2026, 10, 20, tzinfo=dt.UTC))  # 10 effective points
+    reward = shop.reward_create(actor=world.user("shop"), village=world.village, name="洗衣粉", price=5)
+    shop.reward_restock(actor=world.user("shop"), reward=reward, quantity=3, idempotency_key="wf-s")
+    return shop.redemption_create(actor=world.user("villager"), household=world.house_a, reward=reward, quantity=1,
+                                  channel="phone", idempotency_key="wf-x", at=dt.datetime(2026, 10, 21, tzinfo=dt.UTC))
+
+
+def _rule_version(world: World) -> Any:
+    from hemei.points import rules
+
+    rule_set = rules.rule_set_create(actor=world.user("secretary"), village=world.village, name="积分细则")
+    return rules.rule_version_create(actor=world.user("secretary"), rule_set=rule_set)
+
+
+def _care_order(world: World) -> Any:
+    from hemei.care.models import Elder
+    from hemei.care.services import open_call
+
+    elder = Elder.objects.create(resident=world.head_a, county=world.county, region=world.grid_a)
+    return open_call(elder, actor=SYSTEM, source_ref="wf")
+
+
+def _extension(world: World) -> Any:
+    from hemei.cases.services import case_extension_ask
+
+    case = case_accept(actor=world.user("grid_a"), case=_case(world), responsible=world.user("grid_a"))
+    return case_extension_ask(actor=world.user("grid_a"), case=case, until=case.resolve_by + dt.timedelta(days=5),
+                              reason="等材料")
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
     "policies.application": _application,
     "services.booking": _booking,
@@ -140,6 +194,11 @@ FACTORIES: dict[str, Callable[[World], models.Model]] = {
     "disclosure.version": _version,
     "contracts.contract": _contract,
     "visits.monitoring": _monitoring,
+    "points.objection": _objection,
+    "points.redemption": _redemption,
+    "points.rule_version": _rule_version,
+    "care.order": _care_order,
+    "cases.extension": _extension,
 }
 PERSONAS = ["villager", "grid_a", "secretary", "township", "county", "shop", "outsider", "SYSTEM", "None"]
 
@@ -222,6 +281,11 @@ test_care_visit_machine = _machine("care.visit")
 test_report_machine = _machine("indicators.report")
 test_booking_machine = _machine("services.booking")
 test_application_machine = _machine("policies.application")
+test_objection_machine = _machine("points.objection")
+test_redemption_machine = _machine("points.redemption")
+test_rule_version_machine = _machine("points.rule_version")
+test_care_order_machine = _machine("care.order")
+test_extension_machine = _machine("cases.extension")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------
@@ -261,3 +325,23 @@ def test_roles_in_the_table_are_checked(world: World) -> None:
     with pytest.raises(PermissionDenied):
         transition(contract, "deciding", actor=world.user("grid_a"), discussed_on=dt.date(2025, 12, 1))
     assert workflow_for(contract).name == "contracts.contract"
+
+
+def test_adopting_a_version_supersedes_the_current_one_with_history(world: World) -> None:
+    """The rule version table's two moves in one adoption: the current version is superseded
+    (pointing at its successor) before the draft is adopted, each with its own event row."""
+    from hemei.points import rules
+    from hemei.points.models import RuleVersion, RuleVersionEvent
+    from hemei.points.testing import adopt_version, adopted_rules
+
+    held = dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC)
+    first = adopted_rules(actor=world.user("secretary"), village=world.village, held_at=held).version
+    second = rules.rule_version_create(actor=world.user("secretary"), rule_set=first.rule_set, copy_from=first)
+    adopt_version(actor=world.user("secretary"), version=second, held_at=held + dt.timedelta(days=30))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, first.superseded_by_id) == (RuleVersion.State.SUPERSEDED, second.pk)
+    assert second.state == RuleVersion.State.ADOPTED
+    steps = [(e.version_id, e.kind, e.from_state, e.to_state) for e in RuleVersionEvent.objects.order_by("id")]
+    assert steps == [(first.pk, "adopted", "draft", "adopted"), (first.pk, "superseded", "adopted", "superseded"),
+                     (second.pk, "adopted", "draft", "adopted")]

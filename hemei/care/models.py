@@ -410,6 +410,21 @@ class CareVisitEvent(WorkflowEvent):
         return f"{self.visit_id} {self.kind}"
 
 
+class WorkOrderEvent(WorkflowEvent):
+    """A work order's step before its case's tiers (`hemei.care.workflow.ORDER`)."""
+
+    order = models.ForeignKey(WorkOrder, verbose_name=_("care work order"), on_delete=models.PROTECT,
+                              related_name="events")
+
+    class Meta:
+        verbose_name = _("care work order event")
+        verbose_name_plural = _("care work order events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+
 class NormsCheck(models.Model):
     """One month's service-norms checklist of an institution: item → met."""
 

@@ -318,9 +318,10 @@ def order_accept(*, actor: Any, order: WorkOrder) -> WorkOrder:
     """The carer takes the call on: the case is accepted with the carer responsible."""
     _order_act(actor, order)
     cases.case_accept(actor=actor, case=order.case, responsible=user_of(actor), unit=_("Elderly care"))
-    WorkOrder.objects.filter(pk=order.pk).update(step=WorkOrder.Step.ANSWERED, carer=user_of(actor) or order.carer)
-    order.refresh_from_db()
-    return order
+    # Read again under the case's acceptance: the sweep may have moved the step to the lead
+    # since the page was read, and the move starts from the step as it is now.
+    current = WorkOrder.objects.select_for_update().get(pk=order.pk)
+    return transition(current, WorkOrder.Step.ANSWERED, actor=actor, carer=user_of(actor) or current.carer)
 
 
 @transaction.atomic

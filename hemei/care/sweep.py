@@ -7,9 +7,9 @@ lead → township → county are two sweepers over two deadlines, never two swee
 
 `sweep_orders(now)`:
 1. Read the ids of orders still at the carer step, not taken on, whose `respond_by` passed.
-2. For each, claim it with a conditional update on (pk, step, respond_by as read); only the
-   sweeper whose update changed the row goes on.
-3. Write an `escalated` event on the case (carer → lead) and an audit row; tell the lead.
+2. For each, move it carer → lead (`transition`, conditional on the step and `respond_by` as
+   read: only the sweeper whose update changed the row goes on; the order's event and audit rows).
+3. Write an `escalated` event on the case too (its history shows the call's whole climb); tell the lead.
 
 `sweep_visits(now)`: a due visit whose day ended undone is `missed` (the care visit
 workflow) and escalated to the township tier; the township staff are told.
@@ -25,9 +25,8 @@ from django.db.models import Min
 
 from hemei.care.models import CareVisit, WorkOrder
 from hemei.cases.models import Case, CaseEvent
-from hemei.core.audit import audit_record
 from hemei.core.scope import system
-from hemei.core.sweeps import Escalation, Tier, claim_once, next_due, sweeper
+from hemei.core.sweeps import Escalation, Tier, next_due, sweeper
 from hemei.core.workflow import record, transition
 
 SWEEP = system("sweep")
@@ -40,15 +39,15 @@ def _lead_step(pk: int, now: dt.datetime) -> Escalation | None:
             return None
         if order.case.status != Case.Status.SUBMITTED:
             return None
-        if not claim_once(WorkOrder, pk, expect={"step": WorkOrder.Step.CARER, "respond_by": order.respond_by},
-                          update={"step": WorkOrder.Step.LEAD}):
-            return None
+        try:
+            transition(order, WorkOrder.Step.LEAD, actor=SWEEP, at=now, expect={"respond_by": order.respond_by},
+                       data={"missed": order.respond_by.isoformat()}, audit_note="escalated")
+        except ValidationError:
+            return None  # taken on meanwhile, or another sweeper got there first
         record(order.case, kind=CaseEvent.Kind.ESCALATED, actor=SWEEP, at=now, from_state=order.case.status,
                to_state=order.case.status,
                data={"deadline": "accept", "from_tier": "carer", "to_tier": "lead",
                      "missed": order.respond_by.isoformat(), "accept_by": order.case.accept_by.isoformat()})
-        audit_record(actor=SWEEP, action="update", obj=order, note="escalated",
-                     changes={"step": [WorkOrder.Step.CARER, WorkOrder.Step.LEAD]})
         from hemei.care.notifications import tell_lead
 
         tell_lead(order)

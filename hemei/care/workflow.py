@@ -1,9 +1,10 @@
-"""The care visit's workflow as data (`hemei.core.workflow`). Work orders have none of their
-own: a work order is a case, and moves through the case workflow (`hemei.cases.workflow`)."""
+"""Care's workflows as data (`hemei.core.workflow`): the home visit, and the work order's step
+before its case climbs tiers. The work order's case moves through the case workflow
+(`hemei.cases.workflow`) beside it, in the same transaction."""
 
 from __future__ import annotations
 
-from hemei.care.models import CareVisit, CareVisitEvent
+from hemei.care.models import CareVisit, CareVisitEvent, WorkOrder, WorkOrderEvent
 from hemei.core.workflow import Move, Workflow, register
 
 S = CareVisit.Status
@@ -23,5 +24,25 @@ VISIT = register(Workflow(
     moves=(
         Move("done", (S.DUE, S.MISSED), S.DONE, CARERS, sets=("visitor", "done_at", "note")),
         Move("missed", (S.DUE,), S.MISSED, "the sweep, at the visit's due-by", sets=("tier",)),
+    ),
+))
+
+W = WorkOrder.Step
+ORDER = register(Workflow(
+    name="care.order",
+    model=WorkOrder,
+    field="step",
+    states=W,
+    initial=W.CARER,
+    event=WorkOrderEvent,
+    subject="order",
+    doc="一键呼叫: a call is the carer on duty's until `respond_by`, then the care-centre lead's; whoever "
+        "takes it on answers it (the case is accepted in the same transaction). Past the lead, the case's "
+        "own tiers climb (township, county: the cases sweeper), and the step stays where it was.",
+    moves=(
+        Move("escalated", (W.CARER,), W.LEAD, "the sweep, when the carer on duty has not taken the call on by "
+             "`respond_by`"),
+        Move("answered", (W.CARER, W.LEAD, W.TIERS), W.ANSWERED, "a carer, lead or cadre over the elder's grid",
+             sets=("carer",)),
     ),
 ))

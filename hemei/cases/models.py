@@ -292,6 +292,22 @@ class DeadlineExtension(models.Model):
         return f"{self.case_id} → {self.until:%Y-%m-%d} ({self.status})"
 
 
+class ExtensionEvent(WorkflowEvent):
+    """An extension request decided (`hemei.cases.workflow.EXTENSION`); the case's own timeline
+    shows the same decision as a case event."""
+
+    extension = models.ForeignKey(DeadlineExtension, verbose_name=_("deadline extension"),
+                                  on_delete=models.PROTECT, related_name="events")
+
+    class Meta:
+        verbose_name = _("deadline extension event")
+        verbose_name_plural = _("deadline extension events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.extension_id} {self.kind}"
+
+
 def _photo_path(instance: CasePhoto, filename: str) -> str:
     # Never the uploader's file name (it can carry personal data); a random name per photo.
     import uuid

@@ -370,9 +370,9 @@ def case_extension_decide(
         raise ValidationError(_("Only the level above may decide this extension."), code="permission")
     now = timezone.now()
     status = DeadlineExtension.Status.GRANTED if grant else DeadlineExtension.Status.REFUSED
-    if DeadlineExtension.objects.filter(pk=extension.pk, status=DeadlineExtension.Status.PENDING).update(
-            status=status, decided_by=actor, decided_at=now, decision_note=note) != 1:
-        raise ValidationError(_("This extension has already been decided."), code="conflict")
+    current = DeadlineExtension.objects.get(pk=extension.pk)
+    transition(current, status, actor=actor, at=now, note=note, decided_by=user_of(actor), decided_at=now,
+               decision_note=note, changes={"status": [DeadlineExtension.Status.PENDING, status]})
     if grant:
         if extension.until <= now:
             raise ValidationError(_("The asked deadline has already passed; ask again."))
@@ -382,8 +382,6 @@ def case_extension_decide(
     kind = CaseEvent.Kind.EXTENSION_GRANTED if grant else CaseEvent.Kind.EXTENSION_REFUSED
     record(case, kind=kind, actor=actor, at=now, note=note,
            data={"extension": extension.pk, "until": extension.until.isoformat()})
-    audit_record(actor=actor, action="update", obj=extension, changes={"status": ["pending", status]},
-                 note=note)
     extension.refresh_from_db()
     return extension
 

@@ -4,9 +4,11 @@ before a service runs; the table records who, in words."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
-from hemei.cases.models import Case, CaseEvent
+from hemei.cases.models import Case, CaseEvent, DeadlineExtension, ExtensionEvent
 from hemei.core.workflow import Move, Workflow, register
 
 S = Case.Status
@@ -43,5 +45,35 @@ CASE = register(Workflow(
              sets=("rating", "resolve_by", "resolved_at", "rated_unsatisfied", "late_since")),
         Move(K.REJECTED, (S.SUBMITTED, S.ACCEPTED), S.REJECTED, HANDLERS, sets=("closed_at",)),
         Move(K.MERGED, (S.SUBMITTED, S.ACCEPTED), S.MERGED, HANDLERS, sets=("merged_into", "closed_at")),
+    ),
+))
+
+
+X = DeadlineExtension.Status
+ABOVE = "staff of the tier above the case's (its township for a village case, else its county)"
+
+
+def _above(user: Any, extension: DeadlineExtension) -> bool:
+    from hemei.cases.services import may_decide_extension
+
+    return may_decide_extension(user, extension.case)
+
+
+EXTENSION = register(Workflow(
+    name="cases.extension",
+    model=DeadlineExtension,
+    field="status",
+    states=X,
+    initial=X.PENDING,
+    event=ExtensionEvent,
+    subject="extension",
+    refused=_("This extension has already been decided."),
+    conflict=_("This extension has already been decided."),
+    doc="延期申请: a handler asks for a later resolve-by; the tier above grants it (the case's resolve-by "
+        "moves) or refuses it with a reason. A decided request is never decided again; a new ask is a new row.",
+    moves=(
+        Move("granted", (X.PENDING,), X.GRANTED, ABOVE, _above, sets=("decided_by", "decided_at", "decision_note")),
+        Move("refused", (X.PENDING,), X.REFUSED, f"{ABOVE}, with a reason", _above,
+             sets=("decided_by", "decided_at", "decision_note")),
     ),
 ))

@@ -307,13 +307,9 @@ def objection_decide(
                 raise ValidationError(_("You took part in this entry and may not decide the objection."), code="scope")
         text = _text(decision, _("Decision"), required=True)
         state = Objection.State.UPHELD if uphold else Objection.State.DISMISSED
-        if (
-            Objection.objects.filter(pk=objection.pk, state=Objection.State.OPEN).update(
-                state=state, decided_by=user_of(actor), decided_at=now, decision=text
-            )
-            != 1
-        ):
-            raise ValidationError(_("This objection has already been decided."), code="conflict")
+        fresh = transition(Objection.objects.get(pk=objection.pk), state, actor=actor, at=now, note=text,
+                           decided_by=user_of(actor), decided_at=now, decision=text,
+                           changes={"state": [Objection.State.OPEN, state]})
         left = max(entry.open_objections - 1, 0)
         if uphold and entry.state == E.PUBLICITY:
             transition(entry, E.VOIDED, actor=actor, move=flow.VOIDED, at=now, note=text, reason=text,
@@ -321,14 +317,6 @@ def objection_decide(
                        changes={"state": [E.PUBLICITY, E.VOIDED]}, audit_note="objection upheld")
         else:  # dismissed: the entry stays in publicity with one objection fewer open
             Entry.objects.filter(pk=entry.pk, state=E.PUBLICITY).update(open_objections=left)
-        fresh = Objection.objects.get(pk=objection.pk)
-        audit_record(
-            actor=actor,
-            action="update",
-            obj=fresh,
-            county_code=entry.county_code,
-            changes={"state": [Objection.State.OPEN, state]},
-        )
         return [fresh]
 
     return remembered(

@@ -133,6 +133,10 @@ class RuleVersion(models.Model):
     votes_for = models.PositiveIntegerField(_("votes for"), null=True, blank=True)
     votes_against = models.PositiveIntegerField(_("votes against"), null=True, blank=True)
     votes_abstain = models.PositiveIntegerField(_("abstentions"), null=True, blank=True)
+    # The version whose adoption ended this one (the table's `superseded` move needs it).
+    superseded_by = models.ForeignKey(
+        "self", verbose_name=_("superseded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -160,6 +164,21 @@ class RuleVersion(models.Model):
     @property
     def county_code(self) -> str:
         return self.rule_set.county_code
+
+
+class RuleVersionEvent(WorkflowEvent):
+    """A rule version adopted or superseded (`hemei.points.workflow.RULE_VERSION`)."""
+
+    version = models.ForeignKey(RuleVersion, verbose_name=_("rule version"), on_delete=models.PROTECT,
+                                related_name="events")
+
+    class Meta:
+        verbose_name = _("rule version event")
+        verbose_name_plural = _("rule version events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.from_state} → {self.to_state}"
 
 
 class RuleItem(models.Model):
@@ -410,6 +429,21 @@ class Objection(models.Model):
         return self.entry.county_code
 
 
+class ObjectionEvent(WorkflowEvent):
+    """The decision on an objection (`hemei.points.workflow.OBJECTION`)."""
+
+    objection = models.ForeignKey(Objection, verbose_name=_("objection"), on_delete=models.PROTECT,
+                                  related_name="events")
+
+    class Meta:
+        verbose_name = _("objection event")
+        verbose_name_plural = _("objection events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.objection_id} {self.from_state} → {self.to_state}"
+
+
 class Reward(models.Model):
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey(Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="rewards")
@@ -486,6 +520,21 @@ class Redemption(models.Model):
     @property
     def county_code(self) -> str:
         return self.village.code[:6] if self.village_id else ""
+
+
+class RedemptionEvent(WorkflowEvent):
+    """A reservation handed out or cancelled (`hemei.points.workflow.REDEMPTION`)."""
+
+    redemption = models.ForeignKey(Redemption, verbose_name=_("redemption"), on_delete=models.PROTECT,
+                                   related_name="events")
+
+    class Meta:
+        verbose_name = _("redemption event")
+        verbose_name_plural = _("redemption events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.redemption_id} {self.from_state} → {self.to_state}"
 
 
 class StockMovement(models.Model):

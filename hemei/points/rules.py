@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from hemei.core.audit import audit_record
 from hemei.core.scope import require_actor, user_of
+from hemei.core.workflow import transition
 from hemei.meetings.models import AgendaItem, Meeting
 from hemei.meetings.rules import more_than_half
 from hemei.points.access import COMMITTEE_ROLES, may
@@ -206,10 +207,19 @@ def rule_version_adopt(
     if not more_than_half(item.votes_for, meeting.attendees):
         raise ValidationError(_("Adoption needs more than half of the attendees voting for."))
     RuleSet.objects.select_for_update().filter(pk=version.rule_set_id).first()
+    version = RuleVersion.objects.get(pk=version.pk)
+    if version.state != RuleVersion.State.DRAFT:
+        raise ValidationError(_("Only a draft version can be adopted."), code="conflict")
+    if not version.items.exists():
+        raise ValidationError(_("A version without items cannot be adopted."))
     previous = list(RuleVersion.objects.filter(rule_set_id=version.rule_set_id, state=RuleVersion.State.ADOPTED))
-    RuleVersion.objects.filter(pk__in=[v.pk for v in previous]).update(state=RuleVersion.State.SUPERSEDED)
-    changed = RuleVersion.objects.filter(pk=version.pk, state=RuleVersion.State.DRAFT).update(
-        state=RuleVersion.State.ADOPTED,
+    for old in previous:  # first: at most one adopted version per rule set (a constraint)
+        transition(old, RuleVersion.State.SUPERSEDED, actor=actor, superseded_by=version,
+                   note=f"v{version.number}", changes={"state": [old.state, RuleVersion.State.SUPERSEDED]})
+    return transition(
+        version,
+        RuleVersion.State.ADOPTED,
+        actor=actor,
         adopted_by=meeting,
         adopted_item=item,
         # The meeting's day, not the day the votes were typed in: deeds from the meeting on
@@ -219,25 +229,15 @@ def rule_version_adopt(
         votes_for=item.votes_for,
         votes_against=item.votes_against,
         votes_abstain=item.votes_abstain,
-    )
-    if changed != 1:
-        raise ValidationError(_("Only a draft version can be adopted."), code="conflict")
-    if not version.items.exists():
-        raise ValidationError(_("A version without items cannot be adopted."))
-    version.refresh_from_db()
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=version,
-        note="adopted",
+        data={"meeting": meeting.pk, "item": item.pk},
         changes={
             "state": [RuleVersion.State.DRAFT, RuleVersion.State.ADOPTED],
             "meeting": [None, meeting.pk],
             "votes": [None, [item.votes_for, item.votes_against, item.votes_abstain]],
             "superseded": [None, [v.number for v in previous]],
         },
+        audit_note="adopted",
     )
-    return version
 
 
 def _adopt_from_meeting(*, actor: Any, item: AgendaItem, at: dt.datetime) -> None:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from hemei.core.audit import audit_record
 from hemei.core.idempotency import remembered
 from hemei.core.scope import is_system, require_actor, user_of
+from hemei.core.workflow import transition
 from hemei.points import posting as chain
 from hemei.points.access import COMMITTEE_ROLES, SHOP_ROLES, may, villager_resident
 from hemei.points.ledger import period_of
@@ -255,14 +256,8 @@ def redemption_collect(
     def write() -> list[Redemption]:
         if not may(actor, redemption.village, SHOP_ROLES):
             raise ValidationError(_("Only the shop keeper hands out rewards."), code="scope")
-        if (
-            Redemption.objects.filter(pk=redemption.pk, state=R.RESERVED).update(state=R.COLLECTED, collected_at=now)
-            != 1
-        ):
-            raise ValidationError(_("This reservation is not open."), code="state")
         fresh = Redemption.objects.get(pk=redemption.pk)
-        audit_record(actor=actor, action="update", obj=fresh, changes={"state": [R.RESERVED, R.COLLECTED]})
-        return [fresh]
+        return [transition(fresh, R.COLLECTED, actor=actor, at=now, collected_at=now)]
 
     return remembered(
         actor=actor,
@@ -322,10 +317,8 @@ def redemption_cancel(
             actor=user_of(actor),
             at=now,
         )
-        Redemption.objects.filter(pk=current.pk).update(state=R.CANCELLED, cancelled_at=now, cancel_entry=entry)
-        fresh = Redemption.objects.get(pk=current.pk)
-        audit_record(actor=actor, action="update", obj=fresh, changes={"state": [R.RESERVED, R.CANCELLED]})
-        return [fresh]
+        return [transition(current, R.CANCELLED, actor=actor, at=now, cancelled_at=now, cancel_entry=entry,
+                           changes={"state": [R.RESERVED, R.CANCELLED]})]
 
     return remembered(
         actor=actor,

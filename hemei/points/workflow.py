@@ -1,4 +1,6 @@
-"""A points entry's life as data (`hemei.core.workflow`): proposed → reviewed (rejected, or
+"""The points app's lifecycles as data: entries, objections, redemptions and rule versions.
+
+A points entry's life as data (`hemei.core.workflow`): proposed → reviewed (rejected, or
 approved into publicity) → effective once publicity is over, or voided by an upheld
 objection. Redemptions, their cancellations, corrections and period resets are posted at
 once (proposed → effective).
@@ -14,9 +16,19 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.scope import COMMITTEE_ROLES, SUPERVISION_ROLES
+from hemei.core.scope import COMMITTEE_ROLES, SHOP_ROLES, SUPERVISION_ROLES
+from hemei.core.scope import may as scope_may
 from hemei.core.workflow import Move, Workflow, holds, refuse, register
-from hemei.points.models import Entry, EntryEvent
+from hemei.points.models import (
+    Entry,
+    EntryEvent,
+    Objection,
+    ObjectionEvent,
+    Redemption,
+    RedemptionEvent,
+    RuleVersion,
+    RuleVersionEvent,
+)
 
 S = Entry.State
 COMMITTEE = "secretary, director, committee member of the village"
@@ -87,3 +99,82 @@ def posting_event(entry_id: int, *, old: str, at: Any, actor_id: int | None = No
     move = posting_move(old)
     return EntryEvent(entry_id=entry_id, at=at, actor_id=actor_id, kind=move.kind, from_state=old,
                       to_state=S.EFFECTIVE)
+
+
+# --- objections, redemptions, rule versions ------------------------------------------------
+
+OS = Objection.State
+
+
+def _decides_objection(user: Any, objection: Objection) -> bool:
+    entry = objection.entry
+    uninvolved = getattr(user, "pk", None) not in (entry.proposed_by_id, entry.reviewed_by_id)
+    return scope_may(user, SUPERVISION_ROLES, entry.village) and uninvolved
+
+
+DECIDED = _("This objection has already been decided.")
+OBJECTION = register(Workflow(
+    name="points.objection",
+    model=Objection,
+    field="state",
+    states=OS,
+    initial=OS.OPEN,
+    event=ObjectionEvent,
+    subject="objection",
+    refused=DECIDED,
+    conflict=DECIDED,
+    doc="异议: a villager's objection to an entry in publicity, decided once by the supervision committee; "
+        "upheld voids the entry (its own move, in the same transaction).",
+    moves=(
+        Move("upheld", (OS.OPEN,), OS.UPHELD, "the supervision committee, not who proposed or reviewed the entry",
+             _decides_objection, sets=("decided_by", "decided_at", "decision")),
+        Move("dismissed", (OS.OPEN,), OS.DISMISSED, "the supervision committee, not who proposed or reviewed the entry",
+             _decides_objection, sets=("decided_by", "decided_at", "decision")),
+    ),
+))
+
+R = Redemption.State
+NOT_OPEN = _("This reservation is not open.")
+REDEMPTION = register(Workflow(
+    name="points.redemption",
+    model=Redemption,
+    field="state",
+    states=R,
+    initial=R.RESERVED,
+    event=RedemptionEvent,
+    subject="redemption",
+    refused=NOT_OPEN,
+    conflict=NOT_OPEN,
+    doc="积分超市: a reservation made on the phone is handed out at the counter or cancelled; a redemption "
+        "at the counter is created collected. Cancelling posts a reversing entry (its link is the cancel entry).",
+    moves=(
+        Move("collected", (R.RESERVED,), R.COLLECTED, "the shop keeper or the committee of the village",
+             holds(SHOP_ROLES), sets=("collected_at",)),
+        Move("cancelled", (R.RESERVED,), R.CANCELLED,
+             "the villager of the household, the shop keeper or the committee; the service posts the refund",
+             sets=("cancelled_at", "cancel_entry"), needs=("cancel_entry",)),
+    ),
+))
+
+V = RuleVersion.State
+RULE_VERSION = register(Workflow(
+    name="points.rule_version",
+    model=RuleVersion,
+    field="state",
+    states=V,
+    initial=V.DRAFT,
+    event=RuleVersionEvent,
+    subject="version",
+    refused=_("Only a draft version can be adopted."),
+    conflict=_("Only a draft version can be adopted."),
+    doc="积分细则: a village's rules are adopted by a passed agenda item of a 村民会议 or 村民代表会议; "
+        "adopting a version supersedes the current one in the same transaction.",
+    moves=(
+        Move("adopted", (V.DRAFT,), V.ADOPTED,
+             "whoever records the meeting's decision: a passed agenda item about the version",
+             sets=("adopted_by", "adopted_item", "adopted_on", "attendees", "votes_for", "votes_against",
+                   "votes_abstain"), needs=("adopted_by", "adopted_item")),
+        Move("superseded", (V.ADOPTED,), V.SUPERSEDED, "the adoption of the next version",
+             sets=("superseded_by",), needs=("superseded_by",)),
+    ),
+))
