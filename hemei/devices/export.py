@@ -3,18 +3,16 @@ neutralised against formula injection, an audit row per export. No secrets, no p
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone, translation
-from openpyxl import Workbook
+from django.utils import timezone
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor
-from hemei.core.xlsx import neutralise
+from hemei.core.xlsx import write_book
 from hemei.devices.models import Alarm, Device
 
 DEVICE_HEADERS = ("序号", "设备编码", "名称", "类型", "所属区域", "区域编码", "配置", "在用", "在线", "最后通信")
@@ -28,20 +26,6 @@ def _when(value: Any) -> str:
 
 def _yes(flag: bool) -> str:
     return "是" if flag else "否"
-
-
-def _workbook(title: str, headers: tuple[str, ...], rows: Iterable[list[Any]]) -> tuple[bytes, int]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
-    count = 0
-    with translation.override("zh-hans"):
-        for row in rows:
-            sheet.append([neutralise(v) for v in row])
-            count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
 
 
 def _device_rows(devices: Iterable[Device]) -> Iterable[list[Any]]:
@@ -65,7 +49,8 @@ def _audit(actor: Any, what: str, count: int) -> None:
 
 def devices_export(*, actor: Any, devices: QuerySet[Device]) -> bytes:
     require_actor(actor)
-    data, count = _workbook("设备台账", DEVICE_HEADERS, _device_rows(devices.select_related("region").order_by("code")))
+    rows = _device_rows(devices.select_related("region").order_by("code"))
+    data, count = write_book([("设备台账", DEVICE_HEADERS, rows)])
     _audit(actor, "device register", count)
     return data
 
@@ -73,6 +58,6 @@ def devices_export(*, actor: Any, devices: QuerySet[Device]) -> bytes:
 def alarms_export(*, actor: Any, alarms: QuerySet[Alarm]) -> bytes:
     require_actor(actor)
     qs = alarms.select_related("device", "region", "acknowledged_by", "case").order_by("raised_at", "id")
-    data, count = _workbook("告警台账", ALARM_HEADERS, _alarm_rows(qs))
+    data, count = write_book([("告警台账", ALARM_HEADERS, _alarm_rows(qs))])
     _audit(actor, "alarm ledger", count)
     return data

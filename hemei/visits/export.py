@@ -4,18 +4,16 @@ sheet carries ID numbers or phones."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone, translation
-from openpyxl import Workbook
+from django.utils import timezone
 
 from hemei.core.audit import audit_record
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor
-from hemei.core.xlsx import neutralise
+from hemei.core.xlsx import write_book
 from hemei.regions.models import Region
 from hemei.visits.models import Monitoring, Visit
 
@@ -107,20 +105,6 @@ def _monitoring_rows(records: Iterable[Monitoring]) -> Iterable[list[Any]]:
         ]
 
 
-def _workbook(title: str, headers: tuple[str, ...], rows: Iterable[list[Any]]) -> tuple[bytes, int]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
-    count = 0
-    with translation.override("zh-hans"):
-        for row in rows:
-            sheet.append([neutralise(v) for v in row])
-            count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
-
-
 def _audit(actor: Any, region: Region, what: str, count: int) -> None:
     audit_record(
         actor=actor,
@@ -135,7 +119,7 @@ def _audit(actor: Any, region: Region, what: str, count: int) -> None:
 def visits_export(*, actor: Any, region: Region, visits: QuerySet[Visit]) -> bytes:
     require_actor(actor)
     qs = visits.select_related("household__head", "region", "visitor").prefetch_related("problems__case")
-    data, count = _workbook("入户走访台账", VISIT_HEADERS, _visit_rows(qs.order_by("visited_at", "id")))
+    data, count = write_book([("入户走访台账", VISIT_HEADERS, _visit_rows(qs.order_by("visited_at", "id")))])
     _audit(actor, region, "visit ledger", count)
     return data
 
@@ -143,6 +127,7 @@ def visits_export(*, actor: Any, region: Region, visits: QuerySet[Visit]) -> byt
 def monitoring_export(*, actor: Any, region: Region, records: QuerySet[Monitoring]) -> bytes:
     require_actor(actor)
     qs = records.select_related("household__head", "region").prefetch_related("measures")
-    data, count = _workbook("防返贫监测台账", MONITORING_HEADERS, _monitoring_rows(qs.order_by("created_at", "id")))
+    rows = _monitoring_rows(qs.order_by("created_at", "id"))
+    data, count = write_book([("防返贫监测台账", MONITORING_HEADERS, rows)])
     _audit(actor, region, "monitoring ledger", count)
     return data
