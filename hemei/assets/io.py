@@ -138,14 +138,10 @@ def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResu
     if isinstance(sheet, RowError):
         result.errors.append(sheet)
         return result
-    rows, col = sheet.rows, sheet.col
     taken = set(Asset.objects.filter(village=village).values_list("code", flat=True))
     seen: dict[str, int] = {}
     good: list[tuple[AssetData, str]] = []
-    for number, values in enumerate(rows[1:], start=2):
-        raw = {h: (values[i] if i < len(values) else None) for h, i in col.items()}
-        if not any(_text(v) for v in raw.values()):
-            continue
+    for number, raw in sheet.records():
         result.rows += 1
         code = _code(raw.get(COL_CODE))
         if code in taken:

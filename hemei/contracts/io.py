@@ -65,13 +65,9 @@ def contract_import(*, actor: Any, village: Region, data: bytes) -> ContractImpo
     if isinstance(sheet, RowError):
         result.errors.append(sheet)
         return result
-    rows, col = sheet.rows, sheet.col
     try:
         with transaction.atomic():
-            for number, values in enumerate(rows[1:], start=2):
-                raw = {h: (values[i] if i < len(values) else None) for h, i in col.items()}
-                if not any(_text(v) for v in raw.values()):
-                    continue
+            for number, raw in sheet.records():
                 result.rows += 1
                 if _row(actor, village, number, raw, result.errors):
                     result.created += 1

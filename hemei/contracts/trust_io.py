@@ -66,15 +66,11 @@ def parcel_import(*, actor: Any, village: Region, data: bytes) -> ParcelImportRe
     if isinstance(sheet, RowError):
         result.errors.append(sheet)
         return result
-    rows, col = sheet.rows, sheet.col
     houses = {h.number: h for h in Household.objects.filter(village=village).select_related("village", "county")}
     seen_codes: dict[str, int] = {}
     try:
         with transaction.atomic():
-            for number, values in enumerate(rows[1:], start=2):
-                raw = {h: (values[i] if i < len(values) else None) for h, i in col.items()}
-                if not any(_text(v) for v in raw.values()):
-                    continue
+            for number, raw in sheet.records():
                 result.rows += 1
                 if _row(actor, village, houses, seen_codes, number, raw, result.errors):
                     result.created += 1

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -247,6 +247,14 @@ class Rollback(Exception):
 class Sheet:
     rows: list[tuple[Any, ...]]  # the header row first, as read
     col: dict[str, int]  # known header → column index
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Each data row as (its row number in the file, {known header: cell value}); a row
+        whose every cell is blank is skipped (spreadsheets end in empty formatted rows)."""
+        for number, values in enumerate(self.rows[1:], start=2):
+            raw = {h: (values[i] if i < len(values) else None) for h, i in self.col.items()}
+            if any(cell_text(v) for v in raw.values()):
+                yield number, raw
 
 
 def cell_text(value: Any) -> str:

@@ -125,15 +125,11 @@ def finance_import(*, actor: Any, village: Region, data: bytes) -> FinanceImport
     if isinstance(sheet, RowError):
         result.errors.append(sheet)
         return result
-    rows, col = sheet.rows, sheet.col
     taken = set(FinanceEntry.objects.filter(village=village).values_list("year", "voucher"))
     closed = _published_months(village)
     good: list[FinanceEntry] = []
     county = village.county_ancestor()
-    for number, values in enumerate(rows[1:], start=2):
-        raw = {h: (values[i] if i < len(values) else None) for h, i in col.items()}
-        if not any(_text(v) for v in raw.values()):
-            continue
+    for number, raw in sheet.records():
         result.rows += 1
         errors, row = _check_row(number, raw, taken=taken, closed=closed)
         if errors or row is None or county is None:

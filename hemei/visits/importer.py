@@ -75,14 +75,11 @@ def import_department_list(*, actor: Any, data: bytes) -> ImportResult:
     if isinstance(sheet, RowError):
         result.errors.append(sheet)
         return result
-    rows, col = sheet.rows, sheet.col
     households = access_households(actor, write=True).select_related("region", "village")
     good: list[_Row] = []
     seen: set[int] = set()
-    for number, values in enumerate(rows[1:], start=2):
-        cells = {h: _cell(values[i]) if i < len(values) else "" for h, i in col.items()}
-        if not any(cells.values()):
-            continue
+    for number, raw in sheet.records():
+        cells = {h: _cell(v) for h, v in raw.items()}
         result.rows += 1
         errors: list[RowError] = []
         for h in REQUIRED:
