@@ -33,6 +33,7 @@ from hemei.assets.forms import (
 )
 from hemei.assets.models import Asset, RevitalisationProject
 from hemei.core.parsing import form_values, picked
+from hemei.core.views import photo_response
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
@@ -150,12 +151,7 @@ def asset_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
 def asset_photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     require_staff_scope(request.user)
     asset = access.access_asset(request.user, pk)
-    photo = asset.photos.filter(pk=photo_id).first()
-    if photo is None:
-        raise Http404
-    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return photo_response(asset.photos.all(), photo_id)
 
 
 @login_required

@@ -32,6 +32,7 @@ from hemei.cases.privacy import for_reader, text_findings
 from hemei.cases.views_act import handler_of, next_action, reporter_contact, responsible_candidates
 from hemei.core import throttle
 from hemei.core.parsing import form_values, parse_date, parse_id, picked
+from hemei.core.views import photo_response
 from hemei.core.xlsx import xlsx_response
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -221,17 +222,7 @@ def _photos_by_stage(case: Case) -> list[CasePhoto]:
 
 @login_required
 def my_case_photo(request: HttpRequest, number: str, photo_id: int) -> FileResponse:
-    return _photo_response(_villager_case(request.user, number), photo_id)
-
-
-def _photo_response(case: Case, photo_id: int) -> FileResponse:
-    """Photos are served through the case's access check, never from a public media URL."""
-    photo = case.photos.filter(pk=photo_id).first()
-    if photo is None:
-        raise Http404
-    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return photo_response(_villager_case(request.user, number).photos.all(), photo_id)
 
 
 @login_required
@@ -448,7 +439,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def case_photo(request: HttpRequest, number: str, photo_id: int) -> FileResponse:
     require_staff_scope(request.user)
-    return _photo_response(access_case(request.user, number), photo_id)
+    return photo_response(access_case(request.user, number).photos.all(), photo_id)
 
 
 def _chosen_responsible(case: Case, value: str) -> User | None:

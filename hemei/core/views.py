@@ -5,7 +5,8 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
@@ -64,3 +65,15 @@ def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
     """A service's refusal as page messages, one per reason (the views that redirect after POST)."""
     for message in exc.messages:
         messages.error(request, message)
+
+
+def photo_response(photos: QuerySet[Any], photo_id: int) -> FileResponse:
+    """One photo of a record the caller has already passed its access check for (`photos` is
+    that record's photos): photos are served through that check, never from a public media
+    URL, and only the reader's browser may keep them."""
+    photo = photos.filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
