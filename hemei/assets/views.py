@@ -33,7 +33,7 @@ from hemei.assets.forms import (
 )
 from hemei.assets.models import Asset, RevitalisationProject
 from hemei.core.parsing import form_values, picked
-from hemei.core.views import photo_response
+from hemei.core.views import error_text, photo_response
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import require_staff_scope
@@ -141,7 +141,7 @@ def asset_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
         rows = services.asset_photo_add(actor=request.user, asset=asset, uploads=request.FILES.getlist("photos"),
                                         caption=form_values(CaptionForm(request.POST)).get("caption", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("%(n)d photos added.") % {"n": len(rows)})
     return redirect("asset-detail", pk=asset.pk)

@@ -32,7 +32,7 @@ from hemei.cases.privacy import for_reader, text_findings
 from hemei.cases.views_act import handler_of, next_action, reporter_contact, responsible_candidates
 from hemei.core import throttle
 from hemei.core.parsing import form_values, parse_date, parse_id, picked
-from hemei.core.views import photo_response
+from hemei.core.views import error_text, photo_response
 from hemei.core.xlsx import xlsx_response
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -232,7 +232,7 @@ def my_case_rate(request: HttpRequest, number: str) -> HttpResponse:
     try:
         services.case_rate(actor=request.user, case=case, rating=form_values(RateForm(request.POST)).get("rating", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Thank you for your rating."))
     return redirect("my-case", number=case.number)
@@ -478,7 +478,7 @@ def case_extension_decide(request: HttpRequest, number: str) -> HttpResponse:
     except ValidationError as exc:
         if exc.code == "permission":
             raise PermissionDenied from None
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Saved."))
     return redirect("case-detail", number=case.number)
@@ -521,7 +521,7 @@ def case_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         else:
             raise Http404
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Saved."))
     return redirect("case-detail", number=case.number)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.core.parsing import form_values
+from hemei.core.views import error_text
 from hemei.disclosure import access, forms, services
 from hemei.disclosure.models import Disclosure, DisclosureAttachment, DisclosureVersion, Kind, ScheduleSettings
 from hemei.regions.access import require_staff_scope
@@ -192,7 +193,7 @@ def disclosure_submit(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user, version=version, confirm=form_values(forms.SubmitForm(request.POST))["confirm"]
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
         return redirect("disclosure-detail", pk=pk)
     if not result.submitted:
         request.session[f"disclosure-warnings-{pk}"] = result.warnings
@@ -215,7 +216,7 @@ def disclosure_review(request: HttpRequest, pk: int) -> HttpResponse:
             comment=sent["comment"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Review recorded."))
     return redirect("disclosure-detail", pk=pk)
@@ -228,7 +229,7 @@ def disclosure_publish(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.version_publish(actor=request.user, version=version)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Published on the village board."))
     return redirect("disclosure-detail", pk=pk)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import form_values, parse_year, picked
+from hemei.core.views import error_text
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.disclosure import access, finance, finance_io
@@ -144,7 +145,7 @@ def statement_view(request: HttpRequest) -> HttpResponse:
         try:
             version = finance.statement_draft(actor=request.user, village=village, year=year, month=month)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("The statement is a draft disclosure now; submit it for review."))
             return redirect("disclosure-detail", pk=version.disclosure_id)

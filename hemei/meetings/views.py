@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.cases.access import access_case
 from hemei.cases.deliberation import case_table
 from hemei.core.parsing import form_values, parse_int
+from hemei.core.views import error_text
 from hemei.meetings import services
 from hemei.meetings.access import access_item, access_meeting, access_meetings, can_record
 from hemei.meetings.board import public_items
@@ -159,7 +160,7 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Saved."))
     return redirect("meeting-detail", pk=meeting.pk)
@@ -183,7 +184,7 @@ def item_decide(request: HttpRequest, pk: int) -> HttpResponse:
             decision=post.get("decision", ""),
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Decision recorded: %(o)s.") % {"o": item.get_outcome_display()})
     return redirect("meeting-detail", pk=item.meeting_id)
@@ -202,7 +203,7 @@ def case_table_view(request: HttpRequest, number: str) -> HttpResponse:
     try:
         case_table(actor=request.user, case=case, meeting=meeting, title=sent.get("title", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
         return redirect("case-detail", number=case.number)
     messages.success(request, _("The case is on the agenda."))
     return redirect("meeting-detail", pk=meeting.pk)

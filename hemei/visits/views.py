@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.cases.models import Category
 from hemei.core.parsing import form_values, parse_date, parse_id, parse_int, picked
 from hemei.core.pii import mask_health_details, redact
+from hemei.core.views import error_text
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
@@ -408,7 +409,7 @@ def monitoring_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     except ValidationError as exc:
         if exc.code == "scope":
             raise PermissionDenied from exc
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Saved."))
     return redirect("monitoring-detail", pk=m.pk)
