@@ -6,6 +6,7 @@ refused move changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -345,3 +346,58 @@ def test_adopting_a_version_supersedes_the_current_one_with_history(world: World
     steps = [(e.version_id, e.kind, e.from_state, e.to_state) for e in RuleVersionEvent.objects.order_by("id")]
     assert steps == [(first.pk, "adopted", "draft", "adopted"), (first.pk, "superseded", "adopted", "superseded"),
                      (second.pk, "adopted", "draft", "adopted")]
+
+
+def test_every_state_field_belongs_to_a_workflow() -> None:
+    """A model field named status, state, step or stage with choices is a registered workflow's
+    field, or listed in NOT_WORKFLOWS with its reason: a new lifecycle cannot bypass
+    `transition()` unseen."""
+    from django.apps import apps
+
+    from hemei.core.workflow import _BY_MODEL, NOT_WORKFLOWS, STATE_FIELD_NAMES
+
+    load_all()
+    stray, seen = [], set()
+    for model in apps.get_models():
+        for f in model._meta.get_fields():
+            if f.name in STATE_FIELD_NAMES and getattr(f, "choices", None):
+                label = model._meta.label
+                seen.add(label)
+                wf = _BY_MODEL.get(model)
+                if label not in NOT_WORKFLOWS and (wf is None or wf.field != f.name):
+                    stray.append(f"{label}.{f.name}")
+    assert stray == []
+    assert set(NOT_WORKFLOWS) <= seen  # no stale entry
+
+
+# A hand-written move: a conditional update or a save of a state field.
+HAND_MOVE = re.compile(r"(\w+)\.objects\.filter\([^)]*\)\.update\((status|state|step|stage)=|"
+                       r"update_fields=\[[^\]]*[\"'](status|state|step|stage)[\"']")
+
+
+def test_no_service_writes_a_workflow_state_by_hand() -> None:
+    """No `.update(<state field>=…)` or `save(update_fields=[<state field>…])` on a workflow's
+    model outside `hemei.core.workflow` (demo builders create rows in their final state, and
+    the NOT_WORKFLOWS queues claim their rows themselves)."""
+    from hemei.core.workflow import NOT_WORKFLOWS
+
+    root = Path(__file__).resolve().parent.parent / "hemei"
+    load_all()
+    queue_models = {label.split(".")[1] for label in NOT_WORKFLOWS}
+    found = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if "migrations/" in rel or rel == "core/workflow.py" or "demo" in rel:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = HAND_MOVE.search(line)
+            if match and match.group(1) not in queue_models:
+                found.append(f"{rel}:{number}: {line.strip()}")
+    assert found == []
+
+
+def test_the_state_field_guard_finds_a_hand_written_move() -> None:
+    """The guard above can fail: its pattern matches the shapes it forbids."""
+    assert HAND_MOVE.search('    Redemption.objects.filter(pk=r.pk).update(state="collected")')
+    assert HAND_MOVE.search('    asset.save(update_fields=["status"])')
+    assert not HAND_MOVE.search('    Entry.objects.filter(pk=e.pk).update(open_objections=1)')

@@ -315,6 +315,11 @@ def render_markdown(workflows: Iterable[Workflow] | None = None) -> str:
                 sources = ", ".join(f"`{s}`" for s in move.sources)
                 sets = ", ".join(f"`{s}`" for s in move.sets) or "—"
                 lines.append(f"| `{move.kind}` | {sources} | `{move.target}` | {_cell(move.roles) or '—'} | {sets} |")
+    if workflows is None:
+        lines += ["", "## Not workflows", "",
+                  "Fields named status, state, step or stage that are not lifecycles, and why:", "",
+                  "| model | why |", "|---|---|"]
+        lines += [f"| `{label}` | {_cell(why)} |" for label, why in sorted(NOT_WORKFLOWS.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -347,3 +352,17 @@ def load_all() -> dict[str, Workflow]:
             if exc.name != name:
                 raise
     return REGISTRY
+
+
+# Fields named like a state that are not lifecycles, each with the reason; every other model
+# field named status, state, step or stage with choices must belong to a registered workflow
+# (`tests/test_workflow.py` checks it, so a new state cannot bypass `transition()` unseen).
+STATE_FIELD_NAMES = ("status", "state", "step", "stage")
+NOT_WORKFLOWS: dict[str, str] = {
+    "notify.Delivery": "a delivery queue's progress (pending, sending, sent, failed): each attempt claims the "
+                       "row by a conditional update on its attempt count, and the row is the delivery's own log",
+    "regions.RosterImport": "a background job's progress (queued, running, done, failed): the task claims it "
+                            "once by a conditional update; the import's result and errors are its record",
+    "cases.CasePhoto": "`stage` says which moment a photo shows (reported, resolved); it never changes",
+    "django_tasks_database.DBTaskResult": "the task library's own queue",
+}

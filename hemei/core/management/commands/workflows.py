@@ -20,7 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         registry = load_all()
-        names = options["names"] or sorted(registry)
+        if not options["names"]:
+            self.stdout.write(render_markdown(), ending="")  # all of them, and the fields that are not workflows
+            return
+        names = options["names"]
         unknown = [n for n in names if n not in registry]
         if unknown:
             self.stderr.write(f"unknown workflow(s): {', '.join(unknown)}; known: {', '.join(sorted(registry))}")
