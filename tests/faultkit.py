@@ -174,8 +174,10 @@ def http(method: str, url: str, *, body: dict[str, Any] | None = None, headers: 
 class Server:
     """`hemei serve` as a child process (its own process group) on a free port."""
 
-    def __init__(self, db: str, tmp: Path, *, static_dir: Path, no_worker: bool = False) -> None:
+    def __init__(self, db: str, tmp: Path, *, static_dir: Path, no_worker: bool = False, separate: bool = False
+                 ) -> None:
         self.db, self.tmp, self.static_dir, self.no_worker = db, tmp, static_dir, no_worker
+        self.separate = separate
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"serve-{self.port}.log"
@@ -185,6 +187,8 @@ class Server:
         argv = [sys.executable, "-m", "hemei.cli", "serve", "--port", str(self.port), "--workers", "1"]
         if self.no_worker:
             argv.append("--no-worker")
+        if self.separate:
+            argv.append("--separate")
         # The writer files a case every few milliseconds from one account: far past the
         # per-account case limit (20/hour), which the fault tests are not about. Every other
         # limit stays on, as in production.
@@ -215,7 +219,8 @@ class Server:
         raise AssertionError(f"/healthz did not answer within {timeout}s:\n{self.log.read_text()[-3000:]}")
 
     def children(self) -> dict[str, int]:
-        """The pids of serve's direct children by role (gunicorn, worker, sweep)."""
+        """The pids of serve's direct children by role (gunicorn, background; with --separate
+        task_worker and sweep instead of background)."""
         assert self.proc is not None
         out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.proc.pid)], capture_output=True,
                              text=True).stdout
@@ -223,7 +228,7 @@ class Server:
         for line in out.splitlines():
             pid, args = line.strip().split(" ", 1)
             for role, marks in (("gunicorn", ("gunicorn",)), ("task_worker", ("task_worker", "db_worker")),
-                                ("sweep", ("sweep",))):
+                                ("sweep", ("sweep",)), ("background", ("django background",))):
                 if any(mark in args for mark in marks):
                     roles[role] = int(pid)
         return roles
@@ -257,8 +262,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(db: str, tmp: Path, *, static_dir: Path, no_worker: bool = False) -> Iterator[Server]:
-    server = Server(db, tmp, static_dir=static_dir, no_worker=no_worker).start()
+def serving(db: str, tmp: Path, *, static_dir: Path, no_worker: bool = False, separate: bool = False
+            ) -> Iterator[Server]:
+    server = Server(db, tmp, static_dir=static_dir, no_worker=no_worker, separate=separate).start()
     try:
         yield server
     finally:

@@ -112,7 +112,7 @@ def test_writes_survive_backup_kill_and_lost_connections(seeded, tmp_path, stati
         assert writer.failed == [], writer.failed[:3]  # nothing refused or failed while the backup ran
         assert writer.slowest < 10, writer.slowest
         children = server.children()
-        assert set(children) == {"gunicorn", "task_worker", "sweep"}, children
+        assert set(children) == {"gunicorn", "background"}, children
 
         # 2. (PostgreSQL) every connection of the application terminated, twice: the web tier
         #    answers again, and the sweeper and the task worker reconnect instead of dying.
@@ -159,21 +159,26 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("seeded", [VENDORS[0]], indirect=True)
-def test_serve_restarts_a_dead_child_and_stops_cleanly_on_sigterm(seeded, tmp_path, static_dir):
+@pytest.mark.parametrize("separate", [False, True], ids=["background", "separate"])
+def test_serve_restarts_a_dead_child_and_stops_cleanly_on_sigterm(seeded, tmp_path, static_dir, separate):
+    """The background work in one process (the default) or as separate processes: a killed one
+    is started again, the web tier never stops, and SIGTERM leaves no process behind."""
     db = seeded.copy(tmp_path)
-    with serving(db, tmp_path, static_dir=static_dir) as server:
+    roles, names = (("sweep", "task_worker"), ("sweep", "task worker")) if separate else (("background",),
+                                                                                          ("background",))
+    with serving(db, tmp_path, static_dir=static_dir, separate=separate) as server:
         first = server.children()
-        assert set(first) == {"gunicorn", "task_worker", "sweep"}, first
+        assert set(first) == {"gunicorn", *roles}, first
         health = HealthWatch(server)
         health.start()
-        for role in ("sweep", "task_worker"):
+        for role in roles:
             os.kill(first[role], signal.SIGKILL)
-        wait_for(lambda: all(server.children().get(r) not in (None, first[r]) for r in ("sweep", "task_worker")),
+        wait_for(lambda: all(server.children().get(r) not in (None, first[r]) for r in roles),
                  30, "the killed children restarted")
         assert server.children()["gunicorn"] == first["gunicorn"]  # the web tier never stopped
         assert health.stop() < 3
         log = server.log.read_text()
-        assert "sweep exited with code -9" in log and "task worker exited with code -9" in log
+        assert all(f"{name} exited with code -9" in log for name in names), log[-2000:]
         now = server.children()
         assert server.stop() == 0
         assert not any(alive(pid) for pid in now.values()), now
@@ -262,3 +267,41 @@ def test_a_task_worker_killed_mid_stream_loses_no_notice(seeded, tmp_path):
     assert min(times_sent.values()) >= 1, [t for t, k in times_sent.items() if k == 0]
     assert sum(k - 1 for k in times_sent.values()) <= in_flight, times_sent
     assert count(db, "SELECT count(*) FROM notify_delivery WHERE status <> 'sent'") == 0
+
+
+OVERDUE_CASES = """
+import django, os, datetime as dt
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hemei.settings")
+django.setup()
+from django.utils import timezone
+from hemei.cases.models import Case
+from tests.faultkit import make_cases
+make_cases(3)
+Case.objects.update(accept_by=timezone.now() - dt.timedelta(hours=1))
+"""
+
+
+@pytest.mark.parametrize("seeded", [VENDORS[0]], indirect=True)
+def test_background_runs_the_tasks_and_the_sweeps_in_one_process(seeded, tmp_path):
+    """`hemei background` (what serve runs by default): queued notices go out through the task
+    worker and cases past their accept-by are escalated by the sweeper thread, in one process;
+    SIGTERM stops both and the process exits 0."""
+    db = seeded.copy(tmp_path)
+    python(MAKE_NOTICES.format(n=5), db=db)
+    python(OVERDUE_CASES, db=db)
+    outbox = tmp_path / "sms.txt"
+    env = child_env(db, HEMEI_SMS_BACKEND="tests.faultkit.SlowFileSmsBackend", HEMEI_TEST_SMS_FILE=str(outbox))
+    proc = subprocess.Popen([sys.executable, "manage.py", "background", "--every", "1", "--interval", "0.2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    escalated = "SELECT count(DISTINCT case_id) FROM cases_caseevent WHERE kind = 'escalated'"
+    try:
+        wait_for(lambda: (outbox.exists() and len(outbox.read_text(encoding="utf-8").splitlines()) >= 5
+                          and count(db, escalated) >= 3) or proc.poll() is not None, 120,
+                 "the notices sent and the cases escalated")
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.terminate()
+        code = proc.wait(timeout=30)
+    assert code == 0
+    lines = outbox.read_text(encoding="utf-8")
+    assert all(f"worker fault {i:03d}" in lines for i in range(5))  # (the escalations' own notices follow)

@@ -17,6 +17,10 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, InterfaceError, close_old_connections, connections
 
+from hemei.core.backoff import Backoff
+
+__all__ = ["DB_ERRORS", "Backoff", "close_all", "run_pass"]
+
 logger = logging.getLogger("hemei.resilience")
 
 DB_ERRORS = (DatabaseError, InterfaceError)
@@ -30,24 +34,7 @@ def close_all() -> None:
             conn.close()
 
 
-class Backoff:
-    """Waits of first, 2×first, 4×first … up to ceiling; reset after a success."""
-
-    def __init__(self, first: float = 1.0, ceiling: float = 60.0) -> None:
-        self.first, self.ceiling = first, ceiling
-        self.next = first
-
-    def wait(self, sleep: Callable[[float], None] = time.sleep) -> float:
-        waited = self.next
-        sleep(waited)
-        self.next = min(self.next * 2, self.ceiling)
-        return waited
-
-    def reset(self) -> None:
-        self.next = self.first
-
-
-def run_pass(name: str, work: Callable[[], None], backoff: Backoff, *, sleep: Callable[[float], None] = time.sleep
+def run_pass(name: str, work: Callable[[], None], backoff: Backoff, *, sleep: Callable[[float], object] = time.sleep
              ) -> bool:
     """One pass of a loop. True if it succeeded; on a database error the connections are
     closed, the error logged and the back-off waited, and False returned."""

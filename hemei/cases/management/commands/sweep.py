@@ -4,7 +4,8 @@ disclosure schedules: every sweeper registered in `hemei.core.sweeps`)."""
 from __future__ import annotations
 
 import datetime as dt
-import time
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -23,6 +24,21 @@ def parse_now(value: str) -> dt.datetime:
     if moment.tzinfo is None:
         raise CommandError(_("--now needs a time zone, e.g. 2027-01-01T09:00+08:00."))
     return moment
+
+
+def _wait(every: int) -> float:
+    try:
+        return seconds_until_due(timezone.now(), ceiling=every)
+    except DB_ERRORS:
+        return float(every)  # the next pass reconnects (run_pass)
+
+
+def sweep_loop(every: int, stop: threading.Event, once: Callable[[], None]) -> None:
+    """Sweep until `stop` is set (`sweep --every`, and a thread of `hemei background`)."""
+    backoff = Backoff(first=1.0, ceiling=every)
+    while not stop.is_set():
+        if run_pass("sweep", once, backoff, sleep=stop.wait):
+            stop.wait(_wait(every))
 
 
 class Command(BaseCommand):
@@ -46,19 +62,9 @@ class Command(BaseCommand):
             # Between passes it sleeps until the earliest registered deadline (never longer than
             # --every), so a 15-minute care deadline is acted on about a second after it passes
             # instead of up to --every seconds late at each tier (docs/care.md, "Sweep timing").
-            every = max(options["every"], 1)
-            backoff = Backoff(first=1.0, ceiling=every)
-            while True:
-                if run_pass("sweep", lambda: self._sweep_once(None), backoff):
-                    time.sleep(self._wait(every))
+            sweep_loop(max(options["every"], 1), threading.Event(), lambda: self._sweep_once(None))
+            return
         self._sweep_once(parse_now(options["now"]) if options.get("now") else None)
-
-    @staticmethod
-    def _wait(every: int) -> float:
-        try:
-            return seconds_until_due(timezone.now(), ceiling=every)
-        except DB_ERRORS:
-            return float(every)  # the next pass reconnects (run_pass)
 
     def _sweep_once(self, now: dt.datetime | None) -> None:
         done = sweep_all(now)
