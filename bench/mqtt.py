@@ -50,6 +50,7 @@ def run(scale: str, out: TextIO) -> dict[str, Any]:
     figures = {
         f"bare subscriber ({messages:,} messages)": f"{r['bare_rate']:,.0f} msg/s",
         f"listener, publish → row committed ({messages:,})": f"{r['ingest_rate']:,.0f} msg/s",
+        "listener batches (mean size)": f"{r['ingest_batches']:,} ({messages / max(r['ingest_batches'], 1):.0f})",
         "press-to-visible p50": f"{r['p50'] * 1000:.0f} ms",
         "press-to-visible p99": f"{r['p99'] * 1000:.0f} ms",
         f"fold: {events:,} events → alarms (sum of counts)": f"{r['alarms']} ({r['fold_count']:,})",
@@ -179,6 +180,7 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
         # polled every 10 ms: the poll shares this process (and its GIL) with the listener
         finished = _wait(lambda: DeviceMessage.objects.count() >= messages, every=0.01)
         ingest_rate = messages / (finished - started)
+        batches = listener.stats.batches  # how the listener cut the heartbeats (their mean size)
 
         latencies = []
         for box, elder in zip(boxes, elders, strict=True):
@@ -209,4 +211,4 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
     return {"messages": messages, "bare_rate": bare_rate, "ingest_rate": ingest_rate,
             "p50": statistics.median(latencies), "p99": p99, "alarms": alarms,
             "expected_alarms": len(cams) * min(per, len(CODES)), "fold_count": fold_count,
-            "events": len(folding), "refused": listener.stats.refused}
+            "events": len(folding), "refused": listener.stats.refused, "ingest_batches": batches}
