@@ -60,15 +60,23 @@ def median_seconds(fn: Callable[[], object], *, repeat: int, warmup: int = 2) ->
 
 
 def run_child(
-    target: str, kwargs: dict[str, Any], *, database: Path, out: TextIO, prefix: str = "    "
+    target: str,
+    kwargs: dict[str, Any],
+    *,
+    database: Path,
+    out: TextIO,
+    prefix: str = "    ",
+    database_url: str | None = None,
 ) -> dict[str, Any]:
     """Run `target` ("bench.module:function") in a child `hemei bench --internal` process on
-    the SQLite file `database` (created and migrated when missing); return its result.
+    the SQLite file `database` (created and migrated when missing), or on `database_url`
+    when given (a PostgreSQL database the caller made); return its result.
 
     The child's output is passed through line by line, so a long build shows progress.
     """
     database.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "PYTHONUNBUFFERED": "1"}
+    url = database_url or f"sqlite:///{database}"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     cmd = [
         sys.executable,
         "-m",

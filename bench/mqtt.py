@@ -1,7 +1,8 @@
 """mqtt: device messages ingested end to end, against a bare paho subscriber, and alarm folding.
 
-Measured in a child process on its own SQLite file, against the broker at 127.0.0.1:1883
-(topic prefixes of their own, so nothing else listening is disturbed):
+Measured in a child process on its own SQLite file (or, when DATABASE_URL names a PostgreSQL
+database, on a throwaway database of its own on that server, dropped afterwards), against the
+broker at 127.0.0.1:1883 (topic prefixes of their own, so nothing else listening is disturbed):
 
 1. Throughput: N heartbeats from D devices are published (QoS 1) to a bare paho subscriber
    that only counts them, then the same N to the listener (`hemei mqtt`'s `Listener`), timed
@@ -16,11 +17,15 @@ Measured in a child process on its own SQLite file, against the broker at 127.0.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import statistics
 import threading
 import time
+import urllib.parse
 import uuid
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from bench import bench_dir, check, run_child
@@ -31,15 +36,38 @@ GOAL_RATIO = 0.3
 GOAL_P99 = 1.0
 
 
+@contextlib.contextmanager
+def _postgres(url: str) -> Iterator[str]:
+    """A throwaway database beside the one `url` names, on the same server; its URL."""
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    from hemei.cli import pg_admin_conninfo
+
+    parts = urllib.parse.urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'hemei'}_mqtt_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(pg_admin_conninfo(connection.settings_dict), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def run(scale: str, out: TextIO) -> dict[str, Any]:
     messages, devices, presses, events = SIZES[scale]
     database = bench_dir() / f"mqtt-{uuid.uuid4().hex[:6]}.sqlite3"
+    url = os.environ.get("DATABASE_URL", "")
+    on_postgres = url.startswith(("postgres://", "postgresql://"))
+    kwargs = {"messages": messages, "devices": devices, "presses": presses, "events": events}
     try:
-        r = run_child("bench.mqtt:measure", {"messages": messages, "devices": devices, "presses": presses,
-                                             "events": events}, database=database, out=out)
+        with _postgres(url) if on_postgres else contextlib.nullcontext() as pg_url:
+            r = run_child("bench.mqtt:measure", kwargs, database=database, out=out, database_url=pg_url)
     finally:
         for suffix in ("", "-wal", "-shm"):
             database.with_name(database.name + suffix).unlink(missing_ok=True)
+    r["database"] = "postgresql" if on_postgres else "sqlite"
     ratio = r["ingest_rate"] / r["bare_rate"]
     checks = [
         check("listener rate / bare paho subscriber rate", ratio, f"≥ {GOAL_RATIO:g}", ratio >= GOAL_RATIO),
@@ -48,8 +76,10 @@ def run(scale: str, out: TextIO) -> dict[str, Any]:
               r["alarms"] == r["expected_alarms"] and r["fold_count"] == events),
     ]
     figures = {
+        "database": r["database"],
         f"bare subscriber ({messages:,} messages)": f"{r['bare_rate']:,.0f} msg/s",
         f"listener, publish → row committed ({messages:,})": f"{r['ingest_rate']:,.0f} msg/s",
+        "listener batches (mean size)": f"{r['ingest_batches']:,} ({messages / max(r['ingest_batches'], 1):.0f})",
         "press-to-visible p50": f"{r['p50'] * 1000:.0f} ms",
         "press-to-visible p99": f"{r['p99'] * 1000:.0f} ms",
         f"fold: {events:,} events → alarms (sum of counts)": f"{r['alarms']} ({r['fold_count']:,})",
@@ -179,6 +209,7 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
         # polled every 10 ms: the poll shares this process (and its GIL) with the listener
         finished = _wait(lambda: DeviceMessage.objects.count() >= messages, every=0.01)
         ingest_rate = messages / (finished - started)
+        batches = listener.stats.batches  # how the listener cut the heartbeats (their mean size)
 
         latencies = []
         for box, elder in zip(boxes, elders, strict=True):
@@ -209,4 +240,4 @@ def measure(*, messages: int, devices: int, presses: int, events: int) -> dict[s
     return {"messages": messages, "bare_rate": bare_rate, "ingest_rate": ingest_rate,
             "p50": statistics.median(latencies), "p99": p99, "alarms": alarms,
             "expected_alarms": len(cams) * min(per, len(CODES)), "fold_count": fold_count,
-            "events": len(folding), "refused": listener.stats.refused}
+            "events": len(folding), "refused": listener.stats.refused, "ingest_batches": batches}

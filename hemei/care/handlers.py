@@ -82,5 +82,6 @@ def signal_for(reading: Reading) -> AlarmSignal | None:
 
 
 def register() -> None:
-    register_handler("call_box", call_box)
+    # A call box's only message that means anything to care is a press (see call_box).
+    register_handler("call_box", call_box, passes=("heartbeat", "reading", "event", "clear"))
     register_handler("health_band", health_band)

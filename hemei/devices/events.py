@@ -48,13 +48,25 @@ class NotHandled(Exception):
 
 Handler = Callable[[Any, DeviceEvent], AlarmSignal | None]
 HANDLERS: dict[str, Handler] = {}
+# Per handler (not per kind, so a handler swapped in by hand never inherits another's): the
+# message types it returns None for without reading or writing anything. Ingestion stores
+# those in bulk and does not call the handler (hemei.devices.ingest, the batch's fast path).
+PASSES: dict[Handler, frozenset[str]] = {}
 
 
-def register_handler(kind: str, fn: Handler) -> Handler:
-    """Register `fn(device, event) -> AlarmSignal | None` for devices of `kind` ("call_box", ...)."""
+def register_handler(kind: str, fn: Handler, *, passes: tuple[str, ...] = ()) -> Handler:
+    """Register `fn(device, event) -> AlarmSignal | None` for devices of `kind` ("call_box", ...).
+    `passes`: the message types `fn` does nothing with (returns None, touches no table)."""
     HANDLERS[kind] = fn
+    PASSES[fn] = frozenset(passes)
     return fn
 
 
 def handler_for(kind: str) -> Handler | None:
     return HANDLERS.get(kind)
+
+
+def passes(kind: str, type_: str) -> bool:
+    """Whether the handler of `kind` does nothing with messages of `type_` (see PASSES)."""
+    fn = HANDLERS.get(kind)
+    return fn is not None and type_ in PASSES.get(fn, frozenset())

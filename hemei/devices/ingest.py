@@ -1,6 +1,6 @@
 """Device ingestion: the one path from a received message to rows (MQTT and the webhook).
 
-`ingest_batch(items)` handles messages in one transaction, each in its own savepoint:
+`ingest_batch(items)` handles messages in one transaction, each as if in its own savepoint:
 1. Parse the payload (JSON object, at most 8 KB; `id`, `ts`, `type`, `device`, `data`).
 2. Find the device by the code in the topic (or URL); check it is active, that the payload
    names the same device, county and type as the topic, and the timestamp lies within
@@ -11,6 +11,11 @@
 Anything refused lands in `DeadLetter` with its reason and changes nothing else; a handler
 that fails rolls back its savepoint only. Database errors propagate, so the listener's
 `run_pass` reconnects and the batch is handled again (nothing was committed).
+
+Most messages are heartbeats, whose acceptance is only their row: those (and whatever else
+cannot raise or clear an alarm, `_plain`) are stored with one multi-row INSERT per batch, in
+one savepoint for the batch; a replay among them fails that INSERT, and then the whole batch
+is handled again message by message, each in its own savepoint (`ingest_batch`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +36,7 @@ from django.utils import timezone
 
 from hemei.core.resilience import DB_ERRORS
 from hemei.devices import alarms
-from hemei.devices.events import AlarmSignal, DeviceEvent, NotHandled, handler_for
+from hemei.devices.events import AlarmSignal, DeviceEvent, NotHandled, handler_for, passes
 from hemei.devices.models import Alarm, DeadLetter, Device, DeviceMessage
 from hemei.devices.rules import RuleBook, default_signals, is_finite_number
 
@@ -88,6 +94,17 @@ class RateLimiter:
         count, _sep, seconds = (spec or settings.HEMEI_DEVICE_RATE).partition("/")
         self.limit, self.window, self.clock = int(count), float(seconds or 60), clock
         self.seen: dict[int, collections.deque[float]] = {}
+
+    def snapshot(self, device_ids: Iterable[int]) -> dict[int, collections.deque[float] | None]:
+        """The windows of `device_ids` as they are, for `restore` (None: no window yet)."""
+        return {i: collections.deque(self.seen[i]) if i in self.seen else None for i in device_ids}
+
+    def restore(self, snapshot: dict[int, collections.deque[float] | None]) -> None:
+        for device_id, window in snapshot.items():
+            if window is None:
+                self.seen.pop(device_id, None)
+            else:
+                self.seen[device_id] = window
 
     def allow(self, device_id: int) -> bool:
         now = self.clock()
@@ -231,11 +248,21 @@ def dead_letter(item: Incoming, reason: str, detail: str, device: Device | None 
 
 def _one(item: Incoming, devices: dict[str, Device], *, now: dt.datetime, book: RuleBook,
          limiter: RateLimiter) -> Outcome:
+    """One message in its own savepoint: the per-message path."""
     device = devices.get(item.code)
     try:
         parsed = parse_payload(item.body)
         device = _check_device(item, device, parsed[3], parsed[2])
         _check_time(parsed[1], now)
+    except Refused as refused:
+        dead_letter(item, refused.reason, refused.detail, device, now)
+        return Outcome(False, refused.reason, refused.detail, device)
+    return _one_checked(item, device, parsed, now=now, book=book, limiter=limiter)
+
+
+def _one_checked(item: Incoming, device: Device, parsed: tuple[Any, ...], *, now: dt.datetime, book: RuleBook,
+                 limiter: RateLimiter) -> Outcome:
+    try:
         with transaction.atomic():
             return _accept(item, device, parsed, now=now, book=book, limiter=limiter)
     except Refused as refused:
@@ -243,18 +270,96 @@ def _one(item: Incoming, devices: dict[str, Device], *, now: dt.datetime, book: 
         return Outcome(False, refused.reason, refused.detail, device)
 
 
+def _plain(device: Device, kind: str, data: dict[str, Any], book: RuleBook) -> bool:
+    """Whether accepting the message is only its row: the device is online (nothing to clear)
+    and its handler, or the default rules, cannot raise or clear anything for it."""
+    if not device.online:
+        return False
+    if handler_for(device.kind) is not None:
+        return passes(device.kind, kind)
+    if kind == "heartbeat":
+        return True
+    return kind == "reading" and not book.thresholds(device, str(data["metric"]))
+
+
+class _BulkReplay(Exception):
+    """A bulk insert met a (device, message id) already stored: the batch goes message by message."""
+
+
+def _bulk(items: list[Incoming], devices: dict[str, Device], *, now: dt.datetime, book: RuleBook,
+          limiter: RateLimiter) -> list[Outcome]:
+    """The batch's fast path, with the same outcomes as `_one` on each item in turn: the plain
+    messages (`_plain`) are stored with one multi-row INSERT and no savepoint of their own; the
+    others go through `_one_checked`, after the plain ones before them are stored, so the
+    order of the rows and of the rate limiter's arrivals is the messages' order. A plain
+    message whose id repeats one in the batch, or that the rate limiter refuses, takes the
+    per-message path too (so a replay during a flood is still called a replay). A replay of a
+    stored message shows only as the INSERT's IntegrityError: `_BulkReplay`."""
+    outcomes: list[Outcome | None] = [None] * len(items)
+    pending: list[tuple[int, DeviceMessage]] = []
+    keys: set[tuple[int, str]] = set()
+
+    def flush() -> None:
+        if not pending:
+            return
+        try:
+            DeviceMessage.objects.bulk_create([row for _i, row in pending])
+        except IntegrityError as exc:
+            raise _BulkReplay from exc
+        for i, row in pending:
+            outcomes[i] = Outcome(True, device=row.device)
+        pending.clear()
+
+    for i, item in enumerate(items):
+        device = devices.get(item.code)
+        try:
+            parsed = parse_payload(item.body)
+            device = _check_device(item, device, parsed[3], parsed[2])
+            _check_time(parsed[1], now)
+        except Refused as refused:
+            dead_letter(item, refused.reason, refused.detail, device, now)
+            outcomes[i] = Outcome(False, refused.reason, refused.detail, device)
+            continue
+        message_id, at, kind, _named, data = parsed
+        key = (device.pk, message_id)
+        if key not in keys and _plain(device, kind, data, book) and limiter.allow(device.pk):
+            keys.add(key)
+            pending.append((i, DeviceMessage(county_id=device.county_id, device=device, message_id=message_id,
+                                             type=kind, at=at, received_at=now, channel=item.channel, data=data)))
+            continue
+        keys.add(key)
+        flush()
+        outcomes[i] = _one_checked(item, device, parsed, now=now, book=book, limiter=limiter)
+    flush()
+    return [o for o in outcomes if o is not None]
+
+
+def _load(items: list[Incoming]) -> tuple[dict[str, Device], RuleBook]:
+    devices = {d.code: d for d in Device.objects.select_related("region").filter(code__in={i.code for i in items})}
+    return devices, RuleBook.load()
+
+
 def ingest_batch(items: list[Incoming], *, now: dt.datetime | None = None,
                  limiter: RateLimiter | None = None) -> list[Outcome]:
-    """Handle `items` in one transaction (see the module's docstring); one Outcome each."""
+    """Handle `items` in one transaction (see the module's docstring); one Outcome each.
+
+    First in one savepoint by `_bulk`; when that meets a replay of a stored message, the
+    savepoint is rolled back, the rate limiter and the devices are restored to the batch's
+    start and every message goes through `_one`, each in its own savepoint."""
     if not items:
         return []
     limiter = limiter or _limiter()
     with transaction.atomic():
         now = now or timezone.now()
-        devices = {d.code: d for d in Device.objects.select_related("region").filter(
-            code__in={i.code for i in items})}
-        book = RuleBook.load()
-        outcomes = [_one(item, devices, now=now, book=book, limiter=limiter) for item in items]
+        devices, book = _load(items)
+        before = limiter.snapshot(d.pk for d in devices.values())
+        try:
+            with transaction.atomic():
+                outcomes = _bulk(items, devices, now=now, book=book, limiter=limiter)
+        except _BulkReplay:
+            limiter.restore(before)
+            devices = _load(items)[0]  # `_bulk` may have changed them (a device back online)
+            outcomes = [_one(item, devices, now=now, book=book, limiter=limiter) for item in items]
         spoke = {o.device.pk for o in outcomes if o.accepted and o.device is not None}
         if spoke:  # one update for the batch, not one per message
             Device.objects.filter(pk__in=spoke).update(last_seen_at=now)
