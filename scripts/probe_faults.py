@@ -346,6 +346,10 @@ def probe_race(args: argparse.Namespace) -> int:
 # --- (b) kill -9 mid-stream --------------------------------------------------------------------
 
 
+def ident(data: Json) -> Any:
+    return data.get("id", data.get("number"))
+
+
 class Writer(threading.Thread):
     """Writes one kind of record through the API, one idempotency key each; remembers what was
     acknowledged (201/200 → id) and what was not."""
@@ -353,7 +357,7 @@ class Writer(threading.Thread):
     def __init__(self, server: Serve, kind: str, make: Callable[[str], tuple[str, str, Json]]) -> None:
         super().__init__(daemon=True)
         self.server, self.kind, self.make = server, kind, make
-        self.acked: dict[str, int] = {}
+        self.acked: dict[str, Any] = {}  # key → id (an entry) or number (a case)
         self.failed: dict[str, str] = {}
         self.running = True
 
@@ -371,7 +375,7 @@ class Writer(threading.Thread):
                 time.sleep(0.1)
                 continue
             if status in (200, 201):
-                self.acked[key] = int(data["id"])
+                self.acked[key] = ident(data)
             else:
                 self.failed[key] = f"HTTP {status}"
             time.sleep(0.05)
@@ -412,7 +416,7 @@ def probe_kill(args: argparse.Namespace) -> int:
             killed_at = time.monotonic()
             say(f"SIGKILL {role} pid {victim} ({acked()} writes acknowledged so far)")
             back = wait_for(lambda role=role, victim=victim: server.children().get(role, victim) != victim
-                            and server.healthy(), 60, f"{role} restarted")  # type: ignore[misc]
+                            and server.healthy(), 180, f"{role} restarted")  # type: ignore[misc]
             n = acked()
             wait_for(lambda n=n: acked() >= n + 10, 60, "writes after the restart")  # type: ignore[misc]
             say(f"  {role} back as pid {server.children()[role]} after {back:.1f}s; "
@@ -442,7 +446,7 @@ def probe_kill(args: argparse.Namespace) -> int:
             bad_replays = 0
             for key in sent:
                 status, data = w.send(key, timeout=60)
-                if status not in (200, 201) or (key in w.acked and (status, data.get("id")) != (200, w.acked[key])):
+                if status not in (200, 201) or (key in w.acked and (status, ident(data)) != (200, w.acked[key])):
                     bad_replays += 1
             rows = scalar(f"SELECT count(*) FROM {table} WHERE {field} LIKE %s", ("probe probe-%",))  # noqa: S608
             why: dict[str, int] = {}
