@@ -527,13 +527,17 @@ def test_the_export_lists_the_register_masked_without_the_permission_and_is_audi
     assert enrolled[1][:6] == (1, "王**", "2024-03", 26, "王**", "138****5678")
     waiting = list(book["排队名单"].iter_rows(values_only=True))
     assert waiting[1][0] == 1 and waiting[1][1] == "'=" + "*" * 12  # masked, and neutralised
-    clear = login(secretary).get(f"/w/tuoyu/{centre.pk}/export.xlsx")
+    # The secretary may reveal, but gets the masked sheet unless she asks (`reveal=1`).
+    asked_not = login(secretary).get(f"/w/tuoyu/{centre.pk}/export.xlsx")
+    assert list(load_workbook(io.BytesIO(asked_not.content))["在托幼儿"].iter_rows(values_only=True))[1][1] == "王**"
+    assert login(world.user("township")).get(f"/w/tuoyu/{centre.pk}/export.xlsx?reveal=1").status_code == 403
+    clear = login(secretary).get(f"/w/tuoyu/{centre.pk}/export.xlsx?reveal=1")
     rows = list(load_workbook(io.BytesIO(clear.content))["在托幼儿"].iter_rows(values_only=True))
     assert rows[1][1] == "王小明" and rows[1][5] == "13812345678"
     waiting = list(load_workbook(io.BytesIO(clear.content))["排队名单"].iter_rows(values_only=True))
     assert waiting[1][1] == "'=HYPERLINK(1)"  # neutralised
     exports = AuditEntry.objects.filter(action="export", object_type="services.childcareprovider")
-    assert sorted(e.changes["names"] for e in exports) == ["clear", "masked"]
+    assert sorted(e.changes["names"] for e in exports) == ["clear", "masked", "masked"]
 
 
 def test_the_export_is_for_signed_in_staff_only(world: World, centre, client, login) -> None:

@@ -610,6 +610,28 @@ def test_export_of_the_not_applied_list_is_scoped_masked_and_audited(world: Worl
     assert entry.changes["rows"] == 1 and entry.changes["phones"] == "masked"
 
 
+def test_the_not_applied_export_is_masked_unless_asked_for_even_for_a_revealer(
+    world: World, client: Any, login: Any
+) -> None:
+    """The probes of 2026-12-03: the secretary (who may reveal) downloaded every phone in clear
+    without asking. Masked by default for everyone; `reveal=1` in full for a holder of the
+    permission only (403 otherwise); the audit row says which."""
+    _policy(world, "xd", LOAN, name="脱贫人口小额信贷")
+    _tag(world.house_a, "监测户")
+    login(world.user("secretary"))
+    masked = load_workbook(io.BytesIO(client.get(reverse("policy-not-applied-export")).content)).active
+    assert list(masked.iter_rows(values_only=True))[1][3] == "138****1111"
+    page = client.get(reverse("policy-not-applied"), {"region": world.house_a.region.code})
+    assert "reveal=1" in page.content.decode()
+    full = client.get(reverse("policy-not-applied-export"), {"reveal": "1"})
+    assert list(load_workbook(io.BytesIO(full.content)).active.iter_rows(values_only=True))[1][3] == "13800001111"
+    phones = list(AuditEntry.objects.filter(action="export", object_type="policies.application")
+                  .order_by("pk").values_list("changes__phones", flat=True))
+    assert phones == ["masked", "clear"]
+    login(world.user("grid_a"))
+    assert client.get(reverse("policy-not-applied-export"), {"reveal": "1"}).status_code == 403
+
+
 # --- concurrency (PostgreSQL) -------------------------------------------------------------------
 
 

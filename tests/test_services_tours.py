@@ -361,6 +361,22 @@ def test_the_export_lists_slots_with_fill_and_masks_contacts_without_the_permiss
     bookings = list(workbook["研学预订"].iter_rows(values_only=True))
     assert bookings[1][6] == "138****5678"
     assert AuditEntry.objects.filter(action="export", object_type="services.venue").count() == 1
+    assert client.get(f"/w/yanxue/venues/{venue.pk}/export.xlsx?reveal=1").status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_revealer_gets_the_contacts_in_full_only_when_asking(world: World, venue: Venue, login) -> None:
+    """The probes of 2026-12-03: holding the reveal permission gave every download in clear."""
+    book(make_slot(world, venue, capacity=40), 30, key="a")
+    client = login(world.user("secretary"))
+    url = f"/w/yanxue/venues/{venue.pk}/export.xlsx?from=2026-06-01&to=2026-06-30"
+    masked = list(load_workbook(io.BytesIO(client.get(url).content))["研学预订"].iter_rows(values_only=True))
+    assert masked[1][6] == "138****5678"
+    full = client.get(url + "&reveal=1")
+    clear = list(load_workbook(io.BytesIO(full.content))["研学预订"].iter_rows(values_only=True))
+    assert clear[1][6] != "138****5678" and "*" not in str(clear[1][6])
+    exports = AuditEntry.objects.filter(action="export").order_by("pk")
+    assert [e.changes["contacts"] for e in exports] == ["masked", "clear"]
 
 
 def test_a_staff_added_slot_must_not_overlap(world: World, venue: Venue) -> None:

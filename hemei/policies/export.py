@@ -1,6 +1,7 @@
 """The "qualifies but has not applied" list in Excel (`hemei.core.xlsx.neutralise` on every
 text cell): one row per household and policy (per member, for per-person policies). The head's
-phone is masked unless the exporter may reveal personal data; each export is an audit row."""
+phone is masked unless the exporter asks for it in full (`reveal=True`) and may reveal personal
+data, as the roster export (docs/access.md); each export is an audit row saying which it was."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import io
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -44,10 +46,13 @@ def _write(sheet: Any, rows: list[Pending], reveal: bool) -> int:
 
 
 def not_applied_export(*, actor: Any, region: Region | None = None, policy: Policy | None = None,
-                       on: dt.date | None = None) -> bytes:
-    """The list as the actor's page shows it (their scope, the same filters) as a workbook."""
+                       on: dt.date | None = None, reveal: bool = False) -> bytes:
+    """The list as the actor's page shows it (their scope, the same filters) as a workbook.
+    Phones in full only when asked for: holding the permission is not asking (the probes of
+    2026-12-03 found the secretary's every download in clear)."""
     require_actor(actor)
-    reveal = scope_for(actor).can_reveal
+    if reveal and not scope_for(actor).can_reveal:
+        raise PermissionDenied
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("符合未申请")
     for i, width in enumerate((12, 8, 10, 14, 24, 20, 10, 14, 50), start=1):

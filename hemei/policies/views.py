@@ -201,7 +201,8 @@ def not_applied(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     region, policy, on = _pending_filters(request)
     context: dict[str, Any] = {"region": region, "policy": policy, "on": on,
-                               "policies": selectors.policy_list(request.user)}
+                               "policies": selectors.policy_list(request.user),
+                               "can_reveal": scope_for(request.user).can_reveal}
     if region is None:
         villages = staff_villages(request.user)
         if len(villages) > 1:
@@ -220,7 +221,11 @@ def not_applied(request: HttpRequest) -> HttpResponse:
 def not_applied_xlsx(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     region, policy, on = _pending_filters(request)
-    content = not_applied_export(actor=request.user, region=region, policy=policy, on=on)
+    # Masked unless asked for (`reveal=1`, 403 without the permission), as the roster export.
+    reveal = request.GET.get("reveal") == "1"
+    if reveal and not scope_for(request.user).can_reveal:
+        raise PermissionDenied
+    content = not_applied_export(actor=request.user, region=region, policy=policy, on=on, reveal=reveal)
     return xlsx_response(content, f"policies-not-applied-{on:%Y%m%d}.xlsx")
 
 

@@ -1,6 +1,6 @@
 """The study-tour register in Excel (`hemei.core.xlsx.neutralise` on every text cell): one
-sheet of a venue's slots with their fill, one of the bookings. Contacts are masked unless
-the exporter may reveal personal data; each export is an audit row."""
+sheet of a venue's slots with their fill, one of the bookings. Contacts are masked unless the
+exporter asks for them in full and may reveal personal data; each export is an audit row."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -33,11 +34,20 @@ def _local(value: dt.datetime) -> dt.datetime:
     return timezone.localtime(value).replace(tzinfo=None)  # openpyxl writes naive times
 
 
+def _asked_to_reveal(actor: Any, reveal: bool) -> bool:
+    """Contacts in full only when asked for (`reveal=1`) by a holder of the permission, as the
+    roster export: holding it is not asking (the probes of 2026-12-03 found every download of
+    the secretary in clear)."""
+    if reveal and not scope_for(actor).can_reveal:
+        raise PermissionDenied
+    return reveal
+
+
 def slots_export(*, actor: Any, venue: Venue, date_from: dt.date | None = None,
-                 date_to: dt.date | None = None) -> bytes:
+                 date_to: dt.date | None = None, reveal: bool = False) -> bytes:
     """The venue (already fetched in the actor's scope) as a workbook."""
     require_actor(actor)
-    reveal = scope_for(actor).can_reveal
+    reveal = _asked_to_reveal(actor, reveal)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("研学时段")
     for i, width in enumerate((18, 18, 8, 10, 8, 8, 8), start=1):
@@ -99,19 +109,19 @@ OFFER_HEADERS = ("序号", "幼儿姓名", "出生日期", "月龄", "监护人"
 WAITING_HEADERS = ("排位", "幼儿姓名", "出生日期", "月龄", "监护人", "联系电话", "期望入托日期", "申请时间")
 
 
-def childcare_export(*, actor: Any, provider: Any) -> bytes:
+def childcare_export(*, actor: Any, provider: Any, reveal: bool = False) -> bytes:
     """A centre's register (already fetched in the actor's scope) as a workbook: the enrolled
     children, the open offers and the waiting list in its order. Children's names and birth
-    dates are data of minors: in clear only for a reader who may reveal personal data,
-    otherwise the surname and the birth month; phones likewise (`write_book` neutralises every
-    cell). Each export is an audit row."""
+    dates are data of minors: in clear only when a reader who may reveal personal data asks
+    (`reveal`), otherwise the surname and the birth month; phones likewise (`write_book`
+    neutralises every cell). Each export is an audit row."""
     from hemei.services.access import access_applications
     from hemei.services.childcare import months_old
     from hemei.services.models import ChildcareApplication
 
     require_actor(actor)
     S = ChildcareApplication.Status
-    reveal = scope_for(actor).can_reveal
+    reveal = _asked_to_reveal(actor, reveal)
     today = timezone.localdate()
     rows = (access_applications(actor).filter(provider=provider, status__in=[S.ENROLLED, S.OFFERED, S.APPLIED])
             .order_by("applied_at", "pk"))

@@ -136,8 +136,10 @@ def venue_export(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     venue = access_venue(request.user, pk)
     date_from, date_to = _dates(request)
-    return xlsx_response(slots_export(actor=request.user, venue=venue, date_from=date_from, date_to=date_to),
-                         f"study-tours-{venue.pk}.xlsx")
+    # Contacts masked unless asked for (`reveal=1`; 403 without the permission).
+    content = slots_export(actor=request.user, venue=venue, date_from=date_from, date_to=date_to,
+                           reveal=request.GET.get("reveal") == "1")
+    return xlsx_response(content, f"study-tours-{venue.pk}.xlsx")
 
 
 @login_required

@@ -233,4 +233,6 @@ def application_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 def provider_export(request: HttpRequest, pk: int) -> HttpResponse:
     require_staff_scope(request.user)
     provider = access_provider(request.user, pk)  # the applications read are scoped again
-    return xlsx_response(childcare_export(actor=request.user, provider=provider), f"childcare-{provider.pk}.xlsx")
+    # Names, birth dates and phones masked unless asked for (`reveal=1`; 403 without the permission).
+    content = childcare_export(actor=request.user, provider=provider, reveal=request.GET.get("reveal") == "1")
+    return xlsx_response(content, f"childcare-{provider.pk}.xlsx")
