@@ -129,7 +129,23 @@ def _application(world: World) -> Any:
                                        idempotency_key="wf")
 
 
+def _asset(world: World) -> Any:
+    from hemei.assets.services import AssetData, asset_create
+
+    return asset_create(actor=world.user("secretary"), village=world.village,
+                        data=AssetData(code="XS-1", name="旧学校", category="non_operating", area=Decimal("860.50")))
+
+
+def _project(world: World) -> Any:
+    from hemei.assets.services import project_create
+
+    return project_create(actor=world.user("secretary"), region=world.village, name="研学基地", path="lease",
+                          assets=[_asset(world)])
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "assets.asset": _asset,
+    "assets.project": _project,
     "policies.application": _application,
     "services.booking": _booking,
     "stars.round": _round,
@@ -222,6 +238,8 @@ test_care_visit_machine = _machine("care.visit")
 test_report_machine = _machine("indicators.report")
 test_booking_machine = _machine("services.booking")
 test_application_machine = _machine("policies.application")
+test_asset_machine = _machine("assets.asset")
+test_project_machine = _machine("assets.project")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------
