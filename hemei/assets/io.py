@@ -13,7 +13,7 @@ against formula injection; one "export" audit row.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -186,11 +186,9 @@ def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResu
                 a.pk = by_code[a.code]
         # Each asset's first history row, as `asset_create` writes it one by one (not a move).
         now = timezone.now()
-        AssetStatusChange.objects.bulk_create(
-            [past_event(a, kind=REGISTERED, at=now, actor=actor, to_state=a.status, note="xlsx import",
-                        county=county, village=village) for a in created],
-            batch_size=1000,
-        )
+        first = [past_event(a, kind=REGISTERED, at=now, actor=actor, to_state=a.status, note="xlsx import",
+                            county=county, village=village) for a in created]
+        AssetStatusChange.objects.bulk_create(cast(list[AssetStatusChange], first), batch_size=1000)
         audit_record_many(
             actor=actor, action=AuditEntry.Action.CREATE, object_type="assets.asset", county_code=village.code[:6],
             items=[(str(a.pk), str(a), {"code": a.code, "area": a.area, "status": a.status}) for a in created],

@@ -422,9 +422,10 @@ def project_start(*, actor: Any, project: RevitalisationProject, on: dt.date | N
     _check_project_region(actor, locked.region)
     if locked.status != RevitalisationProject.Status.PLANNED:
         raise ValidationError(_("Only a planned project can be started."))
-    transition(locked, RevitalisationProject.Status.RUNNING, actor=actor, started_on=on or timezone.localdate(),
+    started_on = on or timezone.localdate()
+    transition(locked, RevitalisationProject.Status.RUNNING, actor=actor, started_on=started_on,
                changes={"status": [RevitalisationProject.Status.PLANNED, RevitalisationProject.Status.RUNNING]})
-    when = dt.datetime.combine(locked.started_on, dt.time(9), tzinfo=timezone.get_current_timezone())
+    when = dt.datetime.combine(started_on, dt.time(9), tzinfo=timezone.get_current_timezone())
     with_at = when if on is not None else None
     for asset in locked.assets.filter(status__in=[Asset.Status.IDLE, Asset.Status.IN_USE]):
         _status_change(asset=asset, status=Asset.Status.REVITALISING, actor=actor,
