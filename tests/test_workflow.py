@@ -143,7 +143,40 @@ def _project(world: World) -> Any:
                           assets=[_asset(world)])
 
 
+def _attendance(world: World) -> Any:
+    from hemei.party import services as party_services
+    from tests.partykit import build_party, held_session
+
+    party = build_party(world)
+    session = held_session(party.group_a, "group", dt.datetime(2026, 3, 10, 19, tzinfo=dt.UTC))
+    return party_services.attendance_mark(actor=SYSTEM, session=session, member=party.wang, status="absent")
+
+
+def _period(world: World) -> Any:
+    from hemei.party.models import PeriodCheck
+    from tests.partykit import build_party
+
+    party = build_party(world)
+    return PeriodCheck.objects.create(county=world.county, branch=party.group_a, kind="group",
+                                      period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31),
+                                      due_by=dt.datetime(2026, 3, 31, 16, tzinfo=dt.UTC))
+
+
+def _grid_check(world: World) -> Any:
+    from hemei.services import response as emergency
+    from hemei.services.models import GridCheck
+
+    response = emergency.response_declare(actor=world.user("township"), region=world.township, hazard="flood",
+                                          level=4, reason="汾河水位超警戒",
+                                          now=dt.datetime(2026, 7, 20, 0, tzinfo=dt.UTC))
+    return GridCheck.objects.get(response=response, region=world.grid_a)
+
+
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "regions.resident": lambda world: type(world.head_b).objects.get(pk=world.head_b.pk),  # fresh per example
+    "services.gridcheck": _grid_check,
+    "party.attendance": _attendance,
+    "party.period": _period,
     "assets.asset": _asset,
     "assets.project": _project,
     "policies.application": _application,
@@ -240,6 +273,10 @@ test_booking_machine = _machine("services.booking")
 test_application_machine = _machine("policies.application")
 test_asset_machine = _machine("assets.asset")
 test_project_machine = _machine("assets.project")
+test_attendance_machine = _machine("party.attendance")
+test_period_machine = _machine("party.period")
+test_grid_check_machine = _machine("services.gridcheck")
+test_resident_machine = _machine("regions.resident")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------
