@@ -253,8 +253,8 @@ def test_status_changes_are_append_only_rows_and_audited(world, login):
     asset_status_change(asset=a, status=S.LEASED, actor=world.user("secretary"), reason="again")  # no change
     asset_status_change(asset=a, status=S.IDLE, actor=world.user("secretary"), reason="合同到期")
     rows = list(AssetStatusChange.objects.filter(asset=a).order_by("at", "id"))
-    assert [(r.old_status, r.new_status) for r in rows] == [("", S.IDLE), (S.IDLE, S.LEASED), (S.LEASED, S.IDLE)]
-    assert rows[1].reason == "合同签订" and rows[1].actor == world.user("secretary")
+    assert [(r.from_state, r.to_state) for r in rows] == [("", S.IDLE), (S.IDLE, S.LEASED), (S.LEASED, S.IDLE)]
+    assert rows[1].note == "合同签订" and rows[1].actor == world.user("secretary")
     assert AuditEntry.objects.filter(object_type="assets.asset", object_id=str(a.pk), action="update").count() == 2
     with pytest.raises(AppendOnlyError):
         rows[0].save()
@@ -319,7 +319,7 @@ def test_starting_a_project_moves_its_idle_assets_to_revitalising(world, login):
     school.refresh_from_db()
     leased.refresh_from_db()
     assert school.status == S.REVITALISING and leased.status == S.LEASED
-    assert AssetStatusChange.objects.filter(asset=school, new_status=S.REVITALISING).count() == 1
+    assert AssetStatusChange.objects.filter(asset=school, to_state=S.REVITALISING).count() == 1
     with pytest.raises(ValidationError):
         project_start(actor=world.user("secretary"), project=project)
     assert AssetStatusChange.objects.filter(asset=school).count() == 2

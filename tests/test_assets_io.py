@@ -52,7 +52,7 @@ def test_a_good_file_creates_every_asset_with_history_and_audit(world):
                                                                 "non_operating")
     b = Asset.objects.get(code="XS-2")
     assert (b.unit, b.status, b.net_value) == ("mu", "in_use", Decimal("0.00"))
-    assert AssetStatusChange.objects.filter(asset__in=[a, b], old_status="").count() == 2
+    assert AssetStatusChange.objects.filter(asset__in=[a, b], from_state="").count() == 2
     assert AuditEntry.objects.filter(object_type="assets.asset", action="create").count() == 2
     assert AuditEntry.objects.filter(action="import", object_id=str(world.village.pk)).count() == 1
 

@@ -177,5 +177,5 @@ def test_signing_stores_a_language_neutral_asset_reason(world: World) -> None:
     asset = idle_asset(world)
     contract = _signed(world, asset=asset)
     change = AssetStatusChange.objects.filter(asset=asset).order_by("-id").first()
-    assert change is not None and change.reason == contract.number
-    assert "signed" not in change.reason
+    assert change is not None and change.note == contract.number
+    assert "signed" not in change.note

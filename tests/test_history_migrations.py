@@ -66,3 +66,40 @@ def test_round_steps_survive_the_migration_and_stay_guarded(world: World) -> Non
     if connection.vendor == "postgresql":  # SQLite keeps DELETE open for the test runner
         assert _refuses(f"DELETE FROM {TABLE} WHERE id = %s", [first])  # noqa: S608
     assert StarRoundStep.objects.get(pk=first).note == ""
+
+
+def _asset_rows() -> list[tuple[Any, ...]]:
+    from hemei.assets.models import AssetStatusChange
+
+    return list(AssetStatusChange.objects.order_by("id").values_list("id", "asset_id", "from_state", "to_state",
+                                                                      "note", "actor_id", "kind"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asset_status_changes_survive_the_migration(world: World) -> None:
+    """Asset status changes became the `assets.asset` workflow's events (assets 0003): every
+    row keeps its states, reason and actor, back to the old shape and forward again."""
+    from decimal import Decimal
+
+    from hemei.assets.services import AssetData, asset_create, asset_status_change
+
+    sec = world.user("secretary")
+    asset = asset_create(actor=sec, village=world.village, status="idle",
+                         data=AssetData(code="XS-1", name="旧学校", category="non_operating", area=Decimal("10")))
+    asset_status_change(asset=asset, status="leased", actor=sec, reason="合同签订")
+    asset_status_change(asset=asset, status="idle", actor=sec, reason="合同到期")
+    before = _asset_rows()
+    assert [r[2:4] for r in before] == [("", "idle"), ("idle", "leased"), ("leased", "idle")]
+    assert [r[4] for r in before[1:]] == ["合同签订", "合同到期"]
+    assert [r[6] for r in before] == ["registered", "changed", "changed"]
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate([("assets", "0002_photos_history_projects")])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT old_status, new_status, reason, actor_id FROM assets_assetstatuschange ORDER BY id")
+            old = cursor.fetchall()
+        assert old == [(r[2], r[3], r[4], r[5]) for r in before]  # the old shape, every row
+    finally:
+        MigrationExecutor(connection).migrate(leaves)
+    assert _asset_rows() == before  # forward again: the same rows, kinds re-derived

@@ -182,9 +182,56 @@ def _extension(world: World) -> Any:
     case = case_accept(actor=world.user("grid_a"), case=_case(world), responsible=world.user("grid_a"))
     return case_extension_ask(actor=world.user("grid_a"), case=case, until=case.resolve_by + dt.timedelta(days=5),
                               reason="等材料")
+def _asset(world: World) -> Any:
+    from hemei.assets.services import AssetData, asset_create
+
+    return asset_create(actor=world.user("secretary"), village=world.village,
+                        data=AssetData(code="XS-1", name="旧学校", category="non_operating", area=Decimal("860.50")))
+
+
+def _project(world: World) -> Any:
+    from hemei.assets.services import project_create
+
+    return project_create(actor=world.user("secretary"), region=world.village, name="研学基地", path="lease",
+                          assets=[_asset(world)])
+
+
+def _attendance(world: World) -> Any:
+    from hemei.party import services as party_services
+    from tests.partykit import build_party, held_session
+
+    party = build_party(world)
+    session = held_session(party.group_a, "group", dt.datetime(2026, 3, 10, 19, tzinfo=dt.UTC))
+    return party_services.attendance_mark(actor=SYSTEM, session=session, member=party.wang, status="absent")
+
+
+def _period(world: World) -> Any:
+    from hemei.party.models import PeriodCheck
+    from tests.partykit import build_party
+
+    party = build_party(world)
+    return PeriodCheck.objects.create(county=world.county, branch=party.group_a, kind="group",
+                                      period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31),
+                                      due_by=dt.datetime(2026, 3, 31, 16, tzinfo=dt.UTC))
+
+
+def _grid_check(world: World) -> Any:
+    from hemei.services import response as emergency
+    from hemei.services.models import GridCheck
+
+    response = emergency.response_declare(actor=world.user("township"), region=world.township, hazard="flood",
+                                          level=4, reason="汾河水位超警戒",
+                                          now=dt.datetime(2026, 7, 20, 0, tzinfo=dt.UTC))
+    return GridCheck.objects.get(response=response, region=world.grid_a)
 
 
 FACTORIES: dict[str, Callable[[World], models.Model]] = {
+    "regions.resident": lambda world: type(world.head_b).objects.get(pk=world.head_b.pk),  # fresh per example
+    "services.gridcheck": _grid_check,
+    "party.attendance": _attendance,
+    "party.period": _period,
+    "assets.asset": _asset,
+    "assets.project": _project,
     "policies.application": _application,
     "services.booking": _booking,
     "stars.round": _round,
@@ -287,6 +334,12 @@ test_redemption_machine = _machine("points.redemption")
 test_rule_version_machine = _machine("points.rule_version")
 test_care_order_machine = _machine("care.order")
 test_extension_machine = _machine("cases.extension")
+test_asset_machine = _machine("assets.asset")
+test_project_machine = _machine("assets.project")
+test_attendance_machine = _machine("party.attendance")
+test_period_machine = _machine("party.period")
+test_grid_check_machine = _machine("services.gridcheck")
+test_resident_machine = _machine("regions.resident")
 
 
 # --- the mechanism's refusals ----------------------------------------------------------------

@@ -13,10 +13,11 @@ against formula injection; one "export" audit row.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -24,10 +25,12 @@ from openpyxl.utils import get_column_letter
 from hemei.assets import access
 from hemei.assets.models import Asset, AssetStatusChange
 from hemei.assets.services import AssetData, check_asset_data, parse_money, parse_quantity
+from hemei.assets.workflow import REGISTERED
 from hemei.core.audit import audit_record, audit_record_many
 from hemei.core.freshness import touch
 from hemei.core.models import AuditEntry
 from hemei.core.scope import require_actor, user_of
+from hemei.core.workflow import past_event
 from hemei.core.xlsx import ImportResult, RowError, neutralise, read_sheet
 from hemei.core.xlsx import cell_code as _code
 from hemei.core.xlsx import cell_date as _date
@@ -177,11 +180,11 @@ def asset_import(*, actor: Any, village: Region, data: bytes) -> AssetImportResu
                            .values_list("code", "pk"))
             for a in created:
                 a.pk = by_code[a.code]
-        AssetStatusChange.objects.bulk_create(
-            [AssetStatusChange(county=county, village=village, asset_id=a.pk, old_status="", new_status=a.status,
-                               reason="xlsx import", actor=user) for a in created],
-            batch_size=1000,
-        )
+        # Each asset's first history row, as `asset_create` writes it one by one (not a move).
+        now = timezone.now()
+        first = [past_event(a, kind=REGISTERED, at=now, actor=actor, to_state=a.status, note="xlsx import",
+                            county=county, village=village) for a in created]
+        AssetStatusChange.objects.bulk_create(cast(list[AssetStatusChange], first), batch_size=1000)
         audit_record_many(
             actor=actor, action=AuditEntry.Action.CREATE, object_type="assets.asset", county_code=village.code[:6],
             items=[(str(a.pk), str(a), {"code": a.code, "area": a.area, "status": a.status}) for a in created],

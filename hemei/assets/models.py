@@ -8,12 +8,14 @@ Money is `Decimal` (yuan, two places); areas and quantities are `Decimal` with t
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hemei.core.models import AppendOnlyModel, VillageScoped
+from hemei.core.models import AppendOnlyModel, VillageScoped, WorkflowEvent
 from hemei.regions.models import Region
 
 
@@ -109,28 +111,31 @@ class AssetPhoto(models.Model):
         return f"{self.asset_id} photo {self.pk}"
 
 
-class AssetStatusChange(AppendOnlyModel, VillageScoped):
-    """One row per status change of an asset (the first row, from "", is its registration).
-    Written only by `hemei.assets.services.asset_status_change` and `asset_create`; the
-    asset's `status` field is the last row's `new_status`."""
+class AssetStatusChange(WorkflowEvent, VillageScoped):
+    """One row per status change of an asset, the history of the `assets.asset` workflow
+    (`hemei.assets.workflow`); the first row (kind `registered`, from "") is its registration.
+    The asset's `status` field is the last row's `to_state`; `note` is the reason given."""
 
     county = models.ForeignKey(Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey(Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
     asset = models.ForeignKey(Asset, verbose_name=_("asset"), on_delete=models.PROTECT, related_name="status_changes")
-    old_status = models.CharField(_("previous status"), max_length=16, choices=Asset.Status.choices, blank=True)
-    new_status = models.CharField(_("new status"), max_length=16, choices=Asset.Status.choices)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(_("at"), default=timezone.now)
+    # The base's state columns with the asset's choices, so a page shows their labels.
+    from_state = models.CharField(_("previous status"), max_length=20, choices=Asset.Status.choices, blank=True)
+    to_state = models.CharField(_("new status"), max_length=20, choices=Asset.Status.choices, blank=True)
 
-    class Meta:
+    class Meta(WorkflowEvent.Meta):
         verbose_name = _("asset status change")
         verbose_name_plural = _("asset status changes")
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.asset_id}: {self.old_status or '-'} → {self.new_status}"
+        return f"{self.asset_id}: {self.from_state or '-'} → {self.to_state}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The asset's county and village (the rows are scoped by them): `transition()` writes
+        # the row knowing only the asset.
+        if self.county_id is None or self.village_id is None:
+            self.county_id, self.village_id = self.asset.county_id, self.asset.village_id
+        super().save(*args, **kwargs)
 
 
 class RevitalisationProject(models.Model):
@@ -191,6 +196,20 @@ class RevitalisationProject(models.Model):
     @property
     def county_code(self) -> str:
         return self.region.code[:6] if self.region_id else ""
+
+
+class ProjectEvent(WorkflowEvent):
+    """The history of a project's status (`assets.project` workflow)."""
+
+    project = models.ForeignKey(RevitalisationProject, verbose_name=_("project"), on_delete=models.PROTECT,
+                                related_name="events")
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = _("project event")
+        verbose_name_plural = _("project events")
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.kind}"
 
 
 class ProjectIncome(AppendOnlyModel):

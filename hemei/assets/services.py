@@ -21,13 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hemei.assets import access
-from hemei.assets.models import Asset, AssetPhoto, AssetStatusChange, ProjectIncome, RevitalisationProject
+from hemei.assets.models import Asset, AssetPhoto, ProjectIncome, RevitalisationProject
+from hemei.assets.workflow import REGISTERED
 from hemei.cases.photos import clean_photos
 from hemei.core.audit import audit_record, diff
 from hemei.core.idempotency import remembered
 from hemei.core.models import AuditEntry
 from hemei.core.parsing import clean_text
 from hemei.core.scope import require_actor, user_of
+from hemei.core.workflow import record, transition
 from hemei.disclosure.finance import parse_amount
 from hemei.disclosure.personal import find_personal_data
 from hemei.regions.models import Level, Region
@@ -197,11 +199,9 @@ def _check_village(actor: Any, village: Region) -> None:
         raise ValidationError(_("You may not change the assets of this village."), code="scope")
 
 
-def _history(asset: Asset, *, old: str, new: str, actor: Any, reason: str, at: dt.datetime | None = None) -> None:
-    AssetStatusChange.objects.create(
-        county_id=asset.county_id, village_id=asset.village_id, asset=asset, old_status=old, new_status=new,
-        reason=reason[:300], actor=user_of(actor), at=at or timezone.now(),
-    )
+def _registered(asset: Asset, *, actor: Any, reason: str, at: dt.datetime) -> None:
+    """An asset's first history row: registration is not a move, but its history starts here."""
+    record(asset, kind=REGISTERED, actor=actor, at=at, to_state=asset.status, note=reason[:300])
 
 
 @transaction.atomic
@@ -225,7 +225,7 @@ def asset_create(*, actor: Any, village: Region, data: AssetData, status: str = 
     now = at or timezone.now()
     asset = Asset.objects.create(county=county, village=village, status=status, created_by=user_of(actor),
                                  created_at=now, **data.as_fields())
-    _history(asset, old="", new=status, actor=actor, reason=reason or _("registered"), at=now)
+    _registered(asset, actor=actor, reason=reason or _("registered"), at=now)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, obj=asset,
                  changes={k: [None, v] for k, v in {**data.as_fields(), "status": status}.items()})
     return asset
@@ -255,29 +255,27 @@ def asset_update(*, actor: Any, asset: Asset, data: AssetData) -> Asset:
 
 
 @transaction.atomic
-def asset_status_change(*, asset: Asset, status: str, actor: Any, reason: str = "") -> Asset:
-    """Move an asset to another status (a lease signed → 出租, a lease ended → 闲置).
+def asset_status_change(*, asset: Asset, status: str, actor: Any, reason: str = "", move: str = "") -> Asset:
+    """Move an asset to another status (a lease signed → 出租, a lease ended → 闲置) through the
+    `assets.asset` workflow; the same status again changes nothing.
 
     Other apps (contracts, revitalisation) call this rather than saving the field, so every
-    change has one audit row and one `AssetStatusChange` row. Re-reads the row under a lock:
-    two contracts signed at once for the same asset must not both see it idle.
+    change has one audit row and one `AssetStatusChange` row; `move` names the table's move
+    when the change comes from another record (`contract_ended`). Re-reads the row under a
+    lock: two contracts signed at once for the same asset must not both see it idle.
     """
     require_actor(actor)
-    return _status_change(asset=asset, status=status, actor=actor, reason=reason, at=None)
+    return _status_change(asset=asset, status=status, actor=actor, reason=reason, at=None, move=move)
 
 
-def _status_change(*, asset: Asset, status: str, actor: Any, reason: str, at: dt.datetime | None) -> Asset:
+def _status_change(*, asset: Asset, status: str, actor: Any, reason: str, at: dt.datetime | None,
+                   move: str = "") -> Asset:
     if status not in Asset.Status.values:
         raise ValueError(f"unknown asset status {status!r}")
     locked = Asset.objects.select_for_update().get(pk=asset.pk)
-    old = locked.status
-    if old == status:
+    if locked.status == status:
         return locked
-    locked.status = status
-    locked.save(update_fields=["status"])
-    _history(locked, old=old, new=status, actor=actor, reason=reason, at=at)
-    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=locked, changes={"status": [old, status]},
-                 note=reason)
+    transition(locked, status, actor=actor, move=move, at=at, note=reason[:300], audit_note=reason)
     asset.status = status
     return locked
 
@@ -424,16 +422,15 @@ def project_start(*, actor: Any, project: RevitalisationProject, on: dt.date | N
     _check_project_region(actor, locked.region)
     if locked.status != RevitalisationProject.Status.PLANNED:
         raise ValidationError(_("Only a planned project can be started."))
-    locked.status = RevitalisationProject.Status.RUNNING
-    locked.started_on = on or timezone.localdate()
-    locked.save(update_fields=["status", "started_on"])
-    when = dt.datetime.combine(locked.started_on, dt.time(9), tzinfo=timezone.get_current_timezone())
+    started_on = on or timezone.localdate()
+    transition(locked, RevitalisationProject.Status.RUNNING, actor=actor, started_on=started_on,
+               changes={"status": [RevitalisationProject.Status.PLANNED, RevitalisationProject.Status.RUNNING]})
+    when = dt.datetime.combine(started_on, dt.time(9), tzinfo=timezone.get_current_timezone())
     with_at = when if on is not None else None
     for asset in locked.assets.filter(status__in=[Asset.Status.IDLE, Asset.Status.IN_USE]):
         _status_change(asset=asset, status=Asset.Status.REVITALISING, actor=actor,
-                       reason=_("project %(name)s started") % {"name": locked.name}, at=with_at)
-    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=locked,
-                 changes={"status": [RevitalisationProject.Status.PLANNED, locked.status]})
+                       reason=_("project %(name)s started") % {"name": locked.name}, at=with_at,
+                       move="project_started")
     project.status, project.started_on = locked.status, locked.started_on
     return locked
 

@@ -411,7 +411,7 @@ def _release_asset(contract: Contract, actor: Any) -> None:
     others = Contract.objects.filter(asset_id=contract.asset_id, status__in=LIVE).exclude(pk=contract.pk)
     asset = Asset.objects.get(pk=contract.asset_id)
     if asset.status in (Asset.Status.LEASED, Asset.Status.SHARES) and not others.exists():
-        asset_status_change(asset=asset, status=Asset.Status.IDLE, actor=actor,
+        asset_status_change(asset=asset, status=Asset.Status.IDLE, actor=actor, move="contract_ended",
                             reason=contract.number)  # language-neutral, see contract_sign
 
 

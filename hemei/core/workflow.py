@@ -339,6 +339,8 @@ WORKFLOW_MODULES: list[str] = [
     "hemei.party.workflow",
     "hemei.services.workflow",
     "hemei.policies.workflow",
+    "hemei.assets.workflow",
+    "hemei.regions.workflow",
 ]
 
 

@@ -208,8 +208,8 @@ def assets_put_to_use(period: Period) -> Values:
     from hemei.assets.models import Asset, AssetStatusChange
 
     start, end = _bounds(period)
-    qs = AssetStatusChange.objects.filter(old_status=Asset.Status.IDLE, at__gte=start, at__lt=end).exclude(
-        new_status=Asset.Status.IDLE)
+    qs = AssetStatusChange.objects.filter(from_state=Asset.Status.IDLE, at__gte=start, at__lt=end).exclude(
+        to_state=Asset.Status.IDLE)
     return {"assets.put_to_use": _grouped(qs, "village_id", n=Count("pk")).get("n", {})}
 
 

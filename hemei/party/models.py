@@ -254,6 +254,21 @@ class Attendance(models.Model):
         return self.region.code[:6] if self.region_id else ""
 
 
+class AttendanceEvent(WorkflowEvent):
+    """A change of one member's attendance at a session (`party.attendance` workflow): signed in
+    by code, or marked at the roll call. The row's creation in its first state is not a move."""
+
+    attendance = models.ForeignKey(Attendance, verbose_name=_("attendance"), on_delete=models.PROTECT,
+                                   related_name="events")
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = _("attendance event")
+        verbose_name_plural = _("attendance events")
+
+    def __str__(self) -> str:
+        return f"{self.attendance_id} {self.kind}"
+
+
 class StudyRecord(models.Model):
     """Hours of study outside a session: 补学 of a missed session, or own study."""
 
@@ -330,3 +345,17 @@ class PeriodCheck(models.Model):
     @property
     def county_code(self) -> str:
         return self.county.code[:6] if self.county_id else ""
+
+
+class PeriodCheckEvent(WorkflowEvent):
+    """The settling of a schedule check by the sweep (`party.period` workflow)."""
+
+    period = models.ForeignKey(PeriodCheck, verbose_name=_("schedule check"), on_delete=models.PROTECT,
+                               related_name="events")
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = _("schedule check event")
+        verbose_name_plural = _("schedule check events")
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.kind}"

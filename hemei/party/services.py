@@ -358,18 +358,18 @@ def attendance_sign_in(*, actor: Any, code: str, now: dt.datetime | None = None)
     if existing is not None and existing.status == Attendance.Status.PRESENT:
         return existing
     if existing is not None:
-        Attendance.objects.filter(pk=existing.pk).update(status=Attendance.Status.PRESENT, how=Attendance.How.CODE,
-                                                         reason="", at=now, recorded_by=user_of(actor))
-        existing.refresh_from_db()
-        row = existing
-    else:
-        try:
-            with transaction.atomic():
-                row = Attendance.objects.create(county=session.county, region=member.region, session=session,
-                                                member=member, status=Attendance.Status.PRESENT,
-                                                how=Attendance.How.CODE, at=now, recorded_by=user_of(actor))
-        except IntegrityError:  # the same member's other tap won the race: same result
-            return Attendance.objects.get(session=session, member=member)
+        # The roll call marked this member absent or excused earlier: the code makes them present.
+        return transition(existing, Attendance.Status.PRESENT, actor=actor, move="signed_in", at=now,
+                          how=Attendance.How.CODE, reason="", recorded_by=user_of(actor), audit_note="signed in",
+                          changes={"session": [None, session.pk],
+                                   "status": [existing.status, Attendance.Status.PRESENT]})
+    try:
+        with transaction.atomic():
+            row = Attendance.objects.create(county=session.county, region=member.region, session=session,
+                                            member=member, status=Attendance.Status.PRESENT,
+                                            how=Attendance.How.CODE, at=now, recorded_by=user_of(actor))
+    except IntegrityError:  # the same member's other tap won the race: same result
+        return Attendance.objects.get(session=session, member=member)
     audit_record(actor=actor, action="create", obj=row, note="signed in",
                  changes={"session": [None, session.pk], "status": [None, row.status]})
     return row
@@ -393,17 +393,17 @@ def attendance_mark(*, actor: Any, session: Session, member: Member, status: str
     now = timezone.now()
     row = Attendance.objects.select_for_update().filter(session=session, member=member).first()
     old = row.status if row else None
-    if row is None:
-        row = Attendance.objects.create(county=session.county, region=member.region, session=session, member=member,
-                                        status=status, how=Attendance.How.ROLL_CALL, reason=reason, at=now,
-                                        recorded_by=user_of(actor))
-    else:
+    if row is not None:
         if hasattr(row, "make_up") and status == Attendance.Status.PRESENT:
             raise ValidationError(_("This absence has been made up; it cannot become present."), code="made_up")
-        Attendance.objects.filter(pk=row.pk).update(status=status, reason=reason, how=Attendance.How.ROLL_CALL,
-                                                    at=now, recorded_by=user_of(actor))
-        row.refresh_from_db()
-    audit_record(actor=actor, action="update" if old else "create", obj=row,
+        # The audit row keeps whether a reason was given, not the reason (it may be personal).
+        return transition(row, status, actor=actor, move="roll_call", at=now, reason=reason,
+                          how=Attendance.How.ROLL_CALL, recorded_by=user_of(actor), audit_note="",
+                          changes={"status": [old, status], "reason": [None, bool(reason)]})
+    row = Attendance.objects.create(county=session.county, region=member.region, session=session, member=member,
+                                    status=status, how=Attendance.How.ROLL_CALL, reason=reason, at=now,
+                                    recorded_by=user_of(actor))
+    audit_record(actor=actor, action="create", obj=row,
                  changes={"status": [old, status], "reason": [None, bool(reason)]})
     return row
 

@@ -6,7 +6,7 @@
    the organisation was founded). Rows are inserted with ignore_conflicts on the unique
    (branch, kind, period) key, so two sweepers insert each row once.
 2. For each check still due: look for a held session of that kind in the period. Claim the
-   row with a conditional update on (pk, status=due) (`claim_once`): met, or missed and moved
+   row with the workflow's conditional update on (pk, status=due) (`party.period`): met, or missed and moved
    to the township tier. Only the sweeper whose update changed the row goes on.
 3. For a missed period: an audit row, and the township staff (and the village secretary) are
    told in their inbox.
@@ -18,14 +18,15 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from hemei.core.audit import audit_record
 from hemei.core.scope import system
-from hemei.core.sweeps import Escalation, Tier, claim_once, next_due, sweeper
+from hemei.core.sweeps import Escalation, Tier, next_due, sweeper
+from hemei.core.workflow import transition
 from hemei.party import rules
 from hemei.party.models import Branch, PeriodCheck, Session, SessionKind
 from hemei.regions.models import Post, Region, Role
@@ -87,16 +88,18 @@ def settle(pk: int, now: dt.datetime) -> Escalation | None:
         if check is None or check.due_by > now:
             return None
         session = held_in(check)
-        if session is not None:
-            claim_once(PeriodCheck, pk, expect={"status": PeriodCheck.Status.DUE},
-                       update={"status": PeriodCheck.Status.MET, "session": session, "checked_at": now})
+        # The move's conditional update on (pk, status=due) is the claim: a second sweeper
+        # (or a second run) finds the check settled and moves nothing.
+        try:
+            if session is not None:
+                transition(check, PeriodCheck.Status.MET, actor=SWEEP, at=now, session=session, checked_at=now,
+                           data={"session": session.pk})
+                return None
+            transition(check, PeriodCheck.Status.MISSED, actor=SWEEP, at=now, tier=Tier.TOWNSHIP, checked_at=now,
+                       changes={"status": [PeriodCheck.Status.DUE, PeriodCheck.Status.MISSED],
+                                "tier": [Tier.VILLAGE, Tier.TOWNSHIP]}, audit_note="escalated")
+        except ValidationError:
             return None
-        if not claim_once(PeriodCheck, pk, expect={"status": PeriodCheck.Status.DUE},
-                          update={"status": PeriodCheck.Status.MISSED, "tier": Tier.TOWNSHIP, "checked_at": now}):
-            return None
-        audit_record(actor=SWEEP, action="update", obj=check, note="escalated",
-                     changes={"status": [PeriodCheck.Status.DUE, PeriodCheck.Status.MISSED],
-                              "tier": [Tier.VILLAGE, Tier.TOWNSHIP]})
         _tell(check)
     return Escalation("party", f"{check.branch.name} {check.kind} {check.period_start}", "session",
                       Tier.VILLAGE, Tier.TOWNSHIP)

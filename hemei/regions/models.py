@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
 from hemei.core.masking import mask_id_number, mask_phone
+from hemei.core.models import WorkflowEvent
 
 
 class Level(models.TextChoices):
@@ -224,6 +225,21 @@ class Resident(models.Model):
         today = dt.date.today()
         b = self.birth_date
         return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+
+class ResidentEvent(WorkflowEvent):
+    """A change of a resident's status (`regions.resident` workflow): moved out, deceased, or
+    living here again; `data["on"]` is the date it took effect (the resident's `status_date`)."""
+
+    resident = models.ForeignKey(Resident, verbose_name=_("resident"), on_delete=models.PROTECT,
+                                 related_name="events")
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = _("resident status change")
+        verbose_name_plural = _("resident status changes")
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.kind}"
 
 
 class MoveRecord(models.Model):

@@ -287,6 +287,21 @@ class GridCheck(models.Model):
         return self.region.code[:6] if self.region_id else ""
 
 
+
+class GridCheckEvent(WorkflowEvent):
+    """A grid's check-in (`services.gridcheck` workflow)."""
+
+    grid_check = models.ForeignKey(GridCheck, verbose_name=_("grid check-in"), on_delete=models.PROTECT,
+                                   related_name="events")
+
+    class Meta(WorkflowEvent.Meta):
+        verbose_name = _("grid check-in event")
+        verbose_name_plural = _("grid check-in events")
+
+    def __str__(self) -> str:
+        return f"{self.grid_check_id} {self.kind}"
+
+
 class HouseholdContact(models.Model):
     """A vulnerable household a grid's staff reached (or could not reach, with why) during a
     response; written once, at the grid's check-in."""

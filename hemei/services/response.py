@@ -198,17 +198,22 @@ def grid_check_in(*, actor: Any, check: GridCheck, reached: Iterable[int], note:
         raise ValidationError(_("%(n)d households were not reached: say why in the note.") % {"n": missing},
                               code="unreached")
     now = now or timezone.now()
-    claimed = GridCheck.objects.filter(pk=check.pk, status=GridCheck.Status.PENDING).update(
-        status=GridCheck.Status.DONE, households=len(listed), reached=len(chosen), note=note,
-        checked_in_by=user_of(actor), checked_in_at=now)
-    if claimed != 1:
+    if check.status != GridCheck.Status.PENDING:
         raise ValidationError(_("This grid has already checked in."), code="conflict")
+    households = check.households
+    # The move's conditional update on the pending state is the claim: a second check-in from
+    # another phone at once finds it done (ValidationError `conflict`) and writes nothing.
+    transition(check, GridCheck.Status.DONE, actor=actor, at=now, households=len(listed), reached=len(chosen),
+               checked_in_by=user_of(actor), checked_in_at=now, note=note, audit_note="check_in",
+               changes={"status": [GridCheck.Status.PENDING, GridCheck.Status.DONE],
+                        "reached": [0, len(chosen)], "households": [households, len(listed)]})
+    if note:
+        # `note` is also transition()'s name for the event's note (which it is, above); the
+        # check-in keeps it in its own column too, in the move's transaction.
+        GridCheck.objects.filter(pk=check.pk).update(note=note)
+        check.note = note
     HouseholdContact.objects.bulk_create([
         HouseholdContact(grid_check=check, household_id=pk, reasons=reasons, reached=pk in chosen, at=now)
         for pk, reasons in sorted(listed.items())
     ])
-    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=check, note="check_in",
-                 changes={"status": [GridCheck.Status.PENDING, GridCheck.Status.DONE],
-                          "reached": [0, len(chosen)], "households": [check.households, len(listed)]})
-    check.refresh_from_db()
     return check

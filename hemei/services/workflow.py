@@ -8,6 +8,8 @@ transaction, so whichever code makes the move, the slot's count stays the sum of
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from hemei.core.models import WorkflowEvent
 from hemei.core.workflow import Move, Workflow, holds, register
 from hemei.services.access import CHILDCARE_ROLES, DECLARE_ROLES, MANAGE_ROLES
@@ -16,6 +18,8 @@ from hemei.services.models import (
     BookingEvent,
     ChildcareApplication,
     ChildcareEvent,
+    GridCheck,
+    GridCheckEvent,
     Response,
     ResponseEvent,
 )
@@ -78,6 +82,34 @@ RESPONSE = register(Workflow(
              sets=("level",)),
         Move("lift", (R.ACTIVE,), R.LIFTED, DECLARERS, guard=holds(DECLARE_ROLES, over="region"),
              sets=("lifted_at",)),
+    ),
+))
+
+
+G = GridCheck.Status
+
+
+def _grid_staff(actor: object, obj: object) -> bool:
+    from hemei.core.scope import may
+
+    return may(actor, "check_in", obj)
+
+
+GRID_CHECK = register(Workflow(
+    name="services.gridcheck",
+    model=GridCheck,
+    field="status",
+    states=G,
+    initial=G.PENDING,
+    event=GridCheckEvent,
+    subject="grid_check",
+    conflict=_("This grid has already checked in."),
+    doc="One grid's check-in under an emergency response: its staff report the vulnerable households "
+        "contacted (one row each). Not checked in by the deadline, it escalates to the township (a change "
+        "of tier, not of state).",
+    moves=(
+        Move("check_in", (G.PENDING,), G.DONE, "the grid's staff and the village's cadres", guard=_grid_staff,
+             sets=("households", "reached", "checked_in_by", "checked_in_at")),
     ),
 ))
 

@@ -17,6 +17,7 @@ from hemei.core.models import AuditEntry
 from hemei.core.parsing import county_of
 from hemei.core.scope import is_system, require_actor, user_of
 from hemei.core.text import pinyin_initials
+from hemei.core.workflow import transition
 from hemei.regions.access import scope_for
 from hemei.regions.models import (
     CODE_LENGTH,
@@ -374,12 +375,10 @@ def resident_set_status(
     if status not in Resident.Status.values:
         raise ValidationError(_("Unknown status."))
     old = resident.status
-    Resident.objects.filter(pk=resident.pk).update(status=status, status_date=on)
-    resident.status, resident.status_date = status, on
+    transition(resident, status, actor=actor, status_date=on, note=note, audit_note=note,
+               data={"on": on.isoformat()}, changes={"status": [old, status], "status_date": [None, on]})
     if status != Resident.Status.LIVING:
         _clear_head_if(resident)
-    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, obj=resident,
-                 changes={"status": [old, status], "status_date": [None, on]}, note=note)
     return resident
 
 
