@@ -42,6 +42,31 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def _become_subreaper() -> None:
+    """Orphans of our children (a dead gunicorn master's workers) become ours, not init's."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _own_children() -> set[int]:
+    """The pids whose parent is this process (from /proc; empty elsewhere)."""
+    found = set()
+    me = os.getpid()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rsplit(") ", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == me:
+                found.add(int(entry.name))
+    return found
+
+
 @dataclass
 class Child:
     name: str
@@ -84,8 +109,20 @@ class Supervisor:
         if child.restarts:
             self.say(f"{child.name} restarted (pid {child.proc.pid}, restart #{child.restarts})")
 
+    def reap_orphans(self) -> None:
+        """Kill and reap processes handed to us as orphans (Linux, we are a child subreaper):
+        the workers of a gunicorn master that was killed keep the listening port until they
+        notice, and the new master cannot bind it ("Address already in use") meanwhile."""
+        known = {c.proc.pid for c in self.children if c.proc is not None}
+        for pid in _own_children() - known:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+
     def tick(self) -> None:
         """Start what is due; notice what died and schedule its restart."""
+        self.reap_orphans()
         now = time.monotonic()
         for child in self.children:
             if child.proc is None:
@@ -107,6 +144,7 @@ class Supervisor:
             self.say(f"{child.name} exited with code {code} after {ran:.0f}s; restarting in {delay:.1f}s")
 
     def stop(self) -> None:
+        self.reap_orphans()  # none may outlive us holding the port
         running = [c.proc for c in self.children if c.proc is not None and c.proc.poll() is None]
         for proc in running:
             proc.terminate()
@@ -124,6 +162,7 @@ class Supervisor:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        _become_subreaper()
         try:
             while not self.stopping:
                 self.tick()
