@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -173,3 +174,29 @@ def test_a_backup_cut_short_or_edited_is_refused_and_restores_nothing(seeded, tm
     assert count(target, "SELECT count(*) FROM regions_household") == 3
 
 
+
+
+@pytest.mark.parametrize("seeded", [VENDORS[0]], indirect=True)
+def test_a_backup_removes_what_killed_backups_left_and_nothing_of_a_running_one(seeded, tmp_path):
+    db = seeded.copy(tmp_path)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)  # a process that has exited: what a kill -9 leaves behind
+    alive = os.getpid()  # this test's process: a backup still running
+    left = [backups / f".nightly.json.gz.{dead}.0badc0de.partial.gz", backups / f".hemei-snapshot-{dead}-x1y2"]
+    kept = [
+        backups / f".nightly.json.gz.{alive}.0badc0de.partial.gz",
+        backups / f".hemei-snapshot-{alive}-x1y2",
+        backups / ".nightly.json.gz.notes",  # not ours: never touched
+    ]
+    for path in left[:1] + kept[::2]:
+        path.write_bytes(b"half a backup")
+    for path in (left[1], kept[1]):
+        path.mkdir()
+        (path / "snapshot.sqlite3").write_bytes(b"a whole copy")
+    result = hemei("backup", str(backups / "nightly.json.gz"), db=db)
+    assert [p for p in left if p.exists()] == []
+    assert [p for p in kept if not p.exists()] == []
+    assert result.stderr.count("left by a backup that was killed") == 2
+    assert (backups / "nightly.json.gz").stat().st_size > 0

@@ -11,12 +11,18 @@ The file is written under a temporary name in the target's directory, flushed to
 renamed over the target only when complete, so a crash, a full disk or a failing query leaves
 the previous backup as it was. Its last element is a seal (hemei.core.serializers) that
 `hemei restore` checks.
+
+A killed backup (kill -9, OOM, power cut) runs no clean-up. Its temporary file and snapshot
+directory carry the pid of the backup that made them, so the next backup into that directory
+removes those whose process is gone, and never those of a backup still running.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +38,38 @@ from hemei.core.serializers import OPENERS
 # Rebuilt by `migrate` on the target (and their ids may differ), or short-lived (sessions).
 EXCLUDE = ["contenttypes", "auth.permission", "sessions"]
 SNAPSHOT_ALIAS = "backup-snapshot"
+SNAPSHOT_PREFIX = ".hemei-snapshot-"
+# `.<target>.<pid>.<random>.partial[.gz]` and `.hemei-snapshot-<pid>-<random>`.
+LEFTOVER = re.compile(r"^(?:\..+\.(?P<file_pid>\d+)\.[0-9a-f]{8}\.partial(?:\.\w+)?|\.hemei-snapshot-(?P<dir_pid>\d+)-.+)$")
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def remove_leftovers(directory: Path) -> list[Path]:
+    """Delete the temporary files and snapshot directories that dead backups left in
+    `directory`; returns what was removed."""
+    removed: list[Path] = []
+    for entry in directory.iterdir():
+        match = LEFTOVER.match(entry.name)
+        if not match:
+            continue
+        pid = int(match["file_pid"] or match["dir_pid"])
+        if pid == os.getpid() or process_alive(pid):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
 
 
 @contextmanager
@@ -39,7 +77,7 @@ def sqlite_snapshot(directory: Path) -> Iterator[str]:
     """A private copy of the live SQLite database, registered as a connection alias for the
     time of the block. The copy is taken in one backup step through the application's own
     connection (so an in-memory database works too): one consistent read."""
-    with tempfile.TemporaryDirectory(prefix=".hemei-snapshot-", dir=directory) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-", dir=directory) as tmp:
         path = os.path.join(tmp, "snapshot.sqlite3")
         import sqlite3
 
@@ -70,7 +108,7 @@ def temporary_name(target: Path) -> Path:
     """A hidden name beside the target that keeps its compression suffix (dumpdata chooses
     gzip/xz/bz2 by the last suffix)."""
     suffix = target.suffix if target.suffix in OPENERS else ""
-    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial{suffix}")
+    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial{suffix}")
 
 
 class Command(BaseCommand):
@@ -88,6 +126,8 @@ class Command(BaseCommand):
         target = Path(options["file"]).absolute()
         if not target.parent.is_dir():
             raise CommandError(f"no directory {target.parent}")
+        for path in remove_leftovers(target.parent):
+            self.stderr.write(f"removed {path.name}, left by a backup that was killed")
         partial = temporary_name(target)
         try:
             self._dump(str(partial), target.parent)
