@@ -40,7 +40,9 @@ EXCLUDE = ["contenttypes", "auth.permission", "sessions"]
 SNAPSHOT_ALIAS = "backup-snapshot"
 SNAPSHOT_PREFIX = ".hemei-snapshot-"
 # `.<target>.<pid>.<random>.partial[.gz]` and `.hemei-snapshot-<pid>-<random>`.
-LEFTOVER = re.compile(r"^(?:\..+\.(?P<file_pid>\d+)\.[0-9a-f]{8}\.partial(?:\.\w+)?|\.hemei-snapshot-(?P<dir_pid>\d+)-.+)$")
+LEFTOVER = re.compile(
+    r"^(?:\..+\.(?P<file_pid>\d+)\.[0-9a-f]{8}\.partial(?:\.\w+)?|\.hemei-snapshot-(?P<dir_pid>\d+)-.+)$"
+)
 
 
 def process_alive(pid: int) -> bool:
