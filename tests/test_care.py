@@ -224,6 +224,12 @@ def test_a_band_reading_out_of_range_raises_and_back_in_range_clears(care):
     assert (fall.code, fall.severity) == ("fall", "critical")
 
 
+def test_a_band_heartbeat_is_no_reading_and_no_signal(care):
+    band = SimpleNamespace(resident_id=care.elder.resident_id, region_id=care.elder.region_id, code="band-1")
+    assert health_band(band, DeviceEvent(message_id="h1", at=at(2026, 3, 2, 9), type="heartbeat", data={})) is None
+    assert Reading.objects.count() == 0
+
+
 def test_per_elder_thresholds_win_over_the_defaults(care):
     services.threshold_set(actor=care.carer, elder=care.elder, metric="systolic", low=90, high=140)
     reading = services.reading_record(actor=care.carer, elder=care.elder, metric="systolic", value=150)

@@ -96,7 +96,8 @@ def test_a_mixed_batch_ends_as_message_by_message(devices, monkeypatch):
         _item(farm, "reading", metric="temperature", value=45), _item(farm, "reading", metric="pressure", value=1),
         _item(smoke, id="twice"),  # a replay within the batch
         _item(camera, "event", code="intrusion"), _item(camera, "event", code="intrusion"),
-        _item(box, "press"), _item(devices["band"]),  # the band's handler refuses a heartbeat
+        _item(box, "press"), _item(devices["band"]),  # a band's heartbeat: accepted, stored
+        _item(devices["band"], "reading", metric="temperature", value=37),  # the band's handler refuses it
         _item(devices["gone"]), _item("nobody"), _item(smoke, body=b"not json"), _item(smoke, ts=old),
         *[_item(farm) for _ in range(6)],  # over the limit of 5 after the two readings
         _item(farm, "reading", metric="temperature", value=37),

@@ -49,6 +49,8 @@ def call_box(device: Any, event: DeviceEvent) -> AlarmSignal | None:
 
 
 def health_band(device: Any, event: DeviceEvent) -> AlarmSignal | None:
+    if event.type == "heartbeat":
+        return None  # it only keeps the band online, the devices app's business
     data = dict(event.data or {})
     metric: str
     value: Any
@@ -84,4 +86,4 @@ def signal_for(reading: Reading) -> AlarmSignal | None:
 def register() -> None:
     # A call box's only message that means anything to care is a press (see call_box).
     register_handler("call_box", call_box, passes=("heartbeat", "reading", "event", "clear"))
-    register_handler("health_band", health_band)
+    register_handler("health_band", health_band, passes=("heartbeat",))
