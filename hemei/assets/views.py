@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from hemei.assets.forms import (
 )
 from hemei.assets.models import Asset, RevitalisationProject
 from hemei.core.parsing import form_values, picked
+from hemei.core.scope import paths_q
 from hemei.core.views import error_text, photo_response
 from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
@@ -252,17 +252,14 @@ def _project_form(user: Any, data: Any = None) -> ProjectForm:
     form = ProjectForm(data)
     regions = list(access.project_regions(user))
     _choice_field(form, "region").choices = [(r.code, f"{r.name} ({r.get_level_display()})") for r in regions]
-    q = Q(pk__in=[])
-    for r in regions:
-        q |= Q(village__path__startswith=r.path)
-    assets = access.access_assets(user).filter(q).select_related("village").order_by("village__code", "code")[:500]
+    under = tuple(r.path for r in regions)
+    assets = (access.access_assets(user).filter(paths_q(under, "village__")).select_related("village")
+              .order_by("village__code", "code")[:500])
     _choice_field(form, "assets").choices = [
         (str(a.pk), f"{a.village.name} · {a.code} {a.name} ({a.get_status_display()})") for a in assets
     ]
-    mq = Q(pk__in=[])
-    for r in regions:
-        mq |= Q(meeting__region__path__startswith=r.path)
-    items = (AgendaItem.objects.filter(mq, outcome=AgendaItem.Outcome.PASSED).select_related("meeting__region")
+    items = (AgendaItem.objects.filter(paths_q(under, "meeting__region__"), outcome=AgendaItem.Outcome.PASSED)
+             .select_related("meeting__region")
              .order_by("-decided_at")[:100])
     _choice_field(form, "decision_item").choices = [("", "—")] + [
         (str(i.pk), f"{i.meeting.region.name} {i.meeting.held_at:%Y-%m-%d} · {i.title}") for i in items

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import form_values, picked
+from hemei.core.scope import paths_q
 from hemei.regions import services
 from hemei.regions.access import (
     access_household,
@@ -236,10 +237,7 @@ def _writable_grids(user: Any, household: Household) -> list[Region]:
     county_path = Region.objects.filter(pk=household.county_id).values_list("path", flat=True).first() or ""
     qs = _current_grids(Region.objects.filter(path__startswith=county_path)).exclude(pk=household.region_id)
     if not scope.everything:
-        q = Q(pk__in=[])
-        for p in scope.write_paths:
-            q |= Q(path__startswith=p)
-        qs = qs.filter(q)
+        qs = qs.filter(paths_q(scope.write_paths))
     grids = list(qs.order_by("path")[:MAX_GRID_CHOICES])
     parents = dict(Region.objects.filter(path__in={g.path[: -Region.steplen] for g in grids})
                    .values_list("path", "name"))

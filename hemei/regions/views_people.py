@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hemei.accounts.models import User
 from hemei.accounts.services import user_set_password, user_unlock
 from hemei.core.masking import mask_phone
+from hemei.core.scope import paths_q
 from hemei.regions import services
 from hemei.regions.access import (
     access_managed_posts,
@@ -71,20 +72,13 @@ def _show_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, error)
 
 
-def _path_filter(paths: tuple[str, ...]) -> Q:
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= Q(path__startswith=p)
-    return q
-
-
 def _managed_regions(user: Any, under: Region | None = None) -> list[Region]:
     """Current regions the user manages (below `under` when given), tree order."""
     today = dt.date.today()
     qs = Region.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
     paths = manage_paths(user)
     if "" not in paths:
-        qs = qs.filter(_path_filter(paths))
+        qs = qs.filter(paths_q(paths))
     if under is not None:
         qs = qs.filter(path__startswith=under.path)
     return list(qs.order_by("path")[:MAX_REGION_CHOICES])

@@ -7,10 +7,11 @@ import re
 import uuid
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 
 from hemei.core.parsing import picked
+from hemei.core.scope import paths_q
 from hemei.core.xlsx import xlsx_response
 from hemei.points.access import (
     COMMITTEE_ROLES,
@@ -96,10 +97,7 @@ def _overseen_villages(request: HttpRequest) -> list[Region]:
         has_rules=Exists(RuleSet.objects.filter(village_id=OuterRef("pk")))
     )
     if not user.is_superuser:
-        q = Q(pk__in=[])
-        for post in posts:
-            q |= Q(path__startswith=post.region.path)
-        qs = qs.filter(q)
+        qs = qs.filter(paths_q(tuple(post.region.path for post in posts)))
     return list(qs.order_by("-has_rules", "path")[:500])
 
 

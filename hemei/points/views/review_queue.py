@@ -11,13 +11,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hemei.core.parsing import form_values, picked
+from hemei.core.scope import paths_q
 from hemei.core.views import flash_errors
 from hemei.points import ledger
 from hemei.points.access import (
@@ -154,9 +155,7 @@ def _review_entry(request: HttpRequest, queue: _Queue) -> None:
 
 
 def _page(request: HttpRequest, queue: _Queue) -> HttpResponse:
-    in_villages = Q(pk__in=[])
-    for v in queue.villages:
-        in_villages |= Q(path__startswith=v.path)
+    in_villages = paths_q(tuple(v.path for v in queue.villages))
     grids = list(Region.objects.filter(in_villages, level=Level.GRID).order_by("path")[:200])
     queue_qs = access_entries(request.user).filter(village_id__in=queue.village_ids, state=E.PROPOSED)
     if queue.grid:
