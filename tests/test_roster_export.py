@@ -165,6 +165,19 @@ def test_template_with_the_example_row_imports(world: Any) -> None:
     assert report.created_residents == 1
 
 
+def test_the_example_row_as_it_stands_is_refused_for_its_check_digit(world: Any) -> None:
+    workbook = load_workbook(io.BytesIO(roster_template()))
+    help_rows = list(workbook["说明"].iter_rows(values_only=True))
+    example = list(help_rows[help_rows.index(ROSTER_HEADERS) + 1])
+    example[5] = world.grid_a.code
+    workbook["名册"].append(example)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = roster_import(source=buffer, region=world.village, actor=SYSTEM)
+    assert not report.ok and report.created_residents == 0
+    assert any("校验码" in str(error) for error in report.errors), report.errors
+
+
 def test_read_only_posts_cannot_download_a_whole_roster(world, client):
     from django.urls import reverse
 

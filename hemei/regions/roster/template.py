@@ -91,8 +91,10 @@ TEMPLATE_HELP: tuple[tuple[str, str, str, str], ...] = (
     (COL_NAME, "必填", "姓名，最多 50 字", "王建国"),
     (COL_RELATION, "必填", "户主、配偶、子、女、父亲、母亲、孙子、孙女、祖父、祖母、兄弟、姐妹、"
                            "儿媳、女婿、其他 等；每户最多一名户主", "户主"),
+    # The example's check digit is wrong on purpose: a made-up number that passes could be a
+    # real person's, and a copied example row must never become a resident.
     (COL_ID, "必填", "18 位公民身份号码（文本格式，末位可为 X）；校验码和出生日期必须正确，"
-                     "同一号码只能出现一次", "140110197005061234"),
+                     "同一号码只能出现一次（示例号码的校验码故意写错，不能导入）", "140110197005061230"),
     (COL_PHONE, "选填", "11 位手机号；留空表示无", "13800001111"),
     (COL_GRID, "必填", "15 位网格编码，必须属于导入时选择的区域", "140110101201001"),
     (COL_TAGS, "选填",
