@@ -83,8 +83,10 @@ def _tell(contract: Contract, *, kind: str, title: str, body: str, now: dt.datet
 def sweep_contracts(now: dt.datetime) -> list[Escalation]:
     today = timezone.localdate(now)
     # 1. terms: signed → active once begun; live → expired once over (asset back to idle).
-    for pk in Contract.objects.filter(status=S.SIGNED, start__lte=today).values_list("pk", flat=True):
-        c = Contract.objects.get(pk=pk)
+    # Each contract as read by this query (status signed): when another sweeper has moved it
+    # since, the conditional update finds no row, a "conflict". (A second read of each row,
+    # as there was, could see it active already, and active → active is a refused move.)
+    for c in Contract.objects.filter(status=S.SIGNED, start__lte=today):
         try:
             transition(c, S.ACTIVE, actor=SYSTEM, at=now, event={"on": c.start})
         except ValidationError as exc:  # another sweeper activated it a moment ago
