@@ -49,6 +49,8 @@ def refused(response: Any, field: str) -> None:
     ("/api/v1/cases/", "category=", "category"),
     ("/api/v1/dashboard/", "indicator=AAA", "indicator"),
     ("/api/v1/dashboard/", "indicator=", "indicator"),
+    ("/api/v1/visits/", "page=", "page"),
+    ("/api/v1/residents/", "page=%20", "page"),
 ])
 def test_an_unreadable_filter_is_a_400_naming_it(world, path, query, field):
     refused(api(world, "county").get(f"{path}?{query}"), field)
@@ -63,6 +65,7 @@ def test_an_unreadable_filter_is_a_400_naming_it(world, path, query, field):
     ("/api/v1/cases/", "region="),  # a code: blank is no filter, as the schema's string allows
     ("/api/v1/dashboard/", "indicator=case_on_time"),
     ("/api/v1/dashboard/", ""),
+    ("/api/v1/visits/", "page=1"),
 ])
 def test_a_readable_or_absent_filter_still_answers(world, path, query):
     assert api(world, "county").get(f"{path}?{query}").status_code == 200
