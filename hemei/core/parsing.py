@@ -175,12 +175,12 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class _BoolFilterField(_Given, forms.Field):
-    """`true` or `false` (also `1`/`0`, any case), as the schema's boolean is written in a query
-    string; anything else — `null`, `yes`, `2` — is a 400 (Django's NullBooleanField would read it
-    as "no filter" and answer every row)."""
+    """`true` or `false` (any case), as the schema's boolean is written in a query string;
+    anything else — `null`, `yes`, `1` — is a 400 (Django's NullBooleanField would read it as "no
+    filter" and answer every row)."""
 
     widget = forms.TextInput
-    VALUES = {"true": True, "1": True, "false": False, "0": False}
+    VALUES = {"true": True, "false": False}
 
     def to_python(self, value: Any) -> bool | None:
         if value is None:
