@@ -11,14 +11,16 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -32,8 +34,8 @@ from hemei.cases import services
 from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.privacy import masked_fields, text_findings
-from hemei.core.api import StrictPageSize
-from hemei.core.parsing import MAX_ID, IdFilter
+from hemei.core.api import StrictPageSize, key_header
+from hemei.core.parsing import MAX_ID, ChoiceFilter, DateTimeFilter, IdFilter, StrictCharField, StrictFloatField
 from hemei.core.pii import redact
 from hemei.core.throttle import CaseCreateThrottle
 from hemei.regions.access import access_region, scope_for
@@ -67,6 +69,24 @@ ErrorSerializer = inline_serializer(
 # --- serializers ----------------------------------------------------------------------------
 
 
+# An http(s) link to a named host (at most five labels, 251 characters: within DNS's 253), an
+# optional port, then URI characters (a non-ASCII path percent-encoded). Schema and check are
+# this one pattern, so what the schema calls a link is what the API takes.
+HTTP_URL = (r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,45}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,63}(?::[0-9]{1,5})?"
+            r"(?:[/?#](?:[A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?$")
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "uri", "maxLength": 500, "pattern": HTTP_URL},
+                                {"type": "string", "maxLength": 0}], "default": ""})
+class MediaUrlField(StrictCharField):
+    """A photo or video link: http(s) to a named host, as docs/api.md says, or blank. (Django's
+    URL check would also take ftp:// and refuse some links the schema's "uri" allows.)"""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(HTTP_URL, message=gettext_lazy("Enter an http(s) link.")))
+
+
 class CaseSerializer(serializers.ModelSerializer[Case]):
     county = serializers.CharField(source="county.code", read_only=True)
     region = serializers.CharField(source="region.code", read_only=True)
@@ -76,6 +96,7 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
                                         allow_null=True)
     lat = serializers.FloatField(read_only=True, allow_null=True, help_text="WGS 84 degrees, or null.")
     long = serializers.FloatField(read_only=True, allow_null=True, help_text="WGS 84 degrees, or null.")
+    media_url = MediaUrlField(read_only=True)  # blank when the case has no link (not a "uri")
 
     class Meta:
         model = Case
@@ -140,9 +161,9 @@ class CasePagination(StrictPageSize, pagination.CursorPagination):
 class CaseCreateSerializer(serializers.Serializer[Any]):
     category = serializers.IntegerField(min_value=1, max_value=MAX_ID,
                                         help_text="Category id (GET /open311/v2/services.json lists them).")
-    title = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=services.TEXT_LIMIT)
-    region = serializers.CharField(
+    title = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=services.TEXT_LIMIT)
+    region = StrictCharField(
         max_length=15, required=False, allow_blank=True, default="",
         help_text="Village or grid code (staff: required, in your write scope; villagers: your household's grid).",
     )
@@ -151,11 +172,11 @@ class CaseCreateSerializer(serializers.Serializer[Any]):
         choices=[Case.Source.API, Case.Source.PHONE, Case.Source.VISIT, Case.Source.PATROL], default=Case.Source.API,
         help_text="Staff only; a villager's case is always source=villager.",
     )
-    reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    address_string = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
-    long = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
-    media_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    reporter_name = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+    address_string = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    lat = StrictFloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
+    long = StrictFloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
+    media_url = MediaUrlField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class CaseCreatedSerializer(CaseSerializer):
@@ -207,12 +228,12 @@ class CaseEventSerializer(serializers.ModelSerializer[CaseEvent]):
 
 
 class CaseFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Case.Status.choices)
-    tier = django_filters.ChoiceFilter(choices=Case.Tier.choices)
+    status = ChoiceFilter(choices=Case.Status.choices)
+    tier = ChoiceFilter(choices=Case.Tier.choices)
     category = IdFilter(field_name="category_id")
     region = django_filters.CharFilter(method="filter_region", help_text="Region code: this region and below.")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Case
@@ -298,9 +319,9 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
     @extend_schema(
         summary="Submit a case",
         request=CaseCreateSerializer,
-        parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
-                                     description="Same account + same key: the case already created is returned "
-                                                 "(200); a different payload under the same key: 409.")],
+        parameters=[key_header(required=False, max_length=IDEMPOTENCY_MAX,
+                               description="Same account + same key: the case already created is returned "
+                                           "(200); a different payload under the same key: 409.")],
         responses={201: CaseCreatedSerializer, 200: CaseCreatedSerializer, 400: ErrorSerializer, 404: CASE_404,
                    409: OpenApiResponse(ErrorSerializer, description="Idempotency key reused with another payload")},
     )
@@ -340,7 +361,9 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
         except ValidationError as exc:
             if exc.code == "conflict":  # the key was used before for another payload
                 return api_error("idempotency_conflict", "; ".join(exc.messages), status.HTTP_409_CONFLICT)
-            return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST)
+            # A rule about one field of the body (lat/long go together) names it.
+            named = {exc.code: exc.messages} if exc.code in CaseCreateSerializer._declared_fields else None
+            return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST, named)
         # A replay (same account, key and payload) answers 200 with the case made the first time.
         code = status.HTTP_200_OK if getattr(case, "replayed", False) else status.HTTP_201_CREATED
         body = dict(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data)

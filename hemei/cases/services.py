@@ -72,7 +72,7 @@ class Location:
         address = _check_text(self.address_string, _("Address"), limit=200, required=False)
         lat, lon = _coordinate(self.lat, _("Latitude"), 90), _coordinate(self.long, _("Longitude"), 180)
         if (lat is None) != (lon is None):
-            raise ValidationError(_("Latitude and longitude go together."))
+            raise ValidationError(_("Latitude and longitude go together."), code="lat")
         url = (self.media_url or "").strip()
         if url and (len(url) > 500 or not url.lower().startswith(("http://", "https://"))):
             raise ValidationError(_("The media URL must be an http(s) address of at most 500 characters."))

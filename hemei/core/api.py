@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
@@ -158,6 +158,20 @@ def error_responses(result: dict[str, Any], generator: Any, request: Any, public
                     response.setdefault("headers", {"Retry-After": {
                         "schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}})
     return result
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def key_header(*, required: bool, max_length: int, description: str) -> OpenApiParameter:
+    """The Idempotency-Key header as a write documents it, matching how the views read it (the
+    value trimmed, then at most `max_length` characters): required, it must hold something but
+    blanks; optional, blank is the same as absent."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if required:
+        schema.update(minLength=1, pattern=r"\S")
+    return OpenApiParameter(IDEMPOTENCY_HEADER, schema, OpenApiParameter.HEADER, required=required,
+                            description=description)
 
 
 class StrictPageSize:

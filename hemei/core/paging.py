@@ -1,5 +1,6 @@
 """Paging for every list (issue 15: no list page of more than 50 rows): one helper and one
-partial (`templates/_pager.html`, with the current filters kept in the links)."""
+partial (`templates/_pager.html`, with the current filters kept in the links); the API's default
+pagination (`PageNumbers`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, pagination
 
 PAGE_SIZE = 50
 
@@ -22,3 +25,15 @@ def query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+class PageNumbers(pagination.PageNumberPagination):
+    """The default pagination (page numbers), with `?page=` given blank a 400 naming it, as the
+    schema's integer says: DRF reads it as page 1. An unknown page is DRF's 404."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not raw.strip():
+            raise exceptions.ValidationError(
+                {self.page_query_param: [_("Give a value, or leave this filter out.")]})
+        return super().paginate_queryset(queryset, request, view)

@@ -25,7 +25,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django_filters import fields as filter_fields
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.utils import html
 
 if TYPE_CHECKING:
     from hemei.regions.models import Region
@@ -111,13 +114,15 @@ def require_id(value: Any, *, message: str | None = None) -> int:
     return pk
 
 
-def clean_text(value: str | None, label: str, limit: int, *, required: bool = False) -> str:
-    """Trimmed text for a service: ValidationError when required and empty, or too long."""
+def clean_text(value: str | None, label: str, limit: int, *, required: bool = False, code: str | None = None) -> str:
+    """Trimmed text for a service: ValidationError (with `code`, e.g. the field's name for the
+    API to point at) when required and empty, or too long."""
     value = (value or "").strip()
     if required and not value:
-        raise ValidationError(_("%(field)s is required.") % {"field": label})
+        raise ValidationError(_("%(field)s is required.") % {"field": label}, code=code)
     if len(value) > limit:
-        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit})
+        raise ValidationError(_("%(field)s is longer than %(n)d characters.") % {"field": label, "n": limit},
+                              code=code)
     return value
 
 
@@ -146,11 +151,72 @@ class IdField(forms.IntegerField):
         return super().to_python(value)
 
 
+class _Given:
+    """A mixin for the form field of an API filter whose schema type has no empty value (an id,
+    a yes/no, a date-time, one of a list): given blank (`?created_before=`, `?status=`) it is a
+    400 with the field named, as the schema says; absent it is no filter (the widget reads an
+    absent parameter as None, a blank one as "")."""
+
+    def clean(self, value: Any) -> Any:
+        if value is not None and not str(value).strip():
+            raise ValidationError(_("Give a value, or leave this filter out."), code="blank")
+        return super().clean(value)  # type: ignore[misc]
+
+
+class _IdFilterField(_Given, IdField):
+    pass
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """An id filter for the API: anything but an id in range is a 400 with the field named."""
 
-    field_class = IdField
+    field_class = _IdFilterField
+
+
+class _BoolFilterField(_Given, forms.Field):
+    """`true` or `false` (any case), as the schema's boolean is written in a query string;
+    anything else — `null`, `yes`, `1` — is a 400 (Django's NullBooleanField would read it as "no
+    filter" and answer every row)."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "false": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value is None:
+            return None
+        answer = self.VALUES.get(_clean(value).lower())
+        if answer is None:
+            raise ValidationError(_("Enter true or false."), code="boolean")
+        return answer
+
+
+@extend_schema_field({"type": "boolean"})
+class BoolFilter(django_filters.BooleanFilter):
+    """A yes/no filter for the API: `true`/`false`; anything else given is a 400."""
+
+    field_class = _BoolFilterField
+
+
+class _ChoiceFilterField(_Given, filter_fields.ChoiceField):
+    pass
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    """A choice filter for the API: a value not in the list, blank included, is a 400."""
+
+    field_class = _ChoiceFilterField
+
+
+class _DateTimeFilterField(_Given, filter_fields.IsoDateTimeField):
+    pass
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time filter for the API (`2026-05-01T00:00:00+08:00`): unreadable or
+    blank is a 400."""
+
+    field_class = _DateTimeFilterField
 
 
 class FlagField(forms.Field):
@@ -285,3 +351,70 @@ class TextField(forms.CharField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("strip", False)
         super().__init__(**kwargs)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A yes/no in an API body: JSON `true`/`false`, or the text `true`/`false` (any case) in a
+    form-encoded body. DRF's BooleanField also takes 0, 1, "yes", "on", "t"…, which the schema's
+    boolean does not (a client sending `"has_labour": 0` has a bug to hear about, not a "no"). A
+    field left out of a form-encoded body takes its default (DRF would read it as an unticked
+    checkbox: false)."""
+
+    TRUE_VALUES = {True, "true", "True", "TRUE"}
+    FALSE_VALUES = {False, "false", "False", "FALSE"}
+    NULL_VALUES = {None}
+    default_empty_html = serializers.empty
+
+    def to_internal_value(self, data: Any) -> bool:
+        # `1 == True` and `0 == False` in a set look-up: only real booleans and the texts pass.
+        if isinstance(data, bool) or (isinstance(data, str) and data in self.TRUE_VALUES | self.FALSE_VALUES):
+            return super().to_internal_value(data)
+        self.fail("invalid", input=data)
+        raise AssertionError  # pragma: no cover - fail() raises
+
+
+class StrictCharField(serializers.CharField):
+    """Text in an API body: a JSON string only. DRF's CharField also takes a number and writes
+    it as text (`"description": 0` becomes "0"), which the schema's string does not allow."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """An amount in an API body as the schema writes it: a JSON string of digits ("15000.00"),
+    as the answers give it back. DRF's DecimalField also takes a JSON number, which the schema's
+    string does not allow (and a float is not an exact amount)."""
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class _NotANumber:
+    """What a JSON body gave for a number field that is no number (true, "0.5"): refused."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class StrictFloatField(serializers.FloatField):
+    """A number in an API body: a JSON number — not `true`/`false` or the text "0.5", which DRF
+    would turn into 1.0 and 0.5 but the schema's number does not allow — or, in a form-encoded
+    body (all text), a number written out. A nullable one there is null when left blank or sent
+    as the text `null` (a form has no null of its own; `null` is what a client writes for a
+    JSON-like null); DRF takes blank and refuses `null`."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        value = super().get_value(dictionary)
+        if html.is_html_input(dictionary):
+            return None if self.allow_null and value == "null" else value
+        return _NotANumber(value) if isinstance(value, bool | str) else value
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, _NotANumber):
+            self.fail("invalid")
+        return super().to_internal_value(data)

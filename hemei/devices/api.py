@@ -14,6 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hemei.core.api import StrictPageSize
+from hemei.core.parsing import BoolFilter, ChoiceFilter
 from hemei.devices import services
 from hemei.devices.access import access_alarms, access_devices
 from hemei.devices.models import Alarm, Device, Kind, Severity
@@ -51,8 +53,8 @@ class AlarmNoteSerializer(serializers.Serializer[Any]):
 
 
 class DeviceFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Kind.choices)
-    online = django_filters.BooleanFilter()
+    kind = ChoiceFilter(choices=Kind.choices)
+    online = BoolFilter()
     region = django_filters.CharFilter(method="in_region", help_text="Region code: that region and below.")
 
     class Meta:
@@ -64,10 +66,10 @@ class DeviceFilter(django_filters.FilterSet):
 
 
 class AlarmFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=Alarm.State.choices)
-    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    state = ChoiceFilter(choices=Alarm.State.choices)
+    severity = ChoiceFilter(choices=Severity.choices)
     device = django_filters.CharFilter(field_name="device__code")
-    open = django_filters.BooleanFilter(method="is_open", help_text="true: active or acknowledged")
+    open = BoolFilter(method="is_open", help_text="true: active or acknowledged")
 
     class Meta:
         model = Alarm
@@ -77,7 +79,7 @@ class AlarmFilter(django_filters.FilterSet):
         return qs.exclude(state=Alarm.State.CLEARED) if value else qs.filter(state=Alarm.State.CLEARED)
 
 
-class AlarmPagination(pagination.CursorPagination):
+class AlarmPagination(StrictPageSize, pagination.CursorPagination):
     """Latest first by an opaque cursor: no COUNT(*), stable while alarms keep arriving."""
 
     ordering = ("-last_at", "-id")

@@ -11,7 +11,7 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
 from hemei.core.masking import mask_name
-from hemei.core.parsing import IdFilter
+from hemei.core.parsing import ChoiceFilter, IdFilter
 from hemei.party.access import access_attendance, access_branches, access_sessions
 from hemei.party.models import Attendance, Branch, Session, SessionKind
 
@@ -47,8 +47,8 @@ class AttendanceSerializer(serializers.ModelSerializer[Attendance]):
 
 class SessionFilter(filters.FilterSet):
     branch = IdFilter(field_name="branch_id")
-    kind = filters.ChoiceFilter(choices=SessionKind.choices)
-    status = filters.ChoiceFilter(choices=Session.Status.choices)
+    kind = ChoiceFilter(choices=SessionKind.choices)
+    status = ChoiceFilter(choices=Session.Status.choices)
 
     class Meta:
         model = Session

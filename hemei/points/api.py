@@ -30,16 +30,16 @@ from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.api import ErrorSerializer, api_error
-from hemei.core.api import StrictPageSize
+from hemei.core.api import StrictPageSize, key_header
 from hemei.core.idempotency import KEY_MAX, IdempotencyConflict, created
-from hemei.core.parsing import IdFilter
+from hemei.core.parsing import BoolFilter, ChoiceFilter, IdFilter
 from hemei.core.scope import scope_q
 from hemei.points import ledger, shop
 from hemei.points.access import access_entries, access_redemptions, access_rewards, villager_resident
@@ -70,13 +70,13 @@ REFUSED = OpenApiResponse(
     description="Refused by the ledger: idempotency_conflict (key reused with another payload), conflict "
     "(already decided), state, balance, stock, limit or cap. Nothing was changed.",
 )
-KEY_REQUIRED = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=True,
+KEY_REQUIRED = key_header(
+    required=True, max_length=IDEMPOTENCY_MAX,
     description="Your key for this write (≤ 100 characters). Same key + same payload: the first result "
     "again (200); a different payload under the same key: 409.",
 )
-KEY_OPTIONAL = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+KEY_OPTIONAL = key_header(
+    required=False, max_length=IDEMPOTENCY_MAX,
     description="Optional; default: derived from the action and the id, so repeating the call replays it.",
 )
 
@@ -200,7 +200,7 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet[Household]):
 class EntryFilter(django_filters.FilterSet):
     village = django_filters.CharFilter(method="filter_village", help_text="Village code.")
     household = IdFilter(field_name="household_id", help_text="Household id.")
-    status = django_filters.ChoiceFilter(field_name="state", choices=Entry.State.choices, help_text="Entry state.")
+    status = ChoiceFilter(field_name="state", choices=Entry.State.choices, help_text="Entry state.")
     period = django_filters.CharFilter(field_name="period", help_text="Scoring period, e.g. 2026-10.")
 
     class Meta:
@@ -346,7 +346,7 @@ class EntryViewSet(viewsets.ReadOnlyModelViewSet[Entry]):
 
 class RewardFilter(django_filters.FilterSet):
     village = django_filters.CharFilter(method="filter_village", help_text="Village code.")
-    active = django_filters.BooleanFilter(field_name="active")
+    active = BoolFilter(field_name="active")
 
     class Meta:
         model = Reward
@@ -372,7 +372,7 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet[Reward]):
 
 class RedemptionFilter(django_filters.FilterSet):
     household = IdFilter(field_name="household_id", help_text="Household id.")
-    status = django_filters.ChoiceFilter(field_name="state", choices=Redemption.State.choices)
+    status = ChoiceFilter(field_name="state", choices=Redemption.State.choices)
 
     class Meta:
         model = Redemption

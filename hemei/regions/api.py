@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
@@ -17,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.core.api import error_body
-from hemei.core.parsing import MAX_ID, parse_id
+from hemei.core.parsing import MAX_ID, StrictBooleanField, parse_id
 from hemei.regions import services
 from hemei.regions.access import access_households, access_region, access_regions, access_residents, scope_for
 from hemei.regions.models import Household, Region, Resident, Tag
@@ -47,20 +48,28 @@ class ResidentSerializer(serializers.ModelSerializer[Resident]):
                   "relation", "is_party_member", "tags", "status", "status_date"]
 
 
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# The service's refusals of the ID number itself (hemei.regions.services.check_id_number).
+ID_NUMBER_CODES = frozenset({"id_number", "duplicate_id"})
+
+
 class ResidentCreateSerializer(serializers.Serializer[Any]):
     household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     name = serializers.CharField(max_length=50)
-    id_number = serializers.CharField(max_length=18)
+    id_number = serializers.RegexField(
+        r"^([0-9]{17}[0-9Xx]|[0-9]{15})$", max_length=18,
+        help_text="18 digits (the last may be X), or a first-generation 15; the check digit and birth date "
+        "are checked too (400 on id_number).")
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     relation = serializers.ChoiceField(choices=Resident.Relation.choices, default=Resident.Relation.OTHER)
-    is_party_member = serializers.BooleanField(default=False)
+    is_party_member = StrictBooleanField(default=False)
 
 
 class ResidentUpdateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=50, required=False)
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     relation = serializers.ChoiceField(choices=Resident.Relation.choices, required=False)
-    is_party_member = serializers.BooleanField(required=False)
+    is_party_member = StrictBooleanField(required=False)
 
 
 class RevealSerializer(serializers.Serializer[Any]):
@@ -82,7 +91,7 @@ class HouseholdCreateSerializer(serializers.Serializer[Any]):
     grid = serializers.CharField(max_length=15)
     number = serializers.CharField(max_length=30)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    lives_in_village = serializers.BooleanField(default=True)
+    lives_in_village = StrictBooleanField(default=True)
 
 
 REGION_FILTERS = [
@@ -150,7 +159,7 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
             qs = qs.filter(household_id=pk)
         return _region_filter(self.request, qs).order_by("household_id", "pk")
 
-    @extend_schema(parameters=[*REGION_FILTERS, OpenApiParameter("household", int)])
+    @extend_schema(parameters=[*REGION_FILTERS, OpenApiParameter("household", ID_SCHEMA, description="Household id")])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
@@ -162,7 +171,12 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         household = access_households(request.user, write=True).filter(pk=values.pop("household")).first()
         if household is None:
             raise Http404
-        resident = services.resident_create(household=household, actor=request.user, **values)
+        try:
+            resident = services.resident_create(household=household, actor=request.user, **values)
+        except DjangoValidationError as exc:
+            if exc.code in ID_NUMBER_CODES:  # a bad check digit or birth date, or already registered
+                raise DRFValidationError({"id_number": exc.messages}) from exc
+            raise
         return Response(ResidentSerializer(resident).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ResidentUpdateSerializer, responses={200: ResidentSerializer})

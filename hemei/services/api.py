@@ -23,9 +23,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.api import ErrorSerializer, api_error
+from hemei.core.api import key_header
 from hemei.core.idempotency import IdempotencyConflict, created
 from hemei.core.masking import mask_name, mask_phone
-from hemei.core.parsing import MAX_YEAR, MIN_YEAR, IdFilter, parse_id
+from hemei.core.parsing import MAX_YEAR, MIN_YEAR, ChoiceFilter, IdFilter, StrictBooleanField, parse_id
 from hemei.regions.access import access_households
 from hemei.services import childcare, response, selectors, services
 from hemei.services.access import (
@@ -120,9 +121,8 @@ class BookingViewSet(viewsets.ReadOnlyModelViewSet[Booking]):
 # --- childcare places (托育) -------------------------------------------------------------------
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-KEY_REQUIRED = OpenApiParameter(
-    IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
-    OpenApiParameter.HEADER, required=True,
+KEY_REQUIRED = key_header(
+    required=True, max_length=100,
     description="Your key for this write (≤ 100 characters). Same key + same payload: the first application "
     "again (200); a different payload under the same key: 409.",
 )
@@ -313,7 +313,7 @@ class CheckInSerializer(serializers.Serializer[Any]):
 
 
 class EmergencyResponseFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=EmergencyResponse.Status.choices)
+    status = ChoiceFilter(choices=EmergencyResponse.Status.choices)
 
     class Meta:
         model = EmergencyResponse
@@ -333,7 +333,7 @@ class EmergencyResponseViewSet(viewsets.ReadOnlyModelViewSet[EmergencyResponse])
 
 class GridCheckFilter(django_filters.FilterSet):
     response = IdFilter(field_name="response_id", help_text="Only this response's grids.")
-    status = django_filters.ChoiceFilter(choices=GridCheck.Status.choices)
+    status = ChoiceFilter(choices=GridCheck.Status.choices)
 
     class Meta:
         model = GridCheck
@@ -377,7 +377,7 @@ class SmeFactsSerializer(serializers.Serializer[Any]):
     """The page's form (`SmeCheckForm`) as JSON: amounts in 万元, shares in %."""
 
     tech_sme_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    innovative_certificate = serializers.BooleanField(required=False, default=False)
+    innovative_certificate = StrictBooleanField(required=False, default=False)
     years_in_niche = serializers.IntegerField(min_value=0, max_value=200)
     revenue = _amount()
     revenue_before = _amount()

@@ -13,11 +13,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.models import Category
-from hemei.core.parsing import MAX_ID
+from hemei.core.parsing import MAX_ID, StrictBooleanField, StrictCharField, StrictDecimalField
 from hemei.regions.access import access_households, access_region
 from hemei.visits import monitoring as mon
 from hemei.visits import services
@@ -68,40 +69,42 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
 
 class ProblemSerializer(serializers.Serializer[Any]):
     category = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    title = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=4000)
+    title = StrictCharField(max_length=100)
+    description = StrictCharField(max_length=4000)
 
 
 class VisitCreateSerializer(serializers.Serializer[Any]):
     household = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     visited_at = serializers.DateTimeField(required=False)
-    present = serializers.BooleanField(default=True)
-    phone_contact = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    phone_outcome = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    health_ok = serializers.BooleanField(default=True)
-    health_note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    housing_safe = serializers.BooleanField(default=True)
-    housing_note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    water_safe = serializers.BooleanField(default=True)
-    water_note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    income_per_capita = serializers.DecimalField(
+    present = StrictBooleanField(default=True)
+    phone_contact = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+    phone_outcome = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    health_ok = StrictBooleanField(default=True)
+    health_note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    housing_safe = StrictBooleanField(default=True)
+    housing_note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    water_safe = StrictBooleanField(default=True)
+    water_note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    income_per_capita = StrictDecimalField(
         max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0
     )
-    heavy_spending = serializers.BooleanField(default=False)
-    heavy_spending_amount = serializers.DecimalField(
+    heavy_spending = StrictBooleanField(default=False)
+    heavy_spending_amount = StrictDecimalField(
         max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0
     )
-    income_note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    schooling_ok = serializers.BooleanField(default=True)
-    schooling_note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    jobs_note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    needs = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    income_note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    schooling_ok = StrictBooleanField(default=True)
+    schooling_note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    jobs_note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    needs = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     problems = ProblemSerializer(many=True, required=False)
 
 
 class MonitoringSerializer(serializers.ModelSerializer[Monitoring]):
     ref = serializers.CharField(read_only=True)
+    # Blank until the village names the kind (an entry may come in without one).
+    kind = serializers.ChoiceField(choices=Monitoring.Kind.choices, allow_blank=True, read_only=True)
     grid = serializers.CharField(source="region.code", read_only=True)
     household_number = serializers.CharField(source="household.number", read_only=True)
 
@@ -138,8 +141,8 @@ class MonitoringCreateSerializer(serializers.Serializer[Any]):
     risks = serializers.ListField(
         child=serializers.ChoiceField(choices=Monitoring.Risk.choices), required=False, default=list
     )
-    detail = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    has_labour = serializers.BooleanField(default=True)
+    detail = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    has_labour = StrictBooleanField(default=True)
 
 
 def _region_filter(request: Request, qs: QuerySet[Any]) -> QuerySet[Any]:
@@ -160,6 +163,9 @@ def _household(request: Request, pk: int) -> Any:
 
 class VisitViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Visit]):
     serializer_class = VisitSerializer
+    # JSON only: a form-encoded body cannot carry the list of problems (each an object), and
+    # DRF would read a malformed one as "no problems" and record the visit without them.
+    parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Visit]:
         qs = access_visits(self.request.user).select_related("household", "region", "visitor")
@@ -179,11 +185,13 @@ class VisitViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Visit]
         for p in values.pop("problems", []):
             category = Category.objects.filter(pk=p["category"], active=True).first()
             if category is None:
-                raise DRFValidationError({"problems": ["unknown category"]})
+                raise DRFValidationError({"problems": [_("Unknown category.")]})
             problems.append(services.ProblemInput(category, p["title"], p["description"]))
         try:
             visit = services.visit_record(actor=request.user, household=household, problems=problems, **values)
         except ValidationError as exc:
+            if exc.code in VisitCreateSerializer._declared_fields:  # a rule about one field: name it
+                raise DRFValidationError({exc.code: exc.messages}) from exc
             raise DRFValidationError({"detail": exc.messages}) from exc
         return Response(VisitSerializer(self.get_queryset().get(pk=visit.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -218,5 +226,7 @@ class MonitoringViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[M
         try:
             m = mon.monitoring_enter(actor=request.user, household=household, source=Monitoring.Source.STAFF, **values)
         except ValidationError as exc:
+            if exc.code == "duplicate":  # the household already has an open record
+                raise DRFValidationError({"household": exc.messages}) from exc
             raise DRFValidationError({"detail": exc.messages}) from exc
         return Response(MonitoringSerializer(self.get_queryset().get(pk=m.pk)).data, status=status.HTTP_201_CREATED)

@@ -77,11 +77,11 @@ def threshold_for(region: Region, year: int) -> decimal.Decimal | None:
     return row.amount if row else None
 
 
-def _check_moment(value: dt.datetime, label: str, now: dt.datetime) -> dt.datetime:
+def _check_moment(value: dt.datetime, label: str, now: dt.datetime, code: str | None = None) -> dt.datetime:
     if timezone.is_naive(value):
-        raise ValidationError(_("%(field)s needs a time zone.") % {"field": label})
+        raise ValidationError(_("%(field)s needs a time zone.") % {"field": label}, code=code)
     if value > now + dt.timedelta(minutes=5):
-        raise ValidationError(_("%(field)s cannot be in the future.") % {"field": label})
+        raise ValidationError(_("%(field)s cannot be in the future.") % {"field": label}, code=code)
     return value
 
 
@@ -117,13 +117,14 @@ def visit_record(
     require_actor(actor)
     require_write(actor, household.region)
     now = timezone.now()
-    visited_at = _check_moment(visited_at or now, _("Visit time"), now)
-    phone_contact = _text(phone_contact, _("Person phoned"), limit=50, required=not present)
-    phone_outcome = _text(phone_outcome, _("Outcome of the phone call"), required=not present)
+    # Each refusal of a single field carries that field's name as its code (the API names it).
+    visited_at = _check_moment(visited_at or now, _("Visit time"), now, code="visited_at")
+    phone_contact = _text(phone_contact, _("Person phoned"), limit=50, required=not present, code="phone_contact")
+    phone_outcome = _text(phone_outcome, _("Outcome of the phone call"), required=not present, code="phone_outcome")
     income = _money(income_per_capita, _("Per-capita yearly income"))
     spending = _money(heavy_spending_amount, _("Rigid spending amount"))
     if heavy_spending and spending is None:
-        raise ValidationError(_("Give the amount of the heavy rigid spending."))
+        raise ValidationError(_("Give the amount of the heavy rigid spending."), code="heavy_spending_amount")
     visit = Visit.objects.create(
         household=household,
         county_id=household.county_id,
