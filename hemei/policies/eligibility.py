@@ -363,6 +363,23 @@ def evaluate(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> 
     return Outcome(checks, members, per_member=True)
 
 
+def qualifies(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> bool:
+    """`evaluate(conditions, facts).qualifies` without the explanation: the same `_passes` per
+    condition, stopping at the first that fails (a list weighing hundreds of households explains
+    only the ones that qualify)."""
+    known = fields()
+    member = []
+    for c in conditions:
+        spec = known[c["field"]]
+        if spec.member:
+            member.append((spec, c["op"], c["value"]))
+        elif not _passes(spec, c["op"], c["value"], _value(spec, facts)):
+            return False
+    if not member:
+        return True
+    return any(all(_passes(spec, op, value, _value(spec, m)) for spec, op, value in member) for m in facts.members)
+
+
 def describe(conditions: Sequence[Mapping[str, Any]]) -> list[str]:
     """The rules in words, for the policy page and the card: "年龄 不小于 80"."""
     known = fields()
