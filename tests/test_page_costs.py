@@ -5,6 +5,7 @@ grow; the heaviest pages are pinned so that an N+1 shows as a changed number."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -96,3 +97,85 @@ def test_the_villages_a_user_works_in_cost_two_queries_however_many_grids(world:
     assert len(after) == len(before) == 2
     grid_worker = world.user("grid_a")
     assert [v.code for v in staff_villages(grid_worker)] == [world.village.code]
+
+
+# The pages whose count followed the data in `hemei bench pages` (issue 16: a section queried
+# only when the one before it found rows, a query per village or per monitoring record), with
+# their count in the test county: the same before and after the county grows.
+GROWING: dict[tuple[str, str], int] = {
+    ("grid_a", "/w/"): 19,
+    ("secretary", "/w/"): 17,
+    ("township", "/w/cases/"): 13,
+    ("county", "/w/cases/"): 13,
+    ("secretary", "/w/monitoring/"): 11,
+    ("township", "/w/monitoring/"): 11,
+    ("secretary", "/w/households/"): 14,
+    ("county", "/w/households/"): 14,
+    ("secretary", "/w/policies/not-applied/"): 17,
+    ("township", "/w/policies/not-applied/"): 12,
+    ("grid_a", "/w/policies/not-applied/"): 17,
+}
+
+
+def _grow(world: World) -> None:
+    """More of everything those pages list, in both villages and in every grid: households
+    with members and types, cases (new, taken), monitoring records at every step."""
+    from hemei.cases.models import Case, Category
+    from hemei.cases.services import case_accept, case_submit
+    from hemei.core.scope import SYSTEM
+    from hemei.regions import services as regions
+    from hemei.regions.models import Tag
+    from hemei.visits import monitoring
+    from hemei.visits.models import Monitoring
+    from tests.conftest import new_id
+
+    category = Category.objects.filter(county__isnull=True, active=True).order_by("pk").first()
+    assert category is not None
+    poor, _ = Tag.objects.get_or_create(name="监测户")
+    steps = [Monitoring.Step.VERIFY, Monitoring.Step.REVIEW, Monitoring.Step.TOWNSHIP, Monitoring.Step.COUNTY]
+    for i, grid in enumerate([world.grid_a, world.grid_b, world.grid_c] * 4):
+        h = regions.household_create(actor=SYSTEM, grid=grid, number=f"9{i:02d}", address=f"新村{i}号")
+        regions.resident_create(actor=SYSTEM, household=h, name=f"新户主{i}", id_number=new_id(), relation="head")
+        h.tags.add(poor)
+        case = case_submit(actor=SYSTEM, region=grid, category=category, title=f"路灯不亮{i}",
+                           description="村口路灯不亮", source=Case.Source.PHONE)
+        if i % 2:
+            case_accept(actor=SYSTEM, case=case, unit="村委会")
+        m = monitoring.monitoring_enter(actor=SYSTEM, household=h, source="staff", skip_scope=True)
+        # The step the procedure would have reached (the services' walk there takes weeks).
+        Monitoring.objects.filter(pk=m.pk).update(step=steps[i % len(steps)])
+
+
+
+def test_the_pages_that_followed_the_data_cost_the_same_as_the_county_grows(world: World,
+                                                                           migration_seeds: Any) -> None:
+    """Each page's count is the same on the bare test county (empty lists, no case, no record)
+    and after `_grow` (full lists in every village and grid), with a cold cache each time: the
+    page follows the work it shows, not the rows, and is pinned (GROWING)."""
+    from django.core.cache import cache
+
+    def costs() -> dict[tuple[str, str], int]:
+        found = {}
+        for who, url in GROWING:
+            client = Client()
+            client.force_login(world.user(who))
+            cache.clear()
+            found[(who, url)] = _costs(client, [url])[url]
+        return found
+
+    # A policy in force and one household that qualifies: the list's queries are the same for
+    # one row or many (a list with no policy, or nobody to weigh, skips the facts: cheaper).
+    from hemei.core.scope import SYSTEM
+    from hemei.policies import services as policies
+    from hemei.regions.models import Tag
+
+    policy = policies.policy_create(actor=SYSTEM, region=world.county, code="xd", name="小额信贷",
+                                    issuer="区乡村振兴局", summary="说明", benefit="贴息", how_to_apply="到村委会申请")
+    policies.version_create(actor=SYSTEM, policy=policy, label="2025年版", effective_from=dt.date(2025, 1, 1),
+                            conditions=[{"field": "household.tags", "op": "has", "value": "监测户"}])
+    world.house_a.tags.add(Tag.objects.get_or_create(name="监测户")[0])
+    small = costs()
+    _grow(world)
+    big = costs()
+    assert big == small
+    assert small == GROWING

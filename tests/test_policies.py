@@ -464,6 +464,96 @@ def test_the_not_applied_page_costs_the_same_for_more_households(world: World, c
     assert cost() == before
 
 
+
+def _bulk_households(world: World, n: int, *, tag: str, birth: dt.date) -> list[Household]:
+    """`n` households of grid_b, each with one living member born within 300 days from `birth`
+    and the tag, in
+    a few bulk inserts (as an import or the demo writes them): enough to pass the 500 that
+    one IN list held before."""
+    made = Household.objects.bulk_create(
+        Household(county=world.county, region=world.grid_b, village=world.village, number=f"7{i:04d}")
+        for i in range(n))
+    Resident.objects.bulk_create(
+        Resident(county=world.county, region=world.grid_b, household=h, name=f"老人{i}", name_initials="lr",
+                 id_number=(number := new_id(day := birth + dt.timedelta(days=i % 300))), id_tail=number[-4:],
+                 sex="M", birth_date=day, relation="head")
+        for i, h in enumerate(made))
+    label, _ = Tag.objects.get_or_create(name=tag)
+    Household.tags.through.objects.bulk_create(
+        Household.tags.through(household_id=h.pk, tag_id=label.pk) for h in made)
+    return made
+
+
+def test_the_not_applied_list_takes_the_same_queries_for_2_or_522_households(world: World) -> None:
+    """The list's queries follow the policies, not the village: 520 more households that all
+    qualify (past one IN list of the old 500) cost no query more, and every one is listed."""
+    _policy(world, "xd", LOAN)
+    _policy(world, "gaoling", ELDER)
+    _policy(world, "jt", TRANSPORT)
+    _tag(world.house_a, "监测户")
+    secretary = world.user("secretary")
+    selectors.not_applied(secretary)  # the user's posts are read once and kept on the user
+
+    def listed() -> tuple[int, list[selectors.Pending]]:
+        with CaptureQueriesContext(connection) as ctx:
+            rows, truncated = selectors.not_applied(secretary)
+        assert not truncated
+        return len(ctx.captured_queries), rows
+
+    before, rows = listed()
+    assert [(r.household.pk, r.match.policy.code) for r in rows] == [(world.house_a.pk, "xd")]
+    made = _bulk_households(world, 520, tag="监测户", birth=dt.date(1940, 1, 1))
+    after, rows = listed()
+    assert after == before <= 12
+    pending = {(r.household.pk, r.match.policy.code) for r in rows}
+    assert pending == {(world.house_a.pk, "xd")} | {(h.pk, code) for h in made for code in ("xd", "gaoling")}
+
+
+def test_the_database_narrowing_never_drops_a_household_that_qualifies(world: World) -> None:
+    """`narrowing` only passes a filter the evaluator's answer implies: the not-applied list
+    (narrowed in SQL, then evaluated) equals the evaluation of every household of the village
+    (`matches_for`), for rules over every field the narrowing reads and some it does not."""
+    on = TODAY
+    rules = {
+        "tag": LOAN,
+        "not-tag": [{"field": "household.tags", "op": "not_has", "value": "监测户"},
+                    {"field": "member.relation", "op": "in", "value": ["head", "spouse"]}],
+        "elder": ELDER,
+        "exact-age": [{"field": "member.age", "op": "==", "value": on.year - 1950 - 1},
+                      {"field": "member.sex", "op": "==", "value": "M"}],
+        "young": [{"field": "member.age", "op": "<", "value": 30}, {"field": "member.party_member", "op": "==",
+                                                                     "value": False}],
+        "transport": TRANSPORT,
+        "away-long": [{"field": "member.work_place", "op": "in", "value": ["in_province", "out_of_province"]},
+                      {"field": "member.months_away", "op": ">=", "value": 6}],
+        "home": [{"field": "member.work_place", "op": "==", "value": "none"},
+                 {"field": "household.lives_in_village", "op": "==", "value": True}],
+        "party-tag": [{"field": "member.party_member", "op": "==", "value": True},
+                      {"field": "member.tags", "op": "has", "value": "残疾人"}],
+        "small": [{"field": "household.size", "op": "<=", "value": 1}],
+    }
+    for code, conditions in rules.items():
+        _policy(world, code, conditions)
+    _tag(world.house_a, "监测户")
+    _tag(world.house_b, "脱贫户")
+    births = [dt.date(1940, 3, 1), dt.date(1950, 1, 1), dt.date(1950, 12, 31), dt.date(on.year - 29, 12, 31),
+              dt.date(on.year - 30, on.month, on.day), dt.date(1980, 6, 15)]
+    for i, birth in enumerate(births):
+        h = world.house_a if i % 2 else world.house_b
+        member = _member(h, f"成员{i}", birth)
+        if i in (2, 5):
+            services.work_away_record(actor=SYSTEM, resident=member, place="out_of_province", since=dt.date(2025, 1, 1))
+    disabled, _ = Tag.objects.get_or_create(name="残疾人")
+    world.head_a.tags.add(disabled)
+    village = list(Household.objects.filter(village=world.village).select_related("region"))
+    everything = selectors.matches_for(village, on, applications=Application.objects.all())
+    expected = {(h.pk, m.policy.code, tuple(x.id for x in m.pending_members()))
+                for h in village for m in everything[h.pk] if m.qualifies and not m.applied}
+    rows, _ = selectors.not_applied(SYSTEM, region=world.village, on=on)
+    assert {(r.household.pk, r.match.policy.code, tuple(x.id for x in r.members)) for r in rows} == expected
+    assert {code for _h, code, _m in expected} >= {"tag", "elder", "exact-age", "transport", "home", "party-tag"}
+
+
 def test_bad_input_on_the_pages_changes_nothing(world: World, client: Any, login: Any) -> None:
     loan = _policy(world, "xd", LOAN)
     _tag(world.house_a, "监测户")

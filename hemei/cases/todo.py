@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from hemei.cases.models import Case
 from hemei.core.scope import scoped
 from hemei.core.todo import TodoItem, todo_source
+from hemei.regions.models import Level
+from hemei.regions.selectors import with_village_names
 
 S = Case.Status
 LIMIT = 100  # a page of work, not a report: the case list holds the rest
@@ -25,14 +27,14 @@ def case_todo(user: Any, now: dt.datetime) -> list[TodoItem]:
     mine = Q(responsible__isnull=True) | Q(responsible_id=getattr(user, "pk", None))
     qs = (scoped(Case.objects.all(), user, write=True)
           .filter(Q(status=S.SUBMITTED) | (Q(status__in=(S.ACCEPTED, S.IN_PROGRESS)) & mine))
-          .select_related("region", "category").order_by("accept_by", "resolve_by")[:LIMIT])
+          .select_related("region", "category").order_by("accept_by", "resolve_by"))
     items = []
-    # Region parents for the place names: one query for all of them, not one per case.
-    cases = list(qs)
-    parents = _village_names(cases)
-    for case in cases:
+    # The village above each grid comes with the case (a subquery), not from one more query
+    # when some case lies in a grid: the list costs one query, with or without such cases.
+    for case in with_village_names(qs)[:LIMIT]:
         accepting = case.status == S.SUBMITTED
-        place = parents.get(case.region.path[: -case.region.steplen], "") + case.region.name
+        village = getattr(case, "village_name", None) or ""
+        place = village + case.region.name if case.region.level == Level.GRID else case.region.name
         items.append(TodoItem(
             kind="case",
             title=(_("Accept: %(title)s") if accepting else _("Resolve: %(title)s")) % {"title": case.title},
@@ -42,10 +44,3 @@ def case_todo(user: Any, now: dt.datetime) -> list[TodoItem]:
             detail=f"{place} · {case.category.name} · {case.number}",
         ))
     return items
-
-
-def _village_names(cases: list[Case]) -> dict[str, str]:
-    from hemei.regions.models import Level, Region
-
-    paths = {c.region.path[: -c.region.steplen] for c in cases if c.region.level == Level.GRID}
-    return dict(Region.objects.filter(path__in=paths).values_list("path", "name")) if paths else {}

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,12 +30,14 @@ from hemei.cases.models import Case, CaseEvent, CasePhoto, Category, DeadlineExt
 from hemei.cases.privacy import for_reader, text_findings
 from hemei.cases.views_act import handler_of, next_action, reporter_contact, responsible_candidates
 from hemei.core import throttle
+from hemei.core.paging import page_of
 from hemei.core.parsing import form_values, parse_date, parse_id, picked
 from hemei.core.views import error_text, photo_response
 from hemei.core.xlsx import xlsx_response
 from hemei.dashboards.views import case_rates_context
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Post, Region, Resident, Role
+from hemei.regions.selectors import with_village_names
 
 PAGE_SIZE = 50
 BOARD_LIMIT = 500
@@ -264,8 +265,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     require_staff_scope(request.user)
     now = timezone.now()
     qs, context = _filtered_cases(request, now)
-    page = Paginator(qs.select_related("category", "region", "responsible"), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = page_of(request, with_village_names(qs.select_related("category", "region", "responsible")), PAGE_SIZE)
     for case in page:
         setattr(case, "is_late", _is_late(case, now))  # noqa: B010 (for the template)
     context.update({
@@ -350,7 +350,7 @@ def case_board(request: HttpRequest) -> HttpResponse:
     if f["tier"] in Case.Tier.values:
         qs = qs.filter(tier=f["tier"])
     rows = []
-    for case in qs.select_related("category", "region", "responsible")[:BOARD_LIMIT]:
+    for case in with_village_names(qs.select_related("category", "region", "responsible"))[:BOARD_LIMIT]:
         since = _late_since(case, now) or now
         rows.append(BoardRow(case=case, since=since, late_for=_duration(now - since)))
     rows.sort(key=lambda r: r.since)  # overdue first: the longest late at the top

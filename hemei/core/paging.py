@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination
@@ -16,8 +17,17 @@ PAGE_SIZE = 50
 
 
 def page_of(request: HttpRequest, rows: Sequence[Any] | Any, per_page: int = PAGE_SIZE) -> Page[Any]:
-    """`?page=N` of `rows` (a queryset or a list); a bad or too large number gives the last page."""
-    return Paginator(rows, per_page).get_page(request.GET.get("page"))
+    """`?page=N` of `rows` (a queryset or a list); a bad or too large number gives the last page.
+
+    A queryset's page is a COUNT and then its rows, also when the count is 0 (Django skips
+    the rows then, so an empty list cost one query less than a full one and a page's count
+    followed the data). Not one query with a window count: that counts every row of the list
+    before the page (30 ms instead of 2 for a county of 6,000 households)."""
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    if isinstance(rows, QuerySet):
+        start = (page.number - 1) * per_page
+        page.object_list = list(rows[start : start + per_page])
+    return page
 
 
 def query_without_page(request: HttpRequest) -> str:

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 NUMBER, BOOL, CHOICE, TAGS = "number", "bool", "choice", "tags"
 OPS: Final[dict[str, tuple[str, ...]]] = {
@@ -308,9 +308,15 @@ def _says_it_all(kind: str, op: str) -> bool:
     return kind == BOOL and op == "=="
 
 
+_OP_WORDS: Final = {
+    "==": gettext_noop("is"), "!=": gettext_noop("is not"), ">=": gettext_noop("at least"),
+    "<=": gettext_noop("at most"), ">": gettext_noop("more than"), "<": gettext_noop("less than"),
+    "in": gettext_noop("one of"), "has": gettext_noop("includes"), "not_has": gettext_noop("does not include"),
+}
+
+
 def op_words(op: str) -> str:
-    return {"==": _("is"), "!=": _("is not"), ">=": _("at least"), "<=": _("at most"), ">": _("more than"),
-            "<": _("less than"), "in": _("one of"), "has": _("includes"), "not_has": _("does not include")}[op]
+    return _(_OP_WORDS[op])  # one lookup, not nine: a list explains dozens of conditions
 
 
 def _show(spec: Field, value: Any) -> str:
@@ -361,6 +367,23 @@ def evaluate(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> 
         return Outcome(checks)
     members = tuple(MemberOutcome(m, tuple(check(c, m) for c in member)) for m in facts.members)
     return Outcome(checks, members, per_member=True)
+
+
+def qualifies(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> bool:
+    """`evaluate(conditions, facts).qualifies` without the explanation: the same `_passes` per
+    condition, stopping at the first that fails (a list weighing hundreds of households explains
+    only the ones that qualify)."""
+    known = fields()
+    member = []
+    for c in conditions:
+        spec = known[c["field"]]
+        if spec.member:
+            member.append((spec, c["op"], c["value"]))
+        elif not _passes(spec, c["op"], c["value"], _value(spec, facts)):
+            return False
+    if not member:
+        return True
+    return any(all(_passes(spec, op, value, _value(spec, m)) for spec, op, value in member) for m in facts.members)
 
 
 def describe(conditions: Sequence[Mapping[str, Any]]) -> list[str]:

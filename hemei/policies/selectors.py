@@ -5,23 +5,35 @@ list. Every read of households goes through the register's scoped querysets."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from hemei.policies.access import access_applications, access_policies
-from hemei.policies.eligibility import HouseholdFacts, MemberFacts, Outcome, age_on, evaluate, months_between
+from hemei.policies.eligibility import (
+    HouseholdFacts,
+    MemberFacts,
+    Outcome,
+    age_on,
+    evaluate,
+    fields,
+    months_between,
+    qualifies,
+)
 from hemei.policies.models import Application, Policy, PolicyVersion, WorkAway
 from hemei.regions.access import access_households
 from hemei.regions.models import Household, Region, Resident
 
-CHUNK: Final = 500  # households per IN list (SQLite's variable limit is far above, PostgreSQL has none)
 MAX_LIST: Final = 5000  # the most households one "not applied" list evaluates
+# Households per IN list: a list's every household in one go (SQLite's variable limit is 32,766,
+# PostgreSQL's 65,535), so the list's queries do not grow with the village.
+CHUNK: Final = MAX_LIST
 
 
 def today() -> dt.date:
@@ -60,51 +72,68 @@ def _monitoring_state(step: str) -> str:
     return "in_procedure" if step in OPEN_STEPS else "none"
 
 
-def household_facts(households: Sequence[Household], on: dt.date) -> dict[int, HouseholdFacts]:
-    """The facts the rules read, for every household given, in seven queries per 500
+def household_facts(households: Sequence[Household], on: dt.date, *,
+                    needs: Iterable[str] | None = None) -> dict[int, HouseholdFacts]:
+    """The facts the rules read, for every household given, in seven queries per 5,000
     households whatever their number:
 
     1. household tags; 2. living members; 3. their tags; 4. their work away from home;
     5. the latest 防返贫 monitoring record of each household (its step and kind); 6. the
     latest visit that estimated the per-capita income; 7. the monitoring record's income where
     no visit has one.
+
+    `needs`: the fields (`eligibility.FIELDS` names) the caller's conditions read; a query no
+    such field reads is not made, and its facts stay at their defaults (not to be shown).
     """
     from hemei.visits.models import Monitoring, Visit
+
+    wanted = None if needs is None else set(needs)
+
+    def need(*names: str) -> bool:
+        return wanted is None or any(n in wanted for n in names)
 
     out: dict[int, HouseholdFacts] = {}
     for ids in _chunks([h.pk for h in households]):
         tags: dict[int, set[str]] = defaultdict(set)
-        for hid, name in Household.tags.through.objects.filter(household_id__in=ids) \
-                .values_list("household_id", "tag__name"):
-            tags[hid].add(name)
+        if need("household.tags"):
+            for hid, name in Household.tags.through.objects.filter(household_id__in=ids) \
+                    .values_list("household_id", "tag__name"):
+                tags[hid].add(name)
         living = Resident.objects.filter(household_id__in=ids, status=Resident.Status.LIVING)
         member_tags: dict[int, set[str]] = defaultdict(set)
-        for rid, name in Resident.tags.through.objects.filter(resident__in=living) \
-                .values_list("resident_id", "tag__name"):
-            member_tags[rid].add(name)
-        work = {rid: (place, since) for rid, place, since in
-                WorkAway.objects.filter(resident__in=living).values_list("resident_id", "place", "since")}
+        if need("member.tags"):
+            for rid, name in Resident.tags.through.objects.filter(resident__in=living) \
+                    .values_list("resident_id", "tag__name"):
+                member_tags[rid].add(name)
+        work: dict[int, tuple[str, dt.date | None]] = {}
+        if need("member.work_place", "member.months_away"):
+            work = {rid: (place, since) for rid, place, since in
+                    WorkAway.objects.filter(resident__in=living).values_list("resident_id", "place", "since")}
         monitoring: dict[int, tuple[str, str, Decimal | None]] = {}
-        for hid, step, kind, income in (Monitoring.objects.filter(household_id__in=ids)
-                                        .order_by("household_id", "-created_at", "-pk")
-                                        .values_list("household_id", "step", "kind", "income_per_capita")):
-            monitoring.setdefault(hid, (step, kind, income))
+        if need("household.monitoring", "household.monitoring_kind", "household.income_per_capita"):
+            for hid, step, kind, income in (Monitoring.objects.filter(household_id__in=ids)
+                                            .order_by("household_id", "-created_at", "-pk")
+                                            .values_list("household_id", "step", "kind", "income_per_capita")):
+                monitoring.setdefault(hid, (step, kind, income))
         incomes: dict[int, Decimal] = {}
-        for hid, income in (Visit.objects.filter(household_id__in=ids, income_per_capita__isnull=False)
-                            .order_by("household_id", "-visited_at", "-pk")
-                            .values_list("household_id", "income_per_capita")):
-            if income is not None:
-                incomes.setdefault(hid, income)
+        if need("household.income_per_capita"):
+            for hid, income in (Visit.objects.filter(household_id__in=ids, income_per_capita__isnull=False)
+                                .order_by("household_id", "-visited_at", "-pk")
+                                .values_list("household_id", "income_per_capita")):
+                if income is not None:
+                    incomes.setdefault(hid, income)
         members: dict[int, list[MemberFacts]] = defaultdict(list)
-        for rid, hid, name, birth, sex, relation, party in living.order_by("household_id", "birth_date", "pk") \
-                .values_list("pk", "household_id", "name", "birth_date", "sex", "relation", "is_party_member"):
-            place, since = work.get(rid, ("none", None))
-            members[hid].append(MemberFacts(
-                id=rid, name=name, age=age_on(birth, on), sex=sex, relation=relation,
-                tags=frozenset(member_tags.get(rid, ())), party_member=party, work_place=place,
-                months_away=months_between(since, on) if since is not None else None))
+        if wanted is None or "household.size" in wanted or any(n.startswith("member.") for n in wanted):
+            for rid, hid, name, birth, sex, relation, party in living.order_by("household_id", "birth_date", "pk") \
+                    .values_list("pk", "household_id", "name", "birth_date", "sex", "relation", "is_party_member"):
+                place, since = work.get(rid, ("none", None))
+                members[hid].append(MemberFacts(
+                    id=rid, name=name, age=age_on(birth, on), sex=sex, relation=relation,
+                    tags=frozenset(member_tags.get(rid, ())), party_member=party, work_place=place,
+                    months_away=months_between(since, on) if since is not None else None))
+        chunk = set(ids)
         for h in households:
-            if h.pk not in ids:
+            if h.pk not in chunk:
                 continue
             step, kind, monitored_income = monitoring.get(h.pk, ("", "", None))
             out[h.pk] = HouseholdFacts(
@@ -120,10 +149,77 @@ def _reaches(policy: Policy, grid_path: str) -> bool:
     return grid_path.startswith(policy.region.path)
 
 
-def catalogue(county_ids: Iterable[int]) -> list[Policy]:
-    """The active policies of the counties, with their areas (one query)."""
-    return list(Policy.objects.filter(county_id__in=set(county_ids), active=True).select_related("region")
+def catalogue(county_ids: Iterable[int] | QuerySet[Any]) -> list[Policy]:
+    """The active policies of the counties (ids, or a query of them), with their areas (one query)."""
+    ids = county_ids if isinstance(county_ids, QuerySet) else set(county_ids)
+    return list(Policy.objects.filter(county_id__in=ids, active=True).select_related("region")
                 .order_by("region__path", "code", "pk"))
+
+
+def _years_before(on: dt.date, years: int) -> dt.date | None:
+    """1 January of the year `years` before `on`'s, or None outside the calendar."""
+    year = on.year - years
+    return dt.date(year, 1, 1) if 1 <= year <= 9999 else None
+
+
+def _age_bounds(op: str, value: Any, on: dt.date) -> Q | None:
+    """Birth dates every member of that age on `on` has (by whole years, so a little wide):
+    `age >= n` needs a birth year of at most on.year - n, `age <= n` one of at least
+    on.year - n - 1."""
+    number = Decimal(str(value))
+    if op == "==" and number != number.to_integral_value():
+        return None
+    least: int | None = {">=": math.ceil(number), ">": math.floor(number) + 1, "==": int(number)}.get(op)
+    most: int | None = {"<=": math.floor(number), "<": math.ceil(number) - 1, "==": int(number)}.get(op)
+    q = Q()
+    if least is not None and (bound := _years_before(on, least - 1)) is not None:
+        q &= Q(birth_date__lt=bound)
+    if most is not None and (bound := _years_before(on, most + 1)) is not None:
+        q &= Q(birth_date__gte=bound)
+    return q or None
+
+
+def narrowing(conditions: Sequence[Mapping[str, Any]], on: dt.date) -> Q | None:
+    """A filter on households that every household qualifying under `conditions` on `on`
+    passes, or None when no condition can narrow: a necessary condition only, never the
+    answer (`eligibility.evaluate` decides, over the facts). It takes the conditions the
+    register holds as columns: a household tag it must have, where it lives, and for the
+    member conditions one living member with every member tag it must have, the sex,
+    relation and party membership asked, a birth date by year for the age, a place of work
+    away from home. Everything else (a tag it must not have, monitoring, income, size, months
+    away, "is not") does not narrow."""
+    known = fields()
+    household: list[Q] = []
+    tags = Household.tags.through.objects.filter(household=OuterRef("pk"))
+    members = Resident.objects.filter(household=OuterRef("pk"), status=Resident.Status.LIVING)
+    for c in conditions:
+        name, op, value = c["field"], c["op"], c["value"]
+        if name == "household.tags" and op == "has":
+            household.append(Q(Exists(tags.filter(tag__name=value))))
+        elif name == "household.lives_in_village":
+            household.append(Q(lives_in_village=value))
+        elif name == "member.tags" and op == "has":
+            members = members.filter(tags__name=value)
+        elif name in ("member.sex", "member.relation") and op in ("==", "in"):
+            column = name.split(".", 1)[1]
+            members = members.filter(**{column if op == "==" else f"{column}__in": value})
+        elif name == "member.party_member":
+            members = members.filter(is_party_member=value)
+        elif name == "member.age" and op != "!=" and (bounds := _age_bounds(op, value, on)) is not None:
+            members = members.filter(bounds)
+        elif name == "member.work_place" and op in ("==", "in"):
+            places = [value] if op == "==" else list(value)
+            if "none" not in places:
+                members = members.filter(work_away__place__in=places)
+    if any(known[c["field"]].member for c in conditions):
+        # A rule with member conditions needs one living member meeting them all.
+        household.append(Q(Exists(members)))
+    if not household:
+        return None
+    q = household[0]
+    for more in household[1:]:
+        q &= more
+    return q
 
 
 @dataclass
@@ -152,6 +248,19 @@ class Match:
         return not self.pending_members()
 
 
+def _filed(households: Sequence[Household], versions: Iterable[PolicyVersion],
+           applications: QuerySet[Application]) -> dict[tuple[int, int], list[Application]]:
+    """(household id, version id) → its applications, in one query per 5,000 households."""
+    filed: dict[tuple[int, int], list[Application]] = defaultdict(list)
+    version_ids = [v.pk for v in versions]
+    if not version_ids:
+        return filed
+    for chunk in _chunks([h.pk for h in households]):
+        for app in applications.filter(household_id__in=chunk, version_id__in=version_ids):
+            filed[(app.household_id, app.version_id)].append(app)
+    return filed
+
+
 def matches_for(households: Sequence[Household], on: dt.date, *,
                 applications: QuerySet[Application] | None = None) -> dict[int, list[Match]]:
     """household id → its matches, for every active policy reaching it with a version in force
@@ -164,13 +273,7 @@ def matches_for(households: Sequence[Household], on: dt.date, *,
     versions = versions_in_force(policies, on)
     policies = [p for p in policies if p.pk in versions]
     facts = household_facts(households, on)
-    filed: dict[tuple[int, int], list[Application]] = defaultdict(list)
-    if applications is not None and policies:
-        ids = [h.pk for h in households]
-        for chunk in _chunks(ids):
-            for app in applications.filter(household_id__in=chunk,
-                                           version_id__in=[v.pk for v in versions.values()]):
-                filed[(app.household_id, app.version_id)].append(app)
+    filed = _filed(households, versions.values(), applications) if applications is not None and policies else {}
     out: dict[int, list[Match]] = {}
     for h in households:
         rows = []
@@ -202,21 +305,43 @@ def not_applied(user: Any, *, region: Region | None = None, on: dt.date | None =
                 policy: Policy | None = None) -> tuple[list[Pending], bool]:
     """(rows, truncated): households in the user's scope (inside `region` when given) that
     qualify for a policy in force and have no application under its version — for per-person
-    policies, the qualifying members without one. A grid worker's scope is their own grid."""
+    policies, the qualifying members without one. A grid worker's scope is their own grid.
+
+    The same queries for a village of any size (up to MAX_LIST households that may qualify):
+    the catalogue and versions; the households that pass some policy's `narrowing` filter
+    (the database drops the ones no condition it can read lets through); their facts; their
+    applications. `qualifies` decides each household and policy; only the ones that qualify
+    are explained (`evaluate`)."""
     on = on or today()
     qs = access_households(user).filter(lives_in_village=True)
     if region is not None:
         qs = qs.filter(region__path__startswith=region.path)
-    households = list(qs.select_related("region", "head").order_by("region__path", "number", "pk")[:MAX_LIST + 1])
+    policies = catalogue(qs.order_by().values("county_id"))
+    versions = versions_in_force(policies, on)
+    policies = [p for p in policies if p.pk in versions and (policy is None or p.pk == policy.pk)]
+    if not policies:
+        return [], False
+    reach: Q | None = None
+    for p in policies:
+        narrow = narrowing(versions[p.pk].conditions, on)
+        this = Q(region__path__startswith=p.region.path) & narrow if narrow is not None \
+            else Q(region__path__startswith=p.region.path)
+        reach = this if reach is None else reach | this
+    households = list(qs.filter(reach).select_related("region", "head")
+                      .order_by("region__path", "number", "pk")[:MAX_LIST + 1])
     truncated = len(households) > MAX_LIST
     households = households[:MAX_LIST]
-    matches = matches_for(households, on, applications=Application.objects.all())
+    needs = {c["field"] for p in policies for c in versions[p.pk].conditions}
+    facts = household_facts(households, on, needs=needs)
+    filed = _filed(households, (versions[p.pk] for p in policies), Application.objects.all())
     rows: list[Pending] = []
     for h in households:
-        for m in matches[h.pk]:
-            if policy is not None and m.policy.pk != policy.pk:
+        for p in policies:
+            version = versions[p.pk]
+            if not _reaches(p, h.region.path) or not qualifies(version.conditions, facts[h.pk]):
                 continue
-            if not m.qualifies or m.applied:
+            m = Match(p, version, evaluate(version.conditions, facts[h.pk]), filed.get((h.pk, version.pk), []))
+            if m.applied:
                 continue
             rows.append(Pending(h, m, m.pending_members() if m.outcome.per_member else []))
     return rows, truncated

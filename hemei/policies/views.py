@@ -33,6 +33,7 @@ from hemei.policies.forms import ApplyForm, DecideForm, NotAppliedFilter, Versio
 from hemei.policies.models import Application, WorkAway
 from hemei.regions.access import access_household, access_region, require_staff_scope, staff_villages
 from hemei.regions.models import Household, Resident
+from hemei.regions.views_home import wants_dashboard
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -205,9 +206,10 @@ def not_applied(request: HttpRequest) -> HttpResponse:
                                "can_reveal": scope_for(request.user).can_reveal}
     if region is None:
         villages = staff_villages(request.user)
-        if len(villages) > 1:
+        if len(villages) > 1 or wants_dashboard(scope_for(request.user)):
             # Over many villages the list would weigh every household's facts (seconds for a
-            # county): the township or county user picks the village first.
+            # county): the township or county user picks the village first, also when their
+            # area has one village (the page follows the post, not the number of villages).
             return render(request, "policies/not_applied.html", {**context, "choose": villages})
     rows, truncated = selectors.not_applied(request.user, region=region, policy=policy, on=on)
     page = page_of(request, rows)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from hemei.core.household_file import household_file
 from hemei.core.models import AuditEntry
+from hemei.core.paging import page_of
 from hemei.core.parsing import parse_date
 from hemei.regions import services
 from hemei.regions.access import (
@@ -30,7 +31,14 @@ from hemei.regions.access import (
 )
 from hemei.regions.forms import ResidentForm, ResidentStatusForm
 from hemei.regions.models import Household, MoveRecord, Region, Resident
-from hemei.regions.selectors import TreeNode, household_search, oversized_grids, region_counts, region_tree
+from hemei.regions.selectors import (
+    TreeNode,
+    household_search,
+    oversized_grids,
+    region_counts,
+    region_tree,
+    with_village_names,
+)
 
 PAGE_SIZE = 50
 # Members are listed head first, then by age.
@@ -57,8 +65,8 @@ def household_list(request: HttpRequest, template: str = "regions/household_list
     region = access_region(request.user, code) if code else None
     include_sub = request.GET.get("sub", "1") != "0"
     q = request.GET.get("q", "")
-    page = Paginator(household_search(request.user, region=region, include_sub=include_sub, q=q),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, with_village_names(household_search(request.user, region=region, include_sub=include_sub,
+                                                                 q=q)), PAGE_SIZE)
     context: dict[str, Any] = {
         "page": page, "region": region, "include_sub": include_sub, "q": q,
         "can_export": region is not None and scope_for(request.user).covers_path(region.path, write=True),

@@ -16,7 +16,7 @@ from hemei.core.scope import GRID_ROLES, scope_for, scoped
 from hemei.core.todo import TodoItem, todo_source
 from hemei.regions.models import Household, Level, Region
 from hemei.visits.models import OPEN_STEPS, Monitoring, Visit
-from hemei.visits.monitoring import can_act
+from hemei.visits.monitoring import can_act, with_deciding_regions
 from hemei.visits.selectors import period_of
 
 LIMIT = 50
@@ -50,8 +50,9 @@ def visit_todo(user: Any, now: dt.datetime) -> list[TodoItem]:
 def monitoring_todo(user: Any, now: dt.datetime) -> list[TodoItem]:
     """Open monitoring steps the user decides (verification at the grid, review and notice at
     the village, ...), by the step's deadline."""
-    qs = (scoped(Monitoring.objects.all(), user, write=True).filter(step__in=OPEN_STEPS)
-          .select_related("region", "household__village", "household__head").order_by("step_due")[:LIMIT])
+    qs = with_deciding_regions(scoped(Monitoring.objects.all(), user, write=True).filter(step__in=OPEN_STEPS)
+                               .select_related("region", "household__village", "household__head")
+                               .order_by("step_due"))[:LIMIT]
     items = []
     for m in qs:
         if not can_act(user, m):

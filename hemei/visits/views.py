@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hemei.cases.models import Category
+from hemei.core.paging import page_of
 from hemei.core.parsing import form_values, parse_date, parse_id, parse_int, picked
 from hemei.core.pii import mask_health_details, redact
 from hemei.core.views import error_text
@@ -25,6 +26,7 @@ from hemei.core.xlsx import XLSX_CONTENT_TYPE, xlsx_response
 from hemei.core.xlsx_import import xlsx_import_page
 from hemei.regions.access import access_household, access_region, access_regions, require_staff_scope, scope_for
 from hemei.regions.models import Level, Post, Region, Role
+from hemei.regions.selectors import with_village_names
 from hemei.visits import monitoring as mon
 from hemei.visits import services
 from hemei.visits.access import access_monitoring, access_monitorings, access_patrols, access_visit, access_visits
@@ -294,7 +296,7 @@ def monitoring_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     if request.GET.get("overdue") == "1":
         qs = qs.filter(Q(step__in=OPEN_STEPS, step_due__lt=now) | Q(was_overdue=True))
-    page = Paginator(qs.select_related("household__head", "region"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, with_village_names(qs.select_related("household__head", "region")), PAGE_SIZE)
     for m in page:
         setattr(m, "is_late", m.step in OPEN_STEPS and m.step_due is not None and m.step_due < now)  # noqa: B010
     return render(

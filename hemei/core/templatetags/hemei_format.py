@@ -124,15 +124,19 @@ def is_public_number(value: Any) -> bool:
 
 
 @register.filter
-def place(region: Any) -> str:
+def place(region: Any, village: Any = None) -> str:
     """A grid with its village ("西邵村第一网格"): every village has a 第一网格, so a grid's
-    name alone says nothing on a township's or county's list. Village names are cached for five
-    minutes (a list of 50 rows asks once per village, not once per row)."""
+    name alone says nothing on a township's or county's list. The village's name comes from the
+    list's own query when given (`|place:row.village_name`, see
+    `hemei.regions.selectors.with_village_names`); else it is asked and cached for five minutes
+    (a list of 50 rows asks once per village, not once per row)."""
     if region is None:
         return ""
     name = str(getattr(region, "name", region))
     if getattr(region, "level", "") != "grid":
         return name
+    if village is not None:
+        return f"{village}{name}"
     from django.core.cache import cache
 
     from hemei.regions.models import Region
