@@ -60,10 +60,23 @@ class Place:
 
 
 def _place(code: str) -> Place:
-    """The village and its county in one query (a county's code is the village's first six
-    digits); 404 for anything that is not a village."""
+    """The village and its county; 404 for anything that is not a village. A village's name
+    and county hardly ever change and the board asks on every request, so the place is kept
+    as long as the board's renderings are (HEMEI_BOARD_CACHE_SECONDS: a rename shows within
+    that time either way)."""
     if not code.isdigit() or len(code) > 15:
         raise Http404
+    key = f"board-place:{code}"
+    place = cache.get(key)
+    if place is None:
+        place = _load_place(code)
+        cache.set(key, place, settings.HEMEI_BOARD_CACHE_SECONDS)
+    return place
+
+
+def _load_place(code: str) -> Place:
+    """The village and its county in one query (a county's code is the village's first six
+    digits)."""
     village = None
     county_id = None
     for region in Region.objects.filter(
