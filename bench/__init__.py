@@ -11,11 +11,14 @@ file name with dashes (`roster_import.py` → `roster-import`). A result has:
 Work that needs its own database (a county of a million households, an import into a
 throwaway region) runs in a child process (`hemei bench --internal module:function`) with
 DATABASE_URL pointing at an SQLite file, because one Django process cannot cleanly switch
-databases; the child prints its result as one JSON line.
+databases; the child prints its result as one JSON line. The benches that also run on
+PostgreSQL (`mqtt`, `pages`) give the child a database of its own beside the one a PostgreSQL
+DATABASE_URL names, on the same server (`postgres_database`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -23,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -109,6 +112,42 @@ def run_child(
     if proc.returncode != 0 or result is None:
         raise RuntimeError(f"{target} failed (exit {proc.returncode}):\n{''.join(tail)}")
     return result
+
+
+def postgres_url() -> str | None:
+    """DATABASE_URL when it names a PostgreSQL server (the bench then runs there), else None."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@contextlib.contextmanager
+def postgres_database(url: str, label: str, *, keep: bool = False) -> Iterator[tuple[str, bool]]:
+    """The database `<url's database>_<label>` on the server of `url`, as its user: made when
+    missing; yields its URL and whether it was there already. Dropped on exit unless `keep`
+    (a county kept for reuse, as the SQLite files under bench_dir() are). Its child migrates
+    it, as every `hemei` command does (from HEMEI_PG_TEMPLATE when set: hemei.cli.from_template).
+    """
+    import urllib.parse
+
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    from hemei.cli import pg_admin_conninfo
+
+    parts = urllib.parse.urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'hemei'}_{label}"
+    if len(name.encode()) > 63:  # PostgreSQL would cut the name silently: two labels could meet
+        raise ValueError(f"database name too long for PostgreSQL: {name}")
+    with psycopg.connect(pg_admin_conninfo(dict(dj_database_url.parse(url))), autocommit=True) as admin:
+        existed = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        if not existed:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), existed
+        finally:
+            if not keep:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def machine() -> dict[str, Any]:

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import statistics
 import threading
 import time
-import urllib.parse
 import uuid
-from collections.abc import Iterator
 from typing import Any, TextIO
 
-from bench import bench_dir, check, run_child
+from bench import bench_dir, check, postgres_database, postgres_url, run_child
 
 SIZES = {"tiny": (300, 10, 10, 200), "small": (2_000, 20, 50, 2_000), "full": (10_000, 100, 200, 10_000)}
 CODES = ("intrusion", "fire", "straw_burning")
@@ -36,38 +33,19 @@ GOAL_RATIO = 0.3
 GOAL_P99 = 1.0
 
 
-@contextlib.contextmanager
-def _postgres(url: str) -> Iterator[str]:
-    """A throwaway database beside the one `url` names, on the same server; its URL."""
-    import psycopg
-    from django.db import connection
-    from psycopg import sql
-
-    from hemei.cli import pg_admin_conninfo
-
-    parts = urllib.parse.urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'hemei'}_mqtt_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(pg_admin_conninfo(connection.settings_dict), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-        finally:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def run(scale: str, out: TextIO) -> dict[str, Any]:
     messages, devices, presses, events = SIZES[scale]
     database = bench_dir() / f"mqtt-{uuid.uuid4().hex[:6]}.sqlite3"
-    url = os.environ.get("DATABASE_URL", "")
-    on_postgres = url.startswith(("postgres://", "postgresql://"))
+    url = postgres_url()
     kwargs = {"messages": messages, "devices": devices, "presses": presses, "events": events}
     try:
-        with _postgres(url) if on_postgres else contextlib.nullcontext() as pg_url:
-            r = run_child("bench.mqtt:measure", kwargs, database=database, out=out, database_url=pg_url)
+        with postgres_database(url, f"mqtt_{uuid.uuid4().hex[:6]}") if url else contextlib.nullcontext() as pg:
+            r = run_child("bench.mqtt:measure", kwargs, database=database, out=out,
+                          database_url=pg[0] if pg else None)
     finally:
         for suffix in ("", "-wal", "-shm"):
             database.with_name(database.name + suffix).unlink(missing_ok=True)
-    r["database"] = "postgresql" if on_postgres else "sqlite"
+    r["database"] = "postgresql" if url else "sqlite"
     ratio = r["ingest_rate"] / r["bare_rate"]
     checks = [
         check("listener rate / bare paho subscriber rate", ratio, f"≥ {GOAL_RATIO:g}", ratio >= GOAL_RATIO),

@@ -2,8 +2,10 @@
 
 Two demo counties are built into SQLite files under var/bench/ (kept and reused): the default
 demo size and a county ten times its size (tiny: 600 and 6,000 households; small and full: the
-default demo and 60,000). In a child process per county, through the whole Django stack with the
-test client:
+default demo and 60,000). When DATABASE_URL names a PostgreSQL database, each county is built in
+a database of its own beside it on that server instead (`<database>_pages_<size>_seed2026`, kept
+and reused the same way; drop it to rebuild). In a child process per county, through the whole
+Django stack with the test client:
 
 1. Every demo persona signs in (a session, as a browser has) and opens every link of its menu
    (`<nav>` of its start page) and every API list it may read (the `api/v1/` routes without a
@@ -27,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
 
-from bench import bench_dir, check, median_seconds, run_child
+from bench import bench_dir, check, median_seconds, postgres_database, postgres_url, run_child
 
 # None: the default demo (about 6,000 households); the second size is about ten times it.
 SIZES: dict[str, tuple[int | None, int | None]] = {
@@ -50,12 +52,20 @@ def database_for(households: int | None) -> Any:
 
 def run(scale: str, out: TextIO) -> dict[str, Any]:
     sizes = SIZES[scale]
+    pg = postgres_url()
     results: dict[str, Any] = {}
     for size in sizes:
         db = database_for(size)
-        out.write(f"  {size or 'default'} households ({'reuse' if db.exists() else 'build'} {db.name}) …\n")
-        results[str(size)] = run_child("bench.pages:measure", {"households": size, "repeat": REPEAT[scale]},
-                                       database=db, out=out)
+        kwargs = {"households": size, "repeat": REPEAT[scale]}
+        if pg is None:
+            out.write(f"  {size or 'default'} households ({'reuse' if db.exists() else 'build'} {db.name}) …\n")
+            results[str(size)] = run_child("bench.pages:measure", kwargs, database=db, out=out)
+            continue
+        with postgres_database(pg, f"pages_{size or 'default'}_seed{SEED}", keep=True) as (url, existed):
+            name = url.rsplit("/", 1)[1]
+            out.write(f"  {size or 'default'} households ({'reuse' if existed else 'build'} PostgreSQL {name}) …\n")
+            results[str(size)] = run_child("bench.pages:measure", kwargs, database=db, out=out, database_url=url)
+            results[str(size)]["database_name"] = name
     small, big = (results[str(s)] for s in sizes)
     staff = {k: v for k, v in small["pages"].items() if not k.startswith("anonymous ")}
     worst = max(staff.items(), key=lambda kv: kv[1]["ratio"])
@@ -77,13 +87,14 @@ def run(scale: str, out: TextIO) -> dict[str, Any]:
         checks.append(check(f"board / healthz throughput, 8 threads ({size or 'default'})", ratio,
                             f"≥ {BOARD_RATIO}", ratio >= BOARD_RATIO))
     figures: dict[str, Any] = {
+        "database": small["database"],
         "floor (whoami) ms": small["floor_ms"],
         "floor range ms (default)": " – ".join(f"{x:.1f}" for x in small["floor_range_ms"]),
         "pages measured": len(small["pages"]),
         "query counts that differ": ", ".join(differ[:10]),
         "board req/s / healthz req/s (default)": f"{small['board_throughput']:.0f} / {small['healthz_throughput']:.0f}",
     }
-    return {"checks": checks, "figures": figures, "details": results}
+    return {"checks": checks, "figures": figures, "details": results, "database": small["database"]}
 
 
 def _build(households: int | None) -> None:
@@ -144,7 +155,9 @@ def _throughput(url: str, *, threads: int = 8, requests: int = 200) -> float:
 
 
 def measure(*, households: int | None, repeat: int) -> dict[str, Any]:
-    """In the child (DATABASE_URL = this size's file): build if needed, then open every page."""
+    """In the child (DATABASE_URL = this size's file or database): build if needed, then open
+    every page."""
+    from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
 
@@ -195,6 +208,7 @@ def measure(*, households: int | None, repeat: int) -> dict[str, Any]:
             timed["floor_ms"] = floor
             pages[f"anonymous {url}"] = timed
     return {
+        "database": connection.vendor,  # what the child ran on, not what the parent asked for
         "households": Household.objects.count(),
         "floor_ms": statistics.median(floors),
         "floor_range_ms": [min(floors), max(floors)],
