@@ -51,7 +51,7 @@ def test_a_cached_page_costs_one_query_and_a_publication_shows_at_once(
         first, _n = _get(client, url)
         again, n = _get(client, url)
         main = first[first.index("<main"):]
-        assert again[again.index("<main"):] == main and n == 1, url  # the versions (the village is cached); nothing else
+        assert again[again.index("<main"):] == main and n == 1, url  # the versions (the village is cached)
     published(world, supervisor, title="第二份公开", body="正文二")
     assert "第二份公开" in _get(client, f"/v/{code}/")[0]
     assert "正文二" in _get(client, f"/v/{code}/disclosures/")[0]
