@@ -34,7 +34,7 @@ from hemei.cases import services
 from hemei.cases.access import access_cases, villager_resident
 from hemei.cases.models import Case, CaseEvent, Category
 from hemei.cases.privacy import masked_fields, text_findings
-from hemei.core.api import StrictPageSize, key_header
+from hemei.core.api import StrictPageSize, field_errors, key_header
 from hemei.core.parsing import MAX_ID, ChoiceFilter, DateTimeFilter, IdFilter, StrictCharField, StrictFloatField
 from hemei.core.pii import redact
 from hemei.core.throttle import CaseCreateThrottle
@@ -362,8 +362,8 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Case]):
             if exc.code == "conflict":  # the key was used before for another payload
                 return api_error("idempotency_conflict", "; ".join(exc.messages), status.HTTP_409_CONFLICT)
             # A rule about one field of the body (lat/long go together) names it.
-            named = {exc.code: exc.messages} if exc.code in CaseCreateSerializer._declared_fields else None
-            return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST, named)
+            return api_error("invalid", "; ".join(exc.messages), status.HTTP_400_BAD_REQUEST,
+                             field_errors(exc, CaseCreateSerializer))
         # A replay (same account, key and payload) answers 200 with the case made the first time.
         code = status.HTTP_200_OK if getattr(case, "replayed", False) else status.HTTP_201_CREATED
         body = dict(CaseSerializer(self._reload(case), context=self.get_serializer_context()).data)

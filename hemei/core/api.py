@@ -160,6 +160,16 @@ def error_responses(result: dict[str, Any], generator: Any, request: Any, public
     return result
 
 
+def field_errors(exc: DjangoValidationError, serializer: type[serializers.Serializer[Any]],
+                 also: dict[str, str] | None = None) -> dict[str, list[str]] | None:
+    """A service's refusal as the body's `fields`, when it is a rule about one field: its code
+    is that field's name in `serializer`, or `also` maps the code to one (`{"duplicate":
+    "household"}`). None for a rule about the request as a whole."""
+    code = exc.code if isinstance(exc.code, str) else ""
+    name = (also or {}).get(code) or (code if code in serializer._declared_fields else None)
+    return {name: list(exc.messages)} if name else None
+
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 

@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from hemei.core.api import error_body
+from hemei.core.api import error_body, field_errors
 from hemei.core.parsing import MAX_ID, StrictBooleanField, parse_id
 from hemei.regions import services
 from hemei.regions.access import access_households, access_region, access_regions, access_residents, scope_for
@@ -49,8 +49,6 @@ class ResidentSerializer(serializers.ModelSerializer[Resident]):
 
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-# The service's refusals of the ID number itself (hemei.regions.services.check_id_number).
-ID_NUMBER_CODES = frozenset({"id_number", "duplicate_id"})
 
 
 class ResidentCreateSerializer(serializers.Serializer[Any]):
@@ -174,8 +172,10 @@ class ResidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         try:
             resident = services.resident_create(household=household, actor=request.user, **values)
         except DjangoValidationError as exc:
-            if exc.code in ID_NUMBER_CODES:  # a bad check digit or birth date, or already registered
-                raise DRFValidationError({"id_number": exc.messages}) from exc
+            # The ID number's check digit or birth date ("id_number"), or already registered.
+            named = field_errors(exc, ResidentCreateSerializer, also={"duplicate_id": "id_number"})
+            if named:
+                raise DRFValidationError(named) from exc
             raise
         return Response(ResidentSerializer(resident).data, status=status.HTTP_201_CREATED)
 

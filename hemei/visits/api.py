@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hemei.cases.models import Category
+from hemei.core.api import field_errors
 from hemei.core.parsing import MAX_ID, StrictBooleanField, StrictCharField, StrictDecimalField
 from hemei.regions.access import access_households, access_region
 from hemei.visits import monitoring as mon
@@ -190,9 +191,7 @@ class VisitViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Visit]
         try:
             visit = services.visit_record(actor=request.user, household=household, problems=problems, **values)
         except ValidationError as exc:
-            if exc.code in VisitCreateSerializer._declared_fields:  # a rule about one field: name it
-                raise DRFValidationError({exc.code: exc.messages}) from exc
-            raise DRFValidationError({"detail": exc.messages}) from exc
+            raise DRFValidationError(field_errors(exc, VisitCreateSerializer) or {"detail": exc.messages}) from exc
         return Response(VisitSerializer(self.get_queryset().get(pk=visit.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -226,7 +225,7 @@ class MonitoringViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[M
         try:
             m = mon.monitoring_enter(actor=request.user, household=household, source=Monitoring.Source.STAFF, **values)
         except ValidationError as exc:
-            if exc.code == "duplicate":  # the household already has an open record
-                raise DRFValidationError({"household": exc.messages}) from exc
-            raise DRFValidationError({"detail": exc.messages}) from exc
+            # "duplicate": the household already has an open record.
+            named = field_errors(exc, MonitoringCreateSerializer, also={"duplicate": "household"})
+            raise DRFValidationError(named or {"detail": exc.messages}) from exc
         return Response(MonitoringSerializer(self.get_queryset().get(pk=m.pk)).data, status=status.HTTP_201_CREATED)
