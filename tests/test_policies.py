@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import threading
 from decimal import Decimal
 from typing import Any
@@ -443,6 +444,30 @@ def test_the_not_applied_page_records_an_application_from_its_button(world: Worl
     assert client.post(reverse("policy-apply", args=[world.house_b.pk]),
                        {"policy": loan.pk, "key": "page-2"}).status_code == 404
     assert Application.objects.count() == 1
+
+
+def test_a_per_person_card_records_each_members_application_from_its_own_button(
+        world: World, client: Any, login: Any) -> None:
+    """One form per card, a button per member (`name=member`): the card's one key is the
+    member's key too, so each button records its own application and a repeat of one records
+    nothing more."""
+    elder = _policy(world, "gaoling", ELDER)
+    first = _member(world.house_a, "王满仓", dt.date(1940, 1, 1))
+    second = _member(world.house_a, "李翠花", dt.date(1942, 1, 1))
+    login(world.user("grid_a"))
+    text = client.get(reverse("policy-not-applied")).content.decode()
+    url = reverse("policy-apply", args=[world.house_a.pk])
+    card = re.search(f'<form method="post" action="{url}">(.*?)</form>', text, re.S)
+    assert card is not None
+    assert {int(v) for v in re.findall(r'name="member" value="(\d+)"', card.group(1))} == {first.pk, second.pk}
+    key = re.search(r'name="key" value="([^"]+)"', card.group(1))
+    assert key is not None
+    for member in (first, second, first):  # the last: a double tap on the first button
+        client.post(url, {"policy": elder.pk, "member": member.pk, "key": key.group(1)})
+    assert sorted(Application.objects.filter(policy=elder).values_list("member_id", flat=True)) \
+        == sorted([first.pk, second.pk])
+    after = client.get(reverse("policy-not-applied")).content.decode()
+    assert 'name="member"' not in after and "section class=\"card" not in after  # nothing left to apply for
 
 
 def test_the_not_applied_page_costs_the_same_for_more_households(world: World, client: Any, login: Any) -> None:

@@ -369,21 +369,39 @@ def evaluate(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> 
     return Outcome(checks, members, per_member=True)
 
 
+_Test = tuple[Field, str, Any]  # a condition as `_passes` takes it: the field, its operator, its value
+
+
+def _split(conditions: Sequence[Mapping[str, Any]]) -> tuple[list[_Test], list[_Test]]:
+    """The household conditions and the member conditions."""
+    known = fields()
+    household: list[_Test] = []
+    member: list[_Test] = []
+    for c in conditions:
+        spec = known[c["field"]]
+        (member if spec.member else household).append((spec, c["op"], c["value"]))
+    return household, member
+
+
 def qualifies(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> bool:
     """`evaluate(conditions, facts).qualifies` without the explanation: the same `_passes` per
     condition, stopping at the first that fails (a list weighing hundreds of households explains
     only the ones that qualify)."""
-    known = fields()
-    member = []
-    for c in conditions:
-        spec = known[c["field"]]
-        if spec.member:
-            member.append((spec, c["op"], c["value"]))
-        elif not _passes(spec, c["op"], c["value"], _value(spec, facts)):
-            return False
+    household, member = _split(conditions)
+    if not all(_passes(spec, op, value, _value(spec, facts)) for spec, op, value in household):
+        return False
     if not member:
         return True
     return any(all(_passes(spec, op, value, _value(spec, m)) for spec, op, value in member) for m in facts.members)
+
+
+def qualifying_members(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> list[MemberFacts]:
+    """`evaluate(conditions, facts).qualifying_members` without the explanation: the members
+    meeting every member condition of a household that meets the household conditions."""
+    household, member = _split(conditions)
+    if not member or not all(_passes(spec, op, value, _value(spec, facts)) for spec, op, value in household):
+        return []
+    return [m for m in facts.members if all(_passes(spec, op, value, _value(spec, m)) for spec, op, value in member)]
 
 
 def describe(conditions: Sequence[Mapping[str, Any]]) -> list[str]:

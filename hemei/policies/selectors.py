@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -25,6 +25,7 @@ from hemei.policies.eligibility import (
     fields,
     months_between,
     qualifies,
+    qualifying_members,
 )
 from hemei.policies.models import Application, Policy, PolicyVersion, WorkAway
 from hemei.regions.access import access_households
@@ -72,7 +73,17 @@ def _monitoring_state(step: str) -> str:
     return "in_procedure" if step in OPEN_STEPS else "none"
 
 
-def household_facts(households: Sequence[Household], on: dt.date, *,
+class _Facted(Protocol):
+    """What `household_facts` reads of a household: a model instance or a list's row."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def lives_in_village(self) -> bool: ...
+
+
+def household_facts(households: Sequence[_Facted], on: dt.date, *,
                     needs: Iterable[str] | None = None) -> dict[int, HouseholdFacts]:
     """The facts the rules read, for every household given, in seven queries per 5,000
     households whatever their number:
@@ -295,23 +306,63 @@ def household_matches(user: Any, household: Household, on: dt.date | None = None
 
 
 @dataclass
+class Decided:
+    """One household and policy on the "not applied" list, as `pending` decides it: what
+    `explain` needs to show it, for the rows shown only."""
+
+    household_id: int
+    policy: Policy
+    version: PolicyVersion
+    facts: HouseholdFacts
+    members: list[MemberFacts]
+
+
+@dataclass
 class Pending:
+    """A row of the list as shown: the household (region and head) and the explained match."""
+
     household: Household
     match: Match
     members: list[MemberFacts]
 
 
-def not_applied(user: Any, *, region: Region | None = None, on: dt.date | None = None,
-                policy: Policy | None = None) -> tuple[list[Pending], bool]:
+@dataclass(frozen=True)
+class _Listed:
+    """A narrowed household as `household_facts` and `_reaches` read it (no model instance:
+    the list decides over dozens of households and shows twenty)."""
+
+    pk: int
+    path: str
+    lives_in_village: bool
+
+
+def _filed_members(household_ids: Sequence[int],
+                   version_ids: Sequence[int]) -> dict[tuple[int, int], set[int | None]]:
+    """(household id, version id) → the members with an application under it (None: the
+    household's own), in one query per 5,000 households. Every application counts: the list
+    is of what nobody has filed yet, whoever filed it."""
+    filed: dict[tuple[int, int], set[int | None]] = defaultdict(set)
+    if not version_ids:
+        return filed
+    for chunk in _chunks(household_ids):
+        for hid, vid, member in Application.objects.filter(household_id__in=chunk, version_id__in=version_ids) \
+                .values_list("household_id", "version_id", "member_id"):
+            filed[(hid, vid)].add(member)
+    return filed
+
+
+def pending(user: Any, *, region: Region | None = None, on: dt.date | None = None,
+            policy: Policy | None = None) -> tuple[list[Decided], bool]:
     """(rows, truncated): households in the user's scope (inside `region` when given) that
     qualify for a policy in force and have no application under its version — for per-person
     policies, the qualifying members without one. A grid worker's scope is their own grid.
+    The rows are decided, not explained: `explain` the ones shown.
 
     The same queries for a village of any size (up to MAX_LIST households that may qualify):
     the catalogue and versions; the households that pass some policy's `narrowing` filter
-    (the database drops the ones no condition it can read lets through); their facts; their
-    applications. `qualifies` decides each household and policy; only the ones that qualify
-    are explained (`evaluate`)."""
+    (the database drops the ones no condition it can read lets through), as three columns;
+    their facts; who has applied under each version. `qualifies` decides each household and
+    policy, `qualifying_members` the per-person ones."""
     on = on or today()
     qs = access_households(user).filter(lives_in_village=True)
     if region is not None:
@@ -327,24 +378,44 @@ def not_applied(user: Any, *, region: Region | None = None, on: dt.date | None =
         this = Q(region__path__startswith=p.region.path) & narrow if narrow is not None \
             else Q(region__path__startswith=p.region.path)
         reach = this if reach is None else reach | this
-    households = list(qs.filter(reach).select_related("region", "head")
-                      .order_by("region__path", "number", "pk")[:MAX_LIST + 1])
+    households = [_Listed(*row) for row in qs.filter(reach).order_by("region__path", "number", "pk")
+                  .values_list("pk", "region__path", "lives_in_village")[:MAX_LIST + 1]]
     truncated = len(households) > MAX_LIST
     households = households[:MAX_LIST]
     needs = {c["field"] for p in policies for c in versions[p.pk].conditions}
     facts = household_facts(households, on, needs=needs)
-    filed = _filed(households, (versions[p.pk] for p in policies), Application.objects.all())
-    rows: list[Pending] = []
+    filed = _filed_members([h.pk for h in households], [versions[p.pk].pk for p in policies])
+    per_member = {p.pk: any(fields()[c["field"]].member for c in versions[p.pk].conditions) for p in policies}
+    rows: list[Decided] = []
     for h in households:
         for p in policies:
             version = versions[p.pk]
-            if not _reaches(p, h.region.path) or not qualifies(version.conditions, facts[h.pk]):
+            if not _reaches(p, h.path) or not qualifies(version.conditions, facts[h.pk]):
                 continue
-            m = Match(p, version, evaluate(version.conditions, facts[h.pk]), filed.get((h.pk, version.pk), []))
-            if m.applied:
+            who = filed.get((h.pk, version.pk), set())
+            if not per_member[p.pk]:
+                if None not in who:
+                    rows.append(Decided(h.pk, p, version, facts[h.pk], []))
                 continue
-            rows.append(Pending(h, m, m.pending_members() if m.outcome.per_member else []))
+            members = [m for m in qualifying_members(version.conditions, facts[h.pk]) if m.id not in who]
+            if members:
+                rows.append(Decided(h.pk, p, version, facts[h.pk], members))
     return rows, truncated
+
+
+def explain(rows: Sequence[Decided]) -> list[Pending]:
+    """`rows` with their households (region and head) and their matches explained (every
+    condition in words), in one query whatever their number: a page's rows, or an export's."""
+    households = Household.objects.select_related("region", "head").in_bulk({r.household_id for r in rows})
+    return [Pending(households[r.household_id], Match(r.policy, r.version, evaluate(r.version.conditions, r.facts)),
+                    r.members) for r in rows]
+
+
+def not_applied(user: Any, *, region: Region | None = None, on: dt.date | None = None,
+                policy: Policy | None = None) -> tuple[list[Pending], bool]:
+    """`pending`, every row explained (the export's and the tests' whole list)."""
+    rows, truncated = pending(user, region=region, on=on, policy=policy)
+    return explain(rows), truncated
 
 
 def policy_list(user: Any) -> list[Policy]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Final
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -130,9 +130,11 @@ def household_apply(request: HttpRequest, pk: int) -> HttpResponse:
         if member is None:
             raise Http404
     try:
+        # A card's one form carries one key and a button per member: the record is keyed by
+        # member too, so each button records its own application and a double tap one.
+        key = f"{data['key']}-m{member.pk}" if member else data["key"]
         app = services.application_record(actor=request.user, household=household, policy=policy, member=member,
-                                          applied_on=data["applied_on"], note=data["note"],
-                                          idempotency_key=data["key"])
+                                          applied_on=data["applied_on"], note=data["note"], idempotency_key=key)
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
@@ -196,6 +198,10 @@ def _pending_filters(request: HttpRequest) -> tuple[Any, Any, dt.date]:
     return region, policy, form.cleaned_data.get("on") or selectors.today()
 
 
+# Big cards with a button each, scrolled on a grid worker's phone (适老化): fewer to a page than a
+# table's 50. The export holds the whole list.
+CARDS_PER_PAGE: Final = 20
+
 @login_required
 def not_applied(request: HttpRequest) -> HttpResponse:
     """The grid worker's list: households of their grid that qualify and have not applied."""
@@ -211,11 +217,11 @@ def not_applied(request: HttpRequest) -> HttpResponse:
             # county): the township or county user picks the village first, also when their
             # area has one village (the page follows the post, not the number of villages).
             return render(request, "policies/not_applied.html", {**context, "choose": villages})
-    rows, truncated = selectors.not_applied(request.user, region=region, policy=policy, on=on)
-    page = page_of(request, rows)
+    rows, truncated = selectors.pending(request.user, region=region, policy=policy, on=on)
+    page = page_of(request, rows, CARDS_PER_PAGE)
     return render(request, "policies/not_applied.html", {
-        **context, "rows": page.object_list, "page": page, "count": len(rows), "truncated": truncated,
-        "key": uuid.uuid4().hex, "next": request.get_full_path(),
+        **context, "rows": selectors.explain(list(page.object_list)), "page": page, "count": len(rows),
+        "truncated": truncated, "key": uuid.uuid4().hex, "next": request.get_full_path(),
     })
 
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from hemei.core.scope import Scope, minimal_paths, paths_q, register_scoped, scope_for, scoped
+from hemei.core.scope import Scope, is_system, minimal_paths, paths_q, register_scoped, scope_for, scoped
 from hemei.regions.models import Household, Level, Post, PostQuerySet, Region, Resident, Role
 
 __all__ = ["Scope", "scope_for", "scoped"]
@@ -154,23 +154,17 @@ class ManagerGrant:
 
 
 def manager_grants(user: Any) -> tuple[ManagerGrant, ...]:
-    """The user's current managing posts (cached on the user object, i.e. per request).
-    A superuser holds one grant over everything."""
+    """The user's current managing posts, in path order, from the posts their scope has read
+    (no query of its own: every staff page's menu asks). A superuser holds one grant over
+    everything."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ()
-    cached = getattr(user, "_hemei_manager_grants", None)
-    if cached is not None:
-        return cached
     if user.is_superuser:
-        grants: tuple[ManagerGrant, ...] = (ManagerGrant("", frozenset(Role.values)),)
-    else:
-        posts = (
-            Post.objects.current().filter(user=user, role__in=list(MANAGED_ROLES))
-            .select_related("region").order_by("region__path", "pk")
-        )
-        grants = tuple(ManagerGrant(p.region.path, MANAGED_ROLES[p.role]) for p in posts)
-    user._hemei_manager_grants = grants
-    return grants
+        return (ManagerGrant("", frozenset(Role.values)),)
+    if is_system(user):
+        return ()
+    return tuple(ManagerGrant(path, MANAGED_ROLES[role]) for path, role in scope_for(user).posts
+                 if role in MANAGED_ROLES)
 
 
 def can_manage_posts(user: Any) -> bool:
