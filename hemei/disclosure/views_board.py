@@ -113,17 +113,18 @@ def _cached(key: str, build: Callable[[], str]) -> str:
 CSRF_SLOT = "__hemei_csrf_slot__"
 
 
-def _page(request: HttpRequest, key: str, template: str, context: dict[str, object]) -> HttpResponse:
+def _page(request: HttpRequest, key: str, template: str, context: Callable[[], dict[str, object]]) -> HttpResponse:
     """The whole page for an anonymous visitor from the cache: the shell (base.html, the menu,
     the language form) costs more than the cached section inside it, and the board is what a
     whole village opens at once. Only a stranger's page is the same for everyone: a signed-in
     user has their own menu, and a visitor with a session may have a message waiting, so those
-    are rendered as usual."""
+    are rendered as usual. `context` is called only to render: a cached page needs neither
+    its body nor its links (one query, the versions in `key`, and one cache read)."""
     if request.user.is_authenticated or settings.SESSION_COOKIE_NAME in request.COOKIES \
             or "messages" in request.COOKIES:
-        return render(request, template, context)
+        return render(request, template, context())
     html = _cached(freshness.cache_key("board-page", {}, (), key, request.get_full_path()),
-                   lambda: render_to_string(template, {**context, "csrf_token": CSRF_SLOT}, request=request))
+                   lambda: render_to_string(template, {**context(), "csrf_token": CSRF_SLOT}, request=request))
     return HttpResponse(html.replace(CSRF_SLOT, get_token(request)))
 
 
@@ -155,9 +156,9 @@ def _summary(village: Region) -> str:
 def village_board(request: HttpRequest, code: str) -> HttpResponse:
     place = _place(code)
     key = _key(place, "summary", _all_topics())
-    body = _cached(key, lambda: _summary(place.village))
-    return _page(request, key, "board/village.html",
-                 {"village": place.village, "body": mark_safe(body), "nav": _nav(code), "current": ""})  # noqa: S308 - our own rendering
+    return _page(request, key, "board/village.html", lambda: {
+        "village": place.village, "body": mark_safe(_cached(key, lambda: _summary(place.village))),  # noqa: S308 - our own rendering
+        "nav": _nav(code), "current": ""})
 
 
 def _query(request: HttpRequest, section: BoardSection) -> BoardQuery:
@@ -183,9 +184,9 @@ def board_section_page(request: HttpRequest, code: str, section: str) -> HttpRes
     place = _place(code)
     query = _query(request, found)
     key = _key(place, found.key, found.topics, query.page, *sorted(query.params.items()))
-    body = _cached(key, lambda: _section_body(place, found, query))
-    return _page(request, key, "board/section.html", {
-        "village": place.village, "section": found, "body": mark_safe(body),  # noqa: S308 - our own rendering
+    return _page(request, key, "board/section.html", lambda: {
+        "village": place.village, "section": found,
+        "body": mark_safe(_cached(key, lambda: _section_body(place, found, query))),  # noqa: S308 - our own rendering
         "nav": _nav(code), "current": found.key,
     })
 
