@@ -266,3 +266,37 @@ def test_two_sweepers_at_once_escalate_exactly_once(world):
     assert sorted(results) == [0, 1]
     assert CaseEvent.objects.filter(case=case, kind="escalated").count() == 1
     assert Case.objects.get(pk=case.pk).tier == "township"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_years_first_submissions_at_once_get_distinct_consecutive_numbers(world):
+    """Six submissions race in a county and year without a counter row: one inserts it, the
+    others lose the unique constraint and read it under the lock (`_lock_counter`); every case
+    gets its own number, 1 to 6."""
+    if connection.vendor != "postgresql":
+        pytest.fail("this test runs in the PostgreSQL pass (pytest -m 'not postgres_only' on SQLite)")
+    from hemei.cases.models import CaseCounter
+
+    assert not CaseCounter.objects.exists()
+    barrier = threading.Barrier(6)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            numbers.append(submit(world, title=f"同时{i}").number)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == [1, 2, 3, 4, 5, 6]
+    assert CaseCounter.objects.get().last == 6

@@ -42,8 +42,9 @@ _county_of = county_of
 def _lock_counter(county: Region, year: int) -> CaseCounter:
     """The counter row, locked until the case commits: two submissions in the same county and
     year never get the same number, and a replayed submission waits for the first to commit."""
-    CaseCounter.objects.get_or_create(county=county, year=year)
-    return CaseCounter.objects.select_for_update().get(county=county, year=year)
+    # One locked read in the usual case; the year's first submissions race on the insert, and
+    # the loser of the unique constraint reads the winner's row under the lock (get_or_create).
+    return CaseCounter.objects.select_for_update().get_or_create(county=county, year=year)[0]
 
 
 def _next_number(counter: CaseCounter, county: Region, year: int) -> str:
