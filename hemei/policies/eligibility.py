@@ -383,6 +383,11 @@ def _split(conditions: Sequence[Mapping[str, Any]]) -> tuple[list[_Test], list[_
     return household, member
 
 
+def is_per_member(conditions: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the rule names a member condition: then it is met per person, one application each."""
+    return bool(_split(conditions)[1])
+
+
 def qualifies(conditions: Sequence[Mapping[str, Any]], facts: HouseholdFacts) -> bool:
     """`evaluate(conditions, facts).qualifies` without the explanation: the same `_passes` per
     condition, stopping at the first that fails (a list weighing hundreds of households explains

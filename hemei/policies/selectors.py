@@ -22,7 +22,7 @@ from hemei.policies.eligibility import (
     Outcome,
     age_on,
     evaluate,
-    fields,
+    is_per_member,
     months_between,
     qualifies,
     qualifying_members,
@@ -199,7 +199,6 @@ def narrowing(conditions: Sequence[Mapping[str, Any]], on: dt.date) -> Q | None:
     relation and party membership asked, a birth date by year for the age, a place of work
     away from home. Everything else (a tag it must not have, monitoring, income, size, months
     away, "is not") does not narrow."""
-    known = fields()
     household: list[Q] = []
     tags = Household.tags.through.objects.filter(household=OuterRef("pk"))
     members = Resident.objects.filter(household=OuterRef("pk"), status=Resident.Status.LIVING)
@@ -222,7 +221,7 @@ def narrowing(conditions: Sequence[Mapping[str, Any]], on: dt.date) -> Q | None:
             places = [value] if op == "==" else list(value)
             if "none" not in places:
                 members = members.filter(work_away__place__in=places)
-    if any(known[c["field"]].member for c in conditions):
+    if is_per_member(conditions):
         # A rule with member conditions needs one living member meeting them all.
         household.append(Q(Exists(members)))
     if not household:
@@ -248,15 +247,25 @@ class Match:
 
     def pending_members(self) -> list[MemberFacts]:
         """Qualifying members without a live or decided application under this version."""
-        filed = {a.member_id for a in self.applications}
-        return [m for m in self.outcome.qualifying_members if m.id not in filed]
+        return _unfiled(self.outcome.qualifying_members, {a.member_id for a in self.applications})
 
     @property
     def applied(self) -> bool:
         """Whether there is nothing left to apply for under this version."""
-        if not self.outcome.per_member:
-            return any(a.member_id is None for a in self.applications)
-        return not self.pending_members()
+        return _nothing_left(self.outcome.per_member, self.outcome.qualifying_members,
+                             {a.member_id for a in self.applications})
+
+
+def _unfiled(qualifying: Sequence[MemberFacts], filed: set[int | None]) -> list[MemberFacts]:
+    """The qualifying members with no application under the version (`filed`: the member ids
+    that have one, None for the household's own)."""
+    return [m for m in qualifying if m.id not in filed]
+
+
+def _nothing_left(per_member: bool, qualifying: Sequence[MemberFacts], filed: set[int | None]) -> bool:
+    """The one rule of "applied": the household's own application, or, for a per-person
+    policy, one for every qualifying member (the household page's match and the list's)."""
+    return not _unfiled(qualifying, filed) if per_member else None in filed
 
 
 def _filed(households: Sequence[Household], versions: Iterable[PolicyVersion],
@@ -385,7 +394,7 @@ def pending(user: Any, *, region: Region | None = None, on: dt.date | None = Non
     needs = {c["field"] for p in policies for c in versions[p.pk].conditions}
     facts = household_facts(households, on, needs=needs)
     filed = _filed_members([h.pk for h in households], [versions[p.pk].pk for p in policies])
-    per_member = {p.pk: any(fields()[c["field"]].member for c in versions[p.pk].conditions) for p in policies}
+    per_member = {p.pk: is_per_member(versions[p.pk].conditions) for p in policies}
     rows: list[Decided] = []
     for h in households:
         for p in policies:
@@ -393,13 +402,9 @@ def pending(user: Any, *, region: Region | None = None, on: dt.date | None = Non
             if not _reaches(p, h.path) or not qualifies(version.conditions, facts[h.pk]):
                 continue
             who = filed.get((h.pk, version.pk), set())
-            if not per_member[p.pk]:
-                if None not in who:
-                    rows.append(Decided(h.pk, p, version, facts[h.pk], []))
-                continue
-            members = [m for m in qualifying_members(version.conditions, facts[h.pk]) if m.id not in who]
-            if members:
-                rows.append(Decided(h.pk, p, version, facts[h.pk], members))
+            members = qualifying_members(version.conditions, facts[h.pk]) if per_member[p.pk] else []
+            if not _nothing_left(per_member[p.pk], members, who):
+                rows.append(Decided(h.pk, p, version, facts[h.pk], _unfiled(members, who)))
     return rows, truncated
 
 

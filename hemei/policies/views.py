@@ -202,6 +202,7 @@ def _pending_filters(request: HttpRequest) -> tuple[Any, Any, dt.date]:
 # table's 50. The export holds the whole list.
 CARDS_PER_PAGE: Final = 20
 
+
 @login_required
 def not_applied(request: HttpRequest) -> HttpResponse:
     """The grid worker's list: households of their grid that qualify and have not applied."""
